@@ -1,0 +1,57 @@
+// The C++ client library for BrazeSync.
+#include "client/cpp/brazesync_client.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "absl/strings/cord.h"
+#include "google/rpc/status.pb.h"
+
+namespace brazesync {
+namespace {
+constexpr char kBadRequestTypeUrl[] = "type.googleapis.com/google.rpc.BadRequest";
+}  // namespace
+
+BrazeSyncClient::BrazeSyncClient(std::shared_ptr<grpc::Channel> channel)
+    : stub_(v1::BrazeSync::NewStub(std::move(channel))) {}
+
+BrazeSyncClient BrazeSyncClient::Connect(const std::string& target) {
+  return BrazeSyncClient(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+}
+
+absl::StatusOr<v1::TrackResult> BrazeSyncClient::Track(const v1::TrackRequest& request,
+                                                       absl::Duration timeout) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  v1::TrackResult result;
+  grpc::Status status = stub_->Track(&context, request, &result);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return result;
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  absl::Status converted(static_cast<absl::StatusCode>(status.error_code()),
+                         status.error_message());
+  google::rpc::Status details;
+  if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
+    for (const auto& any : details.details()) {
+      converted.SetPayload(any.type_url(), absl::Cord(any.value()));
+    }
+  }
+  return converted;
+}
+
+std::vector<google::rpc::BadRequest::FieldViolation> FieldViolations(const absl::Status& status) {
+  std::vector<google::rpc::BadRequest::FieldViolation> violations;
+  absl::optional<absl::Cord> payload = status.GetPayload(kBadRequestTypeUrl);
+  google::rpc::BadRequest bad_request;
+  if (payload.has_value() && bad_request.ParseFromString(std::string(*payload))) {
+    violations.assign(bad_request.field_violations().begin(),
+                      bad_request.field_violations().end());
+  }
+  return violations;
+}
+
+}  // namespace brazesync

@@ -1,0 +1,45 @@
+// The C++ client library for BrazeSync: a typed wrapper over the generated
+// stub that applies a deadline and returns absl::Status carrying the server's
+// rich error details (field violations) as payloads.
+#ifndef BRAZESYNC_CLIENT_CPP_BRAZESYNC_CLIENT_H_
+#define BRAZESYNC_CLIENT_CPP_BRAZESYNC_CLIENT_H_
+
+#include <grpcpp/channel.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "brazesync/v1/brazesync.grpc.pb.h"
+#include "google/rpc/error_details.pb.h"
+
+namespace brazesync {
+
+class BrazeSyncClient final {
+ public:
+  explicit BrazeSyncClient(std::shared_ptr<grpc::Channel> channel);
+  // An insecure channel to `target` ("host:port").
+  static BrazeSyncClient Connect(const std::string& target);
+
+  // Calls Track with `timeout` as the deadline. A non-OK status keeps the
+  // gRPC code and message; its BadRequest details (if any) are available
+  // through FieldViolations().
+  absl::StatusOr<v1::TrackResult> Track(const v1::TrackRequest& request,
+                                        absl::Duration timeout = absl::Seconds(30));
+
+ private:
+  std::unique_ptr<v1::BrazeSync::Stub> stub_;
+};
+
+// Converts a grpc::Status to absl::Status, copying the details of the
+// `grpc-status-details-bin` google.rpc.Status as payloads keyed by type URL.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// The field violations carried by a status from this client.
+std::vector<google::rpc::BadRequest::FieldViolation> FieldViolations(const absl::Status& status);
+
+}  // namespace brazesync
+
+#endif  // BRAZESYNC_CLIENT_CPP_BRAZESYNC_CLIENT_H_

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every build, test and tooling dependency of BrazeSync from Debian 12 and npm.
+# Idempotent; safe to run on a fresh machine (CI) or a developer box. Needs root (or sudo).
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates tzdata curl
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev grpc-proto
+  libcurl4-openssl-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libcpp-httplib-dev libsqlite3-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
+  python3 python3-grpcio python3-protobuf
+)
+# Node.js may come from another apt source with npm bundled; only ask Debian for it when absent.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# buf (lint + `buf curl`) comes from npm as a prebuilt binary inside the package; nothing downloads at run time.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -x "$root/tools/node_modules/.bin/buf" ]; then
+  (cd "$root/tools" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,64 @@
+// Packing of converted items into Braze /users/track request bodies.
+//
+// Braze caps one request at 75 objects (combined across attributes, events and
+// purchases by default, or 75 per array on legacy accounts) and ~4 MB of body.
+// Braze does not guarantee ordering across requests, so the planner keeps all
+// of one user's items in one request whenever they fit, and otherwise spreads
+// them over consecutive requests in input order.
+#ifndef BRAZESYNC_SERVER_REQUEST_PLANNER_H_
+#define BRAZESYNC_SERVER_REQUEST_PLANNER_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "brazesync/v1/brazesync.pb.h"
+#include "server/converter.h"
+
+namespace brazesync {
+
+// One converted item waiting to be sent.
+struct PlannedItem {
+  v1::ItemKind kind = v1::ITEM_KIND_UNSPECIFIED;
+  int index = 0;         // position in the caller's array of that kind
+  std::string user_key;  // identifies the Braze user; equal keys = same user
+  Json json;             // the Braze object
+};
+
+// Where an item of a planned request came from.
+struct ItemRef {
+  v1::ItemKind kind = v1::ITEM_KIND_UNSPECIFIED;
+  int index = 0;
+};
+
+struct RequestLimits {
+  bool per_array = false;  // 75 per array instead of 75 combined
+  int max_objects = 75;
+  size_t max_bytes = 4'000'000;
+};
+
+// One Braze request: its exact body, and for each Braze array the input items
+// in array order, so Braze's `errors[].{input_array,index}` map back.
+struct PlannedRequest {
+  std::string body;
+  std::vector<ItemRef> attributes;
+  std::vector<ItemRef> events;
+  std::vector<ItemRef> purchases;
+
+  // The input item at `index` of Braze array `input_array`
+  // ("attributes"/"events"/"purchases"), or nullptr when there is none.
+  const ItemRef* Find(const std::string& input_array, int index) const;
+  size_t size() const { return attributes.size() + events.size() + purchases.size(); }
+};
+
+// A stable key for "the same Braze user" (identifier type and value).
+std::string UserKey(const v1::UserRef& user);
+
+// Packs `items` (in input order) into as few requests as the limits allow,
+// keeping one user's items together and in order.
+std::vector<PlannedRequest> PlanRequests(std::vector<PlannedItem> items,
+                                         const RequestLimits& limits);
+
+}  // namespace brazesync
+
+#endif  // BRAZESYNC_SERVER_REQUEST_PLANNER_H_

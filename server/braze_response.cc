@@ -5,16 +5,14 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/utf8.h"
 
 namespace brazesync {
 namespace {
 
 constexpr size_t kMaxMessageBytes = 200;
 
-std::string Truncate(absl::string_view text) {
-  if (text.size() <= kMaxMessageBytes) return std::string(text);
-  return absl::StrCat(text.substr(0, kMaxMessageBytes), "...");
-}
+std::string Truncate(absl::string_view text) { return TruncateUtf8(text, kMaxMessageBytes); }
 
 }  // namespace
 

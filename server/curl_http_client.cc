@@ -1,6 +1,7 @@
 // The libcurl implementation of HttpClient.
 #include "server/curl_http_client.h"
 
+#include <algorithm>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -80,8 +81,9 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+    // 0 would mean "no timeout" to curl; never let a tiny remainder round to it.
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                     static_cast<long>(absl::ToInt64Milliseconds(request.timeout)));
+                     static_cast<long>(std::max<int64_t>(1, absl::ToInt64Milliseconds(request.timeout))));
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // required in multi-threaded programs

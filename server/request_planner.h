@@ -54,8 +54,9 @@ struct PlannedRequest {
 // A stable key for "the same Braze user" (identifier type and value).
 std::string UserKey(const v1::UserRef& user);
 
-// Packs `items` (in input order) into as few requests as the limits allow,
-// keeping one user's items together and in order.
+// Packs `items` (in input order) greedily into requests within the limits,
+// keeping one user's items together and in order. A user whose items do not
+// fit the open request starts a new one.
 std::vector<PlannedRequest> PlanRequests(std::vector<PlannedItem> items,
                                          const RequestLimits& limits);
 

@@ -6,6 +6,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "google/rpc/status.pb.h"
+#include "server/utf8.h"
 
 namespace brazesync {
 namespace {
@@ -16,10 +17,7 @@ constexpr size_t kMaxMessageBytes = 1024;
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  std::string message(status.message());
-  if (message.size() > kMaxMessageBytes) {
-    message = absl::StrCat(message.substr(0, kMaxMessageBytes - 3), "...");
-  }
+  const std::string message = TruncateUtf8(status.message(), kMaxMessageBytes);
   google::rpc::Status details;
   details.set_code(static_cast<int>(status.code()));
   details.set_message(message);

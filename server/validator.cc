@@ -69,7 +69,9 @@ std::string Field(const std::string& path, absl::string_view name) {
   return path.empty() ? std::string(name) : absl::StrCat(path, ".", name);
 }
 
-std::string Index(const std::string& path, int index) { return absl::StrCat(path, "[", index, "]"); }
+std::string Index(const std::string& path, int index) {
+  return absl::StrCat(path, "[", index, "]");
+}
 
 // A key as a JSON string literal: `"a.b"`, `"say \"hi\""`. UTF-8 is kept
 // as is so non-ASCII keys stay readable.
@@ -325,8 +327,9 @@ class JsonValueChecker {
       Add(out_, path, "key must not contain \"$\" (only a {\"$time\": ...} date object may)");
     } else if (absl::StrContains(key, '.')) {
       Add(out_, path, "key must not contain \".\"");
-    } else if (std::any_of(key.begin(), key.end(),
-                           [](char c) { return absl::ascii_isspace(static_cast<unsigned char>(c)); })) {
+    } else if (std::any_of(key.begin(), key.end(), [](char c) {
+                 return absl::ascii_isspace(static_cast<unsigned char>(c));
+               })) {
       Add(out_, path, "key must not contain spaces");
     }
   }
@@ -531,9 +534,12 @@ class ProfileValidator {
   std::string At(absl::string_view field) const { return Field(path_, field); }
 
   void CheckNames() {
-    if (profile_.has_first_name()) CheckMaxChars(profile_.first_name(), kMaxChars, At("first_name"), out_);
-    if (profile_.has_last_name()) CheckMaxChars(profile_.last_name(), kMaxChars, At("last_name"), out_);
-    if (profile_.has_home_city()) CheckMaxChars(profile_.home_city(), kMaxChars, At("home_city"), out_);
+    if (profile_.has_first_name())
+      CheckMaxChars(profile_.first_name(), kMaxChars, At("first_name"), out_);
+    if (profile_.has_last_name())
+      CheckMaxChars(profile_.last_name(), kMaxChars, At("last_name"), out_);
+    if (profile_.has_home_city())
+      CheckMaxChars(profile_.home_city(), kMaxChars, At("home_city"), out_);
   }
 
   // Profile email/phone. When the same kind is the lookup identifier, a
@@ -580,7 +586,8 @@ class ProfileValidator {
   // and would make the converter emit nothing or garbage.
   void CheckEnums() {
     if (!v1::Gender_IsValid(profile_.gender())) {
-      Add(out_, At("gender"), absl::StrCat("must be a known Gender value, got ", profile_.gender()));
+      Add(out_, At("gender"),
+          absl::StrCat("must be a known Gender value, got ", profile_.gender()));
     }
     CheckGlobalSubscription(profile_.email_subscribe(), At("email_subscribe"), out_);
     CheckGlobalSubscription(profile_.push_subscribe(), At("push_subscribe"), out_);
@@ -613,9 +620,8 @@ class ProfileValidator {
                  state != v1::SUBSCRIPTION_STATE_UNSUBSCRIBED) {
         Add(out_, Field(path, "subscription_state"),
             absl::StrCat("must be SUBSCRIBED or UNSUBSCRIBED for a subscription group, got ",
-                         v1::SubscriptionState_IsValid(state)
-                             ? v1::SubscriptionState_Name(state)
-                             : absl::StrCat(state)));
+                         v1::SubscriptionState_IsValid(state) ? v1::SubscriptionState_Name(state)
+                                                              : absl::StrCat(state)));
       }
       if (group.use_double_opt_in_logic() && state != v1::SUBSCRIPTION_STATE_SUBSCRIBED) {
         Add(out_, Field(path, "use_double_opt_in_logic"),
@@ -639,7 +645,8 @@ class ProfileValidator {
       } else if (previous != begin + i) {
         Add(out_, path, absl::StrCat("duplicate of clear_fields[", previous - begin, "]"));
       } else if (field->is_set(profile_)) {
-        Add(out_, path, absl::StrCat("\"", name, "\" is also set in this profile; set or clear it, not both"));
+        Add(out_, path,
+            absl::StrCat("\"", name, "\" is also set in this profile; set or clear it, not both"));
       } else if ((name == "email" && profile_.user().has_email()) ||
                  (name == "phone" && profile_.user().has_phone())) {
         Add(out_, path, absl::StrCat("cannot clear ", name, ": it is the user identifier"));
@@ -818,8 +825,7 @@ void ValidatePurchase(const v1::Purchase& purchase, const std::string& path,
   CheckItemTime(purchase.has_time(), purchase.time(), Field(path, "time"), out);
   CheckMaxChars(purchase.app_id(), kMaxChars, Field(path, "app_id"), out);
   if (purchase.has_properties()) {
-    CheckProperties(purchase.properties(), PurchasePropertyRules(), Field(path, "properties"),
-                    out);
+    CheckProperties(purchase.properties(), PurchasePropertyRules(), Field(path, "properties"), out);
   }
   CheckMaxBytes(purchase.purchase_id(), kMaxItemIdBytes, Field(path, "purchase_id"), out);
 }

@@ -43,8 +43,8 @@ using FieldViolations = std::vector<v1::FieldViolation>;
 // fields below it, e.g. "attributes[0].email".
 void ValidateUserProfile(const v1::UserProfile& profile, const std::string& path,
                          const ValidationLimits& limits, FieldViolations* out);
-void ValidateEvent(const v1::Event& event, const std::string& path,
-                   const ValidationLimits& limits, FieldViolations* out);
+void ValidateEvent(const v1::Event& event, const std::string& path, const ValidationLimits& limits,
+                   FieldViolations* out);
 void ValidatePurchase(const v1::Purchase& purchase, const std::string& path,
                       const ValidationLimits& limits, FieldViolations* out);
 

@@ -1,0 +1,218 @@
+// Braze emulator: a real HTTP server on loopback that answers POST /users/track
+// the way Braze documents it (shared/reference/braze-api.md §1-§2 and the §6
+// conformance cases), with fault injection (latency, 5xx, 429, dropped
+// connections) and a record of every request for assertions.
+//
+// It is used in-process by the server's integration tests and, through
+// braze_emulator_main.cc, as the standalone `braze_emulator` binary for the
+// quick start and benchmarks. It deliberately shares no code with the
+// server's validator: it checks the JSON itself, so a bug in the server's
+// validation shows up as a disagreement instead of being mirrored here.
+//
+// Besides Braze's endpoint it serves a few admin endpoints under /_emulator/
+// (not Braze's) for scripts and humans:
+//   GET  /_emulator/health    -> 200 "ok"
+//   GET  /_emulator/requests  -> JSON array of recorded /users/track requests
+//   GET  /_emulator/accepted  -> accepted() as JSON
+//   GET  /_emulator/stats     -> counters (kept even when recording is capped)
+//   GET  /_emulator/faults    -> the faults in force, as JSON
+//   POST /_emulator/faults    -> replace the faults (JSON body, see SetFaults)
+//   POST /_emulator/reset     -> Reset()
+#ifndef BRAZESYNC_TESTS_EMULATOR_BRAZE_EMULATOR_H_
+#define BRAZESYNC_TESTS_EMULATOR_BRAZE_EMULATOR_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+
+namespace httplib {
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace brazesync::emulator {
+
+// How the emulated Braze account behaves.
+struct EmulatorOptions {
+  // The only key accepted, as "Authorization: Bearer <api_key>".
+  std::string api_key = "emulator-key";
+  // false: at most max_objects across attributes+events+purchases (current
+  // default accounts). true: at most max_objects in each array (legacy
+  // accounts, so up to 3 * max_objects per request).
+  bool per_array_cap = false;
+  int max_objects = 75;
+  // Bodies larger than this get 413.
+  size_t max_body_bytes = 4'000'000;
+  // Fixed window: the window starts with the first request after the previous
+  // window ended and admits rate_limit_requests requests.
+  int rate_limit_requests = 3000;
+  absl::Duration rate_limit_window = absl::Seconds(3);
+  // Worker threads started up front. httplib serves a keep-alive connection on
+  // one thread for its whole life, so the pool grows on demand up to
+  // max_threads (1,000 concurrent keep-alive clients need ~1,000 threads).
+  int threads = 64;
+  int max_threads = 4096;
+  // How long an idle keep-alive connection is kept open.
+  absl::Duration keep_alive_timeout = absl::Seconds(5);
+  // 0 = record every request. Otherwise only the newest record_limit requests
+  // are kept (for long benchmark runs); stats() still counts everything.
+  size_t record_limit = 0;
+};
+
+// Faults injected into /users/track (never into the admin endpoints). Checked
+// in this order: latency (every request), drop_next, fail_next, then the random
+// drop_rate, error_5xx_rate and rate_429.
+struct Faults {
+  // Added before every /users/track response, including rejected ones.
+  absl::Duration latency;
+  // Probability of answering error_5xx_status with a {"message": ...} body.
+  double error_5xx_rate = 0;
+  int error_5xx_status = 503;
+  // Probability of answering 429 with X-Ratelimit-Retry-After (MAU-style, no
+  // X-RateLimit-* headers), independent of the real rate limiter.
+  double rate_429 = 0;
+  int retry_after_seconds = 1;
+  // Probability of closing the connection without sending any response.
+  double drop_rate = 0;
+  // Deterministic (for tests): the next fail_next requests get
+  // fail_next_status; the next drop_next requests are dropped. drop_next is
+  // used up first.
+  int fail_next = 0;
+  int fail_next_status = 503;
+  int drop_next = 0;
+  // Seeds the generator behind the *_rate faults, so runs are repeatable.
+  uint64_t seed = 1;
+};
+
+// One request to /users/track (or the rejected "/users/track/").
+struct RecordedRequest {
+  std::string method;
+  std::string path;
+  // Lower-cased names. Authorization is never stored: its value is
+  // "Bearer <redacted>", "<redacted>" (present but not a Bearer token) or
+  // "<missing>". Repeated headers are joined with ", ".
+  std::map<std::string, std::string> headers;
+  std::string body;
+  // 0 when the connection was dropped by fault injection.
+  int status = 0;
+  std::string response_body;
+  absl::Time received;
+};
+
+// Counters over every /users/track request since start or Reset(), kept even
+// when record_limit discards old requests.
+struct EmulatorStats {
+  uint64_t requests = 0;
+  std::map<int, uint64_t> by_status;  // status 0 = dropped
+  uint64_t attributes_accepted = 0;
+  uint64_t events_accepted = 0;
+  uint64_t purchases_accepted = 0;
+};
+
+// Faults <-> the JSON used by POST /_emulator/faults (latency as latency_ms).
+nlohmann::json FaultsToJson(const Faults& faults);
+// Fields missing from `json` keep their Faults{} defaults; unknown fields and
+// wrongly typed values are an InvalidArgument error (typos should not pass).
+absl::StatusOr<Faults> FaultsFromJson(const nlohmann::json& json);
+
+class BrazeEmulator final {
+ public:
+  explicit BrazeEmulator(EmulatorOptions options);
+  ~BrazeEmulator();  // Stops the server.
+  BrazeEmulator(const BrazeEmulator&) = delete;
+  BrazeEmulator& operator=(const BrazeEmulator&) = delete;
+
+  // Binds host:port (port 0 picks a free port) and starts serving. Returns
+  // once the socket is listening and the accept loop runs, so a client may
+  // connect as soon as this returns. Fails if already started.
+  absl::Status Start(const std::string& host, int port);
+  // The bound port (0 before Start()).
+  int port() const;
+  // "http://127.0.0.1:PORT" (the host given to Start(); a wildcard host is
+  // reported as 127.0.0.1).
+  std::string base_url() const;
+  // Stops serving and closes open connections (including idle keep-alive
+  // ones, so Stop() does not wait for keep_alive_timeout). Idempotent.
+  void Stop();
+
+  // Replaces the faults in force and reseeds the random generator.
+  void SetFaults(const Faults& faults);
+  Faults faults() const;
+
+  // All recorded /users/track requests, in arrival order.
+  std::vector<RecordedRequest> requests() const;
+  // {"attributes":[...],"events":[...],"purchases":[...]}: every object that
+  // Braze would have processed (2xx response and not listed in errors[]), in
+  // request arrival order and array order within a request.
+  nlohmann::json accepted() const;
+  EmulatorStats stats() const;
+
+  // Forgets recorded requests, accepted objects and stats, restarts the
+  // rate-limit window, cancels pending fail_next/drop_next and reseeds the
+  // generator. Latency and the *_rate faults stay, so a benchmark configured
+  // by flags keeps its shape across resets.
+  void Reset();
+
+ private:
+  class HttpServer;
+  struct Outcome;
+  struct Entry {
+    RecordedRequest request;
+    // {"attributes":[...],"events":[...],"purchases":[...]} or null.
+    nlohmann::json accepted;
+  };
+  enum class Injected { kNone, kDrop, kFail, kRateLimit429 };
+  struct RateWindow {
+    bool limited = false;
+    int limit = 0;
+    int remaining = 0;
+    int64_t reset_epoch_seconds = 0;
+  };
+
+  void RegisterRoutes();
+  void HandleTrack(const httplib::Request& req, httplib::Response& res, bool trailing_slash);
+  Outcome Evaluate(const httplib::Request& req) const;
+  Injected DecideFaultLocked(int& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  RateWindow CountRequestLocked(absl::Time now, bool consume) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Record(uint64_t seq, absl::Time received, const httplib::Request& req, int status,
+              const std::string& response_body, const nlohmann::json* accepted);
+  nlohmann::json RequestsJson() const;
+
+  const EmulatorOptions options_;
+
+  // Lifecycle state; only touched by Start()/Stop() and the accessors, which
+  // callers do not race with each other.
+  std::unique_ptr<HttpServer> server_;
+  std::thread listen_thread_;
+  std::unique_ptr<absl::Notification> listen_done_;
+  std::string host_;
+  int port_ = 0;
+
+  mutable absl::Mutex mu_;
+  Faults faults_ ABSL_GUARDED_BY(mu_);
+  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  // Keyed by arrival sequence number: responses finish out of order, and a
+  // map keeps insertion cheap while iterating in arrival order.
+  std::map<uint64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  EmulatorStats stats_ ABSL_GUARDED_BY(mu_);
+  absl::Time window_end_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  int window_count_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace brazesync::emulator
+
+#endif  // BRAZESYNC_TESTS_EMULATOR_BRAZE_EMULATOR_H_

@@ -1,0 +1,149 @@
+// braze_emulator: the Braze /users/track emulator (braze_emulator.h) as a
+// standalone process, for the quick start, scripts and benchmarks.
+//
+//   BRAZE_API_KEY=secret braze_emulator --listen=127.0.0.1:8089 --port_file=/tmp/port
+//
+// Prints "braze_emulator listening on http://127.0.0.1:PORT" once it accepts
+// connections (and writes PORT to --port_file, atomically), then serves until
+// SIGTERM or SIGINT. Faults can be changed at run time with
+// POST /_emulator/faults; see braze_emulator.h for the admin endpoints.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "tests/emulator/braze_emulator.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:0", "host:port to listen on; port 0 picks a free port");
+ABSL_FLAG(std::string, api_key_env, "BRAZE_API_KEY",
+          "Environment variable holding the API key to accept (default key: emulator-key)");
+ABSL_FLAG(bool, per_array_cap, false,
+          "Legacy accounts: cap each array at --max_objects instead of all three combined");
+ABSL_FLAG(int, max_objects, 75, "Object cap per request (combined, or per array)");
+ABSL_FLAG(int64_t, max_body_bytes, 4'000'000, "Bodies larger than this get 413");
+ABSL_FLAG(int, rate_limit_requests, 3000, "Requests admitted per rate-limit window");
+ABSL_FLAG(int, rate_limit_window_ms, 3000, "Rate-limit window length in milliseconds");
+ABSL_FLAG(int, latency_ms, 0, "Latency added to every /users/track response");
+ABSL_FLAG(double, error_5xx_rate, 0, "Probability of an injected 5xx");
+ABSL_FLAG(int, error_5xx_status, 503, "Status used for injected 5xx");
+ABSL_FLAG(double, rate_429, 0, "Probability of an injected 429 with X-Ratelimit-Retry-After");
+ABSL_FLAG(int, retry_after_seconds, 1, "X-Ratelimit-Retry-After value of injected 429s");
+ABSL_FLAG(double, drop_rate, 0, "Probability of closing the connection without a response");
+ABSL_FLAG(uint64_t, seed, 1, "Seed for the random faults");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the bound port is written here (atomically) once listening");
+ABSL_FLAG(int, threads, 64, "Worker threads started up front (the pool grows on demand)");
+ABSL_FLAG(int, max_threads, 4096, "Upper bound of the worker pool (one per open connection)");
+ABSL_FLAG(int64_t, record_limit, 100000,
+          "Keep only the newest N requests for /_emulator/requests (0 = all)");
+
+namespace {
+
+namespace emu = brazesync::emulator;
+
+bool ParseListen(const std::string& listen, std::string& host, int& port) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return !host.empty() && absl::SimpleAtoi(listen.substr(colon + 1), &port) && port >= 0 &&
+         port <= 65535;
+}
+
+// Write to a temporary file and rename it, so a reader polling for the file
+// never sees it half-written.
+bool WritePortFile(const std::string& path, int port) {
+  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return false;
+    out << port << "\n";
+    if (!out.flush()) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Emulates Braze's POST /users/track on loopback. See tests/emulator/braze_emulator.h.");
+  absl::ParseCommandLine(argc, argv);
+
+  std::string host;
+  int port = 0;
+  if (!ParseListen(absl::GetFlag(FLAGS_listen), host, port)) {
+    std::cerr << "braze_emulator: bad --listen '" << absl::GetFlag(FLAGS_listen)
+              << "', want host:port\n";
+    return 2;
+  }
+
+  emu::EmulatorOptions options;
+  const std::string key_env = absl::GetFlag(FLAGS_api_key_env);
+  const char* key = key_env.empty() ? nullptr : std::getenv(key_env.c_str());
+  if (key != nullptr && *key != '\0') {
+    options.api_key = key;
+  } else {
+    // The key itself is never printed, only where it was looked for.
+    std::cerr << "braze_emulator: $" << key_env
+              << " is not set; accepting the default key \"emulator-key\"\n";
+  }
+  options.per_array_cap = absl::GetFlag(FLAGS_per_array_cap);
+  options.max_objects = absl::GetFlag(FLAGS_max_objects);
+  options.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
+  options.rate_limit_requests = absl::GetFlag(FLAGS_rate_limit_requests);
+  options.rate_limit_window = absl::Milliseconds(absl::GetFlag(FLAGS_rate_limit_window_ms));
+  options.threads = absl::GetFlag(FLAGS_threads);
+  options.max_threads = absl::GetFlag(FLAGS_max_threads);
+  options.record_limit = static_cast<size_t>(absl::GetFlag(FLAGS_record_limit));
+
+  emu::Faults faults;
+  faults.latency = absl::Milliseconds(absl::GetFlag(FLAGS_latency_ms));
+  faults.error_5xx_rate = absl::GetFlag(FLAGS_error_5xx_rate);
+  faults.error_5xx_status = absl::GetFlag(FLAGS_error_5xx_status);
+  faults.rate_429 = absl::GetFlag(FLAGS_rate_429);
+  faults.retry_after_seconds = absl::GetFlag(FLAGS_retry_after_seconds);
+  faults.drop_rate = absl::GetFlag(FLAGS_drop_rate);
+  faults.seed = absl::GetFlag(FLAGS_seed);
+
+  // Block the stop signals before any thread exists so that every server
+  // thread inherits the mask and only sigwait() below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a client hanging up must not kill the process
+
+  emu::BrazeEmulator emulator(options);
+  emulator.SetFaults(faults);
+  if (absl::Status status = emulator.Start(host, port); !status.ok()) {
+    std::cerr << "braze_emulator: " << status << "\n";
+    return 1;
+  }
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty() && !WritePortFile(port_file, emulator.port())) {
+    std::cerr << "braze_emulator: cannot write --port_file " << port_file << "\n";
+    return 1;
+  }
+  std::cout << "braze_emulator listening on " << emulator.base_url() << std::endl;
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::cerr << "braze_emulator: signal " << signal_number << ", stopping\n";
+  emulator.Stop();
+  return 0;
+}

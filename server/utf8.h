@@ -15,6 +15,9 @@ namespace brazesync {
 // ending on a character boundary followed by "...", at most `max_bytes` long.
 std::string TruncateUtf8(absl::string_view text, size_t max_bytes);
 
+// Whether `text` is well-formed UTF-8 (as proto3 `string` fields must be).
+bool IsValidUtf8(absl::string_view text);
+
 }  // namespace brazesync
 
 #endif  // BRAZESYNC_SERVER_UTF8_H_

@@ -2,6 +2,7 @@
 // bodies (including malformed and non-JSON ones), the single HTTP-status to
 // absl::Status mapping, IsRetryable, and the retry delay Braze asks for via
 // X-Ratelimit-Retry-After or X-RateLimit-Reset (epoch or seconds).
+#include "server/utf8.h"
 #include "server/braze_response.h"
 
 #include <optional>
@@ -37,25 +38,6 @@ const absl::Time kNow = absl::FromUnixSeconds(kNowEpochSeconds);
 auto ItemErrorIs(const std::string& input_array, int index, const std::string& type) {
   return AllOf(Field(&BrazeItemError::input_array, StrEq(input_array)),
                Field(&BrazeItemError::index, Eq(index)), Field(&BrazeItemError::type, StrEq(type)));
-}
-
-// Whether `text` is well-formed UTF-8 (proto3 `string` fields must be).
-bool IsValidUtf8(const std::string& text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char lead = static_cast<unsigned char>(text[i]);
-    const size_t length = lead < 0x80           ? 1
-                          : (lead >> 5) == 0x6  ? 2
-                          : (lead >> 4) == 0xE  ? 3
-                          : (lead >> 3) == 0x1E ? 4
-                                                : 0;
-    if (length == 0 || i + length > text.size()) return false;
-    for (size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
-    }
-    i += length;
-  }
-  return true;
 }
 
 HttpResponse ResponseWithHeader(const std::string& name, const std::string& value) {

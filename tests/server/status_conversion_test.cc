@@ -2,6 +2,7 @@
 // message (truncated to 1024 bytes), and carries every absl::Status payload,
 // notably the BadRequest field violations from server/error_details.h, as a
 // google.protobuf.Any inside the google.rpc.Status in error_details().
+#include "server/utf8.h"
 #include "server/status_conversion.h"
 
 #include <grpcpp/support/status.h>
@@ -42,25 +43,6 @@ google::rpc::Status DetailsOf(const grpc::Status& status) {
   google::rpc::Status details;
   EXPECT_TRUE(details.ParseFromString(status.error_details()));
   return details;
-}
-
-// Whether `text` is well-formed UTF-8 (proto3 `string` fields must be).
-bool IsValidUtf8(const std::string& text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char lead = static_cast<unsigned char>(text[i]);
-    const size_t length = lead < 0x80           ? 1
-                          : (lead >> 5) == 0x6  ? 2
-                          : (lead >> 4) == 0xE  ? 3
-                          : (lead >> 3) == 0x1E ? 4
-                                                : 0;
-    if (length == 0 || i + length > text.size()) return false;
-    for (size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
-    }
-    i += length;
-  }
-  return true;
 }
 
 MATCHER_P2(BadRequestViolationIs, field, description, "") {

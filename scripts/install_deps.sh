@@ -13,9 +13,19 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcpp-httplib-dev libsqlite3-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
   python3 python3-grpcio python3-protobuf
+  golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev protoc-gen-go protoc-gen-go-grpc
+  golang-google-genproto-dev
 )
 # Node.js may come from another apt source with npm bundled; only ask Debian for it when absent.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+
+# --- Optional: Bazel mirror of the build (bazel/README.md, bazel/test.sh) ---
+# Off by default to keep CI fast: Debian's bazel 4.2.3 pulls in ~39 packages
+# incl. default-jdk-headless (~25 s of apt install on the CI box).
+if [ "${BRAZESYNC_WITH_BAZEL:-0}" = 1 ]; then
+  PACKAGES+=(bazel-bootstrap bazel-rules-java bazel-platforms)
+fi
+# --- end optional Bazel block ---
 
 missing=()
 for p in "${PACKAGES[@]}"; do

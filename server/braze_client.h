@@ -1,16 +1,16 @@
-// Delivery of one /users/track request body to Braze: Bearer auth, JSON
-// content type, bounded retries of 429/5xx/network failures with exponential
-// backoff and full jitter (honouring Braze's rate-limit headers), all within
-// the caller's deadline. Never retries a response Braze has processed.
+// The Braze /users/track wire protocol for one attempt: building the HTTP
+// request (Bearer auth, JSON content type, the workspace's endpoint) and
+// interpreting what came back (success, per-object verdicts, retryable or
+// permanent failure, how long Braze asked us to wait). Retrying, batching and
+// pacing live in the delivery engine.
 #ifndef BRAZESYNC_SERVER_BRAZE_CLIENT_H_
 #define BRAZESYNC_SERVER_BRAZE_CLIENT_H_
 
-#include <functional>
+#include <optional>
 #include <string>
 
-#include "absl/random/random.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/braze_response.h"
 #include "server/http_client.h"
@@ -18,48 +18,33 @@
 
 namespace brazesync {
 
-// What happened to one request body.
-struct BrazeDelivery {
-  // OK when Braze answered 2xx. Otherwise the mapped HTTP status
-  // (BrazeHttpStatusToStatus) or transport failure of the last attempt, or
-  // DEADLINE_EXCEEDED when the caller's deadline ran out first.
+// What one attempt produced.
+struct BrazeAttempt {
+  // OK when Braze answered 2xx; otherwise the mapped HTTP status
+  // (BrazeHttpStatusToStatus) or the transport failure.
   absl::Status status;
-  int http_status = 0;  // of the last attempt; 0 when no response arrived
+  int http_status = 0;  // 0 when no response arrived
   BrazeResponseBody body;
-  int attempts = 0;  // HTTP requests made
+  // From a 429's rate-limit headers: how long Braze asked us to wait.
+  std::optional<absl::Duration> retry_after;
+  // X-RateLimit-Remaining, or -1 when absent.
+  int64_t rate_limit_remaining = -1;
+  // When the rate-limit window resets, if Braze said.
+  std::optional<absl::Time> rate_limit_reset;
 
-  // Braze listed per-object errors: in a 201 (partial success) or a 400 where
-  // every object was invalid. Those verdicts are final.
+  // Braze listed per-object errors: in a 2xx (partial success) or a 400
+  // where every object was invalid. Those verdicts are final.
   bool HasItemVerdicts() const {
     return status.ok() || (http_status == 400 && !body.errors.empty());
   }
 };
 
-struct BrazeClientOptions {
-  absl::Duration initial_backoff = absl::Milliseconds(200);
-  absl::Duration max_backoff = absl::Seconds(5);
-  // Injectable for tests; defaults to absl::SleepFor.
-  std::function<void(absl::Duration)> sleep;
-};
+// POST {endpoint}/users/track with the workspace's key as a Bearer token.
+HttpRequest MakeUsersTrackRequest(const WorkspaceSettings& workspace, std::string body,
+                                  absl::Duration timeout);
 
-class BrazeClient final {
- public:
-  // `http` must outlive the client.
-  explicit BrazeClient(HttpClient* http, BrazeClientOptions options = {});
-  BrazeClient(const BrazeClient&) = delete;
-  BrazeClient& operator=(const BrazeClient&) = delete;
-
-  BrazeDelivery PostUsersTrack(const WorkspaceSettings& workspace, const std::string& body,
-                               absl::Time deadline);
-
- private:
-  absl::Duration Backoff(int attempt);
-
-  HttpClient* const http_;
-  const BrazeClientOptions options_;
-  absl::Mutex mu_;
-  absl::BitGen random_ ABSL_GUARDED_BY(mu_);
-};
+// Interprets the outcome of one request sent at about `now`.
+BrazeAttempt InterpretBrazeAttempt(const absl::StatusOr<HttpResponse>& response, absl::Time now);
 
 }  // namespace brazesync
 

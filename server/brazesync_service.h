@@ -1,6 +1,7 @@
-// The gRPC adapter for brazesync.v1.BrazeSync: converts the call's deadline,
-// delegates to the gRPC-free Tracker and maps the result with ToGrpcStatus.
-// Nothing else lives here.
+// The gRPC adapter for brazesync.v1.BrazeSync (callback API, so no thread is
+// held while items wait for Braze): converts deadlines, delegates to the
+// gRPC-free Tracker and maps results with ToGrpcStatus. TrackStream keeps
+// results in request order and bounds the requests in flight per stream.
 #ifndef BRAZESYNC_SERVER_BRAZESYNC_SERVICE_H_
 #define BRAZESYNC_SERVER_BRAZESYNC_SERVICE_H_
 
@@ -10,14 +11,21 @@
 
 namespace brazesync {
 
-class BrazeSyncService final : public v1::BrazeSync::Service {
+class BrazeSyncService final : public v1::BrazeSync::CallbackService {
  public:
   // `tracker` must outlive the service. Calls without a deadline get
-  // `default_deadline`, so no call can hold a thread forever.
+  // `default_deadline`, so no call can wait forever.
   BrazeSyncService(Tracker* tracker, absl::Duration default_deadline);
 
-  grpc::Status Track(grpc::ServerContext* context, const v1::TrackRequest* request,
-                     v1::TrackResult* response) override;
+  grpc::ServerUnaryReactor* Track(grpc::CallbackServerContext* context,
+                                  const v1::TrackRequest* request,
+                                  v1::TrackResult* response) override;
+
+  grpc::ServerBidiReactor<v1::TrackRequest, v1::TrackResult>* TrackStream(
+      grpc::CallbackServerContext* context) override;
+
+  // The deadline for work on behalf of a call.
+  absl::Time DeadlineOf(const grpc::CallbackServerContext& context) const;
 
  private:
   Tracker* const tracker_;

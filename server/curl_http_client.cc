@@ -1,8 +1,9 @@
-// The libcurl implementation of HttpClient.
+// The libcurl (multi interface) implementation of HttpClient.
 #include "server/curl_http_client.h"
 
 #include <algorithm>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -48,39 +49,82 @@ size_t AppendHeader(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+struct MultiDeleter {
+  void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
+};
+using MultiHandle = std::unique_ptr<CURLM, MultiDeleter>;
+
+// One request in flight: owns its easy handle, headers, body and response.
+struct Transfer {
+  EasyHandle easy;
+  HeaderList headers;
+  HttpRequest request;
+  HttpResponse response;
+  HttpCallback done;
+  char error[CURL_ERROR_SIZE] = {0};
+};
+
 class CurlHttpClient final : public HttpClient {
  public:
-  explicit CurlHttpClient(CurlOptions options) : options_(std::move(options)) { GlobalInitOnce(); }
+  explicit CurlHttpClient(CurlOptions options) : options_(std::move(options)) {
+    GlobalInitOnce();
+    multi_.reset(curl_multi_init());
+    curl_multi_setopt(multi_.get(), CURLMOPT_MAXCONNECTS,
+                      static_cast<long>(options_.max_cached_connections));
+    loop_ = std::thread([this] { Loop(); });
+  }
 
-  absl::StatusOr<HttpResponse> Post(const HttpRequest& request) override {
-    EasyHandle handle = Acquire();
-    if (handle == nullptr) return absl::InternalError("curl_easy_init failed");
-    HttpResponse response;
-    absl::Status status = Perform(handle.get(), request, &response);
-    Release(std::move(handle));
-    if (!status.ok()) return status;
-    return response;
+  ~CurlHttpClient() override {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    curl_multi_wakeup(multi_.get());
+    loop_.join();
+  }
+
+  void Post(HttpRequest request, HttpCallback done) override {
+    auto transfer = std::make_unique<Transfer>();
+    transfer->request = std::move(request);
+    transfer->done = std::move(done);
+    {
+      absl::MutexLock lock(&mu_);
+      if (!stopping_) {
+        pending_.push_back(std::move(transfer));
+        transfer = nullptr;
+      }
+    }
+    if (transfer != nullptr) {
+      std::move(transfer->done)(absl::UnavailableError("HTTP client is shutting down"));
+      return;
+    }
+    curl_multi_wakeup(multi_.get());
   }
 
  private:
-  absl::Status Perform(CURL* curl, const HttpRequest& request, HttpResponse* response) {
-    curl_easy_reset(curl);  // keeps the connection cache, drops old options
+  // Configures the easy handle of `transfer`; an error means it cannot start.
+  absl::Status Prepare(Transfer& transfer) {
+    transfer.easy.reset(curl_easy_init());
+    if (transfer.easy == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
     // "Expect:" suppresses 100-continue, which would add a round trip for
     // every body over 1 KB.
-    HeaderList headers(curl_slist_append(nullptr, "Expect:"));
-    for (const auto& [name, value] : request.headers) {
-      curl_slist* appended =
-          curl_slist_append(headers.get(), absl::StrCat(name, ": ", value).c_str());
-      if (appended == nullptr) return absl::ResourceExhaustedError("curl_slist_append failed");
+    transfer.headers.reset(curl_slist_append(nullptr, "Expect:"));
+    for (const auto& [name, value] : transfer.request.headers) {
+      if (curl_slist_append(transfer.headers.get(), absl::StrCat(name, ": ", value).c_str()) ==
+          nullptr) {
+        return absl::ResourceExhaustedError("curl_slist_append failed");
+      }
     }
-    char error[CURL_ERROR_SIZE] = {0};
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+    CURL* curl = transfer.easy.get();
+    const HttpRequest& request = transfer.request;
+    curl_easy_setopt(curl, CURLOPT_PRIVATE, &transfer);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, transfer.error);
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, transfer.headers.get());
     // 0 would mean "no timeout" to curl; never let a tiny remainder round to it.
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
                      static_cast<long>(std::max<int64_t>(1, absl::ToInt64Milliseconds(request.timeout))));
@@ -92,40 +136,82 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
     if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response->body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer.response.body);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, AppendHeader);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response->headers);
-
-    const CURLcode code = curl_easy_perform(curl);
-    if (code != CURLE_OK) {
-      return CurlCodeToStatus(code, error[0] != '\0' ? error : curl_easy_strerror(code));
-    }
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    response->status = static_cast<int>(status);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer.response.headers);
     return absl::OkStatus();
   }
 
-  EasyHandle Acquire() {
+  // Moves newly posted transfers into the multi handle; false when stopping.
+  bool AdmitPending() {
+    std::vector<std::unique_ptr<Transfer>> admitted;
+    bool stopping;
     {
       absl::MutexLock lock(&mu_);
-      if (!idle_.empty()) {
-        EasyHandle handle = std::move(idle_.back());
-        idle_.pop_back();
-        return handle;
-      }
+      admitted.swap(pending_);
+      stopping = stopping_;
     }
-    return EasyHandle(curl_easy_init());
+    for (auto& transfer : admitted) {
+      if (stopping) {
+        std::move(transfer->done)(absl::UnavailableError("HTTP client is shutting down"));
+        continue;
+      }
+      absl::Status prepared = Prepare(*transfer);
+      if (!prepared.ok()) {
+        std::move(transfer->done)(prepared);
+        continue;
+      }
+      curl_multi_add_handle(multi_.get(), transfer->easy.get());
+      running_.push_back(std::move(transfer));
+    }
+    return !stopping;
   }
 
-  void Release(EasyHandle handle) {
-    absl::MutexLock lock(&mu_);
-    idle_.push_back(std::move(handle));
+  void Complete(CURL* easy, CURLcode code) {
+    Transfer* raw = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &raw);
+    curl_multi_remove_handle(multi_.get(), easy);
+    auto it = std::find_if(running_.begin(), running_.end(),
+                           [raw](const auto& transfer) { return transfer.get() == raw; });
+    std::unique_ptr<Transfer> transfer = std::move(*it);
+    *it = std::move(running_.back());
+    running_.pop_back();
+    if (code != CURLE_OK) {
+      std::move(transfer->done)(
+          CurlCodeToStatus(code, transfer->error[0] != '\0' ? transfer->error
+                                                           : curl_easy_strerror(code)));
+      return;
+    }
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    transfer->response.status = static_cast<int>(status);
+    std::move(transfer->done)(std::move(transfer->response));
+  }
+
+  void Loop() {
+    while (AdmitPending()) {
+      int still_running = 0;
+      curl_multi_perform(multi_.get(), &still_running);
+      int queued = 0;
+      while (CURLMsg* message = curl_multi_info_read(multi_.get(), &queued)) {
+        if (message->msg == CURLMSG_DONE) Complete(message->easy_handle, message->data.result);
+      }
+      curl_multi_poll(multi_.get(), nullptr, 0, /*timeout_ms=*/1000, nullptr);
+    }
+    for (auto& transfer : running_) {
+      curl_multi_remove_handle(multi_.get(), transfer->easy.get());
+      std::move(transfer->done)(absl::UnavailableError("HTTP client is shutting down"));
+    }
+    running_.clear();
   }
 
   const CurlOptions options_;
+  MultiHandle multi_;
+  std::thread loop_;
   absl::Mutex mu_;
-  std::vector<EasyHandle> idle_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::unique_ptr<Transfer>> pending_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Transfer>> running_;  // loop thread only
 };
 
 }  // namespace

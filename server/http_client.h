@@ -1,6 +1,6 @@
-// The HTTP boundary of BrazeSync: a minimal POST interface so Braze delivery
-// logic is testable without a network (tests substitute a fake) and libcurl
-// stays behind one implementation (curl_http_client.h).
+// The HTTP boundary of BrazeSync: a minimal asynchronous POST interface so
+// Braze delivery logic is testable without a network (tests substitute a fake)
+// and libcurl stays behind one implementation (curl_http_client.h).
 #ifndef BRAZESYNC_SERVER_HTTP_CLIENT_H_
 #define BRAZESYNC_SERVER_HTTP_CLIENT_H_
 
@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -32,13 +33,18 @@ struct HttpResponse {
   std::string Header(absl::string_view name) const;
 };
 
-// Sends HTTP POST requests. Implementations are thread-safe.
+// Receives the outcome of one request. A non-OK status means no HTTP
+// response arrived (connect failure, timeout, dropped connection, shutdown);
+// any HTTP status, 5xx included, is a response.
+using HttpCallback = absl::AnyInvocable<void(absl::StatusOr<HttpResponse>) &&>;
+
+// Sends HTTP POST requests asynchronously. Implementations are thread-safe.
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
-  // A non-OK status means no HTTP response arrived (connect failure, timeout,
-  // dropped connection); any HTTP status, 5xx included, is a response.
-  virtual absl::StatusOr<HttpResponse> Post(const HttpRequest& request) = 0;
+  // Starts the request; `done` runs exactly once, on an arbitrary thread
+  // (possibly before Post returns). It must not block.
+  virtual void Post(HttpRequest request, HttpCallback done) = 0;
 };
 
 }  // namespace brazesync

@@ -31,6 +31,14 @@ ABSL_FLAG(bool, per_array_cap, false,
 ABSL_FLAG(std::string, port_file, "",
           "If set, the bound port is written to this file once the server is ready");
 ABSL_FLAG(int, shutdown_grace_ms, 10000, "How long running calls may finish on shutdown");
+ABSL_FLAG(bool, coalesce, true,
+          "Coalesce items from concurrent callers into shared Braze requests. false sends each "
+          "call's items on their own (one Braze request per call), like a hand-written forwarder");
+ABSL_FLAG(int, max_in_flight, 32, "Concurrent Braze requests per workspace (AIMD ceiling)");
+ABSL_FLAG(int, max_queued_items, 100000,
+          "Items waiting per workspace before calls fail RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, rate_limit_requests, 3000, "Braze /users/track requests allowed per window");
+ABSL_FLAG(int, rate_limit_window_ms, 3000, "Braze rate-limit window");
 
 namespace brazesync {
 namespace {
@@ -88,6 +96,12 @@ int Run() {
 
   ServerOptions options;
   options.listen = config->listen();
+  options.engine.coalesce = absl::GetFlag(FLAGS_coalesce);
+  options.engine.max_in_flight_per_workspace = absl::GetFlag(FLAGS_max_in_flight);
+  options.engine.max_queued_items_per_workspace =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_items));
+  options.engine.rate_limit_requests = absl::GetFlag(FLAGS_rate_limit_requests);
+  options.engine.rate_limit_window = absl::Milliseconds(absl::GetFlag(FLAGS_rate_limit_window_ms));
   absl::StatusOr<std::unique_ptr<BrazeSyncServer>> server =
       BrazeSyncServer::Start(options, *std::move(workspaces), MakeCurlHttpClient());
   if (!server.ok()) {

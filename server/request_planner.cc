@@ -17,80 +17,75 @@ struct SerializedItem {
   std::string json;
 };
 
-// Accumulates one request's items until it is full.
-class RequestBuilder final {
- public:
-  explicit RequestBuilder(const RequestLimits& limits) : limits_(limits) {}
-
-  bool empty() const { return count_[0] + count_[1] + count_[2] == 0; }
-
-  // Whether `items` can all be added without breaking a limit.
-  bool Fits(const std::vector<const SerializedItem*>& items) const {
-    int added[3] = {0, 0, 0};
-    size_t bytes = bytes_;
-    for (const SerializedItem* item : items) {
-      ++added[Slot(item->ref.kind)];
-      bytes += item->json.size() + 1;
-    }
-    if (bytes > limits_.max_bytes) return false;
-    if (limits_.per_array) {
-      for (int i = 0; i < 3; ++i) {
-        if (count_[i] + added[i] > limits_.max_objects) return false;
-      }
-      return true;
-    }
-    return count_[0] + count_[1] + count_[2] + added[0] + added[1] + added[2] <=
-           limits_.max_objects;
+bool GroupFits(const RequestBuilder& builder, const std::vector<const SerializedItem*>& items) {
+  int counts[3] = {0, 0, 0};
+  size_t bytes = 0;
+  for (const SerializedItem* item : items) {
+    ++counts[ArraySlot(item->ref.kind)];
+    bytes += item->json.size();
   }
-
-  void Add(const SerializedItem& item) {
-    const int slot = Slot(item.ref.kind);
-    ++count_[slot];
-    bytes_ += item.json.size() + 1;
-    arrays_[slot].push_back(&item);
-  }
-
-  PlannedRequest Finish() {
-    static constexpr const char* kNames[3] = {"attributes", "events", "purchases"};
-    PlannedRequest request;
-    std::vector<ItemRef>* refs[3] = {&request.attributes, &request.events, &request.purchases};
-    request.body.reserve(bytes_);
-    request.body = "{";
-    bool first_array = true;
-    for (int slot = 0; slot < 3; ++slot) {
-      if (arrays_[slot].empty()) continue;
-      absl::StrAppend(&request.body, first_array ? "" : ",", "\"", kNames[slot], "\":[");
-      first_array = false;
-      for (size_t i = 0; i < arrays_[slot].size(); ++i) {
-        absl::StrAppend(&request.body, i == 0 ? "" : ",", arrays_[slot][i]->json);
-        refs[slot]->push_back(arrays_[slot][i]->ref);
-      }
-      request.body += "]";
-    }
-    request.body += "}";
-    *this = RequestBuilder(limits_);
-    return request;
-  }
-
- private:
-  static int Slot(v1::ItemKind kind) {
-    switch (kind) {
-      case v1::ITEM_KIND_EVENT:
-        return 1;
-      case v1::ITEM_KIND_PURCHASE:
-        return 2;
-      default:
-        return 0;
-    }
-  }
-
-  RequestLimits limits_;
-  int count_[3] = {0, 0, 0};
-  size_t bytes_ = kEnvelopeBytes;
-  std::vector<const SerializedItem*> arrays_[3];
-};
+  return builder.Fits(counts, bytes);
+}
 
 }  // namespace
+
+int ArraySlot(v1::ItemKind kind) {
+  switch (kind) {
+    case v1::ITEM_KIND_EVENT:
+      return 1;
+    case v1::ITEM_KIND_PURCHASE:
+      return 2;
+    default:
+      return 0;
+  }
+}
+
+RequestBuilder::RequestBuilder(const RequestLimits& limits)
+    : limits_(limits), bytes_(kEnvelopeBytes) {}
+
+bool RequestBuilder::Fits(const int (&counts)[3], size_t json_bytes) const {
+  // Each object also costs a separating comma.
+  if (bytes_ + json_bytes + counts[0] + counts[1] + counts[2] > limits_.max_bytes) return false;
+  if (limits_.per_array) {
+    for (int i = 0; i < 3; ++i) {
+      if (counts_[i] + counts[i] > limits_.max_objects) return false;
+    }
+    return true;
+  }
+  return static_cast<int>(size()) + counts[0] + counts[1] + counts[2] <= limits_.max_objects;
+}
+
+bool RequestBuilder::Fits(v1::ItemKind kind, size_t json_bytes) const {
+  int counts[3] = {0, 0, 0};
+  ++counts[ArraySlot(kind)];
+  return Fits(counts, json_bytes);
+}
+
+void RequestBuilder::Add(const ItemRef& ref, absl::string_view json) {
+  const int slot = ArraySlot(ref.kind);
+  if (counts_[slot]++ > 0) arrays_[slot] += ',';
+  absl::StrAppend(&arrays_[slot], json);
+  bytes_ += json.size() + 1;
+  refs_[slot].push_back(ref);
+}
+
+PlannedRequest RequestBuilder::Finish() {
+  static constexpr const char* kNames[3] = {"attributes", "events", "purchases"};
+  PlannedRequest request;
+  request.body.reserve(bytes_);
+  request.body = "{";
+  for (int slot = 0; slot < 3; ++slot) {
+    if (counts_[slot] == 0) continue;
+    absl::StrAppend(&request.body, request.body.size() > 1 ? "," : "", "\"", kNames[slot], "\":[",
+                    arrays_[slot], "]");
+  }
+  request.body += "}";
+  request.attributes = std::move(refs_[0]);
+  request.events = std::move(refs_[1]);
+  request.purchases = std::move(refs_[2]);
+  *this = RequestBuilder(limits_);
+  return request;
+}
 
 const ItemRef* PlannedRequest::Find(const std::string& input_array, int index) const {
   const std::vector<ItemRef>* array = input_array == "attributes" ? &attributes
@@ -142,15 +137,17 @@ std::vector<PlannedRequest> PlanRequests(std::vector<PlannedItem> items,
   std::vector<PlannedRequest> requests;
   RequestBuilder builder(limits);
   for (const auto& group : groups) {
-    if (!builder.Fits(group) && !builder.empty()) requests.push_back(builder.Finish());
-    if (builder.Fits(group)) {
-      for (const SerializedItem* item : group) builder.Add(*item);
+    if (!GroupFits(builder, group) && !builder.empty()) requests.push_back(builder.Finish());
+    if (GroupFits(builder, group)) {
+      for (const SerializedItem* item : group) builder.Add(item->ref, item->json);
       continue;
     }
     // One user with more items than one request holds: consecutive requests.
     for (const SerializedItem* item : group) {
-      if (!builder.Fits({item}) && !builder.empty()) requests.push_back(builder.Finish());
-      builder.Add(*item);
+      if (!builder.Fits(item->ref.kind, item->json.size()) && !builder.empty()) {
+        requests.push_back(builder.Finish());
+      }
+      builder.Add(item->ref, item->json);
     }
   }
   if (!builder.empty()) requests.push_back(builder.Finish());

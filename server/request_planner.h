@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "brazesync/v1/brazesync.pb.h"
 #include "server/converter.h"
 
@@ -50,6 +51,34 @@ struct PlannedRequest {
   const ItemRef* Find(const std::string& input_array, int index) const;
   size_t size() const { return attributes.size() + events.size() + purchases.size(); }
 };
+
+// Accumulates serialized Braze objects into one request body within the
+// limits. Used by PlanRequests and by the delivery engine's batcher.
+class RequestBuilder final {
+ public:
+  explicit RequestBuilder(const RequestLimits& limits);
+
+  bool empty() const { return size() == 0; }
+  size_t size() const { return counts_[0] + counts_[1] + counts_[2]; }
+  // Whether objects of the given counts per array (attributes, events,
+  // purchases) and total JSON bytes can be added without breaking a limit.
+  bool Fits(const int (&counts)[3], size_t json_bytes) const;
+  bool Fits(v1::ItemKind kind, size_t json_bytes) const;
+  // Appends one serialized object; `ref` is reported back by Finish.
+  void Add(const ItemRef& ref, absl::string_view json);
+  // The finished request; the builder is empty again afterwards.
+  PlannedRequest Finish();
+
+ private:
+  RequestLimits limits_;
+  int counts_[3] = {0, 0, 0};
+  size_t bytes_;
+  std::string arrays_[3];
+  std::vector<ItemRef> refs_[3];
+};
+
+// Which Braze array (0 attributes, 1 events, 2 purchases) holds `kind`.
+int ArraySlot(v1::ItemKind kind);
 
 // A stable key for "the same Braze user" (identifier type and value).
 std::string UserKey(const v1::UserRef& user);

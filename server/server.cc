@@ -5,7 +5,10 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server_builder.h>
 
+#include <thread>
 #include <utility>
+
+#include "absl/synchronization/notification.h"
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
@@ -26,8 +29,8 @@ BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry
                                  std::unique_ptr<HttpClient> http)
     : workspaces_(std::move(workspaces)),
       http_(std::move(http)),
-      braze_(http_.get(), options.braze_client),
-      tracker_(&workspaces_, &braze_),
+      engine_(http_.get(), options.engine),
+      tracker_(&workspaces_, &engine_),
       service_(&tracker_, options.default_deadline) {}
 
 BrazeSyncServer::~BrazeSyncServer() { Shutdown(absl::ZeroDuration()); }
@@ -60,9 +63,19 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
 void BrazeSyncServer::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
   server_->GetHealthCheckService()->Shutdown();
+  // grpc::Server::Shutdown returns only when every call has finished, and
+  // calls waiting for Braze finish only when the engine gives up on them: stop
+  // the engine once the grace period is over, on another thread.
+  absl::Notification server_stopped;
+  std::thread engine_stopper([this, grace, &server_stopped] {
+    if (!server_stopped.WaitForNotificationWithTimeout(grace)) engine_.Shutdown();
+  });
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_stopped.Notify();
+  engine_stopper.join();
   server_->Wait();
   server_.reset();
+  engine_.Shutdown();
 }
 
 }  // namespace brazesync

@@ -1,6 +1,6 @@
 // Assembly and lifecycle of the BrazeSync gRPC server: owns the workspaces,
-// the HTTP client, the Braze client, the tracker and the service, and turns on
-// health checking and server reflection.
+// the HTTP client, the delivery engine, the tracker and the service, and turns
+// on health checking and server reflection.
 #ifndef BRAZESYNC_SERVER_SERVER_H_
 #define BRAZESYNC_SERVER_SERVER_H_
 
@@ -11,8 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/braze_client.h"
 #include "server/brazesync_service.h"
+#include "server/delivery_engine.h"
 #include "server/http_client.h"
 #include "server/tracker.h"
 #include "server/workspace.h"
@@ -26,7 +26,7 @@ struct ServerOptions {
   absl::Duration default_deadline = absl::Seconds(30);
   // Largest request message accepted.
   int max_receive_message_bytes = 16 * 1024 * 1024;
-  BrazeClientOptions braze_client;
+  EngineOptions engine;
 };
 
 class BrazeSyncServer final {
@@ -41,8 +41,11 @@ class BrazeSyncServer final {
   BrazeSyncServer& operator=(const BrazeSyncServer&) = delete;
 
   int port() const { return port_; }
-  // Stops accepting calls and waits up to `grace` for running ones.
+  // Stops accepting calls and lets running ones finish for up to `grace`;
+  // then fails what is still waiting for Braze (UNAVAILABLE) and stops.
   void Shutdown(absl::Duration grace);
+
+  EngineStats engine_stats() const { return engine_.stats(); }
 
  private:
   BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry workspaces,
@@ -50,7 +53,7 @@ class BrazeSyncServer final {
 
   WorkspaceRegistry workspaces_;
   std::unique_ptr<HttpClient> http_;
-  BrazeClient braze_;
+  DeliveryEngine engine_;
   Tracker tracker_;
   BrazeSyncService service_;
   std::unique_ptr<grpc::Server> server_;

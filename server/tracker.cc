@@ -1,6 +1,7 @@
 // The Track use case, gRPC-free.
 #include "server/tracker.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -97,42 +98,30 @@ absl::Status InvalidRequestStatus(int invalid, int total, bool nothing_sent,
   return InvalidArgumentWithViolations(message, violations);
 }
 
-// Records Braze's verdicts for the items of one delivered request.
-void RecordDelivery(const PlannedRequest& planned, const BrazeDelivery& delivery,
-                    const ResultIndex& index, v1::TrackResult* result) {
-  auto for_each_item = [&](auto fn) {
-    for (const auto* array : {&planned.attributes, &planned.events, &planned.purchases}) {
-      for (const ItemRef& ref : *array) fn(result->mutable_items(index.Slot(ref.kind, ref.index)));
+// Copies the engine's verdicts into the result slots of the submitted items.
+void ApplyOutcome(const std::vector<int>& slots, DeliveryOutcome outcome,
+                  v1::TrackResult* result) {
+  for (size_t i = 0; i < slots.size(); ++i) {
+    ItemVerdict& verdict = outcome.verdicts[i];
+    v1::ItemResult* item = result->mutable_items(slots[i]);
+    item->set_status(verdict.status);
+    if (verdict.status == v1::ITEM_STATUS_REJECTED_BY_BRAZE) {
+      item->set_braze_error(std::move(verdict.braze_error));
+    } else if (verdict.status == v1::ITEM_STATUS_FAILED) {
+      item->set_error_message(std::string(verdict.failure.message()));
+      item->set_retryable(IsRetryable(verdict.failure));
     }
-  };
-  if (!delivery.HasItemVerdicts()) {
-    const bool retryable = IsRetryable(delivery.status);
-    for_each_item([&](v1::ItemResult* item) {
-      item->set_status(v1::ITEM_STATUS_FAILED);
-      item->set_error_message(std::string(delivery.status.message()));
-      item->set_retryable(retryable);
-    });
-    return;
   }
-  // A 2xx processed every item it did not list; a 400 processed none.
-  for_each_item([&](v1::ItemResult* item) {
-    if (delivery.status.ok()) {
-      item->set_status(v1::ITEM_STATUS_DELIVERED);
-    } else {
-      item->set_status(v1::ITEM_STATUS_FAILED);
-      item->set_error_message(std::string(delivery.status.message()));
-      item->set_retryable(true);
-    }
-  });
-  for (const BrazeItemError& error : delivery.body.errors) {
-    const ItemRef* ref = planned.Find(error.input_array, error.index);
-    if (ref == nullptr) continue;  // Braze named an object we did not send
-    v1::ItemResult* item = result->mutable_items(index.Slot(ref->kind, ref->index));
-    item->set_status(v1::ITEM_STATUS_REJECTED_BY_BRAZE);
-    item->set_braze_error(error.type);
-    item->clear_error_message();
-    item->set_retryable(false);
+  result->set_braze_requests(outcome.braze_requests);
+}
+
+// When no submitted item got a Braze verdict, the call failed as a whole and
+// the first failure's code tells the caller whether to retry or fix config.
+absl::Status WholeCallFailure(const DeliveryOutcome& outcome) {
+  for (const ItemVerdict& verdict : outcome.verdicts) {
+    if (verdict.status != v1::ITEM_STATUS_FAILED) return absl::OkStatus();
   }
+  return outcome.verdicts.empty() ? absl::OkStatus() : outcome.verdicts.front().failure;
 }
 
 v1::Outcome OutcomeOf(const v1::TrackResult& result) {
@@ -152,71 +141,82 @@ std::string WorkspaceNames(const WorkspaceRegistry& registry) {
 
 }  // namespace
 
-Tracker::Tracker(const WorkspaceRegistry* workspaces, BrazeClient* braze)
-    : workspaces_(workspaces), braze_(braze) {}
+Tracker::Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine)
+    : workspaces_(workspaces), engine_(engine) {}
 
-absl::Status Tracker::Track(const v1::TrackRequest& request, absl::Time deadline,
-                            v1::TrackResult* result) {
+void Tracker::Track(const v1::TrackRequest& request, absl::Time deadline, Done done) {
   const WorkspaceSettings* workspace = workspaces_->Find(request.workspace());
   if (workspace == nullptr) {
-    return absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"",
-                                            request.workspace(), "\" (configured: ",
-                                            WorkspaceNames(*workspaces_), ")"));
+    std::move(done)(absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"",
+                                                     request.workspace(), "\" (configured: ",
+                                                     WorkspaceNames(*workspaces_), ")")),
+                    {});
+    return;
   }
   const int total = request.attributes_size() + request.events_size() + request.purchases_size();
   if (total == 0) {
     v1::FieldViolation violation;
     violation.set_field("attributes");
     violation.set_description("at least one of attributes, events or purchases is required");
-    return InvalidArgumentWithViolations("the request has no items", {violation});
+    std::move(done)(InvalidArgumentWithViolations("the request has no items", {violation}), {});
+    return;
   }
 
-  result->Clear();
+  v1::TrackResult result;
+  result.set_request_id(request.request_id());
   std::vector<PlannedItem> planned_items;
   FieldViolations violations;
   const absl::Time now = absl::Now();
-  ValidateAndConvert(request, ValidationLimits{workspace->max_array_length}, now, result,
+  ValidateAndConvert(request, ValidationLimits{workspace->max_array_length}, now, &result,
                      &planned_items, &violations);
   const int invalid = total - static_cast<int>(planned_items.size());
   if (invalid > 0 && (!request.allow_partial() || planned_items.empty())) {
-    return InvalidRequestStatus(invalid, total, /*nothing_sent=*/true, violations);
+    std::move(done)(InvalidRequestStatus(invalid, total, /*nothing_sent=*/true, violations), {});
+    return;
   }
 
-  const std::vector<PlannedRequest> planned = PlanRequests(
-      std::move(planned_items),
-      RequestLimits{workspace->per_array_cap, workspace->max_objects_per_request,
-                    workspace->max_request_bytes});
   const ResultIndex index(request);
   if (request.validate_only()) {
+    const std::vector<PlannedRequest> planned = PlanRequests(
+        std::move(planned_items),
+        RequestLimits{workspace->per_array_cap, workspace->max_objects_per_request,
+                      workspace->max_request_bytes});
     for (const PlannedRequest& braze_request : planned) {
-      result->add_braze_request_bodies(braze_request.body);
+      result.add_braze_request_bodies(braze_request.body);
     }
-    for (v1::ItemResult& item : *result->mutable_items()) {
+    for (v1::ItemResult& item : *result.mutable_items()) {
       if (item.status() == v1::ITEM_STATUS_UNSPECIFIED) item.set_status(v1::ITEM_STATUS_VALID);
     }
-    result->set_outcome(v1::OUTCOME_VALIDATED);
-    return absl::OkStatus();
+    result.set_outcome(v1::OUTCOME_VALIDATED);
+    std::move(done)(absl::OkStatus(), std::move(result));
+    return;
   }
 
-  int attempts = 0;
-  bool any_verdict = false;
-  absl::Status first_failure;
-  for (const PlannedRequest& braze_request : planned) {
-    BrazeDelivery delivery = braze_->PostUsersTrack(*workspace, braze_request.body, deadline);
-    attempts += delivery.attempts;
-    RecordDelivery(braze_request, delivery, index, result);
-    if (delivery.HasItemVerdicts()) {
-      any_verdict = true;
-    } else if (first_failure.ok()) {
-      first_failure = delivery.status;
-    }
+  std::vector<EngineItem> items;
+  std::vector<int> slots;
+  items.reserve(planned_items.size());
+  slots.reserve(planned_items.size());
+  for (PlannedItem& planned : planned_items) {
+    slots.push_back(index.Slot(planned.kind, planned.index));
+    items.push_back(EngineItem{planned.kind, std::move(planned.user_key), planned.json.dump()});
   }
-  result->set_braze_requests(attempts);
-  // Every Braze request failed outright: the call failed as a whole, and the
-  // status code tells the caller whether to retry or fix configuration.
-  if (!any_verdict) return first_failure;
-  result->set_outcome(OutcomeOf(*result));
-  return absl::OkStatus();
+  // Submit fails only before taking ownership of the callback's work, so the
+  // callback is shared with the failure path below.
+  auto shared_done = std::make_shared<Done>(std::move(done));
+  absl::Status submitted = engine_->Submit(
+      *workspace, std::move(items), deadline,
+      [shared_done, slots = std::move(slots),
+       result = std::move(result)](DeliveryOutcome outcome) mutable {
+        absl::Status failure = WholeCallFailure(outcome);
+        if (!failure.ok()) {
+          std::move (*shared_done)(std::move(failure), {});
+          return;
+        }
+        ApplyOutcome(slots, std::move(outcome), &result);
+        result.set_outcome(OutcomeOf(result));
+        std::move (*shared_done)(absl::OkStatus(), std::move(result));
+      });
+  if (!submitted.ok()) std::move(*shared_done)(std::move(submitted), {});
 }
 
 }  // namespace brazesync

@@ -1,33 +1,38 @@
 // The Track use case, gRPC-free: resolve the workspace, validate every item,
-// convert the valid ones to Braze JSON, pack them into as few /users/track
-// requests as Braze's caps allow, deliver them, and account for every input
-// item in the TrackResult. The error contract is documented on the rpc in
-// protos/brazesync/v1/brazesync.proto.
+// convert the valid ones to Braze JSON, hand them to the delivery engine
+// (which coalesces them with other callers' items), and account for every
+// input item in the TrackResult. The error contract is documented on the rpc
+// in protos/brazesync/v1/brazesync.proto.
 #ifndef BRAZESYNC_SERVER_TRACKER_H_
 #define BRAZESYNC_SERVER_TRACKER_H_
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/brazesync.pb.h"
-#include "server/braze_client.h"
+#include "server/delivery_engine.h"
 #include "server/workspace.h"
 
 namespace brazesync {
 
 class Tracker final {
  public:
+  // Receives the call's status and, when OK, its result.
+  using Done = absl::AnyInvocable<void(absl::Status, v1::TrackResult) &&>;
+
   // Both must outlive the tracker.
-  Tracker(const WorkspaceRegistry* workspaces, BrazeClient* braze);
+  Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine);
   Tracker(const Tracker&) = delete;
   Tracker& operator=(const Tracker&) = delete;
 
-  // Fills `result` when OK. `deadline` bounds all delivery work.
-  absl::Status Track(const v1::TrackRequest& request, absl::Time deadline,
-                     v1::TrackResult* result);
+  // Calls `done` exactly once: at once for invalid requests, validate_only and
+  // back-pressure, otherwise when the engine has a verdict for every item.
+  // `deadline` bounds all delivery work.
+  void Track(const v1::TrackRequest& request, absl::Time deadline, Done done);
 
  private:
   const WorkspaceRegistry* const workspaces_;
-  BrazeClient* const braze_;
+  DeliveryEngine* const engine_;
 };
 
 }  // namespace brazesync

@@ -65,8 +65,8 @@ class TrackEndToEndTest : public ::testing::Test {
     ASSERT_TRUE(registry.ok()) << registry.status();
     ServerOptions options;
     options.listen = "127.0.0.1:0";
-    options.braze_client.initial_backoff = absl::Milliseconds(1);
-    options.braze_client.max_backoff = absl::Milliseconds(5);
+    options.engine.initial_backoff = absl::Milliseconds(1);
+    options.engine.max_backoff = absl::Milliseconds(5);
     auto server = BrazeSyncServer::Start(options, *std::move(registry), MakeCurlHttpClient());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);

@@ -1,0 +1,333 @@
+// Package client calls BrazeSync (brazesync.v1.BrazeSync/Track) from Go.
+//
+// It builds against Debian 12's Go packages in GOPATH mode: grpc-go 1.33
+// (golang-google-grpc-dev), protobuf-go 1.28 and golang/protobuf 1.5. The
+// message types come from protoc-gen-go at build time (see ../../../run_tests.sh):
+// import path "brazesync/gen/brazesync/v1", with google/rpc/status.proto mapped
+// to google.golang.org/genproto/googleapis/rpc/status. BrazeSync's own
+// google/rpc protos are wire-compatible copies of googleapis', and grpc-go
+// already links genproto's google.rpc types, so generating ours as well would
+// register google.rpc.Status twice (a panic at init).
+//
+//	c, err := client.Dial("127.0.0.1:50051", client.WithTimeout(5*time.Second))
+//	res, err := c.TrackEvent(ctx, "user-42", "quote_requested", map[string]interface{}{"plan": "premium"})
+//	var e *client.Error
+//	if errors.As(err, &e) && e.Code == codes.InvalidArgument { ... e.Violations ... }
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	pb "brazesync/gen/brazesync/v1"
+
+	protov1 "github.com/golang/protobuf/proto"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// DefaultTimeout is the deadline of a call whose context has none.
+const DefaultTimeout = 10 * time.Second
+
+type options struct {
+	timeout     time.Duration
+	token       string
+	creds       credentials.TransportCredentials
+	workspace   string
+	dialOptions []grpc.DialOption
+}
+
+// Option configures Dial.
+type Option func(*options)
+
+// WithTimeout sets the deadline applied to calls whose context has none
+// (default DefaultTimeout; 0 means none).
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// WithToken sends `authorization: Bearer TOKEN` with every call (for an
+// authenticating proxy in front of BrazeSync).
+func WithToken(token string) Option { return func(o *options) { o.token = token } }
+
+// WithTLS uses TLS with the given credentials instead of plaintext, e.g.
+// credentials.NewClientTLSFromCert(nil, "") for the system roots.
+func WithTLS(creds credentials.TransportCredentials) Option {
+	return func(o *options) { o.creds = creds }
+}
+
+// WithWorkspace sets TrackRequest.workspace for requests that name none.
+func WithWorkspace(name string) Option { return func(o *options) { o.workspace = name } }
+
+// WithDialOptions passes extra options to grpc.Dial.
+func WithDialOptions(opts ...grpc.DialOption) Option {
+	return func(o *options) { o.dialOptions = append(o.dialOptions, opts...) }
+}
+
+// Client is a BrazeSync client; safe for concurrent use. Close it when done.
+type Client struct {
+	conn *grpc.ClientConn
+	stub pb.BrazeSyncClient
+	opts options
+}
+
+// Dial connects to BrazeSync at target ("host:port"). The connection is made
+// lazily; errors surface on the first call.
+func Dial(target string, opts ...Option) (*Client, error) {
+	o := options{timeout: DefaultTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	dialOpts := []grpc.DialOption{}
+	if o.creds != nil {
+		dialOpts = append(dialOpts, grpc.WithTransportCredentials(o.creds))
+	} else {
+		// grpc-go 1.33 has no credentials/insecure package.
+		dialOpts = append(dialOpts, grpc.WithInsecure())
+	}
+	dialOpts = append(dialOpts, o.dialOptions...)
+	conn, err := grpc.Dial(target, dialOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{conn: conn, stub: pb.NewBrazeSyncClient(conn), opts: o}, nil
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Track sends one TrackRequest. On failure the error is an *Error.
+func (c *Client) Track(ctx context.Context, req *pb.TrackRequest) (*pb.TrackResult, error) {
+	if req.GetWorkspace() == "" && c.opts.workspace != "" {
+		req = protov1.Clone(req).(*pb.TrackRequest)
+		req.Workspace = c.opts.workspace
+	}
+	if _, ok := ctx.Deadline(); !ok && c.opts.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.opts.timeout)
+		defer cancel()
+	}
+	if c.opts.token != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+c.opts.token)
+	}
+	res, err := c.stub.Track(ctx, req)
+	if err != nil {
+		return nil, FromError(err)
+	}
+	return res, nil
+}
+
+// TrackEvent records one custom event for the user with externalID. props
+// are the event properties as JSON-like values (string, float64, int, bool,
+// nil, []interface{}, map[string]interface{}); nil for none. The event time
+// is stamped by the server.
+func (c *Client) TrackEvent(ctx context.Context, externalID, name string, props map[string]interface{}) (*pb.TrackResult, error) {
+	ev := &pb.Event{User: ExternalID(externalID), Name: name}
+	if props != nil {
+		s, err := structpb.NewStruct(props)
+		if err != nil {
+			return nil, fmt.Errorf("brazesync: event properties: %w", err)
+		}
+		ev.Properties = s
+	}
+	return c.Track(ctx, &pb.TrackRequest{Events: []*pb.Event{ev}})
+}
+
+// Profile holds the standard profile fields for TrackUser; empty strings are
+// not sent. Custom attributes take Go values: string, bool, int/int32/int64,
+// float32/float64, time.Time, []string (array attribute), nil (removes the
+// attribute), map[string]interface{} (nested object) or an *pb.AttributeValue.
+type Profile struct {
+	FirstName, LastName, Email, Phone, HomeCity string
+	Country, Language, TimeZone, Dob            string
+	Custom                                      map[string]interface{}
+}
+
+// TrackUser updates the profile of the user with externalID.
+func (c *Client) TrackUser(ctx context.Context, externalID string, p Profile) (*pb.TrackResult, error) {
+	up, err := p.toProto(externalID)
+	if err != nil {
+		return nil, err
+	}
+	return c.Track(ctx, &pb.TrackRequest{Attributes: []*pb.UserProfile{up}})
+}
+
+// ExternalID is a UserRef for an external_id.
+func ExternalID(id string) *pb.UserRef {
+	return &pb.UserRef{Id: &pb.UserRef_ExternalId{ExternalId: id}}
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func (p Profile) toProto(externalID string) (*pb.UserProfile, error) {
+	up := &pb.UserProfile{
+		User: ExternalID(externalID), FirstName: optional(p.FirstName), LastName: optional(p.LastName),
+		Email: optional(p.Email), Phone: optional(p.Phone), HomeCity: optional(p.HomeCity),
+		Country: optional(p.Country), Language: optional(p.Language), TimeZone: optional(p.TimeZone),
+		Dob: optional(p.Dob),
+	}
+	if len(p.Custom) > 0 {
+		up.CustomAttributes = make(map[string]*pb.AttributeValue, len(p.Custom))
+		for k, v := range p.Custom {
+			av, err := AttributeValue(v)
+			if err != nil {
+				return nil, fmt.Errorf("brazesync: custom attribute %q: %w", k, err)
+			}
+			up.CustomAttributes[k] = av
+		}
+	}
+	return up, nil
+}
+
+// AttributeValue converts a Go value to a custom attribute value (see Profile).
+func AttributeValue(v interface{}) (*pb.AttributeValue, error) {
+	switch x := v.(type) {
+	case *pb.AttributeValue:
+		return x, nil
+	case nil:
+		return &pb.AttributeValue{Value: &pb.AttributeValue_NullValue{}}, nil
+	case string:
+		return &pb.AttributeValue{Value: &pb.AttributeValue_StringValue{StringValue: x}}, nil
+	case bool:
+		return &pb.AttributeValue{Value: &pb.AttributeValue_BoolValue{BoolValue: x}}, nil
+	case int:
+		return &pb.AttributeValue{Value: &pb.AttributeValue_IntValue{IntValue: int64(x)}}, nil
+	case int32:
+		return &pb.AttributeValue{Value: &pb.AttributeValue_IntValue{IntValue: int64(x)}}, nil
+	case int64:
+		return &pb.AttributeValue{Value: &pb.AttributeValue_IntValue{IntValue: x}}, nil
+	case float32:
+		return &pb.AttributeValue{Value: &pb.AttributeValue_DoubleValue{DoubleValue: float64(x)}}, nil
+	case float64:
+		return &pb.AttributeValue{Value: &pb.AttributeValue_DoubleValue{DoubleValue: x}}, nil
+	case time.Time:
+		return &pb.AttributeValue{Value: &pb.AttributeValue_TimeValue{TimeValue: timestamppb.New(x)}}, nil
+	case []string:
+		return &pb.AttributeValue{Value: &pb.AttributeValue_ArrayValue{ArrayValue: &pb.StringList{Values: x}}}, nil
+	case map[string]interface{}:
+		s, err := structpb.NewStruct(x)
+		if err != nil {
+			return nil, err
+		}
+		return &pb.AttributeValue{Value: &pb.AttributeValue_ObjectValue{ObjectValue: s}}, nil
+	}
+	return nil, fmt.Errorf("unsupported type %T", v)
+}
+
+// Violation is one invalid field: its path from the request root (e.g.
+// "events[2].time") and why it is invalid.
+type Violation struct {
+	Field       string
+	Description string
+}
+
+// Error is a failed BrazeSync call with the details from the
+// grpc-status-details-bin trailer decoded.
+type Error struct {
+	Code    codes.Code
+	Message string
+	// From google.rpc.BadRequest (INVALID_ARGUMENT).
+	Violations []Violation
+	// From google.rpc.ErrorInfo, when sent.
+	Reason   string
+	Domain   string
+	Metadata map[string]string
+	// From google.rpc.RetryInfo, when sent (0 otherwise).
+	RetryDelay time.Duration
+
+	status *status.Status
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("brazesync: %s: %s", e.Code, e.Message)
+	if len(e.Violations) > 0 {
+		parts := make([]string, len(e.Violations))
+		for i, v := range e.Violations {
+			parts[i] = v.Field + ": " + v.Description
+		}
+		msg += " (" + strings.Join(parts, "; ") + ")"
+	}
+	return msg
+}
+
+// GRPCStatus lets status.FromError / status.Code see the original status.
+func (e *Error) GRPCStatus() *status.Status { return e.status }
+
+// FromError converts an error returned by a BrazeSync stub into an *Error
+// (other errors are returned unchanged).
+func FromError(err error) error {
+	var already *Error
+	if err == nil || errors.As(err, &already) {
+		return err
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	e := &Error{Code: st.Code(), Message: st.Message(), status: st}
+	decodeDetails(st.Proto(), e)
+	return e
+}
+
+// DecodeStatus decodes a google.rpc.Status such as TrackResult.error
+// (TrackStream) the same way; nil for a nil or OK status.
+func DecodeStatus(s *spb.Status) *Error {
+	if s == nil || s.GetCode() == 0 {
+		return nil
+	}
+	e := &Error{Code: codes.Code(s.GetCode()), Message: s.GetMessage(), status: status.FromProto(s)}
+	decodeDetails(s, e)
+	return e
+}
+
+// decodeDetails reads the Any details by type URL. It unmarshals each into
+// the googleapis type (wire-identical to BrazeSync's google/rpc protos) and so
+// does not depend on which types the process registered.
+func decodeDetails(s *spb.Status, e *Error) {
+	for _, any := range s.GetDetails() {
+		url := any.GetTypeUrl()
+		name := url[strings.LastIndex(url, "/")+1:]
+		switch name {
+		case "google.rpc.BadRequest":
+			var br errdetails.BadRequest
+			if protov1.Unmarshal(any.GetValue(), &br) == nil {
+				for _, v := range br.GetFieldViolations() {
+					e.Violations = append(e.Violations, Violation{Field: v.GetField(), Description: v.GetDescription()})
+				}
+			}
+		case "google.rpc.ErrorInfo":
+			var info errdetails.ErrorInfo
+			if protov1.Unmarshal(any.GetValue(), &info) == nil {
+				e.Reason, e.Domain, e.Metadata = info.GetReason(), info.GetDomain(), info.GetMetadata()
+			}
+		case "google.rpc.RetryInfo":
+			var ri errdetails.RetryInfo
+			if protov1.Unmarshal(any.GetValue(), &ri) == nil && ri.GetRetryDelay() != nil {
+				d := ri.GetRetryDelay()
+				e.RetryDelay = time.Duration(d.GetSeconds())*time.Second + time.Duration(d.GetNanos())
+			}
+		}
+	}
+}
+
+// Violations returns the field violations carried by err, if any.
+func Violations(err error) []Violation {
+	var e *Error
+	if errors.As(FromError(err), &e) {
+		return e.Violations
+	}
+	return nil
+}

@@ -1,0 +1,410 @@
+'use strict';
+// Node.js client for BrazeSync (brazesync.v1.BrazeSync/Track).
+//
+// Messages are plain objects with the proto field names (keepCase), so they
+// read like Braze's /users/track JSON: {user: {external_id: 'u1'}, first_name: 'Ada'}.
+// Results: enums as strings ('ITEM_STATUS_DELIVERED'), 64-bit integers as
+// strings, default values filled in.
+// Errors: a rejected promise with a BrazeSyncError carrying the gRPC `code`,
+// `details` and `violations` decoded from the `grpc-status-details-bin`
+// trailer (google.rpc.Status -> google.rpc.BadRequest).
+
+const fs = require('fs');
+const path = require('path');
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+const protobuf = require('protobufjs');
+
+const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
+const TYPE_PREFIX = 'type.googleapis.com/';
+
+const LOADER_OPTIONS = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+// The protos/ directory: an explicit option, $BRAZESYNC_PROTOS_DIR, a copy
+// next to this file, or the repository's protos/ (client/node/../../protos).
+function resolveProtosDir(explicit) {
+  const candidates = [explicit, process.env.BRAZESYNC_PROTOS_DIR,
+    path.join(__dirname, 'protos'), path.join(__dirname, '..', '..', 'protos')];
+  for (const dir of candidates) {
+    if (dir && fs.existsSync(path.join(dir, 'brazesync', 'v1', 'brazesync.proto'))) return dir;
+  }
+  throw new Error('BrazeSync protos not found: pass {protosDir} or set BRAZESYNC_PROTOS_DIR');
+}
+
+const loaded = new Map();  // protosDir -> {service, errorTypes}
+
+function load(protosDir) {
+  if (loaded.has(protosDir)) return loaded.get(protosDir);
+  const packageDefinition = protoLoader.loadSync('brazesync/v1/brazesync.proto',
+    {...LOADER_OPTIONS, includeDirs: [protosDir]});
+  const service = grpc.loadPackageDefinition(packageDefinition).brazesync.v1.BrazeSync;
+
+  // The error-detail messages, decoded with protobufjs (proto-loader's own
+  // parser). google/protobuf/*.proto come bundled with protobufjs.
+  const root = new protobuf.Root();
+  root.resolvePath = (origin, target) => {
+    if (target in protobuf.common) return target;
+    return path.isAbsolute(target) ? target : path.join(protosDir, target);
+  };
+  root.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto'], {keepCase: true});
+  const errorTypes = {
+    Status: root.lookupType('google.rpc.Status'),
+    BadRequest: root.lookupType('google.rpc.BadRequest'),
+    RetryInfo: root.lookupType('google.rpc.RetryInfo'),
+    ErrorInfo: root.lookupType('google.rpc.ErrorInfo'),
+  };
+  const entry = {service, errorTypes};
+  loaded.set(protosDir, entry);
+  return entry;
+}
+
+// A failed BrazeSync call. `code` is the numeric gRPC status code (3 =
+// INVALID_ARGUMENT), `codeName` its name, `details` the server's message,
+// `violations` [{field, description}] from google.rpc.BadRequest, plus
+// `errorInfo` ({reason, domain, metadata}) and `retryDelayMs` when sent.
+class BrazeSyncError extends Error {
+  constructor({code, details, violations = [], errorInfo = null, retryDelayMs = null, metadata = null}) {
+    const name = codeName(code);
+    super(`${name}: ${details}` +
+      (violations.length ? ` (${violations.map((v) => `${v.field}: ${v.description}`).join('; ')})` : ''));
+    this.name = 'BrazeSyncError';
+    this.code = code;
+    this.codeName = name;
+    this.details = details;
+    this.violations = violations;
+    this.errorInfo = errorInfo;
+    this.retryDelayMs = retryDelayMs;
+    this.metadata = metadata;
+  }
+}
+
+function codeName(code) {
+  return Object.keys(grpc.status).find((k) => grpc.status[k] === code) || `CODE_${code}`;
+}
+
+// Decodes the google.rpc.Status in a trailer (or a TrackResult.error) into
+// {violations, errorInfo, retryDelayMs}. Unknown detail types are ignored.
+function decodeStatusDetails(errorTypes, statusBytesOrObject) {
+  const out = {violations: [], errorInfo: null, retryDelayMs: null};
+  if (!statusBytesOrObject) return out;
+  const status = Buffer.isBuffer(statusBytesOrObject) || statusBytesOrObject instanceof Uint8Array ?
+    errorTypes.Status.decode(statusBytesOrObject) : statusBytesOrObject;
+  for (const any of status.details || []) {
+    const typeName = String(any.type_url || '').replace(/^.*\//, '');
+    const value = any.value;
+    if (!value) continue;
+    if (typeName === 'google.rpc.BadRequest') {
+      const br = errorTypes.BadRequest.decode(value);
+      for (const v of br.field_violations) {
+        out.violations.push({field: v.field, description: v.description});
+      }
+    } else if (typeName === 'google.rpc.ErrorInfo') {
+      const info = errorTypes.ErrorInfo.toObject(errorTypes.ErrorInfo.decode(value),
+        {defaults: true, objects: true});
+      out.errorInfo = {reason: info.reason, domain: info.domain, metadata: info.metadata};
+    } else if (typeName === 'google.rpc.RetryInfo') {
+      const ri = errorTypes.RetryInfo.decode(value);
+      if (ri.retry_delay) {
+        out.retryDelayMs = Number(ri.retry_delay.seconds || 0) * 1000 +
+          Math.floor((ri.retry_delay.nanos || 0) / 1e6);
+      }
+    }
+  }
+  return out;
+}
+
+function toBrazeSyncError(errorTypes, err) {
+  if (typeof err.code !== 'number') return err;
+  let decoded = {violations: [], errorInfo: null, retryDelayMs: null};
+  const raw = err.metadata && err.metadata.get(STATUS_DETAILS_KEY);
+  if (raw && raw.length) {
+    try {
+      decoded = decodeStatusDetails(errorTypes, raw[0]);
+    } catch (e) {
+      // A malformed trailer must not hide the status itself.
+    }
+  }
+  const e = new BrazeSyncError({code: err.code, details: err.details || err.message,
+    metadata: err.metadata || null, ...decoded});
+  e.cause = err;
+  return e;
+}
+
+// ---- plain JavaScript values -> BrazeSync messages -------------------------
+
+// google.protobuf.Value from a JSON-like value. (protobufjs' bundled
+// well-known types use camelCase field names even with keepCase.)
+function toValue(v) {
+  if (v === null || v === undefined) return {nullValue: 'NULL_VALUE'};
+  if (typeof v === 'number') return {numberValue: v};
+  if (typeof v === 'string') return {stringValue: v};
+  if (typeof v === 'boolean') return {boolValue: v};
+  if (v instanceof Date) return {stringValue: v.toISOString()};
+  if (Array.isArray(v)) return {listValue: {values: v.map(toValue)}};
+  if (typeof v === 'object') return {structValue: toStruct(v)};
+  throw new TypeError(`cannot send ${typeof v} as a JSON value`);
+}
+
+const VALUE_KINDS = new Set(['nullValue', 'numberValue', 'stringValue', 'boolValue', 'structValue', 'listValue']);
+
+// True for an object that already is a google.protobuf.Struct ({fields: {k: Value}}).
+function isStruct(o) {
+  if (!o || typeof o !== 'object' || Array.isArray(o)) return false;
+  const keys = Object.keys(o);
+  if (keys.length !== 1 || keys[0] !== 'fields' || !o.fields || typeof o.fields !== 'object') return false;
+  return Object.values(o.fields).every((v) => v && typeof v === 'object' &&
+    Object.keys(v).length === 1 && VALUE_KINDS.has(Object.keys(v)[0]));
+}
+
+// google.protobuf.Struct from a plain object (event/purchase properties).
+// A Struct is returned as is.
+function toStruct(obj) {
+  if (isStruct(obj)) return obj;
+  const fields = {};
+  for (const [k, v] of Object.entries(obj || {})) fields[k] = toValue(v);
+  return {fields};
+}
+
+// google.protobuf.ListValue from an array (a ListValue is returned as is).
+function toListValue(v) {
+  if (Array.isArray(v)) return {values: v.map(toValue)};
+  return v;
+}
+
+// google.protobuf.Timestamp from a Date, epoch milliseconds or an ISO string.
+function toTimestamp(t) {
+  const ms = t instanceof Date ? t.getTime() : typeof t === 'number' ? t : Date.parse(t);
+  if (!Number.isFinite(ms)) throw new TypeError(`invalid time: ${t}`);
+  const seconds = Math.floor(ms / 1000);
+  return {seconds: String(seconds), nanos: (ms - seconds * 1000) * 1e6};
+}
+
+const ATTRIBUTE_VALUE_KEYS = new Set(['string_value', 'int_value', 'double_value', 'bool_value',
+  'time_value', 'array_value', 'object_value', 'increment', 'add', 'remove', 'null_value',
+  'object_array_value']);
+
+// brazesync.v1.AttributeValue from a plain value: strings, integers, other
+// numbers, booleans, Dates, string arrays, null (removes the attribute) and
+// nested objects. An object with exactly one AttributeValue key
+// ({increment: 1}, {add: {values: ['x']}}) is passed through as is.
+function toAttributeValue(v) {
+  if (v === null) return {null_value: 'NULL_VALUE'};  // brazesync types keep snake_case
+  if (typeof v === 'string') return {string_value: v};
+  if (typeof v === 'boolean') return {bool_value: v};
+  if (typeof v === 'bigint') return {int_value: v.toString()};
+  if (typeof v === 'number') return Number.isInteger(v) ? {int_value: String(v)} : {double_value: v};
+  if (v instanceof Date) return {time_value: toTimestamp(v)};
+  if (Array.isArray(v)) {
+    if (v.every((x) => typeof x === 'string')) return {array_value: {values: v}};
+    return {object_array_value: toListValue(v)};
+  }
+  if (typeof v === 'object') {
+    const keys = Object.keys(v);
+    if (keys.length === 1 && ATTRIBUTE_VALUE_KEYS.has(keys[0])) return v;
+    return {object_value: toStruct(v)};
+  }
+  throw new TypeError(`cannot send ${typeof v} as a custom attribute`);
+}
+
+function isTimestamp(t) {
+  return t && typeof t === 'object' && !(t instanceof Date) && ('seconds' in t || 'nanos' in t);
+}
+
+// Copies a raw TrackRequest, converting the conveniences this client accepts
+// into proto shapes: properties / object_value as plain JSON objects,
+// object_array_value as a plain array, times as Date, epoch ms or ISO string.
+function normalizeRequest(request) {
+  const req = {...request};
+  const item = (x) => {
+    const o = {...x};
+    if (o.properties && !isStruct(o.properties)) o.properties = toStruct(o.properties);
+    if (o.time !== undefined && o.time !== null && !isTimestamp(o.time)) o.time = toTimestamp(o.time);
+    return o;
+  };
+  if (req.events) req.events = req.events.map(item);
+  if (req.purchases) req.purchases = req.purchases.map(item);
+  if (req.attributes) {
+    req.attributes = req.attributes.map((p) => {
+      if (!p.custom_attributes) return p;
+      const custom = {};
+      for (const [k, v] of Object.entries(p.custom_attributes)) {
+        const a = {...v};
+        if (a.object_value && !isStruct(a.object_value)) a.object_value = toStruct(a.object_value);
+        if (Array.isArray(a.object_array_value)) a.object_array_value = toListValue(a.object_array_value);
+        if (a.time_value !== undefined && a.time_value !== null && !isTimestamp(a.time_value)) {
+          a.time_value = toTimestamp(a.time_value);
+        }
+        custom[k] = a;
+      }
+      return {...p, custom_attributes: custom};
+    });
+  }
+  return req;
+}
+
+// brazesync.v1.UserRef from {externalId} | {userAlias: {alias_name, alias_label}}
+// | {brazeId} | {email} | {phone} | {user: <UserRef>}.
+function toUserRef(o) {
+  if (o.user) return o.user;
+  if (o.externalId !== undefined) return {external_id: String(o.externalId)};
+  if (o.userAlias) {
+    return {user_alias: {alias_name: o.userAlias.alias_name ?? o.userAlias.aliasName,
+      alias_label: o.userAlias.alias_label ?? o.userAlias.aliasLabel}};
+  }
+  if (o.brazeId !== undefined) return {braze_id: o.brazeId};
+  if (o.identifyByEmail !== undefined) return {email: o.identifyByEmail};
+  if (o.identifyByPhone !== undefined) return {phone: o.identifyByPhone};
+  throw new TypeError('a user identifier is required: externalId, userAlias, brazeId or user');
+}
+
+const PROFILE_FIELDS = {
+  firstName: 'first_name', lastName: 'last_name', email: 'email', phone: 'phone',
+  homeCity: 'home_city', country: 'country', language: 'language', timeZone: 'time_zone',
+  dob: 'dob', updateExistingOnly: 'update_existing_only', mergeObjects: 'merge_objects',
+};
+const PROFILE_ENUMS = {
+  gender: ['gender', 'GENDER_', {M: 'MALE', F: 'FEMALE', O: 'OTHER', N: 'NOT_APPLICABLE', P: 'PREFER_NOT_TO_SAY'}],
+  emailSubscribe: ['email_subscribe', 'SUBSCRIPTION_STATE_', {}],
+  pushSubscribe: ['push_subscribe', 'SUBSCRIPTION_STATE_', {}],
+};
+
+// Accepts 'GENDER_FEMALE', 'female', 'F', 'opted_in', 'SUBSCRIPTION_STATE_OPTED_IN'...
+function enumValue(prefix, aliases, v) {
+  const s = String(v);
+  if (s.startsWith(prefix)) return s;
+  const up = s.toUpperCase();
+  return prefix + (aliases[up] || up);
+}
+
+function toUserProfile(p) {
+  const profile = {user: toUserRef(p)};
+  for (const [js, pb] of Object.entries(PROFILE_FIELDS)) {
+    if (p[js] !== undefined && p[js] !== null) profile[pb] = p[js];
+  }
+  for (const [js, [pb, prefix, aliases]] of Object.entries(PROFILE_ENUMS)) {
+    if (p[js] !== undefined && p[js] !== null) profile[pb] = enumValue(prefix, aliases, p[js]);
+  }
+  if (p.currentLocation) {
+    profile.current_location = {latitude: p.currentLocation.latitude, longitude: p.currentLocation.longitude};
+  }
+  if (p.subscriptionGroups) profile.subscription_groups = p.subscriptionGroups;
+  if (p.clearFields) profile.clear_fields = p.clearFields;
+  if (p.customAttributes) {
+    profile.custom_attributes = {};
+    for (const [k, v] of Object.entries(p.customAttributes)) profile.custom_attributes[k] = toAttributeValue(v);
+  }
+  return profile;
+}
+
+function toEvent(e) {
+  const event = {user: toUserRef(e), name: e.name};
+  if (e.time !== undefined && e.time !== null) event.time = toTimestamp(e.time);
+  if (e.appId) event.app_id = e.appId;
+  if (e.properties) event.properties = toStruct(e.properties);
+  if (e.updateExistingOnly !== undefined) event.update_existing_only = e.updateExistingOnly;
+  if (e.eventId) event.event_id = e.eventId;
+  return event;
+}
+
+function toPurchase(p) {
+  const purchase = {user: toUserRef(p), product_id: p.productId, currency: p.currency, price: p.price};
+  if (p.quantity !== undefined) purchase.quantity = p.quantity;
+  if (p.time !== undefined && p.time !== null) purchase.time = toTimestamp(p.time);
+  if (p.appId) purchase.app_id = p.appId;
+  if (p.properties) purchase.properties = toStruct(p.properties);
+  if (p.updateExistingOnly !== undefined) purchase.update_existing_only = p.updateExistingOnly;
+  if (p.purchaseId) purchase.purchase_id = p.purchaseId;
+  return purchase;
+}
+
+// ---- the client -------------------------------------------------------------
+
+class BrazeSyncClient {
+  // target: 'host:port'. Options:
+  //   timeoutMs  deadline of each call (default 10000; 0 = none)
+  //   token      sent as `authorization: Bearer <token>` (for an auth proxy in front of BrazeSync)
+  //   tls        false (default, plaintext), true (system roots) or
+  //              {rootCerts, privateKey, certChain} (Buffers)
+  //   workspace  default TrackRequest.workspace
+  //   protosDir  BrazeSync's protos/ (default: $BRAZESYNC_PROTOS_DIR or the repository's)
+  //   channelOptions  passed to grpc-js
+  constructor(target, {timeoutMs = 10000, token, tls = false, workspace = '', protosDir,
+    channelOptions = {}} = {}) {
+    const {service, errorTypes} = load(path.resolve(resolveProtosDir(protosDir)));
+    let creds;
+    if (!tls) creds = grpc.credentials.createInsecure();
+    else if (tls === true) creds = grpc.credentials.createSsl();
+    else creds = grpc.credentials.createSsl(tls.rootCerts || null, tls.privateKey || null, tls.certChain || null);
+    this._stub = new service(target, creds, channelOptions);
+    this._errorTypes = errorTypes;
+    this._timeoutMs = timeoutMs;
+    this._token = token;
+    this._workspace = workspace;
+  }
+
+  // Sends a brazesync.v1.TrackRequest ({attributes, events, purchases,
+  // validate_only, allow_partial, workspace, request_id}, proto field names).
+  // Event/purchase `properties` and AttributeValue `object_value` may be plain
+  // JSON objects, and times a Date, epoch milliseconds or an ISO 8601 string.
+  // Resolves with the TrackResult; rejects with a BrazeSyncError.
+  track(request, {timeoutMs} = {}) {
+    const req = normalizeRequest(request);
+    if (!req.workspace && this._workspace) req.workspace = this._workspace;
+    const metadata = new grpc.Metadata();
+    if (this._token) metadata.set('authorization', `Bearer ${this._token}`);
+    const ms = timeoutMs ?? this._timeoutMs;
+    const callOptions = ms ? {deadline: new Date(Date.now() + ms)} : {};
+    return new Promise((resolve, reject) => {
+      this._stub.Track(req, metadata, callOptions, (err, result) => {
+        if (err) reject(toBrazeSyncError(this._errorTypes, err));
+        else resolve(result);
+      });
+    });
+  }
+
+  // Updates one profile: {externalId (or userAlias/brazeId/user), firstName,
+  // lastName, email, phone, homeCity, country, language, timeZone, dob,
+  // gender, emailSubscribe, pushSubscribe, currentLocation, customAttributes,
+  // clearFields, updateExistingOnly, mergeObjects}.
+  trackUser(profile, options) {
+    return this.track({attributes: [toUserProfile(profile)]}, options);
+  }
+
+  // Records one custom event: {externalId (or ...), name, properties, time, appId, eventId}.
+  trackEvent(event, options) {
+    return this.track({events: [toEvent(event)]}, options);
+  }
+
+  // Records one purchase: {externalId (or ...), productId, currency, price, quantity, properties, time}.
+  trackPurchase(purchase, options) {
+    return this.track({purchases: [toPurchase(purchase)]}, options);
+  }
+
+  // Decodes TrackResult.error (TrackStream results) the same way as a
+  // rejected call: {violations, errorInfo, retryDelayMs}.
+  decodeStatus(status) {
+    return decodeStatusDetails(this._errorTypes, status);
+  }
+
+  close() {
+    this._stub.close();
+  }
+}
+
+module.exports = {
+  BrazeSyncClient,
+  BrazeSyncError,
+  status: grpc.status,
+  toUserProfile,
+  toEvent,
+  toPurchase,
+  toStruct,
+  toAttributeValue,
+  toTimestamp,
+};

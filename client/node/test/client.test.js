@@ -1,0 +1,146 @@
+'use strict';
+// End-to-end tests of the Node client against a live brazesync_server and the
+// Braze emulator, both started on free loopback ports (readiness through their
+// --port_file). Needs BRAZESYNC_SERVER_BIN, BRAZE_EMULATOR_BIN and
+// BRAZESYNC_PROTOS_DIR (run_tests.sh sets them).
+const {test, before, after, beforeEach} = require('node:test');
+const assert = require('node:assert/strict');
+const {spawn} = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const {BrazeSyncClient, BrazeSyncError} = require('../brazesync');
+
+const SERVER_BIN = process.env.BRAZESYNC_SERVER_BIN;
+const EMULATOR_BIN = process.env.BRAZE_EMULATOR_BIN;
+const PROTOS_DIR = process.env.BRAZESYNC_PROTOS_DIR;
+const API_KEY = 'node-client-key';
+
+let workDir;
+const children = [];
+let emulatorPort;
+let client;
+
+// Starts BIN with --listen=127.0.0.1:0 --port_file and resolves with the port
+// once the file is written; bounded polling (20 s), fails early if it exits.
+async function startWithPortFile(name, bin, args) {
+  const portFile = path.join(workDir, `${name}.port`);
+  const log = fs.openSync(path.join(workDir, `${name}.log`), 'w');
+  const child = spawn(bin, ['--listen=127.0.0.1:0', `--port_file=${portFile}`, ...args], {
+    env: {...process.env, BRAZE_API_KEY: API_KEY},
+    stdio: ['ignore', log, log],
+  });
+  fs.closeSync(log);
+  children.push(child);
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = {code, signal}; });
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    if (exited) {
+      const out = fs.readFileSync(path.join(workDir, `${name}.log`), 'utf8');
+      throw new Error(`${name} exited early (${JSON.stringify(exited)}):\n${out}`);
+    }
+    const text = fs.existsSync(portFile) ? fs.readFileSync(portFile, 'utf8').trim() : '';
+    if (/^\d+$/.test(text)) return Number(text);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${name} did not write ${portFile} within 20 s`);
+}
+
+async function emulatorRequests() {
+  const res = await fetch(`http://127.0.0.1:${emulatorPort}/_emulator/requests`);
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+before(async () => {
+  for (const [name, value] of Object.entries({BRAZESYNC_SERVER_BIN: SERVER_BIN,
+    BRAZE_EMULATOR_BIN: EMULATOR_BIN, BRAZESYNC_PROTOS_DIR: PROTOS_DIR})) {
+    assert.ok(value, `${name} must be set (see run_tests.sh)`);
+  }
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'brazesync-node-'));
+  emulatorPort = await startWithPortFile('emulator', EMULATOR_BIN, []);
+  const serverPort = await startWithPortFile('server', SERVER_BIN,
+    [`--braze_endpoint=http://127.0.0.1:${emulatorPort}`]);
+  client = new BrazeSyncClient(`127.0.0.1:${serverPort}`, {timeoutMs: 15000, protosDir: PROTOS_DIR});
+});
+
+after(async () => {
+  if (client) client.close();
+  await Promise.all(children.map((c) => new Promise((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    c.on('exit', resolve);
+    c.kill('SIGTERM');
+  })));
+  if (workDir) fs.rmSync(workDir, {recursive: true, force: true});
+});
+
+beforeEach(async () => {
+  const res = await fetch(`http://127.0.0.1:${emulatorPort}/_emulator/reset`, {method: 'POST'});
+  assert.ok(res.ok, `emulator reset: HTTP ${res.status}`);
+});
+
+test('a profile and an event are delivered and Braze receives the exact JSON', async () => {
+  const result = await client.track({
+    attributes: [{user: {external_id: 'node-user'}, first_name: 'Ada', email: 'ada@example.com'}],
+    events: [{
+      user: {external_id: 'node-user'},
+      name: 'quote_requested',
+      time: {seconds: '1714566896', nanos: 789000000},
+      properties: {plan: 'premium', amount: 120},
+    }],
+  });
+  assert.equal(result.outcome, 'OUTCOME_DELIVERED');
+  assert.equal(result.items.length, 2);
+  assert.deepEqual(result.items.map((i) => [i.kind, i.index, i.status]), [
+    ['ITEM_KIND_ATTRIBUTES', 0, 'ITEM_STATUS_DELIVERED'],
+    ['ITEM_KIND_EVENT', 0, 'ITEM_STATUS_DELIVERED'],
+  ]);
+  assert.equal(result.braze_requests, 1);
+
+  const requests = await emulatorRequests();
+  assert.equal(requests.length, 1, JSON.stringify(requests));
+  assert.deepEqual(requests[0].body, {
+    attributes: [{external_id: 'node-user', first_name: 'Ada', email: 'ada@example.com'}],
+    events: [{external_id: 'node-user', name: 'quote_requested', time: '2024-05-01T12:34:56.789Z',
+      properties: {plan: 'premium', amount: 120}}],
+  });
+  assert.match(requests[0].headers['content-type'], /^application\/json/);
+});
+
+test('trackUser and trackEvent build Braze-shaped items from plain values', async () => {
+  const user = await client.trackUser({externalId: 'node-user-2', firstName: 'Grace', country: 'GB',
+    gender: 'F', customAttributes: {plan: 'premium', visits: 3, vip: true, tags: ['a', 'b']}});
+  assert.equal(user.outcome, 'OUTCOME_DELIVERED');
+  const event = await client.trackEvent({externalId: 'node-user-2', name: 'appointment_booked',
+    time: new Date('2024-05-02T09:00:00.000Z'), properties: {slot: '10:00', party: {size: 2}}});
+  assert.equal(event.outcome, 'OUTCOME_DELIVERED');
+
+  const bodies = (await emulatorRequests()).map((r) => r.body);
+  assert.deepEqual(bodies, [
+    {attributes: [{external_id: 'node-user-2', first_name: 'Grace', country: 'GB', gender: 'F',
+      plan: 'premium', visits: 3, vip: true, tags: ['a', 'b']}]},
+    {events: [{external_id: 'node-user-2', name: 'appointment_booked', time: '2024-05-02T09:00:00.000Z',
+      properties: {slot: '10:00', party: {size: 2}}}]},
+  ]);
+});
+
+test('an invalid request rejects with INVALID_ARGUMENT and names the field', async () => {
+  await assert.rejects(client.trackUser({externalId: 'node-user', dob: '12/21/1980'}), (err) => {
+    assert.ok(err instanceof BrazeSyncError, String(err));
+    assert.equal(err.code, 3);
+    assert.equal(err.codeName, 'INVALID_ARGUMENT');
+    assert.equal(typeof err.details, 'string');
+    assert.ok(err.violations.length >= 1, JSON.stringify(err.violations));
+    assert.ok(err.violations.some((v) => v.field === 'attributes[0].dob' && v.description),
+      JSON.stringify(err.violations));
+    return true;
+  });
+  await assert.rejects(client.trackEvent({externalId: 'node-user', name: ''}), (err) => {
+    assert.equal(err.code, 3);
+    assert.ok(err.violations.some((v) => v.field === 'events[0].name'), JSON.stringify(err.violations));
+    return true;
+  });
+  assert.deepEqual(await emulatorRequests(), [], 'nothing reaches Braze for invalid input');
+});

@@ -1,0 +1,143 @@
+"""A conversation action node that sends the user's profile to Braze.
+
+Shaped like the usual action-node template: the platform creates
+``BrazeExample`` and calls ``execute(log, payload, context)``; the node returns
+``{'success': 'true'}`` or ``{'success': 'error'}`` so the flow can branch.
+
+It collects first name, last name, email, date of birth, city and OS from
+``payload`` (falling back to ``context``), then makes ONE BrazeSync ``Track``
+call carrying the profile and a ``conversation_completed`` event, and branches
+on the per-item results.
+
+Configuration (environment):
+    BRAZESYNC_TARGET   host:port of BrazeSync (default 127.0.0.1:50051)
+    BRAZESYNC_TIMEOUT  per-attempt deadline in seconds (default 5)
+    BRAZESYNC_TOKEN    optional bearer token
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable, Dict, Mapping, Optional
+
+import grpc
+
+try:
+    import brazesync_client  # noqa: F401
+except ImportError:  # run from a checkout: client/python is the parent dir
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from brazesync_client import (BrazeSyncClient, BrazeSyncError, TrackResult, all_delivered,
+                              brazesync_pb2, build_event, build_profile, build_request)
+
+SUCCESS = {"success": "true"}
+ERROR = {"success": "error"}
+
+# Payload/context keys accepted for each field, first match wins.
+FIELD_KEYS = {
+    "external_id": ("external_id", "user_id", "userId", "customer_id"),
+    "first_name": ("first_name", "firstName"),
+    "last_name": ("last_name", "lastName"),
+    "email": ("email", "email_address"),
+    "dob": ("dob", "date_of_birth", "dateOfBirth", "birthday"),
+    "home_city": ("home_city", "city"),
+    "os": ("os", "device_os", "platform"),
+}
+
+
+def _log(log: Any, level: str, message: str) -> None:
+    """Logs through a logger-like object (``log.info``) or a plain callable."""
+    method = getattr(log, level, None)
+    if callable(method):
+        method(message)
+    elif callable(log):
+        log(f"{level.upper()}: {message}")
+
+
+def _pick(key: str, *sources: Optional[Mapping[str, Any]]) -> Optional[str]:
+    for source in sources:
+        if not source:
+            continue
+        for name in FIELD_KEYS[key]:
+            value = source.get(name)
+            if value not in (None, ""):
+                return str(value).strip()
+    return None
+
+
+class BrazeExample:
+    """Tracks the conversation's user and a ``conversation_completed`` event."""
+
+    EVENT_NAME = "conversation_completed"
+
+    def __init__(self, client_factory: Optional[Callable[[], BrazeSyncClient]] = None) -> None:
+        self._client_factory = client_factory or (lambda: BrazeSyncClient(
+            os.environ.get("BRAZESYNC_TARGET", "127.0.0.1:50051"),
+            timeout=float(os.environ.get("BRAZESYNC_TIMEOUT", "5")),
+            token=os.environ.get("BRAZESYNC_TOKEN") or None))
+
+    def execute(self, log: Any, payload: Optional[Mapping[str, Any]] = None,
+                context: Optional[Mapping[str, Any]] = None) -> Dict[str, str]:
+        payload = payload or {}
+        context = context or {}
+        fields = {key: _pick(key, payload, context) for key in FIELD_KEYS}
+        external_id = fields.pop("external_id")
+        if not external_id:
+            _log(log, "error", "braze: no user id in payload or context (user_id/external_id)")
+            return ERROR
+        os_name = fields.pop("os")
+
+        profile = build_profile(external_id, **fields,
+                                custom_attributes={"os": os_name} if os_name else None)
+        properties: Dict[str, Any] = {}
+        if os_name:
+            properties["os"] = os_name
+        conversation_id = payload.get("conversation_id") or context.get("conversation_id")
+        if conversation_id:
+            properties["conversation_id"] = str(conversation_id)
+        event = build_event(external_id, self.EVENT_NAME, properties=properties or None)
+        request = build_request(attributes=[profile], events=[event])
+
+        client = self._client_factory()
+        try:
+            result = client.track(request)
+        except BrazeSyncError as error:
+            if error.code == grpc.StatusCode.INVALID_ARGUMENT:
+                _log(log, "error", f"braze: invalid input: {error.message}")
+                for field, description in error.violations:
+                    _log(log, "error", f"braze: invalid field {field}: {description}")
+            elif error.code == grpc.StatusCode.UNAVAILABLE:
+                _log(log, "error", f"braze: BrazeSync or Braze unavailable after "
+                                   f"{error.attempts} attempt(s): {error.message}")
+            else:
+                _log(log, "error", f"braze: {error.code.name}: {error.message}")
+            return ERROR
+        finally:
+            client.close()
+        return self._branch(log, external_id, result)
+
+    @staticmethod
+    def _branch(log: Any, external_id: str, result: TrackResult) -> Dict[str, str]:
+        if all_delivered(result):
+            _log(log, "info", f"braze: profile and {BrazeExample.EVENT_NAME} delivered "
+                              f"for {external_id}")
+            return SUCCESS
+        for item in result.items:
+            if item.status == brazesync_pb2.ITEM_STATUS_DELIVERED:
+                continue
+            what = (item.braze_error or item.error_message or
+                    "; ".join(f"{v.field}: {v.description}" for v in item.violations))
+            _log(log, "error", "braze: {} #{} {}: {}".format(
+                brazesync_pb2.ItemKind.Name(item.kind), item.index,
+                brazesync_pb2.ItemStatus.Name(item.status), what))
+        return ERROR
+
+
+if __name__ == "__main__":  # manual run: python3 braze_action_node.py user-1 Ada ...
+    import logging
+    logging.basicConfig(level=logging.INFO)
+    args = sys.argv[1:] + [None] * 7
+    demo_payload = dict(zip(("user_id", "first_name", "last_name", "email", "date_of_birth",
+                             "city", "os"), args))
+    print(BrazeExample().execute(logging.getLogger("braze"), demo_payload))

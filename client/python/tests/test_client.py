@@ -1,0 +1,432 @@
+"""Tests of the BrazeSync Python client and the example action node.
+
+They start the Braze emulator and ``brazesync_server`` on free loopback ports
+(readiness through --port_file), then call the server through the client.
+
+Run (stubs generated first, see run_tests.sh):
+    BRAZESYNC_SERVER_BIN=... BRAZE_EMULATOR_BIN=... BRAZESYNC_PY_GEN_DIR=... \
+        /usr/bin/python3 -m unittest -v tests.test_client
+or  /usr/bin/python3 tests/test_client.py SERVER_BIN EMULATOR_BIN [PROTOS_DIR [GEN_DIR]]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+from typing import Any, Dict, List, Optional, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY_CLIENT_DIR = os.path.dirname(HERE)
+REPO_ROOT = os.path.dirname(os.path.dirname(PY_CLIENT_DIR))
+
+if __name__ == "__main__":  # argv: SERVER_BIN EMULATOR_BIN [PROTOS_DIR [GEN_DIR]]
+    for _name, _value in zip(("BRAZESYNC_SERVER_BIN", "BRAZE_EMULATOR_BIN",
+                              "BRAZESYNC_PROTOS_DIR", "BRAZESYNC_PY_GEN_DIR"), sys.argv[1:]):
+        os.environ[_name] = _value
+    del sys.argv[1:]
+
+for _path in (PY_CLIENT_DIR, os.path.join(PY_CLIENT_DIR, "examples")):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+# If the stubs are missing, generate them once into the given/default dir.
+_GEN_DIR = os.environ.get("BRAZESYNC_PY_GEN_DIR") or os.path.join(PY_CLIENT_DIR, "gen")
+if not os.path.isdir(os.path.join(_GEN_DIR, "brazesync")):
+    subprocess.run(["/usr/bin/bash", os.path.join(PY_CLIENT_DIR, "generate.sh"), _GEN_DIR,
+                    os.environ.get("BRAZESYNC_PROTOS_DIR", os.path.join(REPO_ROOT, "protos"))],
+                   check=True)
+os.environ["BRAZESYNC_PY_GEN_DIR"] = _GEN_DIR
+
+import grpc  # noqa: E402
+
+import brazesync_client as bs  # noqa: E402
+from brazesync_client import BrazeSyncClient, BrazeSyncError  # noqa: E402
+from braze_action_node import BrazeExample  # noqa: E402
+
+API_KEY = "py-client-test-key"
+STARTUP_TIMEOUT_S = 30.0
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+def wait_for_port_file(path: str, proc: subprocess.Popen, timeout: float) -> int:
+    """Bounded poll until PROC has written its port to PATH (atomically)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+            if text:
+                return int(text)
+        except FileNotFoundError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited early with {proc.returncode}")
+        time.sleep(0.05)
+    raise RuntimeError(f"timed out waiting for {path}")
+
+
+class CountingInterceptor(grpc.UnaryUnaryClientInterceptor):
+    """Counts attempts and records each attempt's metadata and final code."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+        self.metadata: List[Tuple[Tuple[str, str], ...]] = []
+        self.codes: List[grpc.StatusCode] = []
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):
+        self.attempts += 1
+        self.metadata.append(tuple(client_call_details.metadata or ()))
+        outcome = continuation(client_call_details, request)
+        self.codes.append(outcome.code())
+        return outcome
+
+
+class ListLog:
+    """A logger-like sink for the action node."""
+
+    def __init__(self) -> None:
+        self.lines: List[str] = []
+
+    def info(self, msg: str) -> None:
+        self.lines.append("INFO " + msg)
+
+    def error(self, msg: str) -> None:
+        self.lines.append("ERROR " + msg)
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def closed_port() -> socket.socket:
+    """A socket bound to a free port but not listening: connects are refused."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    return s
+
+
+# ---------------------------------------------------------------------------
+# Processes (one emulator + server for the whole module)
+# ---------------------------------------------------------------------------
+
+_procs: List[subprocess.Popen] = []
+_work_dir: Optional[str] = None
+EMULATOR_PORT = 0
+SERVER_PORT = 0
+
+
+def _start(args: List[str], name: str) -> Tuple[subprocess.Popen, int]:
+    assert _work_dir is not None
+    port_file = os.path.join(_work_dir, f"{name}.port")
+    log = open(os.path.join(_work_dir, f"{name}.log"), "wb")
+    env = dict(os.environ, BRAZE_API_KEY=API_KEY)
+    proc = subprocess.Popen(args + [f"--port_file={port_file}"], stdout=log,
+                            stderr=subprocess.STDOUT, env=env)
+    log.close()
+    _procs.append(proc)
+    return proc, wait_for_port_file(port_file, proc, STARTUP_TIMEOUT_S)
+
+
+def setUpModule() -> None:
+    global _work_dir, EMULATOR_PORT, SERVER_PORT
+    server_bin = os.environ.get("BRAZESYNC_SERVER_BIN")
+    emulator_bin = os.environ.get("BRAZE_EMULATOR_BIN")
+    if not server_bin or not emulator_bin:
+        raise unittest.SkipTest("set BRAZESYNC_SERVER_BIN and BRAZE_EMULATOR_BIN")
+    _work_dir = tempfile.mkdtemp(prefix="brazesync-py-")
+    _, EMULATOR_PORT = _start([emulator_bin, "--listen=127.0.0.1:0"], "emulator")
+    _, SERVER_PORT = _start([server_bin, "--listen=127.0.0.1:0",
+                             f"--braze_endpoint=http://127.0.0.1:{EMULATOR_PORT}"], "server")
+    with BrazeSyncClient(f"127.0.0.1:{SERVER_PORT}") as client:
+        if not client.check_health(wait_for_ready=True):
+            raise RuntimeError("server is not SERVING")
+
+
+def tearDownModule() -> None:
+    for proc in _procs:
+        proc.terminate()
+    for proc in _procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if _work_dir:
+        shutil.rmtree(_work_dir, ignore_errors=True)
+
+
+def emulator(method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+    req = urllib.request.Request(f"http://127.0.0.1:{EMULATOR_PORT}{path}", data=data,
+                                 method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as res:
+        return json.loads(res.read())
+
+
+def received_bodies() -> List[Dict[str, Any]]:
+    return [r["body"] for r in emulator("GET", "/_emulator/requests")]
+
+
+class LiveServerTest(unittest.TestCase):
+    def setUp(self) -> None:
+        emulator("POST", "/_emulator/reset")
+        self.target = f"127.0.0.1:{SERVER_PORT}"
+        self.client = BrazeSyncClient(self.target, timeout=10.0)
+        self.addCleanup(self.client.close)
+
+
+# ---------------------------------------------------------------------------
+# Client against the live server
+# ---------------------------------------------------------------------------
+
+class ClientTest(LiveServerTest):
+    def test_track_user_and_event_delivered_with_exact_json(self) -> None:
+        result = self.client.track_user(
+            external_id="py-user", first_name="Ada", last_name="Lovelace",
+            email="ada@example.com", dob="1990-12-10", home_city="London", country="GB",
+            custom_attributes={
+                "os": "iOS", "visits": 3, "score": 1.5, "vip": True,
+                "tags": ["a", "b"], "prefs": {"lang": "en"}, "gone": None,
+                "last_seen": dt.datetime(2024, 5, 1, 12, 34, 56, 789000,
+                                         tzinfo=dt.timezone.utc)})
+        self.assertEqual(result.outcome, bs.OUTCOME_DELIVERED)
+        self.assertEqual([i.status for i in result.items], [bs.ITEM_STATUS_DELIVERED])
+
+        result = self.client.track_event(
+            "py-user", "quote_requested", {"plan": "premium", "amount": 120},
+            time=dt.datetime(2024, 5, 1, 12, 0, 0), event_id="evt-1")
+        self.assertTrue(bs.all_delivered(result))
+        self.assertEqual(result.items[0].item_id, "evt-1")
+
+        self.assertEqual(received_bodies(), [
+            {"attributes": [{
+                "external_id": "py-user", "first_name": "Ada", "last_name": "Lovelace",
+                "email": "ada@example.com", "dob": "1990-12-10", "home_city": "London",
+                "country": "GB", "os": "iOS", "visits": 3, "score": 1.5, "vip": True,
+                "tags": ["a", "b"], "prefs": {"lang": "en"}, "gone": None,
+                "last_seen": "2024-05-01T12:34:56.789Z"}]},
+            {"events": [{
+                "external_id": "py-user", "name": "quote_requested",
+                "time": "2024-05-01T12:00:00.000Z",
+                "properties": {"plan": "premium", "amount": 120}}]},
+        ])
+
+    def test_track_purchase_and_raw_request(self) -> None:
+        request = bs.build_request(
+            attributes=[bs.build_profile("py-buyer", first_name="Grace",
+                                         custom_attributes={"credits": bs.increment(5)})],
+            purchases=[bs.build_purchase("py-buyer", "plan-premium", "USD", 49.99, quantity=2,
+                                         time=dt.datetime(2024, 1, 2, 3, 4, 5))])
+        result = self.client.track(request)
+        self.assertTrue(bs.all_delivered(result))
+        self.assertEqual([i.kind for i in result.items],
+                         [bs.brazesync_pb2.ITEM_KIND_ATTRIBUTES,
+                          bs.brazesync_pb2.ITEM_KIND_PURCHASE])
+        result = self.client.track_purchase("py-buyer", "addon", "EUR", 5)
+        self.assertTrue(bs.all_delivered(result))
+        bodies = received_bodies()
+        self.assertEqual(bodies[0]["attributes"],
+                         [{"external_id": "py-buyer", "first_name": "Grace",
+                           "credits": {"inc": 5}}])
+        self.assertEqual(bodies[0]["purchases"],
+                         [{"external_id": "py-buyer", "product_id": "plan-premium",
+                           "currency": "USD", "price": 49.99, "quantity": 2,
+                           "time": "2024-01-02T03:04:05.000Z"}])
+        self.assertEqual(bodies[1]["purchases"][0]["product_id"], "addon")
+
+    def test_invalid_dob_raises_with_field_violation(self) -> None:
+        interceptor = CountingInterceptor()
+        with BrazeSyncClient(self.target, interceptors=[interceptor]) as client:
+            with self.assertRaises(BrazeSyncError) as caught:
+                client.track_user(external_id="py-user", dob="12/21/1980")
+        error = caught.exception
+        self.assertEqual(error.code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("attributes[0].dob", [field for field, _ in error.violations])
+        self.assertTrue(all(description for _, description in error.violations))
+        self.assertIn("attributes[0].dob", str(error))
+        self.assertEqual(interceptor.attempts, 1, "INVALID_ARGUMENT must not be retried")
+        self.assertEqual(received_bodies(), [], "nothing invalid may reach Braze")
+
+    def test_token_sent_as_bearer_metadata(self) -> None:
+        interceptor = CountingInterceptor()
+        with BrazeSyncClient(self.target, token="s3cret", interceptors=[interceptor]) as client:
+            self.assertTrue(bs.all_delivered(client.track_event("py-user", "token_checked")))
+        self.assertIn(("authorization", "Bearer s3cret"), interceptor.metadata[0])
+
+    def test_server_unavailable_is_retried_then_raised(self) -> None:
+        # Braze keeps answering 503: the server's own retries run out and it
+        # answers UNAVAILABLE; the client retries that, then raises it.
+        emulator("POST", "/_emulator/faults", {"fail_next": 1000, "fail_next_status": 503})
+        self.addCleanup(emulator, "POST", "/_emulator/reset")
+        interceptor = CountingInterceptor()
+        sleeps: List[float] = []
+        with BrazeSyncClient(self.target, retries=2, interceptors=[interceptor],
+                             sleep=sleeps.append) as client:
+            with self.assertRaises(BrazeSyncError) as caught:
+                client.track_event("py-user", "never_delivered")
+        self.assertEqual(caught.exception.code, grpc.StatusCode.UNAVAILABLE)
+        self.assertEqual(interceptor.attempts, 2)
+        self.assertEqual(caught.exception.attempts, 2)
+        self.assertEqual(len(sleeps), 1)
+
+
+class RetryTest(unittest.TestCase):
+    def test_closed_port_retried_then_unavailable(self) -> None:
+        sock = closed_port()
+        self.addCleanup(sock.close)
+        interceptor = CountingInterceptor()
+        sleeps: List[float] = []
+        client = BrazeSyncClient(f"127.0.0.1:{sock.getsockname()[1]}", retries=2, timeout=5,
+                                 backoff_initial=0.05, interceptors=[interceptor],
+                                 sleep=sleeps.append)
+        self.addCleanup(client.close)
+        with self.assertRaises(BrazeSyncError) as caught:
+            client.track_event("py-user", "ping")
+        self.assertEqual(caught.exception.code, grpc.StatusCode.UNAVAILABLE)
+        self.assertEqual(interceptor.attempts, 2)
+        self.assertEqual(interceptor.codes, [grpc.StatusCode.UNAVAILABLE] * 2)
+        self.assertEqual(caught.exception.attempts, 2)
+        self.assertEqual(len(sleeps), 1)
+        self.assertTrue(0 <= sleeps[0] <= 0.05)
+
+    def test_retries_one_means_a_single_attempt(self) -> None:
+        sock = closed_port()
+        self.addCleanup(sock.close)
+        interceptor = CountingInterceptor()
+        with BrazeSyncClient(f"127.0.0.1:{sock.getsockname()[1]}", retries=1,
+                             interceptors=[interceptor]) as client:
+            with self.assertRaises(BrazeSyncError):
+                client.track_user(external_id="u")
+        self.assertEqual(interceptor.attempts, 1)
+
+    def test_backoff_grows_exponentially_and_is_capped(self) -> None:
+        client = BrazeSyncClient("127.0.0.1:1", backoff_initial=0.1, backoff_max=0.3)
+        self.addCleanup(client.close)
+        for attempt, ceiling in ((1, 0.1), (2, 0.2), (3, 0.3), (10, 0.3)):
+            for _ in range(20):
+                self.assertLessEqual(client._backoff(attempt), ceiling)
+
+
+# ---------------------------------------------------------------------------
+# The action node
+# ---------------------------------------------------------------------------
+
+GOOD_PAYLOAD = {"user_id": "conv-user-1", "first_name": "Ada", "last_name": "Lovelace",
+                "email": "ada@example.com", "date_of_birth": "1990-12-10", "city": "London",
+                "os": "Android"}
+
+
+class ActionNodeTest(LiveServerTest):
+    def setUp(self) -> None:
+        super().setUp()
+        os.environ["BRAZESYNC_TARGET"] = self.target
+        self.addCleanup(os.environ.pop, "BRAZESYNC_TARGET", None)
+
+    def test_good_payload_succeeds_in_one_track_call(self) -> None:
+        log = ListLog()
+        self.assertEqual(BrazeExample().execute(log, GOOD_PAYLOAD,
+                                                {"conversation_id": "c-9"}),
+                         {"success": "true"})
+        bodies = received_bodies()
+        self.assertEqual(len(bodies), 1, "profile and event must travel in one request")
+        self.assertEqual(bodies[0]["attributes"], [{
+            "external_id": "conv-user-1", "first_name": "Ada", "last_name": "Lovelace",
+            "email": "ada@example.com", "dob": "1990-12-10", "home_city": "London",
+            "os": "Android"}])
+        event = bodies[0]["events"][0]
+        self.assertEqual((event["external_id"], event["name"], event["properties"]),
+                         ("conv-user-1", "conversation_completed",
+                          {"os": "Android", "conversation_id": "c-9"}))
+        self.assertIn("delivered", log.text())
+
+    def test_fields_fall_back_to_context(self) -> None:
+        result = BrazeExample().execute(ListLog(), {"first_name": "Ada"},
+                                        {"user_id": "conv-user-2", "os": "iOS"})
+        self.assertEqual(result, {"success": "true"})
+        self.assertEqual(received_bodies()[0]["attributes"][0],
+                         {"external_id": "conv-user-2", "first_name": "Ada", "os": "iOS"})
+
+    def test_bad_email_returns_error_and_logs_violation(self) -> None:
+        log = ListLog()
+        payload = dict(GOOD_PAYLOAD, email="not-an-email")
+        self.assertEqual(BrazeExample().execute(log, payload), {"success": "error"})
+        self.assertIn("attributes[0].email", log.text())
+        self.assertEqual(received_bodies(), [])
+
+    def test_missing_user_id_returns_error(self) -> None:
+        log = ListLog()
+        self.assertEqual(BrazeExample().execute(log, {"first_name": "Ada"}),
+                         {"success": "error"})
+        self.assertIn("no user id", log.text())
+
+    def test_unavailable_returns_error(self) -> None:
+        sock = closed_port()
+        self.addCleanup(sock.close)
+        node = BrazeExample(lambda: BrazeSyncClient(f"127.0.0.1:{sock.getsockname()[1]}",
+                                                    retries=2, sleep=lambda _: None))
+        log = ListLog()
+        self.assertEqual(node.execute(log.error, GOOD_PAYLOAD), {"success": "error"})
+        self.assertIn("unavailable after 2 attempt(s)", log.text())
+
+
+# ---------------------------------------------------------------------------
+# Offline: value mapping, error decoding, stub packaging
+# ---------------------------------------------------------------------------
+
+class OfflineTest(unittest.TestCase):
+    def test_google_namespace_packages_merge(self) -> None:
+        import google.protobuf
+        import google.rpc.status_pb2
+        from google.protobuf import struct_pb2  # noqa: F401
+        self.assertTrue(google.rpc.status_pb2.__file__.startswith(
+            os.path.abspath(os.environ["BRAZESYNC_PY_GEN_DIR"])))
+        self.assertTrue(google.protobuf.__file__.startswith("/usr/lib/python3/dist-packages"))
+
+    def test_attribute_value_mapping(self) -> None:
+        av = bs.attribute_value
+        self.assertEqual(av("x").WhichOneof("value"), "string_value")
+        self.assertEqual(av(True).WhichOneof("value"), "bool_value")
+        self.assertEqual(av(7).int_value, 7)
+        self.assertEqual(av(0.5).double_value, 0.5)
+        self.assertEqual(av(None).WhichOneof("value"), "null_value")
+        self.assertEqual(list(av(["a", "b"]).array_value.values), ["a", "b"])
+        self.assertEqual(av({"k": 1}).object_value["k"], 1)
+        self.assertEqual(av([{"k": "v"}]).WhichOneof("value"), "object_array_value")
+        when = av(dt.datetime(2024, 5, 1, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=2))))
+        self.assertEqual(when.time_value.ToJsonString(), "2024-05-01T12:00:00Z")
+        self.assertEqual(av(bs.increment(2)).increment, 2)
+        with self.assertRaises(TypeError):
+            av(["a", 1])
+        with self.assertRaises(TypeError):
+            av(object())
+
+    def test_decode_status_details(self) -> None:
+        from google.rpc import error_details_pb2, status_pb2
+        bad = error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field="events[2].time",
+                                                        description="bad")])
+        status = status_pb2.Status(code=3, message="invalid")
+        status.details.add().Pack(bad)
+        violations, delay, message = bs.decode_status_details(
+            [("grpc-status-details-bin", status.SerializeToString()), ("x", "y")])
+        self.assertEqual(violations, [("events[2].time", "bad")])
+        self.assertIsNone(delay)
+        self.assertEqual(message, "invalid")
+        self.assertEqual(bs.decode_status_details([("grpc-status-details-bin", b"\xff")]),
+                         ([], None, ""))
+        self.assertEqual(bs.decode_status_details(None), ([], None, ""))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,355 @@
+// The delivery engine: coalescing, pacing and retrying Braze requests.
+#include "server/delivery_engine.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "server/braze_client.h"
+#include "server/braze_response.h"
+
+namespace brazesync {
+namespace {
+
+// How often queued items are checked against their callers' deadlines.
+constexpr absl::Duration kDeadlineSweepInterval = absl::Milliseconds(50);
+// Upper bound of one dispatcher sleep, so deadlines are noticed.
+constexpr absl::Duration kMaxDispatcherSleep = absl::Milliseconds(100);
+// Items one batch search may look at (bounds CPU when many users are blocked).
+constexpr size_t kMaxScan = 20'000;
+
+}  // namespace
+
+struct DeliveryEngine::Call {
+  std::vector<ItemVerdict> verdicts;
+  size_t remaining = 0;
+  int braze_requests = 0;
+  absl::Time deadline;
+  Done done;
+};
+
+struct DeliveryEngine::QueuedItem {
+  std::shared_ptr<Call> call;
+  int slot = 0;  // index in call->verdicts
+  v1::ItemKind kind = v1::ITEM_KIND_UNSPECIFIED;
+  std::string user_key;
+  std::string json;
+  int failed_attempts = 0;
+  absl::Time not_before = absl::InfinitePast();
+};
+
+struct DeliveryEngine::Lane {
+  Lane(const WorkspaceSettings* workspace, const RateGovernorOptions& governor_options)
+      : workspace(workspace), governor(governor_options) {}
+
+  const WorkspaceSettings* workspace;
+  std::deque<QueuedItem> queue;
+  int in_flight = 0;
+  absl::flat_hash_map<std::string, int> users_in_flight;
+  RateGovernor governor;
+  absl::Time next_sweep = absl::InfinitePast();
+};
+
+struct DeliveryEngine::Batch {
+  Lane* lane = nullptr;
+  std::vector<QueuedItem> items;  // ItemRef.index in `request` = position here
+  PlannedRequest request;
+  absl::Duration timeout;
+};
+
+DeliveryEngine::DeliveryEngine(HttpClient* http, const EngineOptions& options)
+    : http_(http),
+      options_(options),
+      backoff_(options.initial_backoff, options.max_backoff),
+      dispatcher_([this] { DispatchLoop(); }) {}
+
+DeliveryEngine::~DeliveryEngine() {
+  Shutdown();
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](int* in_flight) { return *in_flight == 0; }, &in_flight_total_));
+}
+
+void DeliveryEngine::Shutdown() {
+  std::vector<std::shared_ptr<Call>> finished;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      stopping_ = true;
+      wake_ = true;
+    }
+  }
+  if (dispatcher_.joinable()) dispatcher_.join();
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [workspace, lane] : lanes_) {
+      for (QueuedItem& item : lane->queue) {
+        Resolve(item,
+                ItemVerdict{v1::ITEM_STATUS_FAILED, "",
+                            absl::UnavailableError("BrazeSync is shutting down; not sent")},
+                &finished);
+      }
+      lane->queue.clear();
+    }
+  }
+  RunDone(finished);
+}
+
+EngineStats DeliveryEngine::stats() const {
+  absl::MutexLock lock(&mu_);
+  EngineStats stats = stats_;
+  stats.queued_items = 0;
+  stats.governor_waits = 0;
+  for (const auto& [workspace, lane] : lanes_) {
+    stats.queued_items += lane->queue.size();
+    stats.governor_waits += lane->governor.waits();
+  }
+  return stats;
+}
+
+DeliveryEngine::Lane& DeliveryEngine::LaneFor(const WorkspaceSettings& workspace) {
+  std::unique_ptr<Lane>& lane = lanes_[&workspace];
+  if (lane == nullptr) {
+    RateGovernorOptions governor;
+    governor.requests_per_window = options_.rate_limit_requests;
+    governor.window = options_.rate_limit_window;
+    governor.max_concurrency = options_.max_in_flight_per_workspace;
+    lane = std::make_unique<Lane>(&workspace, governor);
+  }
+  return *lane;
+}
+
+absl::Status DeliveryEngine::Submit(const WorkspaceSettings& workspace,
+                                    std::vector<EngineItem> items, absl::Time deadline,
+                                    Done done) {
+  auto call = std::make_shared<Call>();
+  call->verdicts.resize(items.size());
+  call->remaining = items.size();
+  call->deadline = deadline;
+  call->done = std::move(done);
+  if (items.empty()) {
+    std::move(call->done)(DeliveryOutcome{});
+    return absl::OkStatus();
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::UnavailableError("BrazeSync is shutting down");
+    Lane& lane = LaneFor(workspace);
+    if (lane.queue.size() + items.size() > options_.max_queued_items_per_workspace) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the delivery queue of workspace \"", workspace.name, "\" is full (",
+          lane.queue.size(), " items waiting for Braze); retry with backoff"));
+    }
+    for (size_t i = 0; i < items.size(); ++i) {
+      QueuedItem queued;
+      queued.call = call;
+      queued.slot = static_cast<int>(i);
+      queued.kind = items[i].kind;
+      queued.user_key = std::move(items[i].user_key);
+      queued.json = std::move(items[i].json);
+      lane.queue.push_back(std::move(queued));
+    }
+    wake_ = true;
+  }
+  return absl::OkStatus();
+}
+
+std::unique_ptr<DeliveryEngine::Batch> DeliveryEngine::TakeBatch(Lane& lane, absl::Time now,
+                                                                 absl::Time* wake) {
+  const WorkspaceSettings& workspace = *lane.workspace;
+  RequestBuilder builder(RequestLimits{workspace.per_array_cap,
+                                       workspace.max_objects_per_request,
+                                       workspace.max_request_bytes});
+  auto batch = std::make_unique<Batch>();
+  batch->lane = &lane;
+  absl::flat_hash_set<std::string> blocked_users;  // keep their order: skip all later items
+  std::vector<QueuedItem> skipped;
+  const Call* only_call = nullptr;
+  absl::Time latest_deadline = absl::InfinitePast();
+  size_t scanned = 0;
+  while (!lane.queue.empty() && scanned++ < kMaxScan) {
+    QueuedItem& item = lane.queue.front();
+    bool take = !blocked_users.contains(item.user_key) &&
+                !lane.users_in_flight.contains(item.user_key);
+    if (take && item.not_before > now) {
+      take = false;
+      *wake = std::min(*wake, item.not_before);
+    }
+    if (take && only_call != nullptr && item.call.get() != only_call) take = false;
+    if (!take) {
+      blocked_users.insert(item.user_key);
+      skipped.push_back(std::move(item));
+      lane.queue.pop_front();
+      continue;
+    }
+    if (!builder.Fits(item.kind, item.json.size())) break;
+    if (!options_.coalesce) only_call = item.call.get();
+    builder.Add(ItemRef{item.kind, static_cast<int>(batch->items.size())}, item.json);
+    latest_deadline = std::max(latest_deadline, item.call->deadline);
+    batch->items.push_back(std::move(item));
+    lane.queue.pop_front();
+  }
+  for (auto it = skipped.rbegin(); it != skipped.rend(); ++it) {
+    lane.queue.push_front(std::move(*it));
+  }
+  if (batch->items.empty()) return nullptr;
+  batch->request = builder.Finish();
+  batch->timeout = std::min(workspace.request_timeout,
+                            std::max(latest_deadline - now, absl::Milliseconds(1)));
+  return batch;
+}
+
+void DeliveryEngine::FailExpired(Lane& lane, absl::Time now,
+                                 std::vector<std::shared_ptr<Call>>* finished) {
+  if (now < lane.next_sweep) return;
+  lane.next_sweep = now + kDeadlineSweepInterval;
+  auto expired = [now](const QueuedItem& item) { return item.call->deadline <= now; };
+  for (QueuedItem& item : lane.queue) {
+    if (!expired(item)) continue;
+    Resolve(item,
+            ItemVerdict{v1::ITEM_STATUS_FAILED, "",
+                        absl::DeadlineExceededError(
+                            "the caller's deadline passed before Braze accepted the item")},
+            finished);
+  }
+  lane.queue.erase(std::remove_if(lane.queue.begin(), lane.queue.end(), expired),
+                   lane.queue.end());
+}
+
+void DeliveryEngine::DispatchLoop() {
+  while (true) {
+    std::vector<std::unique_ptr<Batch>> ready;
+    std::vector<std::shared_ptr<Call>> finished;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) break;
+      const absl::Time now = absl::Now();
+      absl::Time wake = now + kMaxDispatcherSleep;
+      for (auto& [workspace, lane] : lanes_) {
+        FailExpired(*lane, now, &finished);
+        while (!lane->queue.empty() && lane->governor.CanStart(now, lane->in_flight)) {
+          std::unique_ptr<Batch> batch = TakeBatch(*lane, now, &wake);
+          if (batch == nullptr) break;
+          lane->governor.Started(now);
+          ++lane->in_flight;
+          ++in_flight_total_;
+          for (const QueuedItem& item : batch->items) ++lane->users_in_flight[item.user_key];
+          ++stats_.braze_requests;
+          stats_.items_sent += static_cast<int64_t>(batch->items.size());
+          ready.push_back(std::move(batch));
+        }
+        if (!lane->queue.empty() && lane->in_flight < lane->governor.concurrency_limit()) {
+          wake = std::min(wake, lane->governor.NextStartAt(now));
+        }
+      }
+      if (ready.empty() && finished.empty()) {
+        wake_ = false;
+        mu_.AwaitWithDeadline(absl::Condition(&wake_), wake);
+        continue;
+      }
+    }
+    RunDone(finished);
+    for (std::unique_ptr<Batch>& batch : ready) {
+      HttpRequest request =
+          MakeUsersTrackRequest(*batch->lane->workspace, batch->request.body, batch->timeout);
+      http_->Post(std::move(request),
+                  [this, batch = std::move(batch)](absl::StatusOr<HttpResponse> response) mutable {
+                    OnAttemptDone(std::move(batch), std::move(response));
+                  });
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  dispatcher_running_ = false;
+}
+
+void DeliveryEngine::Resolve(QueuedItem& item, ItemVerdict verdict,
+                             std::vector<std::shared_ptr<Call>>* finished) {
+  Call& call = *item.call;
+  call.verdicts[item.slot] = std::move(verdict);
+  if (--call.remaining == 0) finished->push_back(item.call);
+}
+
+void DeliveryEngine::RunDone(std::vector<std::shared_ptr<Call>>& finished) {
+  for (std::shared_ptr<Call>& call : finished) {
+    std::move(call->done)(DeliveryOutcome{std::move(call->verdicts), call->braze_requests});
+  }
+  finished.clear();
+}
+
+void DeliveryEngine::RetryOrFail(Batch& batch, const std::vector<size_t>& positions,
+                                 const absl::Status& failure, absl::Duration delay,
+                                 absl::Time now, std::vector<std::shared_ptr<Call>>* finished) {
+  Lane& lane = *batch.lane;
+  const int max_attempts = lane.workspace->max_attempts;
+  // Walk backwards so push_front restores the original order.
+  for (auto it = positions.rbegin(); it != positions.rend(); ++it) {
+    QueuedItem& item = batch.items[*it];
+    ++item.failed_attempts;
+    const absl::Time retry_at = now + delay;
+    if (stopping_ || item.failed_attempts >= max_attempts || retry_at >= item.call->deadline) {
+      Resolve(item, ItemVerdict{v1::ITEM_STATUS_FAILED, "", failure}, finished);
+      continue;
+    }
+    item.not_before = retry_at;
+    lane.queue.push_front(std::move(item));
+  }
+}
+
+void DeliveryEngine::OnAttemptDone(std::unique_ptr<Batch> batch,
+                                   absl::StatusOr<HttpResponse> response) {
+  const absl::Time now = absl::Now();
+  const BrazeAttempt attempt = InterpretBrazeAttempt(response, now);
+  std::vector<std::shared_ptr<Call>> finished;
+  {
+    absl::MutexLock lock(&mu_);
+    Lane& lane = *batch->lane;
+    --lane.in_flight;
+    --in_flight_total_;
+    absl::flat_hash_set<Call*> calls;
+    for (const QueuedItem& item : batch->items) {
+      auto it = lane.users_in_flight.find(item.user_key);
+      if (--it->second == 0) lane.users_in_flight.erase(it);
+      if (calls.insert(item.call.get()).second) ++item.call->braze_requests;
+    }
+    lane.governor.OnAttempt(attempt, now);
+
+    std::vector<size_t> to_retry;
+    if (attempt.HasItemVerdicts()) {
+      std::vector<bool> rejected(batch->items.size(), false);
+      for (const BrazeItemError& error : attempt.body.errors) {
+        const ItemRef* ref = batch->request.Find(error.input_array, error.index);
+        if (ref == nullptr || rejected[ref->index]) continue;  // not an object we sent
+        rejected[ref->index] = true;
+        Resolve(batch->items[ref->index],
+                ItemVerdict{v1::ITEM_STATUS_REJECTED_BY_BRAZE, error.type, absl::OkStatus()},
+                &finished);
+      }
+      for (size_t i = 0; i < batch->items.size(); ++i) {
+        if (rejected[i]) continue;
+        if (attempt.status.ok()) {
+          Resolve(batch->items[i], ItemVerdict{v1::ITEM_STATUS_DELIVERED, "", absl::OkStatus()},
+                  &finished);
+        } else {
+          to_retry.push_back(i);  // a 400 processed nothing: the valid rest may go again
+        }
+      }
+    } else if (IsRetryable(attempt.status)) {
+      for (size_t i = 0; i < batch->items.size(); ++i) to_retry.push_back(i);
+    } else {
+      for (QueuedItem& item : batch->items) {
+        Resolve(item, ItemVerdict{v1::ITEM_STATUS_FAILED, "", attempt.status}, &finished);
+      }
+    }
+    if (!to_retry.empty()) {
+      ++stats_.retries;
+      const int failed = batch->items[to_retry.front()].failed_attempts + 1;
+      const absl::Duration delay = attempt.retry_after.value_or(backoff_.Next(failed));
+      RetryOrFail(*batch, to_retry, attempt.status, delay, now, &finished);
+    }
+    wake_ = true;
+  }
+  RunDone(finished);
+}
+
+}  // namespace brazesync

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Drift check: every C++ target the CMake build declares (brazesync_cc_library,
-# brazesync_cc_test, add_executable, add_library in protos/, server/, client/,
+# brazesync_cc_test, add_executable, add_library in protos/, server/, client/, bench/,
 # tests/) must exist as a Bazel target with the same name, and every
 # *_test.cc must have a cc_test. Prints what is missing; exit 1 if anything is.
 # Usage: bazel/check_mirror.sh   (needs bazel; leaves its server running)
@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cmake_targets="$(grep -hoE '^\s*(brazesync_cc_library|brazesync_cc_test|add_executable|add_library)\(\s*[A-Za-z0-9_]+' \
-  protos/CMakeLists.txt server/CMakeLists.txt client/CMakeLists.txt tests/*/CMakeLists.txt |
+  protos/CMakeLists.txt server/CMakeLists.txt client/CMakeLists.txt tests/*/CMakeLists.txt \
+  $(ls bench/CMakeLists.txt 2>/dev/null) |
   sed -E 's/.*\(\s*//' | sort -u)"
 bazel_targets="$(bazel query --noshow_progress 'kind("cc_(library|binary|test) rule", //...)' 2>/dev/null |
   sed -E 's/.*://' | sort -u)"

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "server/braze_client.h"
 #include "server/braze_response.h"
@@ -17,7 +18,7 @@ constexpr absl::Duration kDeadlineSweepInterval = absl::Milliseconds(50);
 // Upper bound of one dispatcher sleep, so deadlines are noticed.
 constexpr absl::Duration kMaxDispatcherSleep = absl::Milliseconds(100);
 // Items one batch search may look at (bounds CPU when many users are blocked).
-constexpr size_t kMaxScan = 20'000;
+constexpr size_t kMaxScan = 4096;
 
 }  // namespace
 
@@ -33,10 +34,13 @@ struct DeliveryEngine::QueuedItem {
   std::shared_ptr<Call> call;
   int slot = 0;  // index in call->verdicts
   v1::ItemKind kind = v1::ITEM_KIND_UNSPECIFIED;
-  std::string user_key;
+  // A 64-bit hash of the user key: equal users always collide; a rare false
+  // collision only delays an item, never reorders one.
+  uint64_t user = 0;
   std::string json;
   int failed_attempts = 0;
   absl::Time not_before = absl::InfinitePast();
+  absl::Time enqueued;
 };
 
 struct DeliveryEngine::Lane {
@@ -46,7 +50,7 @@ struct DeliveryEngine::Lane {
   const WorkspaceSettings* workspace;
   std::deque<QueuedItem> queue;
   int in_flight = 0;
-  absl::flat_hash_map<std::string, int> users_in_flight;
+  absl::flat_hash_map<uint64_t, int> users_in_flight;
   RateGovernor governor;
   absl::Time next_sweep = absl::InfinitePast();
 };
@@ -141,16 +145,25 @@ absl::Status DeliveryEngine::Submit(const WorkspaceSettings& workspace,
           "the delivery queue of workspace \"", workspace.name, "\" is full (",
           lane.queue.size(), " items waiting for Braze); retry with backoff"));
     }
+    const bool was_empty = lane.queue.empty();
+    const absl::Time now = absl::Now();
     for (size_t i = 0; i < items.size(); ++i) {
       QueuedItem queued;
+      queued.enqueued = now;
       queued.call = call;
       queued.slot = static_cast<int>(i);
       queued.kind = items[i].kind;
-      queued.user_key = std::move(items[i].user_key);
+      queued.user = absl::Hash<std::string>{}(items[i].user_key);
       queued.json = std::move(items[i].json);
       lane.queue.push_back(std::move(queued));
     }
-    wake_ = true;
+    // Wake the dispatcher only when it has something to decide: a request
+    // could leave now, or the linger timer of a new oldest item must start.
+    // Waking it per item would cost a context switch per event.
+    if (was_empty || !options_.coalesce || lane.in_flight < options_.partial_below_in_flight ||
+        lane.queue.size() >= static_cast<size_t>(workspace.max_objects_per_request)) {
+      wake_ = true;
+    }
   }
   return absl::OkStatus();
 }
@@ -163,22 +176,21 @@ std::unique_ptr<DeliveryEngine::Batch> DeliveryEngine::TakeBatch(Lane& lane, abs
                                        workspace.max_request_bytes});
   auto batch = std::make_unique<Batch>();
   batch->lane = &lane;
-  absl::flat_hash_set<std::string> blocked_users;  // keep their order: skip all later items
+  absl::flat_hash_set<uint64_t> blocked_users;  // keep their order: skip all later items
   std::vector<QueuedItem> skipped;
   const Call* only_call = nullptr;
   absl::Time latest_deadline = absl::InfinitePast();
   size_t scanned = 0;
   while (!lane.queue.empty() && scanned++ < kMaxScan) {
     QueuedItem& item = lane.queue.front();
-    bool take = !blocked_users.contains(item.user_key) &&
-                !lane.users_in_flight.contains(item.user_key);
+    bool take = !blocked_users.contains(item.user) && !lane.users_in_flight.contains(item.user);
     if (take && item.not_before > now) {
       take = false;
       *wake = std::min(*wake, item.not_before);
     }
     if (take && only_call != nullptr && item.call.get() != only_call) take = false;
     if (!take) {
-      blocked_users.insert(item.user_key);
+      blocked_users.insert(item.user);
       skipped.push_back(std::move(item));
       lane.queue.pop_front();
       continue;
@@ -198,6 +210,17 @@ std::unique_ptr<DeliveryEngine::Batch> DeliveryEngine::TakeBatch(Lane& lane, abs
   batch->timeout = std::min(workspace.request_timeout,
                             std::max(latest_deadline - now, absl::Milliseconds(1)));
   return batch;
+}
+
+bool DeliveryEngine::ShouldSendNow(const Lane& lane, absl::Time now, absl::Time* wake) const {
+  if (!options_.coalesce || lane.in_flight < options_.partial_below_in_flight) return true;
+  if (lane.queue.size() >= static_cast<size_t>(lane.workspace->max_objects_per_request)) {
+    return true;
+  }
+  const absl::Time linger_end = lane.queue.front().enqueued + options_.max_linger;
+  if (now >= linger_end) return true;
+  *wake = std::min(*wake, linger_end);
+  return false;
 }
 
 void DeliveryEngine::FailExpired(Lane& lane, absl::Time now,
@@ -229,12 +252,13 @@ void DeliveryEngine::DispatchLoop() {
       for (auto& [workspace, lane] : lanes_) {
         FailExpired(*lane, now, &finished);
         while (!lane->queue.empty() && lane->governor.CanStart(now, lane->in_flight)) {
+          if (!ShouldSendNow(*lane, now, &wake)) break;
           std::unique_ptr<Batch> batch = TakeBatch(*lane, now, &wake);
           if (batch == nullptr) break;
           lane->governor.Started(now);
           ++lane->in_flight;
           ++in_flight_total_;
-          for (const QueuedItem& item : batch->items) ++lane->users_in_flight[item.user_key];
+          for (const QueuedItem& item : batch->items) ++lane->users_in_flight[item.user];
           ++stats_.braze_requests;
           stats_.items_sent += static_cast<int64_t>(batch->items.size());
           ready.push_back(std::move(batch));
@@ -308,7 +332,7 @@ void DeliveryEngine::OnAttemptDone(std::unique_ptr<Batch> batch,
     --in_flight_total_;
     absl::flat_hash_set<Call*> calls;
     for (const QueuedItem& item : batch->items) {
-      auto it = lane.users_in_flight.find(item.user_key);
+      auto it = lane.users_in_flight.find(item.user);
       if (--it->second == 0) lane.users_in_flight.erase(it);
       if (calls.insert(item.call.get()).second) ++item.call->braze_requests;
     }

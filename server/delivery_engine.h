@@ -2,10 +2,11 @@
 // into shared Braze /users/track requests per workspace, and delivers them
 // with bounded concurrency, pacing (RateGovernor), and retries with backoff.
 //
-// Batching is adaptive: a request starts as soon as a concurrency slot and a
-// rate token are free, carrying everything queued (up to Braze's caps). When
-// Braze is idle a lone item goes out at once; under load, items queue while
-// earlier requests are in flight and the next request leaves full.
+// Batching is adaptive: a full request (Braze's cap) leaves as soon as a
+// concurrency slot and a rate token are free. When Braze is idle (fewer than
+// `partial_below_in_flight` requests in flight) a lone item goes out at once;
+// under load, items wait while earlier requests are in flight until a request
+// is full or the oldest has waited `max_linger`.
 // Per-user order: a user's items never travel in two concurrent requests, and
 // a retried request's items go back to the front of the queue.
 // Nothing accepted is dropped: every submitted item gets exactly one verdict.
@@ -39,6 +40,11 @@ struct EngineOptions {
   bool coalesce = true;
   // Concurrent Braze requests per workspace (the AIMD ceiling).
   int max_in_flight_per_workspace = 32;
+  // A request that is not full leaves at once only while fewer than this
+  // many requests are in flight (Braze idle); otherwise it waits for more
+  // items, up to max_linger.
+  int partial_below_in_flight = 2;
+  absl::Duration max_linger = absl::Milliseconds(5);
   // Items waiting per workspace; beyond it Submit fails RESOURCE_EXHAUSTED.
   size_t max_queued_items_per_workspace = 100'000;
   absl::Duration initial_backoff = absl::Milliseconds(200);
@@ -110,6 +116,10 @@ class DeliveryEngine final {
   void DispatchLoop();
   // Takes the next request's items from the lane's queue.
   std::unique_ptr<Batch> TakeBatch(Lane& lane, absl::Time now, absl::Time* wake)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the lane's next request should leave now (full, Braze idle, or
+  // lingered long enough); otherwise lowers `wake` to when it should.
+  bool ShouldSendNow(const Lane& lane, absl::Time now, absl::Time* wake) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FailExpired(Lane& lane, absl::Time now, std::vector<std::shared_ptr<Call>>* finished)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

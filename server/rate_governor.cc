@@ -7,15 +7,17 @@ namespace brazesync {
 
 RateGovernor::RateGovernor(const RateGovernorOptions& options, absl::Time now)
     : options_(options),
-      tokens_per_second_(options.requests_per_window / absl::ToDoubleSeconds(options.window)),
-      tokens_(options.requests_per_window),
+      capacity_(std::max(1.0, options.burst_fraction * options.requests_per_window)),
+      tokens_per_second_((options.requests_per_window - capacity_) /
+                         absl::ToDoubleSeconds(options.window)),
+      tokens_(capacity_),
       refilled_at_(now),
       concurrency_limit_(options.max_concurrency) {}
 
 void RateGovernor::Refill(absl::Time now) {
   if (now <= refilled_at_) return;
-  tokens_ = std::min<double>(options_.requests_per_window,
-                             tokens_ + absl::ToDoubleSeconds(now - refilled_at_) * tokens_per_second_);
+  tokens_ = std::min(capacity_,
+                     tokens_ + absl::ToDoubleSeconds(now - refilled_at_) * tokens_per_second_);
   refilled_at_ = now;
 }
 

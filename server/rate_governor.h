@@ -1,5 +1,5 @@
-// Per-workspace pacing of Braze requests: a token bucket sized from Braze's
-// limit (3,000 requests per 3 s by default), tightened when Braze's
+// Per-workspace pacing of Braze requests: a token bucket derived from Braze's
+// limit (3,000 requests per 3 s by default; burst 10%, refill 90% of the rate), tightened when Braze's
 // X-RateLimit-Remaining runs low so we slow down before Braze says 429, and an
 // AIMD limit on concurrent requests (halved on 429, +1 on each success).
 // Not thread-safe: the delivery engine calls it under its lock.
@@ -18,6 +18,10 @@ struct RateGovernorOptions {
   // Below this fraction of the window's limit remaining, spend no more than
   // Braze says is left.
   double low_remaining_fraction = 0.1;
+  // The bucket holds this fraction of the window's limit; the refill rate is
+  // lowered by the same amount so that burst + refill never exceed Braze's
+  // limit within one fixed window.
+  double burst_fraction = 0.1;
 };
 
 class RateGovernor final {
@@ -43,6 +47,7 @@ class RateGovernor final {
   void Refill(absl::Time now);
 
   const RateGovernorOptions options_;
+  const double capacity_;
   const double tokens_per_second_;
   double tokens_;
   absl::Time refilled_at_;

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Delivery benchmark (issue: coalescing vs the per-call forwarder). Starts the
+# Braze emulator with a configured latency and the BrazeSync server, drives it
+# with brazesync_loadgen, then checks the emulator's record: every delivered
+# event exactly once. Runs coalescing on, the per-call baseline (coalescing
+# off), streaming, and coalescing under injected faults. Prints one line per
+# run; docs/benchmarks.md records the results.
+# Usage: bench/run_delivery_bench.sh [BUILD_DIR]   (env: CALLERS, DURATION_S, LATENCY_MS)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${1:-$root/build}"
+callers="${CALLERS:-1024}"
+duration="${DURATION_S:-10}"
+latency="${LATENCY_MS:-50}"
+WORK_DIR="$(mktemp -d)"
+source "$root/scripts/lib/processes.sh"
+trap 'stop_started_processes; rm -rf "$WORK_DIR"' EXIT
+export BRAZE_API_KEY="bench-key"
+
+# run LABEL MODE EMULATOR_FLAGS SERVER_FLAGS
+run() {
+  local label="$1" mode="$2" emulator_flags="$3" server_flags="$4"
+  stop_started_processes; BRAZESYNC_PIDS=(); rm -f "$WORK_DIR"/*.port
+  # shellcheck disable=SC2086
+  start_emulator "$build/tests/emulator/braze_emulator" --latency_ms="$latency" --record_limit=1000 $emulator_flags
+  # shellcheck disable=SC2086
+  start_server "$build/server/brazesync_server" $server_flags
+  local server_pid="${BRAZESYNC_PIDS[-1]}"
+  "$build/bench/brazesync_loadgen" --target="127.0.0.1:$SERVER_PORT" --mode="$mode" \
+    --callers="$callers" --duration_s="$duration" --server_pid="$server_pid" --label="$label"
+  curl -s "http://127.0.0.1:$EMULATOR_PORT/_emulator/accepted" > "$WORK_DIR/accepted.json"
+  curl -s "http://127.0.0.1:$EMULATOR_PORT/_emulator/stats" > "$WORK_DIR/stats.json"
+  /usr/bin/python3 - "$WORK_DIR/accepted.json" "$WORK_DIR/stats.json" <<'PY'
+import collections, json, sys
+events = json.load(open(sys.argv[1]))["events"]
+stats = json.load(open(sys.argv[2]))
+seqs = collections.Counter(e["properties"]["seq"] for e in events)
+dups = sum(c - 1 for c in seqs.values() if c > 1)
+requests = max(stats.get("requests", 0), 1)
+print(f"  emulator: events={len(events)} unique={len(seqs)} duplicates={dups} "
+      f"braze_requests={stats.get('requests')} items_per_request={len(events)/requests:.1f} "
+      f"batch_fill={100*len(events)/requests/75:.0f}% by_status={stats.get('by_status')}")
+PY
+}
+
+run coalescing unary "" ""
+run baseline unary "" "--coalesce=false --max_in_flight=1024"
+run streaming stream "" ""
+run coalescing_faults unary "--error_5xx_rate=0.10 --rate_429=0.05" ""

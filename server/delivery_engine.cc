@@ -168,8 +168,8 @@ absl::Status DeliveryEngine::Submit(const WorkspaceSettings& workspace,
   return absl::OkStatus();
 }
 
-std::unique_ptr<DeliveryEngine::Batch> DeliveryEngine::TakeBatch(Lane& lane, absl::Time now,
-                                                                 absl::Time* wake) {
+std::unique_ptr<DeliveryEngine::Batch> DeliveryEngine::TakeBatch(
+    Lane& lane, absl::Time now, absl::Time* wake, std::vector<std::shared_ptr<Call>>* finished) {
   const WorkspaceSettings& workspace = *lane.workspace;
   RequestBuilder builder(RequestLimits{workspace.per_array_cap,
                                        workspace.max_objects_per_request,
@@ -183,6 +183,15 @@ std::unique_ptr<DeliveryEngine::Batch> DeliveryEngine::TakeBatch(Lane& lane, abs
   size_t scanned = 0;
   while (!lane.queue.empty() && scanned++ < kMaxScan) {
     QueuedItem& item = lane.queue.front();
+    if (item.call->deadline <= now) {  // between deadline sweeps: never send late
+      Resolve(item,
+              ItemVerdict{v1::ITEM_STATUS_FAILED, "",
+                          absl::DeadlineExceededError(
+                              "the caller's deadline passed before Braze accepted the item")},
+              finished);
+      lane.queue.pop_front();
+      continue;
+    }
     bool take = !blocked_users.contains(item.user) && !lane.users_in_flight.contains(item.user);
     if (take && item.not_before > now) {
       take = false;
@@ -195,7 +204,18 @@ std::unique_ptr<DeliveryEngine::Batch> DeliveryEngine::TakeBatch(Lane& lane, abs
       lane.queue.pop_front();
       continue;
     }
-    if (!builder.Fits(item.kind, item.json.size())) break;
+    if (!builder.Fits(item.kind, item.json.size())) {
+      if (!builder.empty()) break;
+      // Too large for any request: fail it rather than block the lane.
+      Resolve(item,
+              ItemVerdict{v1::ITEM_STATUS_FAILED, "",
+                          absl::InvalidArgumentError(absl::StrCat(
+                              "the item's Braze JSON (", item.json.size(),
+                              " bytes) exceeds the workspace's max_request_bytes"))},
+              finished);
+      lane.queue.pop_front();
+      continue;
+    }
     if (!options_.coalesce) only_call = item.call.get();
     builder.Add(ItemRef{item.kind, static_cast<int>(batch->items.size())}, item.json);
     latest_deadline = std::max(latest_deadline, item.call->deadline);
@@ -251,9 +271,14 @@ void DeliveryEngine::DispatchLoop() {
       absl::Time wake = now + kMaxDispatcherSleep;
       for (auto& [workspace, lane] : lanes_) {
         FailExpired(*lane, now, &finished);
-        while (!lane->queue.empty() && lane->governor.CanStart(now, lane->in_flight)) {
+        bool rate_limited = false;
+        while (!lane->queue.empty()) {
+          if (!lane->governor.CanStart(now, lane->in_flight)) {
+            rate_limited = lane->in_flight < lane->governor.concurrency_limit();
+            break;
+          }
           if (!ShouldSendNow(*lane, now, &wake)) break;
-          std::unique_ptr<Batch> batch = TakeBatch(*lane, now, &wake);
+          std::unique_ptr<Batch> batch = TakeBatch(*lane, now, &wake, &finished);
           if (batch == nullptr) break;
           lane->governor.Started(now);
           ++lane->in_flight;
@@ -263,9 +288,10 @@ void DeliveryEngine::DispatchLoop() {
           stats_.items_sent += static_cast<int64_t>(batch->items.size());
           ready.push_back(std::move(batch));
         }
-        if (!lane->queue.empty() && lane->in_flight < lane->governor.concurrency_limit()) {
-          wake = std::min(wake, lane->governor.NextStartAt(now));
-        }
+        // Only the rate holds items back: wake when the next token is due.
+        // (Items waiting for their user, a retry time or a fuller request
+        // already lowered `wake`; a free token must not make this spin.)
+        if (rate_limited) wake = std::min(wake, lane->governor.NextStartAt(now));
       }
       if (ready.empty() && finished.empty()) {
         wake_ = false;

@@ -114,8 +114,10 @@ class DeliveryEngine final {
   struct Batch;
 
   void DispatchLoop();
-  // Takes the next request's items from the lane's queue.
-  std::unique_ptr<Batch> TakeBatch(Lane& lane, absl::Time now, absl::Time* wake)
+  // Takes the next request's items from the lane's queue, failing into
+  // `finished` items that expired or can never fit a request.
+  std::unique_ptr<Batch> TakeBatch(Lane& lane, absl::Time now, absl::Time* wake,
+                                   std::vector<std::shared_ptr<Call>>* finished)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether the lane's next request should leave now (full, Braze idle, or
   // lingered long enough); otherwise lowers `wake` to when it should.

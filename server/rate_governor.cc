@@ -7,8 +7,11 @@ namespace brazesync {
 
 RateGovernor::RateGovernor(const RateGovernorOptions& options, absl::Time now)
     : options_(options),
-      capacity_(std::max(1.0, options.burst_fraction * options.requests_per_window)),
-      tokens_per_second_((options.requests_per_window - capacity_) /
+      // At least one token of burst, and at least one token of refill per
+      // window, even for a limit of 1.
+      capacity_(std::max(1.0, std::min(options.burst_fraction * options.requests_per_window,
+                                       options.requests_per_window - 1.0))),
+      tokens_per_second_(std::max(1.0, options.requests_per_window - capacity_) /
                          absl::ToDoubleSeconds(options.window)),
       tokens_(capacity_),
       refilled_at_(now),

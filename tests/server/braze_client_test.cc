@@ -84,33 +84,33 @@ BrazeAttempt Interpret(int status, std::string body,
 
 // ---- MakeUsersTrackRequest ----
 
-TEST(MakeUsersTrackRequestTest, PostsToTheWorkspacesUsersTrackUrl) {
+TEST(BrazeClientRequestTest, PostsToTheWorkspacesUsersTrackUrl) {
   const HttpRequest request = MakeUsersTrackRequest(Workspace(), kBody, kTimeout);
   EXPECT_THAT(request.url, StrEq("https://rest.iad-01.braze.com/users/track"));
 }
 
-TEST(MakeUsersTrackRequestTest, SendsJsonContentType) {
+TEST(BrazeClientRequestTest, SendsJsonContentType) {
   const HttpRequest request = MakeUsersTrackRequest(Workspace(), kBody, kTimeout);
   EXPECT_THAT(request.headers, Contains(Pair(StrEq("Content-Type"), StrEq("application/json"))));
 }
 
-TEST(MakeUsersTrackRequestTest, SendsTheApiKeyAsABearerToken) {
+TEST(BrazeClientRequestTest, SendsTheApiKeyAsABearerToken) {
   const HttpRequest request = MakeUsersTrackRequest(Workspace(), kBody, kTimeout);
   EXPECT_THAT(request.headers,
               Contains(Pair(StrEq("Authorization"), StrEq(absl::StrCat("Bearer ", kApiKey)))));
 }
 
-TEST(MakeUsersTrackRequestTest, CarriesTheBodyUnchanged) {
+TEST(BrazeClientRequestTest, CarriesTheBodyUnchanged) {
   const HttpRequest request = MakeUsersTrackRequest(Workspace(), kBody, kTimeout);
   EXPECT_THAT(request.body, StrEq(kBody));
 }
 
-TEST(MakeUsersTrackRequestTest, CarriesTheTimeout) {
+TEST(BrazeClientRequestTest, CarriesTheTimeout) {
   const HttpRequest request = MakeUsersTrackRequest(Workspace(), kBody, kTimeout);
   EXPECT_THAT(request.timeout, Eq(kTimeout));
 }
 
-TEST(MakeUsersTrackRequestTest, KeepsTheKeyOutOfTheUrlAndBody) {
+TEST(BrazeClientRequestTest, KeepsTheKeyOutOfTheUrlAndBody) {
   const HttpRequest request = MakeUsersTrackRequest(Workspace(), kBody, kTimeout);
   EXPECT_THAT(request.url, Not(HasSubstr(kApiKey)));
   EXPECT_THAT(request.body, Not(HasSubstr(kApiKey)));
@@ -118,7 +118,7 @@ TEST(MakeUsersTrackRequestTest, KeepsTheKeyOutOfTheUrlAndBody) {
 
 // ---- InterpretBrazeAttempt: success and per-object verdicts ----
 
-TEST(InterpretBrazeAttemptTest, Http201IsOk) {
+TEST(BrazeClientAttemptTest, Http201IsOk) {
   const BrazeAttempt attempt = Interpret(201, kSuccessBody);
   EXPECT_TRUE(attempt.status.ok()) << attempt.status;
   EXPECT_THAT(attempt.http_status, Eq(201));
@@ -126,17 +126,17 @@ TEST(InterpretBrazeAttemptTest, Http201IsOk) {
   EXPECT_THAT(attempt.body.errors, IsEmpty());
 }
 
-TEST(InterpretBrazeAttemptTest, EveryTwoHundredStatusIsOk) {
+TEST(BrazeClientAttemptTest, EveryTwoHundredStatusIsOk) {
   for (int status : {200, 201, 202, 204, 299}) {
     EXPECT_TRUE(Interpret(status, kSuccessBody).status.ok()) << status;
   }
 }
 
-TEST(InterpretBrazeAttemptTest, SuccessHasItemVerdicts) {
+TEST(BrazeClientAttemptTest, SuccessHasItemVerdicts) {
   EXPECT_TRUE(Interpret(201, kSuccessBody).HasItemVerdicts());
 }
 
-TEST(InterpretBrazeAttemptTest, Http201WithErrorsIsOkWithItemVerdicts) {
+TEST(BrazeClientAttemptTest, Http201WithErrorsIsOkWithItemVerdicts) {
   const BrazeAttempt attempt = Interpret(201, kPartialBody);
   EXPECT_TRUE(attempt.status.ok()) << attempt.status;
   EXPECT_TRUE(attempt.HasItemVerdicts());
@@ -146,14 +146,14 @@ TEST(InterpretBrazeAttemptTest, Http201WithErrorsIsOkWithItemVerdicts) {
   EXPECT_THAT(attempt.body.errors[0].type, StrEq("bad name"));
 }
 
-TEST(InterpretBrazeAttemptTest, Http400WithErrorsHasItemVerdictsButIsNotOk) {
+TEST(BrazeClientAttemptTest, Http400WithErrorsHasItemVerdictsButIsNotOk) {
   const BrazeAttempt attempt = Interpret(400, kAllInvalidBody);
   EXPECT_FALSE(attempt.status.ok());
   EXPECT_TRUE(attempt.HasItemVerdicts());
   EXPECT_THAT(attempt.body.errors, SizeIs(1));
 }
 
-TEST(InterpretBrazeAttemptTest, Http400WithoutErrorsHasNoItemVerdicts) {
+TEST(BrazeClientAttemptTest, Http400WithoutErrorsHasNoItemVerdicts) {
   const BrazeAttempt attempt = Interpret(400, R"({"message":"Max Input Length Exceeded"})");
   EXPECT_FALSE(attempt.HasItemVerdicts());
   EXPECT_THAT(attempt.status,
@@ -162,7 +162,7 @@ TEST(InterpretBrazeAttemptTest, Http400WithoutErrorsHasNoItemVerdicts) {
 
 // ---- InterpretBrazeAttempt: failures ----
 
-TEST(InterpretBrazeAttemptTest, Http401IsFailedPrecondition) {
+TEST(BrazeClientAttemptTest, Http401IsFailedPrecondition) {
   const BrazeAttempt attempt = Interpret(401, kInvalidKeyBody);
   EXPECT_THAT(attempt.status, StatusIs(absl::StatusCode::kFailedPrecondition,
                                        AllOf(HasSubstr("401"), HasSubstr("Invalid API Key"))));
@@ -170,65 +170,65 @@ TEST(InterpretBrazeAttemptTest, Http401IsFailedPrecondition) {
   EXPECT_THAT(attempt.http_status, Eq(401));
 }
 
-TEST(InterpretBrazeAttemptTest, Http503IsUnavailable) {
+TEST(BrazeClientAttemptTest, Http503IsUnavailable) {
   const BrazeAttempt attempt = Interpret(503, "Service Unavailable");
   EXPECT_THAT(attempt.status, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("503")));
   EXPECT_FALSE(attempt.HasItemVerdicts());
 }
 
-TEST(InterpretBrazeAttemptTest, Http429IsUnavailableWithBrazesRetryAfter) {
+TEST(BrazeClientAttemptTest, Http429IsUnavailableWithBrazesRetryAfter) {
   const BrazeAttempt attempt =
       Interpret(429, R"({"message":"Rate limit"})", {{"x-ratelimit-retry-after", "7"}});
   EXPECT_THAT(attempt.status, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("429")));
   EXPECT_THAT(attempt.retry_after, Optional(Eq(absl::Seconds(7))));
 }
 
-TEST(InterpretBrazeAttemptTest, Http429WithoutHeadersHasNoRetryAfter) {
+TEST(BrazeClientAttemptTest, Http429WithoutHeadersHasNoRetryAfter) {
   EXPECT_THAT(Interpret(429, "{}").retry_after, Eq(std::nullopt));
 }
 
-TEST(InterpretBrazeAttemptTest, RetryAfterIsOnlyReadFromA429) {
+TEST(BrazeClientAttemptTest, RetryAfterIsOnlyReadFromA429) {
   EXPECT_THAT(Interpret(503, "{}", {{"x-ratelimit-retry-after", "7"}}).retry_after,
               Eq(std::nullopt));
 }
 
-TEST(InterpretBrazeAttemptTest, ReadsRateLimitRemaining) {
+TEST(BrazeClientAttemptTest, ReadsRateLimitRemaining) {
   EXPECT_THAT(Interpret(201, kSuccessBody, {{"x-ratelimit-remaining", "42"}}).rate_limit_remaining,
               Eq(42));
 }
 
-TEST(InterpretBrazeAttemptTest, MissingRateLimitRemainingIsMinusOne) {
+TEST(BrazeClientAttemptTest, MissingRateLimitRemainingIsMinusOne) {
   EXPECT_THAT(Interpret(201, kSuccessBody).rate_limit_remaining, Eq(-1));
 }
 
-TEST(InterpretBrazeAttemptTest, UnparseableRateLimitRemainingIsMinusOne) {
+TEST(BrazeClientAttemptTest, UnparseableRateLimitRemainingIsMinusOne) {
   EXPECT_THAT(
       Interpret(201, kSuccessBody, {{"x-ratelimit-remaining", "lots"}}).rate_limit_remaining,
       Eq(-1));
 }
 
-TEST(InterpretBrazeAttemptTest, ReadsRateLimitResetAsEpochSeconds) {
+TEST(BrazeClientAttemptTest, ReadsRateLimitResetAsEpochSeconds) {
   const BrazeAttempt attempt = Interpret(
       201, kSuccessBody, {{"x-ratelimit-reset", absl::StrCat(kNowSeconds + 30)}});
   EXPECT_THAT(attempt.rate_limit_reset, Optional(Eq(Now() + absl::Seconds(30))));
 }
 
-TEST(InterpretBrazeAttemptTest, ReadsSmallRateLimitResetAsSecondsFromNow) {
+TEST(BrazeClientAttemptTest, ReadsSmallRateLimitResetAsSecondsFromNow) {
   const BrazeAttempt attempt = Interpret(201, kSuccessBody, {{"x-ratelimit-reset", "12"}});
   EXPECT_THAT(attempt.rate_limit_reset, Optional(Eq(Now() + absl::Seconds(12))));
 }
 
-TEST(InterpretBrazeAttemptTest, MissingRateLimitResetIsAbsent) {
+TEST(BrazeClientAttemptTest, MissingRateLimitResetIsAbsent) {
   EXPECT_THAT(Interpret(201, kSuccessBody).rate_limit_reset, Eq(std::nullopt));
 }
 
-TEST(InterpretBrazeAttemptTest, Http429WithOnlyAnEpochResetWaitsUntilTheReset) {
+TEST(BrazeClientAttemptTest, Http429WithOnlyAnEpochResetWaitsUntilTheReset) {
   const BrazeAttempt attempt =
       Interpret(429, "{}", {{"x-ratelimit-reset", absl::StrCat(kNowSeconds + 5)}});
   EXPECT_THAT(attempt.retry_after, Optional(Eq(absl::Seconds(5))));
 }
 
-TEST(InterpretBrazeAttemptTest, PassesATransportErrorThrough) {
+TEST(BrazeClientAttemptTest, PassesATransportErrorThrough) {
   const BrazeAttempt attempt =
       InterpretBrazeAttempt(absl::UnavailableError("connect: connection refused"), Now());
   EXPECT_THAT(attempt.status,
@@ -239,7 +239,7 @@ TEST(InterpretBrazeAttemptTest, PassesATransportErrorThrough) {
   EXPECT_THAT(attempt.rate_limit_remaining, Eq(-1));
 }
 
-TEST(InterpretBrazeAttemptTest, PassesATransportTimeoutThrough) {
+TEST(BrazeClientAttemptTest, PassesATransportTimeoutThrough) {
   const BrazeAttempt attempt =
       InterpretBrazeAttempt(absl::DeadlineExceededError("timed out after 10s"), Now());
   EXPECT_THAT(attempt.status, StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("10s")));
@@ -247,7 +247,7 @@ TEST(InterpretBrazeAttemptTest, PassesATransportTimeoutThrough) {
 
 // The key travels only in the Authorization header; no failure Braze can
 // produce should copy it into a status the caller (or a log) sees.
-TEST(InterpretBrazeAttemptTest, NeverPutsTheApiKeyInAStatusMessage) {
+TEST(BrazeClientAttemptTest, NeverPutsTheApiKeyInAStatusMessage) {
   for (int status : {400, 401, 403, 404, 413, 429, 500, 503}) {
     const BrazeAttempt attempt =
         InterpretBrazeAttempt(Response(status, kInvalidKeyBody), Now());

@@ -1,1 +1,912 @@
-// placeholder
+// Tests for server/delivery_engine.h: coalescing items of many Submit calls
+// into shared Braze requests, Braze's 75-object cap, per-user ordering (one
+// user's items never in two concurrent requests), the in-flight bound,
+// retries with backoff and Braze's retry_after, per-object verdicts from 201
+// and 400 responses, deadlines, back-pressure, Shutdown, and the promise that
+// every item gets exactly one verdict.
+//
+// HTTP is a fake that either answers inside Post from a script or parks each
+// request until the test releases it, so the test decides exactly what is in
+// flight. Waiting is done with absl::Notification / Mutex::Await and timeouts;
+// nothing sleeps to synchronise.
+#include "server/delivery_engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <ctime>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "brazesync/v1/brazesync.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/http_client.h"
+#include "server/workspace.h"
+
+namespace brazesync {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::Each;
+using ::testing::ElementsAre;
+using ::testing::Eq;
+using ::testing::Field;
+using ::testing::Ge;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Le;
+using ::testing::SizeIs;
+using ::testing::StrEq;
+
+using JsonValue = nlohmann::json;
+
+constexpr char kEndpoint[] = "https://rest.iad-01.braze.com";
+constexpr char kApiKey[] = "sk-test";
+constexpr char kSuccess[] = R"({"message":"success"})";
+constexpr int kBrazeCap = 75;
+constexpr int kMaxAttempts = 3;
+// How long a test waits for something that should happen promptly.
+constexpr absl::Duration kWait = absl::Seconds(10);
+constexpr absl::Duration kTinyBackoff = absl::Milliseconds(1);
+// EngineOptions::partial_below_in_flight's default: with this many requests
+// in flight Braze counts as busy and partial requests linger.
+constexpr int kBusyInFlight = 2;
+
+MATCHER_P2(StatusIs, code, message_matcher, "") {
+  if (arg.code() != code) {
+    *result_listener << "code is " << absl::StatusCodeToString(arg.code()) << " (" << arg.message()
+                     << ")";
+    return false;
+  }
+  return ::testing::ExplainMatchResult(message_matcher, std::string(arg.message()),
+                                       result_listener);
+}
+
+MATCHER_P(VerdictIs, status, "") { return arg.status == status; }
+
+HttpResponse Response(int status, std::string body = kSuccess,
+                      std::map<std::string, std::string> headers = {}) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  response.headers = std::move(headers);
+  return response;
+}
+
+std::string ItemError(const std::string& input_array, int index, const std::string& type) {
+  return absl::StrCat(R"({"type":")", type, R"(","input_array":")", input_array, R"(","index":)",
+                      index, "}");
+}
+
+std::string ErrorsBody(const std::string& message, const std::vector<std::string>& errors) {
+  return absl::StrCat(R"({"message":")", message, R"(","errors":[)", absl::StrJoin(errors, ","),
+                      "]}");
+}
+
+// Either answers each request inside Post (from the script, whose last entry
+// repeats, or from a responder) or, when parking, holds it until the test
+// releases it. Records every request with the time it was posted.
+class FakeHttpClient final : public HttpClient {
+ public:
+  using Responder = std::function<absl::StatusOr<HttpResponse>(const HttpRequest&)>;
+
+  void Respond(absl::StatusOr<HttpResponse> response) {
+    absl::MutexLock lock(&mu_);
+    script_.push_back(std::move(response));
+  }
+  void set_responder(Responder responder) {
+    absl::MutexLock lock(&mu_);
+    responder_ = std::move(responder);
+  }
+  void set_park(bool park) {
+    absl::MutexLock lock(&mu_);
+    park_ = park;
+  }
+
+  void Post(HttpRequest request, HttpCallback done) override {
+    absl::StatusOr<HttpResponse> answer;
+    {
+      absl::MutexLock lock(&mu_);
+      requests_.push_back(Posted{request, absl::Now()});
+      if (park_) {
+        parked_.push_back(std::move(done));
+        peak_parked_ = std::max(peak_parked_, parked_.size());
+        return;
+      }
+      if (!script_.empty()) {
+        answer = script_.front();
+        if (script_.size() > 1) script_.pop_front();
+      } else if (responder_) {
+        answer = responder_(request);
+      } else {
+        answer = Response(201);
+      }
+    }
+    std::move(done)(std::move(answer));
+  }
+
+  // Waits until at least `count` requests were posted.
+  bool AwaitRequests(size_t count) {
+    absl::MutexLock lock(&mu_);
+    auto posted = [this, count] {
+      mu_.AssertHeld();
+      return requests_.size() >= count;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&posted), kWait);
+  }
+  // Waits until at least `count` requests are parked.
+  bool AwaitParked(size_t count) {
+    absl::MutexLock lock(&mu_);
+    auto parked = [this, count] {
+      mu_.AssertHeld();
+      return parked_.size() >= count;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&parked), kWait);
+  }
+
+  // Answers the oldest parked request. Returns false when none is parked.
+  bool ReleaseOldest(absl::StatusOr<HttpResponse> response = Response(201)) {
+    HttpCallback done;
+    {
+      absl::MutexLock lock(&mu_);
+      if (parked_.empty()) return false;
+      done = std::move(parked_.front());
+      parked_.pop_front();
+    }
+    std::move(done)(std::move(response));
+    return true;
+  }
+  void ReleaseAll(const absl::StatusOr<HttpResponse>& response) {
+    while (ReleaseOldest(response)) {
+    }
+  }
+
+  size_t request_count() const {
+    absl::MutexLock lock(&mu_);
+    return requests_.size();
+  }
+  size_t parked_count() const {
+    absl::MutexLock lock(&mu_);
+    return parked_.size();
+  }
+  size_t peak_parked() const {
+    absl::MutexLock lock(&mu_);
+    return peak_parked_;
+  }
+  HttpRequest request(size_t i) const {
+    absl::MutexLock lock(&mu_);
+    return requests_.at(i).request;
+  }
+  absl::Time posted_at(size_t i) const {
+    absl::MutexLock lock(&mu_);
+    return requests_.at(i).at;
+  }
+  // The `name`s of the events in request `i`, in body order.
+  std::vector<std::string> EventNames(size_t i) const {
+    const JsonValue body = JsonValue::parse(request(i).body);
+    std::vector<std::string> names;
+    if (!body.contains("events")) return names;
+    for (const JsonValue& event : body["events"]) names.push_back(event["name"]);
+    return names;
+  }
+
+ private:
+  struct Posted {
+    HttpRequest request;
+    absl::Time at;
+  };
+
+  mutable absl::Mutex mu_;
+  bool park_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<absl::StatusOr<HttpResponse>> script_ ABSL_GUARDED_BY(mu_);
+  Responder responder_ ABSL_GUARDED_BY(mu_);
+  std::vector<Posted> requests_ ABSL_GUARDED_BY(mu_);
+  std::deque<HttpCallback> parked_ ABSL_GUARDED_BY(mu_);
+  size_t peak_parked_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// What one Submit's `done` received, and how often it ran.
+struct CallResult {
+  absl::Notification done;
+  std::atomic<int> done_calls{0};
+  DeliveryOutcome outcome;
+
+  bool Wait(absl::Duration timeout = kWait) { return done.WaitForNotificationWithTimeout(timeout); }
+};
+
+// An event for `user` named `name`.
+EngineItem Item(const std::string& user, const std::string& name) {
+  JsonValue json = {{"external_id", user}, {"name", name}, {"time", "2024-05-01T00:00:00Z"}};
+  return EngineItem{v1::ITEM_KIND_EVENT, absl::StrCat("external_id:", user), json.dump()};
+}
+
+// `count` events, event i for user "<prefix>u<i>" named "<prefix>e<i>".
+std::vector<EngineItem> Items(int count, const std::string& prefix = "") {
+  std::vector<EngineItem> items;
+  for (int i = 0; i < count; ++i) {
+    items.push_back(Item(absl::StrCat(prefix, "u", i), absl::StrCat(prefix, "e", i)));
+  }
+  return items;
+}
+
+EngineOptions FastOptions() {
+  EngineOptions options;
+  options.initial_backoff = kTinyBackoff;
+  options.max_backoff = 5 * kTinyBackoff;
+  return options;
+}
+
+class DeliveryEngineTest : public ::testing::Test {
+ protected:
+  DeliveryEngineTest() {
+    workspace_.name = "prod";
+    workspace_.endpoint = kEndpoint;
+    workspace_.api_key = kApiKey;
+    workspace_.max_attempts = kMaxAttempts;
+  }
+
+  ~DeliveryEngineTest() override {
+    if (engine_ == nullptr) return;
+    // Requests still parked would keep the engine's destructor waiting.
+    engine_->Shutdown();
+    http_.ReleaseAll(absl::UnavailableError("test over"));
+    engine_.reset();
+  }
+
+  void StartEngine(const EngineOptions& options = FastOptions()) {
+    engine_ = std::make_unique<DeliveryEngine>(&http_, options);
+  }
+
+  // Submits `items`; the returned result fills in when `done` runs.
+  std::shared_ptr<CallResult> Submit(std::vector<EngineItem> items,
+                                     absl::Time deadline = absl::InfiniteFuture()) {
+    auto result = std::make_shared<CallResult>();
+    const absl::Status status =
+        engine_->Submit(workspace_, std::move(items), deadline, DoneFor(result));
+    EXPECT_TRUE(status.ok()) << status;
+    return result;
+  }
+
+  static DeliveryEngine::Done DoneFor(const std::shared_ptr<CallResult>& result) {
+    return [result](DeliveryOutcome outcome) {
+      result->outcome = std::move(outcome);
+      if (result->done_calls.fetch_add(1) == 0) result->done.Notify();
+    };
+  }
+
+  WorkspaceSettings workspace_;
+  FakeHttpClient http_;
+  std::unique_ptr<DeliveryEngine> engine_;
+};
+
+// ---- Batching ----
+
+TEST_F(DeliveryEngineTest, SendsALoneItemAtOnceWhenIdle) {
+  StartEngine();
+  std::shared_ptr<CallResult> call = Submit({Item("a", "e-a")});
+  ASSERT_TRUE(call->Wait());
+  ASSERT_THAT(http_.request_count(), Eq(1u));
+  EXPECT_THAT(http_.EventNames(0), ElementsAre("e-a"));
+  EXPECT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+}
+
+TEST_F(DeliveryEngineTest, PostsToTheWorkspaceWithItsKey) {
+  StartEngine();
+  ASSERT_TRUE(Submit({Item("a", "e-a")})->Wait());
+  const HttpRequest request = http_.request(0);
+  EXPECT_THAT(request.url, StrEq("https://rest.iad-01.braze.com/users/track"));
+  EXPECT_THAT(request.headers,
+              testing::Contains(testing::Pair(StrEq("Authorization"), StrEq("Bearer sk-test"))));
+}
+
+TEST_F(DeliveryEngineTest, CoalescesConcurrentSubmitsIntoOneRequest) {
+  EngineOptions options = FastOptions();
+  options.max_in_flight_per_workspace = 1;
+  StartEngine(options);
+  http_.set_park(true);
+  std::shared_ptr<CallResult> first = Submit({Item("a", "first")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  // Made while the only slot is busy, so they all wait for the next request.
+  std::shared_ptr<CallResult> second = Submit(Items(2, "second-"));
+  std::shared_ptr<CallResult> third = Submit(Items(3, "third-"));
+  http_.set_park(false);
+  ASSERT_TRUE(http_.ReleaseOldest());
+  ASSERT_TRUE(second->Wait());
+  ASSERT_TRUE(third->Wait());
+  ASSERT_THAT(http_.request_count(), Eq(2u));
+  EXPECT_THAT(http_.EventNames(1), ElementsAre("second-e0", "second-e1", "third-e0", "third-e1",
+                                               "third-e2"));
+}
+
+TEST_F(DeliveryEngineTest, EachCoalescedCallCountsTheSharedRequestOnce) {
+  EngineOptions options = FastOptions();
+  options.max_in_flight_per_workspace = 1;
+  StartEngine(options);
+  http_.set_park(true);
+  std::shared_ptr<CallResult> first = Submit({Item("a", "first")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  std::shared_ptr<CallResult> second = Submit(Items(2, "second-"));
+  std::shared_ptr<CallResult> third = Submit(Items(1, "third-"));
+  http_.set_park(false);
+  ASSERT_TRUE(http_.ReleaseOldest());
+  ASSERT_TRUE(second->Wait());
+  ASSERT_TRUE(third->Wait());
+  EXPECT_THAT(first->outcome.braze_requests, Eq(1));
+  EXPECT_THAT(second->outcome.braze_requests, Eq(1));
+  EXPECT_THAT(third->outcome.braze_requests, Eq(1));
+}
+
+TEST_F(DeliveryEngineTest, RespectsBrazesSeventyFiveObjectCap) {
+  StartEngine();
+  std::shared_ptr<CallResult> call = Submit(Items(2 * kBrazeCap + 10));
+  ASSERT_TRUE(call->Wait());
+  ASSERT_THAT(http_.request_count(), Eq(3u));
+  EXPECT_THAT(http_.EventNames(0), SizeIs(kBrazeCap));
+  EXPECT_THAT(http_.EventNames(1), SizeIs(kBrazeCap));
+  EXPECT_THAT(http_.EventNames(2), SizeIs(10));
+  EXPECT_THAT(call->outcome.braze_requests, Eq(3));
+}
+
+TEST_F(DeliveryEngineTest, RespectsTheWorkspacesSmallerObjectCap) {
+  workspace_.max_objects_per_request = 10;
+  StartEngine();
+  ASSERT_TRUE(Submit(Items(25))->Wait());
+  ASSERT_THAT(http_.request_count(), Eq(3u));
+  EXPECT_THAT(http_.EventNames(0), SizeIs(10));
+  EXPECT_THAT(http_.EventNames(2), SizeIs(5));
+}
+
+TEST_F(DeliveryEngineTest, CoalesceFalseNeverMixesSubmits) {
+  EngineOptions options = FastOptions();
+  options.coalesce = false;
+  options.max_in_flight_per_workspace = 1;
+  StartEngine(options);
+  http_.set_park(true);
+  std::shared_ptr<CallResult> first = Submit({Item("a", "first")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  std::shared_ptr<CallResult> second = Submit(Items(2, "second-"));
+  std::shared_ptr<CallResult> third = Submit(Items(1, "third-"));
+  http_.set_park(false);
+  ASSERT_TRUE(http_.ReleaseOldest());
+  ASSERT_TRUE(second->Wait());
+  ASSERT_TRUE(third->Wait());
+  ASSERT_THAT(http_.request_count(), Eq(3u));
+  EXPECT_THAT(http_.EventNames(1), ElementsAre("second-e0", "second-e1"));
+  EXPECT_THAT(http_.EventNames(2), ElementsAre("third-e0"));
+}
+
+// ---- Lingering under load ----
+
+// With kBusyInFlight requests in flight, a partial request waits for more
+// items; a long max_linger makes "waits" observable without timing.
+TEST_F(DeliveryEngineTest, FillsARequestWhileBrazeIsBusy) {
+  EngineOptions options = FastOptions();
+  options.max_linger = absl::Hours(1);
+  StartEngine(options);
+  http_.set_park(true);
+  for (int i = 0; i < kBusyInFlight; ++i) {
+    Submit({Item(absl::StrCat("busy", i), "busy")});
+    ASSERT_TRUE(http_.AwaitParked(i + 1));
+  }
+  std::shared_ptr<CallResult> small = Submit(Items(2, "small-"));
+  std::shared_ptr<CallResult> rest = Submit(Items(kBrazeCap - 2, "rest-"));
+  ASSERT_TRUE(http_.AwaitParked(kBusyInFlight + 1));
+  ASSERT_THAT(http_.request_count(), Eq(static_cast<size_t>(kBusyInFlight + 1)));
+  const std::vector<std::string> names = http_.EventNames(kBusyInFlight);
+  ASSERT_THAT(names, SizeIs(kBrazeCap));
+  EXPECT_THAT(names.front(), StrEq("small-e0"));
+  EXPECT_THAT(names.back(), StrEq(absl::StrCat("rest-e", kBrazeCap - 3)));
+}
+
+TEST_F(DeliveryEngineTest, SendsAPartialRequestAfterMaxLingerWhileBrazeIsBusy) {
+  constexpr absl::Duration kLinger = absl::Milliseconds(20);
+  EngineOptions options = FastOptions();
+  options.max_linger = kLinger;
+  StartEngine(options);
+  http_.set_park(true);
+  for (int i = 0; i < kBusyInFlight; ++i) {
+    Submit({Item(absl::StrCat("busy", i), "busy")});
+    ASSERT_TRUE(http_.AwaitParked(i + 1));
+  }
+  const absl::Time submitted = absl::Now();
+  Submit({Item("late", "late")});
+  ASSERT_TRUE(http_.AwaitParked(kBusyInFlight + 1));
+  EXPECT_THAT(http_.EventNames(kBusyInFlight), ElementsAre("late"));
+  EXPECT_THAT(http_.posted_at(kBusyInFlight) - submitted, Ge(kLinger));
+}
+
+// ---- Per-user ordering ----
+
+TEST_F(DeliveryEngineTest, KeepsOneUsersItemsOutOfConcurrentRequests) {
+  StartEngine();
+  http_.set_park(true);
+  std::shared_ptr<CallResult> a1 = Submit({Item("a", "a-1")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  std::shared_ptr<CallResult> a2 = Submit({Item("a", "a-2")});
+  std::shared_ptr<CallResult> b1 = Submit({Item("b", "b-1")});
+  ASSERT_TRUE(http_.AwaitParked(2));
+  // A's second item waits for A's first request, though a slot is free.
+  EXPECT_THAT(http_.EventNames(1), ElementsAre("b-1"));
+  EXPECT_THAT(engine_->stats().queued_items, Eq(1u));
+}
+
+TEST_F(DeliveryEngineTest, SendsAUsersNextItemAfterItsRequestFinishes) {
+  StartEngine();
+  http_.set_park(true);
+  std::shared_ptr<CallResult> a1 = Submit({Item("a", "a-1")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  std::shared_ptr<CallResult> a2 = Submit({Item("a", "a-2")});
+  std::shared_ptr<CallResult> b1 = Submit({Item("b", "b-1")});
+  ASSERT_TRUE(http_.AwaitParked(2));
+  ASSERT_TRUE(http_.ReleaseOldest());  // A's first request
+  ASSERT_TRUE(a1->Wait());
+  ASSERT_TRUE(http_.AwaitParked(2));  // B's, and A's second
+  http_.ReleaseAll(Response(201));
+  ASSERT_TRUE(a2->Wait());
+  ASSERT_THAT(http_.request_count(), Eq(3u));
+  EXPECT_THAT(http_.EventNames(2), ElementsAre("a-2"));
+}
+
+TEST_F(DeliveryEngineTest, KeepsAUsersItemsInOrderWithinARequest) {
+  StartEngine();
+  ASSERT_TRUE(Submit({Item("a", "a-1"), Item("b", "b-1"), Item("a", "a-2"), Item("a", "a-3")})
+                  ->Wait());
+  ASSERT_THAT(http_.request_count(), Eq(1u));
+  EXPECT_THAT(http_.EventNames(0), ElementsAre("a-1", "b-1", "a-2", "a-3"));
+}
+
+TEST_F(DeliveryEngineTest, RetriedItemsGoBeforeTheUsersLaterItems) {
+  StartEngine();
+  http_.set_park(true);
+  std::shared_ptr<CallResult> first = Submit({Item("a", "a-1")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  std::shared_ptr<CallResult> second = Submit({Item("a", "a-2")});
+  http_.set_park(false);
+  ASSERT_TRUE(http_.ReleaseOldest(Response(503, "Service Unavailable")));
+  ASSERT_TRUE(first->Wait());
+  ASSERT_TRUE(second->Wait());
+  ASSERT_THAT(http_.request_count(), Eq(2u));
+  EXPECT_THAT(http_.EventNames(1), ElementsAre("a-1", "a-2"));
+}
+
+// ---- Concurrency ----
+
+TEST_F(DeliveryEngineTest, NeverExceedsMaxInFlight) {
+  constexpr int kCalls = 12;
+  constexpr int kMaxInFlight = 2;
+  EngineOptions options = FastOptions();
+  options.coalesce = false;
+  options.max_in_flight_per_workspace = kMaxInFlight;
+  StartEngine(options);
+  http_.set_park(true);
+  std::vector<std::shared_ptr<CallResult>> calls;
+  for (int i = 0; i < kCalls; ++i) calls.push_back(Submit(Items(1, absl::StrCat("c", i, "-"))));
+  ASSERT_TRUE(http_.AwaitParked(kMaxInFlight));
+  for (int released = 0; released < kCalls; ++released) {
+    ASSERT_TRUE(http_.AwaitParked(1)) << released;
+    ASSERT_TRUE(http_.ReleaseOldest());
+  }
+  for (const auto& call : calls) ASSERT_TRUE(call->Wait());
+  EXPECT_THAT(http_.request_count(), Eq(static_cast<size_t>(kCalls)));
+  EXPECT_THAT(http_.peak_parked(), Eq(static_cast<size_t>(kMaxInFlight)));
+}
+
+// ---- Retries ----
+
+TEST_F(DeliveryEngineTest, RetriesA503AndThenDelivers) {
+  StartEngine();
+  http_.Respond(Response(503, "Service Unavailable"));
+  http_.Respond(Response(201));
+  std::shared_ptr<CallResult> call = Submit(Items(2));
+  ASSERT_TRUE(call->Wait());
+  EXPECT_THAT(call->outcome.verdicts, Each(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+  EXPECT_THAT(call->outcome.braze_requests, Eq(2));
+  EXPECT_THAT(http_.EventNames(1), ElementsAre("e0", "e1"));
+}
+
+TEST_F(DeliveryEngineTest, RetriesATransportFailure) {
+  StartEngine();
+  http_.Respond(absl::UnavailableError("connection reset"));
+  http_.Respond(Response(201));
+  std::shared_ptr<CallResult> call = Submit(Items(1));
+  ASSERT_TRUE(call->Wait());
+  EXPECT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+  EXPECT_THAT(http_.request_count(), Eq(2u));
+}
+
+TEST_F(DeliveryEngineTest, FailsUnavailableAfterMaxAttempts) {
+  StartEngine();
+  http_.Respond(Response(503, "Service Unavailable"));
+  std::shared_ptr<CallResult> call = Submit(Items(1));
+  ASSERT_TRUE(call->Wait());
+  ASSERT_THAT(call->outcome.verdicts, SizeIs(1));
+  EXPECT_THAT(call->outcome.verdicts[0].status, Eq(v1::ITEM_STATUS_FAILED));
+  EXPECT_THAT(call->outcome.verdicts[0].failure,
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("503")));
+  EXPECT_THAT(http_.request_count(), Eq(static_cast<size_t>(kMaxAttempts)));
+  EXPECT_THAT(call->outcome.braze_requests, Eq(kMaxAttempts));
+}
+
+TEST_F(DeliveryEngineTest, Honours429RetryAfter) {
+  constexpr absl::Duration kRetryAfter = absl::Seconds(1);
+  StartEngine();
+  http_.Respond(Response(429, R"({"message":"rate limited"})",
+                         {{"x-ratelimit-retry-after", "1"}}));
+  http_.Respond(Response(201));
+  std::shared_ptr<CallResult> call = Submit(Items(1));
+  ASSERT_TRUE(call->Wait());
+  EXPECT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+  ASSERT_THAT(http_.request_count(), Eq(2u));
+  // The 429 arrived after the first request was posted, so the wait it asks
+  // for starts no earlier than that.
+  EXPECT_THAT(http_.posted_at(1) - http_.posted_at(0), Ge(kRetryAfter));
+}
+
+TEST_F(DeliveryEngineTest, A429WhoseRetryAfterOutlastsTheDeadlineFailsAtOnce) {
+  StartEngine();
+  http_.Respond(Response(429, "{}", {{"x-ratelimit-retry-after", "60"}}));
+  std::shared_ptr<CallResult> call = Submit(Items(1), absl::Now() + absl::Seconds(30));
+  ASSERT_TRUE(call->Wait());
+  ASSERT_THAT(call->outcome.verdicts, SizeIs(1));
+  EXPECT_THAT(call->outcome.verdicts[0].failure,
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("429")));
+  EXPECT_THAT(http_.request_count(), Eq(1u));
+}
+
+TEST_F(DeliveryEngineTest, NonRetryable401FailsEveryItemWithoutRetry) {
+  StartEngine();
+  http_.Respond(Response(401, R"({"message":"Invalid API Key"})"));
+  std::shared_ptr<CallResult> call = Submit(Items(3));
+  ASSERT_TRUE(call->Wait());
+  EXPECT_THAT(call->outcome.verdicts,
+              Each(AllOf(VerdictIs(v1::ITEM_STATUS_FAILED),
+                         Field(&ItemVerdict::failure,
+                               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("401"))))));
+  EXPECT_THAT(http_.request_count(), Eq(1u));
+}
+
+// ---- Braze's per-object verdicts ----
+
+TEST_F(DeliveryEngineTest, Maps201ErrorsToRejectedItemsAndDeliversTheOthers) {
+  StartEngine();
+  http_.Respond(Response(201, ErrorsBody("success", {ItemError("events", 1, "bad name")})));
+  std::shared_ptr<CallResult> call = Submit(Items(3));
+  ASSERT_TRUE(call->Wait());
+  ASSERT_THAT(call->outcome.verdicts,
+              ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED),
+                          VerdictIs(v1::ITEM_STATUS_REJECTED_BY_BRAZE),
+                          VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+  EXPECT_THAT(call->outcome.verdicts[1].braze_error, StrEq("bad name"));
+  EXPECT_THAT(http_.request_count(), Eq(1u));
+}
+
+TEST_F(DeliveryEngineTest, Maps201ErrorsToTheRightCallOfACoalescedRequest) {
+  EngineOptions options = FastOptions();
+  options.max_in_flight_per_workspace = 1;
+  StartEngine(options);
+  http_.set_park(true);
+  std::shared_ptr<CallResult> first = Submit({Item("x", "first")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  std::shared_ptr<CallResult> second = Submit(Items(2, "second-"));
+  std::shared_ptr<CallResult> third = Submit(Items(2, "third-"));
+  ASSERT_TRUE(http_.ReleaseOldest());
+  ASSERT_TRUE(http_.AwaitParked(1));
+  ASSERT_THAT(http_.EventNames(1), SizeIs(4));
+  // Body position 2 is the third call's first item.
+  ASSERT_TRUE(
+      http_.ReleaseOldest(Response(201, ErrorsBody("success", {ItemError("events", 2, "bad")}))));
+  ASSERT_TRUE(second->Wait());
+  ASSERT_TRUE(third->Wait());
+  EXPECT_THAT(second->outcome.verdicts, Each(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+  EXPECT_THAT(third->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_REJECTED_BY_BRAZE),
+                                                   VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+}
+
+TEST_F(DeliveryEngineTest, Braze400WithErrorsRejectsTheListedAndRetriesTheRest) {
+  StartEngine();
+  http_.Respond(Response(400, ErrorsBody("Valid data must be provided",
+                                         {ItemError("events", 1, "no id")})));
+  http_.Respond(Response(201));
+  std::shared_ptr<CallResult> call = Submit(Items(3));
+  ASSERT_TRUE(call->Wait());
+  EXPECT_THAT(call->outcome.verdicts,
+              ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED),
+                          VerdictIs(v1::ITEM_STATUS_REJECTED_BY_BRAZE),
+                          VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+  ASSERT_THAT(http_.request_count(), Eq(2u));
+  EXPECT_THAT(http_.EventNames(1), ElementsAre("e0", "e2"));
+}
+
+TEST_F(DeliveryEngineTest, Braze400ListingEveryItemRejectsAllWithoutRetry) {
+  StartEngine();
+  http_.Respond(Response(400, ErrorsBody("Valid data must be provided",
+                                         {ItemError("events", 0, "no id"),
+                                          ItemError("events", 1, "no id")})));
+  std::shared_ptr<CallResult> call = Submit(Items(2));
+  ASSERT_TRUE(call->Wait());
+  EXPECT_THAT(call->outcome.verdicts, Each(VerdictIs(v1::ITEM_STATUS_REJECTED_BY_BRAZE)));
+  EXPECT_THAT(http_.request_count(), Eq(1u));
+}
+
+TEST_F(DeliveryEngineTest, IgnoresErrorsNamingObjectsThatWereNotSent) {
+  StartEngine();
+  http_.Respond(Response(201, ErrorsBody("success", {ItemError("purchases", 0, "x"),
+                                                     ItemError("events", 9, "y")})));
+  std::shared_ptr<CallResult> call = Submit(Items(2));
+  ASSERT_TRUE(call->Wait());
+  EXPECT_THAT(call->outcome.verdicts, Each(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+}
+
+// ---- Deadlines, back-pressure, shutdown ----
+
+TEST_F(DeliveryEngineTest, QueuedItemsFailDeadlineExceededWhenTheirDeadlinePasses) {
+  StartEngine();
+  http_.set_park(true);
+  std::shared_ptr<CallResult> first = Submit({Item("a", "a-1")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  // Queued behind A's request, which never finishes in time.
+  std::shared_ptr<CallResult> second =
+      Submit({Item("a", "a-2")}, absl::Now() + absl::Milliseconds(50));
+  ASSERT_TRUE(second->Wait());
+  ASSERT_THAT(second->outcome.verdicts, SizeIs(1));
+  EXPECT_THAT(second->outcome.verdicts[0].status, Eq(v1::ITEM_STATUS_FAILED));
+  EXPECT_THAT(second->outcome.verdicts[0].failure,
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("deadline")));
+  EXPECT_THAT(http_.request_count(), Eq(1u));
+}
+
+TEST_F(DeliveryEngineTest, AnItemWhoseDeadlineHasPassedIsNeverSent) {
+  StartEngine();
+  std::shared_ptr<CallResult> call = Submit(Items(1), absl::Now() - absl::Seconds(1));
+  ASSERT_TRUE(call->Wait());
+  EXPECT_THAT(call->outcome.verdicts[0].failure,
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("deadline")));
+  EXPECT_THAT(http_.request_count(), Eq(0u));
+}
+
+// Regression test (was a bug in server/delivery_engine.cc, TakeBatch): expired items are only failed
+// by FailExpired, which runs at most every kDeadlineSweepInterval (50 ms) per
+// lane; in between, TakeBatch takes an item whose caller's deadline already
+// passed and sends it (with a 1 ms timeout), breaking the header's contract
+// "items not sent by `deadline` fail DEADLINE_EXCEEDED" and risking a
+// duplicate when the caller retries. Here the first Submit's dispatch sweeps
+// the lane, so the second Submit (within 50 ms) is not swept before TakeBatch.
+TEST_F(DeliveryEngineTest, AnExpiredItemIsNotSentBetweenDeadlineSweeps) {
+  StartEngine();
+  http_.set_park(true);
+  std::shared_ptr<CallResult> first = Submit({Item("a", "a-1")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  http_.set_park(false);  // so a wrongly sent item gets its verdict at once
+  std::shared_ptr<CallResult> late = Submit({Item("b", "b-1")}, absl::Now() - absl::Seconds(1));
+  ASSERT_TRUE(late->Wait());
+  EXPECT_THAT(late->outcome.verdicts[0].failure,
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("deadline")));
+  EXPECT_THAT(http_.request_count(), Eq(1u));
+}
+
+// Regression test (was a bug in server/delivery_engine.cc, TakeBatch, the `if (!builder.Fits(...))
+// break;` line): an item that does not fit even an empty request (its JSON
+// exceeds the workspace's max_request_bytes; validated items can reach
+// several MB through custom attributes) makes TakeBatch return nullptr
+// forever. It never gets a verdict before its deadline and blocks every item
+// queued behind it in the workspace. Fix: when `builder.empty()` and the item
+// does not fit, Resolve it at once as FAILED with a non-retryable
+// INVALID_ARGUMENT ("item is N bytes; a Braze request holds at most M") and
+// continue scanning (TakeBatch needs the `finished` vector for that).
+TEST_F(DeliveryEngineTest, AnItemTooLargeForAnyRequestFailsWithoutBlockingOthers) {
+  constexpr absl::Duration kShortWait = absl::Seconds(2);
+  workspace_.max_request_bytes = 200;
+  StartEngine();
+  std::shared_ptr<CallResult> huge = Submit({Item("a", std::string(300, 'x'))});
+  std::shared_ptr<CallResult> small = Submit({Item("b", "b-1")});
+  ASSERT_TRUE(small->Wait(kShortWait));
+  EXPECT_THAT(small->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+  ASSERT_TRUE(huge->Wait(kShortWait));
+  EXPECT_THAT(huge->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_FAILED)));
+}
+
+// Regression test (was a bug in server/delivery_engine.cc, DispatchLoop, the
+// `if (!lane->queue.empty() && lane->in_flight < concurrency_limit())
+// wake = std::min(wake, NextStartAt(now));` lines): when queued items cannot
+// leave for a reason other than the rate (their user is in flight, they wait
+// out a retry backoff, or the lane lingers for a fuller request), the governor
+// has a token, so NextStartAt(now) == now and AwaitWithDeadline returns at
+// once: the dispatcher busy-loops (measured ~30% of a core, ~12k wake-ups/s)
+// until the blocking request finishes. Fix: lower `wake` to NextStartAt only
+// when the loop stopped because CanStart() refused (remember
+// `bool rate_limited = !CanStart(...)` for the exit); TakeBatch and
+// ShouldSendNow already lower `wake` to the not_before / linger end they saw.
+// Measures process CPU time, so it is inherently timing-based; run it alone.
+TEST_F(DeliveryEngineTest, DoesNotSpinWhileQueuedItemsWaitForTheirUser) {
+  constexpr absl::Duration kWindow = absl::Milliseconds(500);
+  StartEngine();
+  http_.set_park(true);
+  Submit({Item("a", "a-1")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  const std::clock_t before = std::clock();
+  Submit({Item("a", "a-2")});  // waits for A's request, which stays parked
+  absl::Notification never;
+  never.WaitForNotificationWithTimeout(kWindow);
+  const double cpu_seconds = static_cast<double>(std::clock() - before) / CLOCKS_PER_SEC;
+  EXPECT_THAT(cpu_seconds, Le(0.1 * absl::ToDoubleSeconds(kWindow)));
+}
+
+TEST_F(DeliveryEngineTest, FullQueueIsResourceExhaustedAndNeverCallsDone) {
+  EngineOptions options = FastOptions();
+  options.max_in_flight_per_workspace = 1;
+  options.max_queued_items_per_workspace = 2;
+  StartEngine(options);
+  http_.set_park(true);
+  std::shared_ptr<CallResult> first = Submit({Item("a", "a-1")});
+  ASSERT_TRUE(http_.AwaitParked(1));  // the queue is empty again
+  std::shared_ptr<CallResult> queued = Submit(Items(2, "q-"));
+  auto rejected = std::make_shared<CallResult>();
+  EXPECT_THAT(engine_->Submit(workspace_, Items(1, "r-"), absl::InfiniteFuture(),
+                              DoneFor(rejected)),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("full")));
+  http_.set_park(false);
+  http_.ReleaseAll(Response(201));
+  ASSERT_TRUE(first->Wait());
+  ASSERT_TRUE(queued->Wait());
+  EXPECT_THAT(rejected->done_calls.load(), Eq(0));
+  EXPECT_THAT(http_.request_count(), Eq(2u));
+}
+
+TEST_F(DeliveryEngineTest, EmptySubmitCompletesAtOnceWithoutARequest) {
+  StartEngine();
+  std::shared_ptr<CallResult> call = Submit({});
+  ASSERT_TRUE(call->done.HasBeenNotified());
+  EXPECT_THAT(call->outcome.verdicts, IsEmpty());
+  EXPECT_THAT(call->outcome.braze_requests, Eq(0));
+  EXPECT_THAT(http_.request_count(), Eq(0u));
+}
+
+TEST_F(DeliveryEngineTest, ShutdownFailsQueuedItemsUnavailable) {
+  EngineOptions options = FastOptions();
+  options.max_in_flight_per_workspace = 1;
+  StartEngine(options);
+  http_.set_park(true);
+  std::shared_ptr<CallResult> first = Submit({Item("a", "a-1")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  std::shared_ptr<CallResult> queued = Submit(Items(2, "q-"));
+  engine_->Shutdown();
+  ASSERT_TRUE(queued->done.HasBeenNotified());
+  EXPECT_THAT(queued->outcome.verdicts,
+              Each(AllOf(VerdictIs(v1::ITEM_STATUS_FAILED),
+                         Field(&ItemVerdict::failure,
+                               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("shutting"))))));
+  EXPECT_THAT(http_.request_count(), Eq(1u));
+}
+
+TEST_F(DeliveryEngineTest, InFlightItemsGetTheirRequestsVerdictAfterShutdown) {
+  StartEngine();
+  http_.set_park(true);
+  std::shared_ptr<CallResult> call = Submit(Items(1));
+  ASSERT_TRUE(http_.AwaitParked(1));
+  engine_->Shutdown();
+  ASSERT_TRUE(http_.ReleaseOldest(Response(201)));
+  ASSERT_TRUE(call->Wait());
+  EXPECT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+}
+
+TEST_F(DeliveryEngineTest, InFlightItemsAreNotRetriedAfterShutdown) {
+  StartEngine();
+  http_.set_park(true);
+  std::shared_ptr<CallResult> call = Submit(Items(1));
+  ASSERT_TRUE(http_.AwaitParked(1));
+  engine_->Shutdown();
+  ASSERT_TRUE(http_.ReleaseOldest(Response(503, "Service Unavailable")));
+  ASSERT_TRUE(call->Wait());
+  EXPECT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_FAILED)));
+  EXPECT_THAT(http_.request_count(), Eq(1u));
+}
+
+TEST_F(DeliveryEngineTest, SubmitAfterShutdownIsUnavailable) {
+  StartEngine();
+  engine_->Shutdown();
+  auto call = std::make_shared<CallResult>();
+  EXPECT_THAT(engine_->Submit(workspace_, Items(1), absl::InfiniteFuture(), DoneFor(call)),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("shutting down")));
+  EXPECT_THAT(call->done_calls.load(), Eq(0));
+}
+
+TEST_F(DeliveryEngineTest, ShutdownIsIdempotent) {
+  StartEngine();
+  engine_->Shutdown();
+  engine_->Shutdown();
+  EXPECT_THAT(engine_->stats().queued_items, Eq(0u));
+}
+
+// ---- Accounting ----
+
+// Many callers on several threads against a Braze that succeeds, rejects
+// objects, fails and drops connections: each call's done runs once, with one
+// final verdict per item.
+TEST_F(DeliveryEngineTest, EveryItemGetsExactlyOneVerdict) {
+  constexpr int kThreads = 4;
+  constexpr int kCallsPerThread = 25;
+  StartEngine();
+  std::atomic<int> n{0};
+  http_.set_responder([&n](const HttpRequest&) -> absl::StatusOr<HttpResponse> {
+    switch (n.fetch_add(1) % 4) {
+      case 0:
+        return Response(201);
+      case 1:
+        return Response(201, ErrorsBody("success", {ItemError("events", 0, "bad")}));
+      case 2:
+        return Response(503, "Service Unavailable");
+      default:
+        return absl::UnavailableError("connection reset");
+    }
+  });
+  std::vector<std::vector<std::shared_ptr<CallResult>>> calls(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int c = 0; c < kCallsPerThread; ++c) {
+        // Users overlap across threads so per-user ordering is exercised.
+        calls[t].push_back(Submit(Items(1 + c % 7, absl::StrCat("c", c % 3, "-"))));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) {
+    for (int c = 0; c < kCallsPerThread; ++c) {
+      const std::shared_ptr<CallResult>& call = calls[t][c];
+      ASSERT_TRUE(call->Wait()) << t << "/" << c;
+      EXPECT_THAT(call->outcome.verdicts, SizeIs(1 + c % 7));
+      for (const ItemVerdict& verdict : call->outcome.verdicts) {
+        EXPECT_THAT(verdict.status, AllOf(Ge(v1::ITEM_STATUS_DELIVERED),
+                                          Le(v1::ITEM_STATUS_FAILED)));
+        EXPECT_THAT(verdict.status, testing::Ne(v1::ITEM_STATUS_REJECTED_INVALID));
+      }
+    }
+  }
+  // Late duplicate calls would show up after the engine has drained.
+  engine_.reset();
+  for (const auto& per_thread : calls) {
+    for (const auto& call : per_thread) EXPECT_THAT(call->done_calls.load(), Eq(1));
+  }
+}
+
+TEST_F(DeliveryEngineTest, StatsCountRequestsItemsAndRetries) {
+  StartEngine();
+  http_.Respond(Response(503, "Service Unavailable"));
+  http_.Respond(Response(201));
+  ASSERT_TRUE(Submit(Items(2))->Wait());
+  const EngineStats stats = engine_->stats();
+  EXPECT_THAT(stats.braze_requests, Eq(2));
+  EXPECT_THAT(stats.items_sent, Eq(4));
+  EXPECT_THAT(stats.retries, Eq(1));
+  EXPECT_THAT(stats.queued_items, Eq(0u));
+}
+
+TEST_F(DeliveryEngineTest, StatsCountQueuedItems) {
+  EngineOptions options = FastOptions();
+  options.max_in_flight_per_workspace = 1;
+  StartEngine(options);
+  http_.set_park(true);
+  Submit({Item("a", "a-1")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  Submit(Items(3, "q-"));
+  EXPECT_THAT(engine_->stats().queued_items, Eq(3u));
+}
+
+}  // namespace
+}  // namespace brazesync

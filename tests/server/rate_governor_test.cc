@@ -1,6 +1,7 @@
 // Tests for server/rate_governor.h: per-workspace pacing of Braze requests.
-// The token bucket allows a window's worth of requests at once and refills
-// over (injected) time; the AIMD concurrency limit halves on 429 and grows by
+// The token bucket allows a burst (a fraction of the window's limit) at once
+// and refills over (injected) time at the rest of the rate, so that burst plus
+// refill never exceed Braze's limit within one window; the AIMD concurrency limit halves on 429 and grows by
 // one per success; Braze's X-RateLimit-Remaining/Reset tighten the bucket
 // before Braze says 429; 429's retry_after pauses everything. Time is always
 // passed in explicitly, so nothing here depends on the wall clock.
@@ -19,10 +20,16 @@ namespace {
 
 using ::testing::Eq;
 using ::testing::Ge;
+using ::testing::Le;
 
-constexpr int kRequestsPerWindow = 10;  // 10 tokens per second
+// A burst of 10, then 10 tokens per second: one every 100 ms.
+constexpr int kRequestsPerWindow = 20;
+constexpr double kBurstFraction = 0.5;
+constexpr int kBurst = 10;
 constexpr absl::Duration kWindow = absl::Seconds(1);
 constexpr absl::Duration kTokenInterval = absl::Milliseconds(100);
+// With kRequestsPerWindow: the tokens are capped below 10 remaining.
+constexpr double kLowRemainingFraction = 0.5;
 constexpr absl::Duration kSlack = absl::Milliseconds(1);
 constexpr int kMaxConcurrency = 8;
 // 2024-05-01T00:00:00Z
@@ -30,10 +37,12 @@ constexpr int64_t kStartSeconds = 1714521600;
 
 absl::Time Start() { return absl::FromUnixSeconds(kStartSeconds); }
 
-RateGovernorOptions Options(int requests_per_window = kRequestsPerWindow) {
+RateGovernorOptions Options() {
   RateGovernorOptions options;
-  options.requests_per_window = requests_per_window;
+  options.requests_per_window = kRequestsPerWindow;
   options.window = kWindow;
+  options.burst_fraction = kBurstFraction;
+  options.low_remaining_fraction = kLowRemainingFraction;
   options.max_concurrency = kMaxConcurrency;
   return options;
 }
@@ -72,9 +81,9 @@ int StartAll(RateGovernor& governor, absl::Time now) {
 
 // ---- Token bucket ----
 
-TEST(RateGovernorTest, AllowsAWindowsWorthOfRequestsThenWaits) {
+TEST(RateGovernorTest, AllowsABurstThenWaits) {
   RateGovernor governor(Options(), Start());
-  EXPECT_THAT(StartAll(governor, Start()), Eq(kRequestsPerWindow));
+  EXPECT_THAT(StartAll(governor, Start()), Eq(kBurst));
   EXPECT_FALSE(governor.CanStart(Start(), 0));
 }
 
@@ -91,10 +100,31 @@ TEST(RateGovernorTest, RefillsLinearlyOverTime) {
   EXPECT_THAT(StartAll(governor, Start() + 3 * kTokenInterval + kSlack), Eq(3));
 }
 
-TEST(RateGovernorTest, NeverHoldsMoreThanAWindowsWorth) {
+TEST(RateGovernorTest, NeverHoldsMoreThanTheBurst) {
   RateGovernor governor(Options(), Start());
   StartAll(governor, Start());
-  EXPECT_THAT(StartAll(governor, Start() + absl::Hours(1)), Eq(kRequestsPerWindow));
+  EXPECT_THAT(StartAll(governor, Start() + absl::Hours(1)), Eq(kBurst));
+}
+
+// Braze counts requests per fixed window; a full bucket at the window's start
+// plus everything refilled during it must still fit Braze's limit.
+TEST(RateGovernorTest, DefaultPacingStaysWithinBrazesLimitPerWindow) {
+  const RateGovernorOptions defaults;
+  RateGovernor governor(defaults, Start());
+  int started = 0;
+  for (absl::Duration t = absl::ZeroDuration(); t < defaults.window; t += absl::Milliseconds(1)) {
+    started += StartAll(governor, Start() + t);
+  }
+  EXPECT_THAT(started, Le(defaults.requests_per_window));
+  EXPECT_THAT(started, Ge(defaults.requests_per_window * 9 / 10));
+}
+
+TEST(RateGovernorTest, BurstIsAtLeastOneRequest) {
+  RateGovernorOptions options = Options();
+  options.requests_per_window = 2;
+  options.burst_fraction = 0.1;
+  RateGovernor governor(options, Start());
+  EXPECT_THAT(StartAll(governor, Start()), Eq(1));
 }
 
 TEST(RateGovernorTest, CountsARateWait) {
@@ -103,6 +133,23 @@ TEST(RateGovernorTest, CountsARateWait) {
   EXPECT_THAT(governor.waits(), Eq(1));  // StartAll's final refusal
   governor.CanStart(Start(), 0);
   EXPECT_THAT(governor.waits(), Eq(2));
+}
+
+// Regression test (was a bug in server/rate_governor.cc, constructor): capacity_ is at least 1, and
+// tokens_per_second_ = (requests_per_window - capacity_) / window, which is 0
+// for requests_per_window == 1 (and negative for 0): after the first request
+// the bucket never refills, NextStartAt() is infinitely far, and every later
+// item of the workspace fails DEADLINE_EXCEEDED. --rate_limit_requests is
+// not range-checked (server/main.cc). Fix: reject rate_limit_requests < 2
+// where ServerOptions are checked, and/or in the governor use
+// capacity_ = min(capacity_, requests_per_window - 1) with a floor of 1 token
+// per window for the refill.
+TEST(RateGovernorTest, AWindowLimitOfOneStillRefills) {
+  RateGovernorOptions options = Options();
+  options.requests_per_window = 1;
+  RateGovernor governor(options, Start());
+  EXPECT_THAT(StartAll(governor, Start()), Eq(1));
+  EXPECT_THAT(StartAll(governor, Start() + kWindow + kSlack), Eq(1));
 }
 
 // ---- Concurrency (AIMD) ----
@@ -174,15 +221,15 @@ TEST(RateGovernorTest, OtherFailuresLeaveTheConcurrencyLimitAlone) {
 // ---- Braze's rate-limit headers ----
 
 TEST(RateGovernorTest, LowRemainingCapsTheTokens) {
-  RateGovernor governor(Options(/*requests_per_window=*/100), Start());  // low mark: 10
+  RateGovernor governor(Options(), Start());
   governor.OnAttempt(Success(/*remaining=*/3), Start());
   EXPECT_THAT(StartAll(governor, Start()), Eq(3));
 }
 
 TEST(RateGovernorTest, RemainingAboveTheLowMarkLeavesTheTokens) {
-  RateGovernor governor(Options(/*requests_per_window=*/100), Start());
-  governor.OnAttempt(Success(/*remaining=*/50), Start());
-  EXPECT_THAT(StartAll(governor, Start()), Eq(100));
+  RateGovernor governor(Options(), Start());
+  governor.OnAttempt(Success(/*remaining=*/15), Start());
+  EXPECT_THAT(StartAll(governor, Start()), Eq(kBurst));
 }
 
 TEST(RateGovernorTest, NoRemainingAndAResetPausesUntilTheReset) {

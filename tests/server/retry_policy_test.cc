@@ -20,35 +20,35 @@ constexpr absl::Duration kInitial = absl::Milliseconds(200);
 constexpr absl::Duration kMax = absl::Seconds(5);
 constexpr int kSamples = 1000;
 
-TEST(BackoffTest, FirstCeilingIsTheInitialWait) {
+TEST(RetryPolicyBackoffTest, FirstCeilingIsTheInitialWait) {
   const Backoff backoff(kInitial, kMax);
   EXPECT_THAT(backoff.Ceiling(1), Eq(kInitial));
 }
 
-TEST(BackoffTest, CeilingDoublesPerFailedAttempt) {
+TEST(RetryPolicyBackoffTest, CeilingDoublesPerFailedAttempt) {
   const Backoff backoff(kInitial, kMax);
   EXPECT_THAT(backoff.Ceiling(2), Eq(absl::Milliseconds(400)));
   EXPECT_THAT(backoff.Ceiling(3), Eq(absl::Milliseconds(800)));
   EXPECT_THAT(backoff.Ceiling(4), Eq(absl::Milliseconds(1600)));
 }
 
-TEST(BackoffTest, CeilingStopsAtTheMaximum) {
+TEST(RetryPolicyBackoffTest, CeilingStopsAtTheMaximum) {
   const Backoff backoff(kInitial, kMax);
   EXPECT_THAT(backoff.Ceiling(6), Eq(kMax));  // 200ms * 32 = 6.4s > 5s
   EXPECT_THAT(backoff.Ceiling(7), Eq(kMax));
 }
 
-TEST(BackoffTest, CeilingOfManyAttemptsDoesNotOverflow) {
+TEST(RetryPolicyBackoffTest, CeilingOfManyAttemptsDoesNotOverflow) {
   const Backoff backoff(kInitial, kMax);
   EXPECT_THAT(backoff.Ceiling(1'000'000), Eq(kMax));
 }
 
-TEST(BackoffTest, InitialAboveTheMaximumIsCapped) {
+TEST(RetryPolicyBackoffTest, InitialAboveTheMaximumIsCapped) {
   const Backoff backoff(absl::Seconds(10), kMax);
   EXPECT_THAT(backoff.Ceiling(1), Eq(kMax));
 }
 
-TEST(BackoffTest, NextLiesWithinZeroAndTheCeiling) {
+TEST(RetryPolicyBackoffTest, NextLiesWithinZeroAndTheCeiling) {
   Backoff backoff(kInitial, kMax);
   for (int attempt = 1; attempt <= 8; ++attempt) {
     const absl::Duration ceiling = backoff.Ceiling(attempt);
@@ -60,7 +60,7 @@ TEST(BackoffTest, NextLiesWithinZeroAndTheCeiling) {
 }
 
 // Full jitter: the waits spread over the range instead of all being equal.
-TEST(BackoffTest, NextIsJittered) {
+TEST(RetryPolicyBackoffTest, NextIsJittered) {
   Backoff backoff(kInitial, kMax);
   absl::Duration smallest = absl::InfiniteDuration();
   absl::Duration largest = absl::ZeroDuration();

@@ -1,10 +1,12 @@
-// Tests for server/tracker.h: the gRPC-free Track use case over a real
-// WorkspaceRegistry and BrazeClient whose HttpClient is a scripted fake.
-// Covers the error contract of brazesync.v1.BrazeSync.Track (NOT_FOUND,
-// INVALID_ARGUMENT with BadRequest violations, FAILED_PRECONDITION,
-// UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL), allow_partial, validate_only,
-// splitting over Braze's 75-object cap, and mapping Braze's per-object
-// errors[] back to the exact input items.
+// Tests for server/tracker.h: the asynchronous, gRPC-free Track use case over
+// a real WorkspaceRegistry and a real DeliveryEngine whose HttpClient is a
+// scripted fake answering inside Post. Covers the error contract of
+// brazesync.v1.BrazeSync.Track (NOT_FOUND, INVALID_ARGUMENT with BadRequest
+// violations, FAILED_PRECONDITION, UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL),
+// allow_partial, validate_only, splitting over Braze's 75-object cap, mapping
+// Braze's per-object errors[] back to the exact input items, retries (with a
+// 1 ms backoff), and request_id echoing. Each Track is awaited through its
+// done callback with a timeout; nothing sleeps.
 #include "server/tracker.h"
 
 #include <deque>
@@ -20,15 +22,18 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/brazesync.pb.h"
 #include "brazesync/v1/config.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/braze_client.h"
+#include "server/delivery_engine.h"
 #include "server/error_details.h"
 #include "server/http_client.h"
+#include "server/utf8.h"
 #include "server/workspace.h"
 
 namespace brazesync {
@@ -58,6 +63,9 @@ constexpr char kAllInvalid[] =
 constexpr int64_t kEventSeconds = 1714566896;
 constexpr int kBrazeCap = 75;
 constexpr int kDefaultAttempts = 3;
+constexpr char kRequestId[] = "req-42";
+// How long a test waits for Track's done; it normally runs within milliseconds.
+constexpr absl::Duration kWait = absl::Seconds(10);
 
 MATCHER_P2(StatusIs, code, message_matcher, "") {
   if (arg.code() != code) {
@@ -71,8 +79,9 @@ MATCHER_P2(StatusIs, code, message_matcher, "") {
 
 MATCHER_P2(ItemIs, kind, index, "") { return arg.kind() == kind && arg.index() == index; }
 
-// Returns scripted results in order (the last one repeats); when nothing is
-// scripted, asks `responder`. Records every request.
+// Answers every request inside Post: scripted results in order (the last one
+// repeats), or when nothing is scripted, the responder. Records every request.
+// Thread-safe: the engine posts from its dispatcher thread.
 class FakeHttpClient final : public HttpClient {
  public:
   using Responder = std::function<absl::StatusOr<HttpResponse>(const HttpRequest&)>;
@@ -81,29 +90,43 @@ class FakeHttpClient final : public HttpClient {
     HttpResponse response;
     response.status = status;
     response.body = std::move(body);
+    absl::MutexLock lock(&mu_);
     script_.push_back(std::move(response));
   }
-  void set_responder(Responder responder) { responder_ = std::move(responder); }
-
-  absl::StatusOr<HttpResponse> Post(const HttpRequest& request) override {
-    requests_.push_back(request);
-    if (script_.empty()) {
-      if (responder_) return responder_(request);
-      return absl::InternalError("FakeHttpClient: nothing scripted");
-    }
-    absl::StatusOr<HttpResponse> result = script_.front();
-    if (script_.size() > 1) script_.pop_front();
-    return result;
+  void set_responder(Responder responder) {
+    absl::MutexLock lock(&mu_);
+    responder_ = std::move(responder);
   }
 
-  const std::vector<HttpRequest>& requests() const { return requests_; }
+  void Post(HttpRequest request, HttpCallback done) override {
+    absl::StatusOr<HttpResponse> result;
+    {
+      absl::MutexLock lock(&mu_);
+      requests_.push_back(request);
+      if (!script_.empty()) {
+        result = script_.front();
+        if (script_.size() > 1) script_.pop_front();
+      } else if (responder_) {
+        result = responder_(request);
+      } else {
+        result = absl::InternalError("FakeHttpClient: nothing scripted");
+      }
+    }
+    std::move(done)(std::move(result));
+  }
+
+  std::vector<HttpRequest> requests() const {
+    absl::MutexLock lock(&mu_);
+    return requests_;
+  }
   // The parsed body of request `i`.
-  JsonValue Body(size_t i) const { return JsonValue::parse(requests_.at(i).body); }
+  JsonValue Body(size_t i) const { return JsonValue::parse(requests().at(i).body); }
 
  private:
-  std::deque<absl::StatusOr<HttpResponse>> script_;
-  Responder responder_;
-  std::vector<HttpRequest> requests_;
+  mutable absl::Mutex mu_;
+  std::deque<absl::StatusOr<HttpResponse>> script_ ABSL_GUARDED_BY(mu_);
+  Responder responder_ ABSL_GUARDED_BY(mu_);
+  std::vector<HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
 };
 
 v1::UserProfile Profile(const std::string& external_id) {
@@ -167,21 +190,38 @@ class TrackerTest : public ::testing::Test {
     EXPECT_TRUE(registry.ok()) << registry.status();
     registry_ = *std::move(registry);
 
-    BrazeClientOptions options;
-    options.sleep = [this](absl::Duration wait) { waits_.push_back(wait); };
-    braze_ = std::make_unique<BrazeClient>(&http_, options);
-    tracker_ = std::make_unique<Tracker>(&registry_, braze_.get());
+    EngineOptions options;
+    options.initial_backoff = absl::Milliseconds(1);
+    options.max_backoff = absl::Milliseconds(5);
+    engine_ = std::make_unique<DeliveryEngine>(&http_, options);
+    tracker_ = std::make_unique<Tracker>(&registry_, engine_.get());
   }
 
+  // Runs Track and waits for its done; the result lands in result_.
   absl::Status Track(const v1::TrackRequest& request,
                      absl::Time deadline = absl::InfiniteFuture()) {
-    return tracker_->Track(request, deadline, &result_);
+    struct Outcome {
+      absl::Notification done;
+      absl::Status status;
+      v1::TrackResult result;
+    };
+    auto outcome = std::make_shared<Outcome>();
+    tracker_->Track(request, deadline, [outcome](absl::Status status, v1::TrackResult result) {
+      outcome->status = std::move(status);
+      outcome->result = std::move(result);
+      outcome->done.Notify();
+    });
+    if (!outcome->done.WaitForNotificationWithTimeout(kWait)) {
+      ADD_FAILURE() << "Track did not call done within " << kWait;
+      return absl::UnknownError("test: Track never finished");
+    }
+    result_ = outcome->result;
+    return outcome->status;
   }
 
   FakeHttpClient http_;
   WorkspaceRegistry registry_;
-  std::vector<absl::Duration> waits_;
-  std::unique_ptr<BrazeClient> braze_;
+  std::unique_ptr<DeliveryEngine> engine_;
   std::unique_ptr<Tracker> tracker_;
   v1::TrackResult result_;
 };
@@ -366,6 +406,18 @@ TEST_F(TrackerTest, SplitsSeventySixEventsIntoTwoRequests) {
   EXPECT_THAT(result_.outcome(), Eq(v1::OUTCOME_DELIVERED));
 }
 
+TEST_F(TrackerTest, SplitsOneHundredSixtyEventsIntoThreeRequests) {
+  http_.Respond(201, kSuccess);
+  ASSERT_TRUE(Track(EventsRequest(160)).ok());
+  ASSERT_THAT(http_.requests(), SizeIs(3));
+  EXPECT_THAT(http_.Body(0)["events"], SizeIs(kBrazeCap));
+  EXPECT_THAT(http_.Body(1)["events"], SizeIs(kBrazeCap));
+  EXPECT_THAT(http_.Body(2)["events"], SizeIs(10));
+  EXPECT_THAT(result_.items(), SizeIs(160));
+  EXPECT_THAT(result_.braze_requests(), Eq(3));
+  EXPECT_THAT(result_.outcome(), Eq(v1::OUTCOME_DELIVERED));
+}
+
 TEST_F(TrackerTest, PerArrayWorkspaceSendsSeventyFiveOfEachKindInOneRequest) {
   v1::TrackRequest request = EventsRequest(kBrazeCap);
   for (int i = 0; i < kBrazeCap; ++i) *request.add_attributes() = Profile(absl::StrCat("a", i));
@@ -467,13 +519,32 @@ TEST_F(TrackerTest, Braze400WithEveryObjectListedIsOkWithNothingDelivered) {
   EXPECT_THAT(http_.requests(), SizeIs(1));
 }
 
-TEST_F(TrackerTest, Braze400MarksUnlistedObjectsFailedAndRetryable) {
+// A 400 processed nothing, so the objects Braze did not list may go again.
+TEST_F(TrackerTest, Braze400RetriesTheUnlistedObjects) {
   http_.Respond(400, absl::StrCat(R"({"message":")", kAllInvalid, R"(","errors":[)",
                                   ItemError("events", 0, "no id"), "]}"));
+  http_.Respond(201, kSuccess);
   ASSERT_TRUE(Track(EventsRequest(2)).ok());
   ASSERT_THAT(result_.items(), SizeIs(2));
+  EXPECT_THAT(result_.items(0).status(), Eq(v1::ITEM_STATUS_REJECTED_BY_BRAZE));
+  EXPECT_THAT(result_.items(1).status(), Eq(v1::ITEM_STATUS_DELIVERED));
+  EXPECT_THAT(result_.outcome(), Eq(v1::OUTCOME_PARTIAL));
+  EXPECT_THAT(result_.braze_requests(), Eq(2));
+  ASSERT_THAT(http_.requests(), SizeIs(2));
+  ASSERT_THAT(http_.Body(1)["events"], SizeIs(1));
+  EXPECT_THAT(http_.Body(1)["events"][0]["external_id"], Eq(JsonValue("u1")));
+}
+
+TEST_F(TrackerTest, Braze400UnlistedObjectsThatKeepFailingAreFailedAndRetryable) {
+  http_.Respond(400, absl::StrCat(R"({"message":")", kAllInvalid, R"(","errors":[)",
+                                  ItemError("events", 0, "no id"), "]}"));
+  http_.Respond(503, "Service Unavailable");
+  ASSERT_TRUE(Track(EventsRequest(2)).ok());
+  ASSERT_THAT(result_.items(), SizeIs(2));
+  EXPECT_THAT(result_.items(0).status(), Eq(v1::ITEM_STATUS_REJECTED_BY_BRAZE));
   EXPECT_THAT(result_.items(1).status(), Eq(v1::ITEM_STATUS_FAILED));
   EXPECT_TRUE(result_.items(1).retryable());
+  EXPECT_THAT(result_.outcome(), Eq(v1::OUTCOME_NOT_DELIVERED));
 }
 
 // ---- HTTP failures ----
@@ -495,7 +566,6 @@ TEST_F(TrackerTest, Http503IsRetriedThenUnavailable) {
   http_.Respond(503, "Service Unavailable");
   EXPECT_THAT(Track(EventsRequest(1)), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("503")));
   EXPECT_THAT(http_.requests(), SizeIs(kDefaultAttempts));
-  EXPECT_THAT(waits_, SizeIs(kDefaultAttempts - 1));
 }
 
 TEST_F(TrackerTest, Http503ThenSuccessDelivers) {
@@ -531,6 +601,8 @@ TEST_F(TrackerTest, FailedItemMessageFromNonAsciiBodyKeepsResultParseable) {
   ASSERT_TRUE(Track(EventsRequest(kBrazeCap + 1)).ok());
   v1::TrackResult parsed;
   EXPECT_TRUE(parsed.ParseFromString(result_.SerializeAsString()));
+  EXPECT_TRUE(IsValidUtf8(result_.items(kBrazeCap).error_message()));
+  EXPECT_THAT(result_.items(kBrazeCap).error_message(), HasSubstr("503"));
 }
 
 TEST_F(TrackerTest, ConfigFailureInSecondRequestIsNotRetryableForItsItems) {
@@ -541,6 +613,50 @@ TEST_F(TrackerTest, ConfigFailureInSecondRequestIsNotRetryableForItsItems) {
   EXPECT_THAT(result_.items(kBrazeCap).status(), Eq(v1::ITEM_STATUS_FAILED));
   EXPECT_FALSE(result_.items(kBrazeCap).retryable());
   EXPECT_THAT(result_.items(kBrazeCap).error_message(), Not(IsEmpty()));
+}
+
+// ---- request_id and back-pressure ----
+
+TEST_F(TrackerTest, EchoesTheRequestIdInTheResult) {
+  v1::TrackRequest request = EventsRequest(1);
+  request.set_request_id(kRequestId);
+  http_.Respond(201, kSuccess);
+  ASSERT_TRUE(Track(request).ok());
+  EXPECT_THAT(result_.request_id(), StrEq(kRequestId));
+}
+
+TEST_F(TrackerTest, EchoesTheRequestIdForValidateOnly) {
+  v1::TrackRequest request = EventsRequest(1);
+  request.set_request_id(kRequestId);
+  request.set_validate_only(true);
+  ASSERT_TRUE(Track(request).ok());
+  EXPECT_THAT(result_.request_id(), StrEq(kRequestId));
+}
+
+TEST(TrackerBackPressureTest, FullDeliveryQueueIsResourceExhausted) {
+  v1::ServerConfig config;
+  v1::WorkspaceConfig* prod = config.add_workspaces();
+  prod->set_name("prod");
+  prod->set_endpoint(kProdEndpoint);
+  prod->set_api_key_env(kKeyVariable);
+  absl::StatusOr<WorkspaceRegistry> registry = WorkspaceRegistry::Create(
+      config, [](const std::string&) { return std::string("sk-test"); });
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  FakeHttpClient http;
+  EngineOptions options;
+  options.max_queued_items_per_workspace = 1;
+  DeliveryEngine engine(&http, options);
+  Tracker tracker(&*registry, &engine);
+  absl::Notification done;
+  absl::Status status;
+  tracker.Track(EventsRequest(2), absl::InfiniteFuture(),
+                [&](absl::Status s, v1::TrackResult) {
+                  status = std::move(s);
+                  done.Notify();
+                });
+  ASSERT_TRUE(done.HasBeenNotified());  // back-pressure answers at once
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("full")));
+  EXPECT_THAT(http.requests(), IsEmpty());
 }
 
 }  // namespace

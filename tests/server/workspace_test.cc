@@ -5,6 +5,7 @@
 // names, default_workspace, Find("")).
 #include "server/workspace.h"
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -73,8 +74,13 @@ v1::WorkspaceConfig Workspace(const std::string& name) {
 // Writes `contents` to a fresh file under the test temp dir; returns its path.
 std::string WriteTempFile(const std::string& name, const std::string& contents) {
   const std::string path = ::testing::TempDir() + "/workspace_test_" + name;
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << contents;
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << contents;
+  }
+  // Key files must be private (secret_source.h).
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
   return path;
 }
 

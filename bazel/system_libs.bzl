@@ -43,6 +43,18 @@ _LIBS = {
     "gtest_main": (["gmock", "gtest_main"], [], False),
     # Threads::Threads
     "threads": ([], ["-lpthread"], False),
+    # SQLite::SQLite3
+    "sqlite3": (["sqlite3"], [], False),
+    # OpenSSL::SSL + OpenSSL::Crypto, and OpenSSL::Crypto alone.
+    "openssl": (["openssl"], [], False),
+    "crypto": (["libcrypto"], [], False),
+    # spdlog::spdlog: the shared, compiled library with external fmt; its
+    # SPDLOG_* defines select that mode in the headers, so they must match.
+    "spdlog": (["spdlog"], [], True),
+    # prometheus-cpp::pull + prometheus-cpp::core
+    "prometheus": (["prometheus-cpp-pull", "prometheus-cpp-core"], [], False),
+    # PkgConfig::RE2
+    "re2": (["re2"], [], False),
 }
 
 def _dedup(flags):

@@ -14,7 +14,9 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -39,6 +41,12 @@ ABSL_FLAG(double, duration_s, 10, "Measured seconds");
 ABSL_FLAG(int, timeout_ms, 10000, "Deadline of each call");
 ABSL_FLAG(int, server_pid, 0, "If set, report this process's CPU time and peak RSS");
 ABSL_FLAG(std::string, label, "run", "Name printed with the results");
+ABSL_FLAG(bool, async, false,
+          "Use DELIVERY_MODE_ASYNC: a call succeeds when the server has stored the event");
+ABSL_FLAG(std::string, ack_file, "",
+          "If set, append the seq of every acknowledged event (one per line), for crash tests");
+ABSL_FLAG(bool, measure_all, false, "Count results from the start (no warm-up phase)");
+ABSL_FLAG(double, rate, 0, "Unary mode: cap on calls per second across all callers (0 = none)");
 
 namespace brazesync {
 namespace {
@@ -91,6 +99,7 @@ std::atomic<int64_t> sequence{0};
 // in order, so requests of one user cannot travel in parallel.
 TrackRequest MakeRequest(int user) {
   TrackRequest request;
+  if (absl::GetFlag(FLAGS_async)) request.set_delivery_mode(v1::DELIVERY_MODE_ASYNC);
   v1::Event* event = request.add_events();
   event->mutable_user()->set_external_id(absl::StrCat("bench-user-", user));
   event->set_name("bench_event");
@@ -98,6 +107,21 @@ TrackRequest MakeRequest(int user) {
   (*event->mutable_properties()->mutable_fields())["seq"].set_string_value(seq);
   event->set_event_id(seq);
   return request;
+}
+
+// Acknowledged events, for --ack_file.
+absl::Mutex ack_mu;
+std::ofstream* ack_out ABSL_GUARDED_BY(ack_mu) = nullptr;
+
+void Acknowledge(const TrackRequest& request) {
+  absl::MutexLock lock(&ack_mu);
+  if (ack_out == nullptr) return;
+  // Flushed per line: a crash test reads the file while the run goes on.
+  *ack_out << request.events(0).event_id() << std::endl;
+}
+
+v1::Outcome ExpectedOutcome() {
+  return absl::GetFlag(FLAGS_async) ? v1::OUTCOME_ACCEPTED : v1::OUTCOME_DELIVERED;
 }
 
 void Record(Results& results, absl::Duration latency, const std::string& error) {
@@ -110,6 +134,36 @@ void Record(Results& results, absl::Duration latency, const std::string& error) 
     ++results.errors[error];
   }
 }
+
+class UnaryCaller;
+
+// Restarts callers after a delay on its own thread: sleeping in a gRPC
+// callback would starve gRPC's executor (and with it reconnection).
+class DelayedRestarts final {
+ public:
+  DelayedRestarts() : thread_([this] { Run(); }) {}
+  ~DelayedRestarts() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    thread_.join();
+  }
+  void Add(UnaryCaller* caller, absl::Time at) {
+    absl::MutexLock lock(&mu_);
+    due_.emplace_back(at, caller);
+  }
+
+ private:
+  void Run();
+
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::pair<absl::Time, UnaryCaller*>> due_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+DelayedRestarts* restarts = nullptr;
 
 // One closed-loop unary caller: the next call starts when the last returns.
 class UnaryCaller final {
@@ -132,10 +186,23 @@ class UnaryCaller final {
       std::string error;
       if (!status.ok()) {
         error = absl::StrCat("grpc:", status.error_code());
-      } else if (result_.outcome() != v1::OUTCOME_DELIVERED) {
+      } else if (result_.outcome() != ExpectedOutcome()) {
         error = absl::StrCat("outcome:", v1::Outcome_Name(result_.outcome()));
+      } else {
+        Acknowledge(request_);
       }
       Record(*results_, absl::Now() - started_, error);
+      // A server that is down fails calls at once; don't spin on it. With
+      // --rate, each caller keeps its share of the rate.
+      absl::Time next = status.ok() ? absl::InfinitePast() : absl::Now() + absl::Milliseconds(20);
+      const double rate = absl::GetFlag(FLAGS_rate);
+      if (rate > 0) {
+        next = std::max(next, started_ + absl::Seconds(absl::GetFlag(FLAGS_callers) / rate));
+      }
+      if (next > absl::Now()) {
+        restarts->Add(this, next);
+        return;
+      }
       Start();
     });
   }
@@ -150,6 +217,27 @@ class UnaryCaller final {
   TrackResult result_;
   absl::Time started_;
 };
+
+void DelayedRestarts::Run() {
+  while (true) {
+    std::vector<UnaryCaller*> ready;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::Milliseconds(5));
+      if (stop_) return;
+      const absl::Time now = absl::Now();
+      for (auto it = due_.begin(); it != due_.end();) {
+        if (it->first <= now) {
+          ready.push_back(it->second);
+          it = due_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (UnaryCaller* caller : ready) caller->Start();
+  }
+}
 
 // One TrackStream keeping `window` requests outstanding.
 class StreamCaller final : public grpc::ClientBidiReactor<TrackRequest, TrackResult> {
@@ -182,7 +270,7 @@ class StreamCaller final : public grpc::ClientBidiReactor<TrackRequest, TrackRes
     std::string error;
     if (result_.has_error()) {
       error = absl::StrCat("grpc:", result_.error().code());
-    } else if (result_.outcome() != v1::OUTCOME_DELIVERED) {
+    } else if (result_.outcome() != ExpectedOutcome()) {
       error = absl::StrCat("outcome:", v1::Outcome_Name(result_.outcome()));
     }
     Record(*results_, absl::Now() - started, error);
@@ -257,11 +345,24 @@ std::string PeakRss(int pid) {
 }
 
 int Run() {
+  std::ofstream ack_stream;
+  if (!absl::GetFlag(FLAGS_ack_file).empty()) {
+    ack_stream.open(absl::GetFlag(FLAGS_ack_file), std::ios::app);
+    absl::MutexLock lock(&ack_mu);
+    ack_out = &ack_stream;
+  }
+  if (absl::GetFlag(FLAGS_measure_all)) measuring = true;
+  DelayedRestarts delayed_restarts;
+  restarts = &delayed_restarts;
   const int channels = std::max(1, absl::GetFlag(FLAGS_channels));
   std::vector<std::unique_ptr<v1::BrazeSync::Stub>> stubs;
   for (int i = 0; i < channels; ++i) {
     grpc::ChannelArguments args;
     args.SetInt("grpc.channel_id", i);  // distinct channels = distinct connections
+    // Reconnect fast when a server restarts (crash tests).
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
     stubs.push_back(v1::BrazeSync::NewStub(grpc::CreateCustomChannel(
         absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials(), args)));
   }
@@ -294,12 +395,18 @@ int Run() {
   const absl::Duration elapsed = absl::Now() - start;
   const absl::Duration cpu = pid > 0 ? ProcessCpu(pid) - cpu_before : absl::ZeroDuration();
   stopping = true;
+  if (absl::GetFlag(FLAGS_measure_all)) measuring = true;  // count late results too
   if (stream) {
     for (auto& caller : streams) caller->Await();
   } else {
     unary_done.Wait();
   }
 
+  {
+    absl::MutexLock lock(&ack_mu);
+    if (ack_out != nullptr) ack_out->flush();
+    ack_out = nullptr;
+  }
   absl::MutexLock lock(&results.mu);
   int64_t errors = 0;
   for (const auto& [name, count] : results.errors) errors += count;

@@ -1,12 +1,16 @@
 // brazesync_server: the BrazeSync gRPC server binary. Reads flags (or a
-// textproto config for several workspaces), takes Braze API keys from the
-// environment or files only, prints the bound address, and shuts down
-// gracefully on SIGINT/SIGTERM.
+// textproto config for several workspaces), takes Braze API keys and caller
+// token hashes from the environment or files only (never from flags), prints
+// the bound address, reloads secrets and callers on SIGHUP or when the config
+// or a secret file changes, and shuts down gracefully on SIGINT/SIGTERM.
 #include <signal.h>
 
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -14,6 +18,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "server/curl_http_client.h"
+#include "server/logging.h"
+#include "server/secret_source.h"
 #include "server/server.h"
 #include "server/workspace.h"
 
@@ -40,6 +46,38 @@ ABSL_FLAG(int, max_queued_items, 100000,
           "Items waiting per workspace before calls fail RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, rate_limit_requests, 3000, "Braze /users/track requests allowed per window");
 ABSL_FLAG(int, rate_limit_window_ms, 3000, "Braze rate-limit window");
+ABSL_FLAG(int, max_receive_message_bytes, 16 * 1024 * 1024,
+          "Largest TrackRequest message accepted (config max_receive_message_bytes wins)");
+ABSL_FLAG(int, max_items_per_request, 10000,
+          "Most items (attributes + events + purchases) per TrackRequest; 0 = no cap "
+          "(config max_items_per_request wins)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port of the Prometheus /metrics endpoint, e.g. 127.0.0.1:9464; empty = off "
+          "(config metrics_listen wins)");
+ABSL_FLAG(std::string, braze_ca_file, "",
+          "PEM CA bundle to verify Braze's certificate with instead of the system store "
+          "(config braze_ca_file wins)");
+ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain for TLS on the gRPC port");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM private key for TLS on the gRPC port (mode 0600 or stricter)");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA bundle; when set, callers need a client certificate it signed (mTLS)");
+ABSL_FLAG(bool, reflection, true, "Serve gRPC server reflection (config disable_reflection wins)");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+ABSL_FLAG(bool, redact_logs, true,
+          "Redact e-mails and phone numbers in logs (API keys and tokens always are)");
+ABSL_FLAG(std::string, data_dir, "",
+          "Directory of the durable outbox (SQLite). Enables DELIVERY_MODE_ASYNC, idempotency "
+          "and dead letters; undelivered items resume from it after a restart");
+ABSL_FLAG(int, retry_horizon_s, 86400,
+          "Async delivery: items failing retryably for longer become dead letters");
+ABSL_FLAG(int, idempotency_window_s, 86400,
+          "Async delivery: repeats of an event_id/purchase_id within this window are dropped");
+ABSL_FLAG(bool, fsync_every_commit, false,
+          "Outbox: fsync each commit (survives power loss) instead of WAL synchronous=NORMAL "
+          "(survives a killed process)");
+ABSL_FLAG(int, secrets_poll_ms, 5000,
+          "How often the config and secret files are checked for changes; 0 = only on SIGHUP");
 
 namespace brazesync {
 namespace {
@@ -65,6 +103,40 @@ absl::StatusOr<v1::ServerConfig> ConfigFromFlags() {
   return config;
 }
 
+// Applies the flags the config file leaves unset.
+void MergeFlags(v1::ServerConfig& config) {
+  v1::TlsConfig* tls = config.mutable_tls();
+  if (tls->cert_file().empty() && tls->key_file().empty()) {
+    tls->set_cert_file(absl::GetFlag(FLAGS_tls_cert_file));
+    tls->set_key_file(absl::GetFlag(FLAGS_tls_key_file));
+    if (tls->client_ca_file().empty()) {
+      tls->set_client_ca_file(absl::GetFlag(FLAGS_tls_client_ca_file));
+    }
+  }
+  if (config.metrics_listen().empty()) config.set_metrics_listen(absl::GetFlag(FLAGS_metrics_listen));
+  if (config.braze_ca_file().empty()) config.set_braze_ca_file(absl::GetFlag(FLAGS_braze_ca_file));
+  if (config.max_items_per_request() == 0) {
+    config.set_max_items_per_request(absl::GetFlag(FLAGS_max_items_per_request));
+  }
+  if (config.max_receive_message_bytes() == 0) {
+    config.set_max_receive_message_bytes(absl::GetFlag(FLAGS_max_receive_message_bytes));
+  }
+  if (!absl::GetFlag(FLAGS_reflection)) config.set_disable_reflection(true);
+}
+
+// The files whose change triggers a reload: the config and every secret file.
+std::vector<std::string> WatchedFiles(const v1::ServerConfig& config) {
+  std::vector<std::string> files;
+  if (!absl::GetFlag(FLAGS_config).empty()) files.push_back(absl::GetFlag(FLAGS_config));
+  for (const v1::WorkspaceConfig& workspace : config.workspaces()) {
+    if (!workspace.api_key_file().empty()) files.push_back(workspace.api_key_file());
+  }
+  for (const v1::CallerConfig& caller : config.callers()) {
+    if (!caller.token_sha256_file().empty()) files.push_back(caller.token_sha256_file());
+  }
+  return files;
+}
+
 // Writes atomically (temp file + rename) so a reader never sees a partial port.
 bool WritePortFile(const std::string& path, int port) {
   const std::string temp = path + ".tmp";
@@ -82,42 +154,99 @@ int Run() {
     std::cerr << "brazesync_server: " << config.status().message() << "\n";
     return 2;
   }
+  MergeFlags(*config);
   absl::StatusOr<WorkspaceRegistry> workspaces = WorkspaceRegistry::Create(*config);
   if (!workspaces.ok()) {
     std::cerr << "brazesync_server: " << workspaces.status().message() << "\n";
     return 2;
   }
-  // Handle SIGINT/SIGTERM synchronously below; threads started later inherit
-  // the blocked mask.
+  LogLevel log_level;
+  if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &log_level)) {
+    std::cerr << "brazesync_server: --log_level must be debug, info, warning or error\n";
+    return 2;
+  }
+  // Handle SIGINT/SIGTERM/SIGHUP synchronously below; threads started later
+  // inherit the blocked mask.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   ServerOptions options;
   options.listen = config->listen();
+  options.max_receive_message_bytes = config->max_receive_message_bytes();
+  options.max_items_per_request = config->max_items_per_request();
+  options.tls = config->tls();
+  options.callers = config->callers();
+  options.reflection = !config->disable_reflection();
+  options.metrics_listen = config->metrics_listen();
+  options.log_level = log_level;
+  options.redact_logs = absl::GetFlag(FLAGS_redact_logs);
   options.engine.coalesce = absl::GetFlag(FLAGS_coalesce);
   options.engine.max_in_flight_per_workspace = absl::GetFlag(FLAGS_max_in_flight);
   options.engine.max_queued_items_per_workspace =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_items));
   options.engine.rate_limit_requests = absl::GetFlag(FLAGS_rate_limit_requests);
   options.engine.rate_limit_window = absl::Milliseconds(absl::GetFlag(FLAGS_rate_limit_window_ms));
+  if (absl::GetFlag(FLAGS_rate_limit_requests) < 1) {
+    std::cerr << "brazesync_server: --rate_limit_requests: must be at least 1\n";
+    return 2;
+  }
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.relay.retry_horizon = absl::Seconds(absl::GetFlag(FLAGS_retry_horizon_s));
+  options.outbox.idempotency_window = absl::Seconds(absl::GetFlag(FLAGS_idempotency_window_s));
+  options.outbox.fsync_every_commit = absl::GetFlag(FLAGS_fsync_every_commit);
+  CurlOptions curl;
+  curl.ca_file = config->braze_ca_file();
   absl::StatusOr<std::unique_ptr<BrazeSyncServer>> server =
-      BrazeSyncServer::Start(options, *std::move(workspaces), MakeCurlHttpClient());
+      BrazeSyncServer::Start(options, *std::move(workspaces), MakeCurlHttpClient(curl));
   if (!server.ok()) {
     std::cerr << "brazesync_server: " << server.status().message() << "\n";
     return 1;
   }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   std::cout << "brazesync_server listening on " << host << ":" << (*server)->port() << std::endl;
+  if ((*server)->metrics_port() != 0) {
+    std::cout << "brazesync_server metrics on " << options.metrics_listen.substr(
+                     0, options.metrics_listen.rfind(':'))
+              << ":" << (*server)->metrics_port() << "/metrics" << std::endl;
+  }
   if (!absl::GetFlag(FLAGS_port_file).empty() &&
       !WritePortFile(absl::GetFlag(FLAGS_port_file), (*server)->port())) {
     std::cerr << "brazesync_server: cannot write --port_file\n";
     return 1;
   }
+
+  // Reloads come from SIGHUP (this thread) and the file watcher (its thread).
+  absl::Mutex reload_mu;
+  BrazeSyncServer* const running = server->get();
+  auto reload = [&reload_mu, running] {
+    absl::MutexLock lock(&reload_mu);
+    absl::StatusOr<v1::ServerConfig> fresh = ConfigFromFlags();
+    if (!fresh.ok()) {
+      running->logger().Log(LogLevel::kError, "reload failed; keeping the previous secrets",
+                            {{"error", std::string(fresh.status().message())}});
+      return;
+    }
+    (void)running->Reload(*fresh);  // logs its own outcome
+  };
+  std::unique_ptr<FileChangeWatcher> watcher;
+  if (absl::GetFlag(FLAGS_secrets_poll_ms) > 0) {
+    std::vector<std::string> files = WatchedFiles(*config);
+    if (!files.empty()) {
+      watcher = std::make_unique<FileChangeWatcher>(
+          std::move(files), absl::Milliseconds(absl::GetFlag(FLAGS_secrets_poll_ms)), reload);
+    }
+  }
   int received = 0;
-  sigwait(&signals, &received);
+  while (true) {
+    sigwait(&signals, &received);
+    if (received != SIGHUP) break;
+    reload();
+  }
+  watcher.reset();
   std::cout << "brazesync_server: shutting down (signal " << received << ")" << std::endl;
   (*server)->Shutdown(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
   return 0;

@@ -8,10 +8,10 @@
 #include <thread>
 #include <utility>
 
-#include "absl/synchronization/notification.h"
-
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "grpc/health/v1/health.pb.h"
+#include "server/tls_options.h"
 
 namespace brazesync {
 namespace {
@@ -23,15 +23,47 @@ constexpr char kServiceName[] = "brazesync.v1.BrazeSync";
 // Touching the generated descriptor links health.pb.cc into the binary.
 void RegisterHealthDescriptors() { (void)grpc::health::v1::HealthCheckRequest::descriptor(); }
 
+std::vector<std::string> WorkspaceNames(const WorkspaceRegistry& workspaces) {
+  std::vector<std::string> names;
+  for (const WorkspaceSettings& workspace : workspaces.all()) names.push_back(workspace.name);
+  return names;
+}
+
 }  // namespace
 
 BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry workspaces,
-                                 std::unique_ptr<HttpClient> http)
-    : workspaces_(std::move(workspaces)),
-      http_(std::move(http)),
+                                 std::unique_ptr<HttpClient> http, CallerRegistry callers,
+                                 std::unique_ptr<Outbox> outbox)
+    : redactor_(options.redact_logs),
+      logger_(options.log_sink, &redactor_, options.log_level),
+      reachability_(options.braze_unreachable_after_failures,
+                    [this](bool reachable) { SetBrazeServing(reachable); }),
+      workspaces_(std::move(workspaces)),
+      callers_(std::move(callers)),
+      http_(std::make_unique<KeyRotatingHttpClient>(
+          std::make_unique<ObservedHttpClient>(
+              std::move(http),
+              [this](const HttpRequest& request, const absl::StatusOr<HttpResponse>& outcome) {
+                metrics_.CountBrazeResponse(outcome.ok() ? outcome->status : 0);
+                reachability_.Observe(request, outcome);
+              }),
+          &keys_)),
       engine_(http_.get(), options.engine),
-      tracker_(&workspaces_, &engine_),
-      service_(&tracker_, options.default_deadline) {}
+      outbox_(std::move(outbox)),
+      relay_(outbox_ == nullptr
+                 ? nullptr
+                 : std::make_unique<Relay>(outbox_.get(), &engine_, &workspaces_, options.relay)),
+      tracker_(&workspaces_, &engine_, outbox_.get(),
+               [this] {
+                 if (relay_ != nullptr) relay_->Notify();
+               }),
+      service_(&tracker_, options.default_deadline,
+               ServicePolicy{&callers_, &workspaces_, options.max_items_per_request, &metrics_,
+                             &logger_}),
+      admin_service_(outbox_.get(), &workspaces_) {
+  redactor_.SetSecrets(CurrentKeys());
+  metrics_.SetEngineStatsSource([this] { return engine_.stats(); });
+}
 
 BrazeSyncServer::~BrazeSyncServer() { Shutdown(absl::ZeroDuration()); }
 
@@ -41,27 +73,145 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
   if (options.default_deadline <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("default_deadline: must be positive");
   }
+  if (options.max_receive_message_bytes <= 0) {
+    return absl::InvalidArgumentError("max_receive_message_bytes: must be positive");
+  }
+  if (options.max_items_per_request < 0) {
+    return absl::InvalidArgumentError("max_items_per_request: must be >= 0 (0 = no cap)");
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options.tls);
+  if (!credentials.ok()) return credentials.status();
+  absl::StatusOr<CallerRegistry> callers =
+      CallerRegistry::Create(options.callers, WorkspaceNames(workspaces));
+  if (!callers.ok()) return callers.status();
+
   RegisterHealthDescriptors();
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  if (options.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  std::unique_ptr<BrazeSyncServer> server(
-      new BrazeSyncServer(options, std::move(workspaces), std::move(http)));
+  std::unique_ptr<Outbox> outbox;
+  if (!options.data_dir.empty()) {
+    absl::StatusOr<std::unique_ptr<Outbox>> opened = Outbox::Open(options.data_dir, options.outbox);
+    if (!opened.ok()) return opened.status();
+    outbox = *std::move(opened);
+  }
+  std::unique_ptr<BrazeSyncServer> server(new BrazeSyncServer(
+      options, std::move(workspaces), std::move(http), *std::move(callers), std::move(outbox)));
+  if (!options.metrics_listen.empty()) {
+    absl::StatusOr<int> metrics_port = server->metrics_.Serve(options.metrics_listen);
+    if (!metrics_port.ok()) return metrics_port.status();
+    server->metrics_port_ = *metrics_port;
+  }
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(options.listen, *credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(&server->service_);
+  builder.RegisterService(&server->admin_service_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("listen: could not listen on \"", options.listen, "\""));
   }
-  server->server_->GetHealthCheckService()->SetServingStatus(kServiceName, true);
+  {
+    absl::MutexLock lock(&server->health_mu_);
+    server->health_server_ = server->server_.get();
+    server->server_->GetHealthCheckService()->SetServingStatus(
+        kServiceName, server->reachability_.reachable());
+  }
+  nlohmann::json fields = {
+      {"listen", options.listen},
+      {"port", server->port_},
+      {"tls", options.tls.cert_file().empty() ? "off"
+                                              : (options.tls.client_ca_file().empty() ? "tls"
+                                                                                      : "mtls")},
+      {"callers", server->callers_.enabled() ? options.callers.size() : 0},
+      {"reflection", options.reflection},
+      {"metrics_port", server->metrics_port_},
+      {"max_items_per_request", options.max_items_per_request},
+      {"max_receive_message_bytes", options.max_receive_message_bytes},
+  };
+  server->logger_.Log(LogLevel::kInfo, "server started", std::move(fields));
+  if (!server->callers_.enabled()) {
+    server->logger_.Log(LogLevel::kWarning,
+                        "no callers configured: caller authentication is OFF; any client that "
+                        "can reach the port may write to every workspace");
+  }
   return server;
+}
+
+void BrazeSyncServer::SetBrazeServing(bool serving) {
+  metrics_.SetBrazeReachable(serving);
+  logger_.Log(serving ? LogLevel::kInfo : LogLevel::kWarning,
+              serving ? "Braze reachable again: health SERVING"
+                      : "Braze unreachable: health NOT_SERVING");
+  absl::MutexLock lock(&health_mu_);
+  if (health_server_ != nullptr) {
+    health_server_->GetHealthCheckService()->SetServingStatus(kServiceName, serving);
+  }
+}
+
+std::vector<std::string> BrazeSyncServer::CurrentKeys() const {
+  std::vector<std::string> keys;
+  for (const WorkspaceSettings& workspace : workspaces_.all()) {
+    keys.push_back(workspace.api_key);
+    keys.push_back(keys_.Current(workspace.api_key));
+  }
+  return keys;
+}
+
+absl::Status BrazeSyncServer::Reload(const v1::ServerConfig& config, const EnvLookup& env) {
+  std::vector<std::pair<std::string, std::string>> rotations;  // original -> current
+  absl::Status status;
+  for (const WorkspaceSettings& running : workspaces_.all()) {
+    const v1::WorkspaceConfig* found = nullptr;
+    for (const v1::WorkspaceConfig& candidate : config.workspaces()) {
+      if (candidate.name() == running.name) found = &candidate;
+    }
+    if (found == nullptr) {
+      status = absl::FailedPreconditionError(absl::StrCat(
+          "workspaces[\"", running.name, "\"]: removed from the config; restart to apply"));
+      break;
+    }
+    absl::StatusOr<WorkspaceSettings> reloaded = ResolveWorkspace(*found, env);
+    if (!reloaded.ok()) {
+      status = reloaded.status();
+      break;
+    }
+    rotations.emplace_back(running.api_key, reloaded->api_key);
+  }
+  absl::StatusOr<CallerRegistry> callers =
+      status.ok() ? CallerRegistry::Create(config.callers(), WorkspaceNames(workspaces_))
+                  : absl::StatusOr<CallerRegistry>(status);
+  if (!callers.ok()) {
+    metrics_.CountReload("error");
+    logger_.Log(LogLevel::kError, "reload failed; keeping the previous secrets and callers",
+                {{"error", std::string(callers.status().message())}});
+    return callers.status();
+  }
+  int rotated = 0;
+  for (const auto& [original, current] : rotations) {
+    if (keys_.Current(original) != current) ++rotated;
+    keys_.Set(original, current);
+  }
+  const bool was_enabled = callers_.enabled();
+  callers_.Replace(*std::move(callers));
+  redactor_.SetSecrets(CurrentKeys());
+  metrics_.CountReload("ok");
+  logger_.Log(LogLevel::kInfo, "reloaded secrets and callers",
+              {{"api_keys_rotated", rotated}, {"callers", config.callers_size()}});
+  if (was_enabled && !callers_.enabled()) {
+    logger_.Log(LogLevel::kWarning, "the reload removed every caller: authentication is OFF");
+  }
+  return absl::OkStatus();
 }
 
 void BrazeSyncServer::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
+  {
+    absl::MutexLock lock(&health_mu_);
+    health_server_ = nullptr;
+  }
   server_->GetHealthCheckService()->Shutdown();
   // grpc::Server::Shutdown returns only when every call has finished, and
   // calls waiting for Braze finish only when the engine gives up on them: stop
@@ -75,6 +225,8 @@ void BrazeSyncServer::Shutdown(absl::Duration grace) {
   engine_stopper.join();
   server_->Wait();
   server_.reset();
+  // Queued outbox items stay on disk for the next start.
+  if (relay_ != nullptr) relay_->Stop();
   engine_.Shutdown();
 }
 

@@ -1,6 +1,10 @@
 // Assembly and lifecycle of the BrazeSync gRPC server: owns the workspaces,
-// the HTTP client, the delivery engine, the tracker and the service, and turns
-// on health checking and server reflection.
+// the HTTP client (wrapped for key rotation, Braze status metrics and
+// reachability), the delivery engine, the tracker and the service; serves
+// over plaintext, TLS or mutual TLS; turns on health checking (the
+// brazesync.v1.BrazeSync status follows Braze's reachability), server
+// reflection and Prometheus metrics; and reloads secrets and callers on
+// request without a restart.
 #ifndef BRAZESYNC_SERVER_SERVER_H_
 #define BRAZESYNC_SERVER_SERVER_H_
 
@@ -9,13 +13,28 @@
 #include <memory>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "brazesync/v1/config.pb.h"
 #include "server/brazesync_service.h"
+#include "server/caller_auth.h"
+#include "server/admin_service.h"
 #include "server/delivery_engine.h"
+#include "server/outbox.h"
+#include "server/relay.h"
 #include "server/http_client.h"
+#include "server/http_client_decorators.h"
+#include "server/logging.h"
+#include "server/metrics.h"
+#include "server/redaction.h"
 #include "server/tracker.h"
 #include "server/workspace.h"
+
+namespace spdlog::sinks {
+class sink;
+}  // namespace spdlog::sinks
 
 namespace brazesync {
 
@@ -26,7 +45,34 @@ struct ServerOptions {
   absl::Duration default_deadline = absl::Seconds(30);
   // Largest request message accepted.
   int max_receive_message_bytes = 16 * 1024 * 1024;
+  // Most items (attributes + events + purchases) per TrackRequest.
+  int max_items_per_request = 10'000;
   EngineOptions engine;
+  // Directory of the durable outbox; empty: no DELIVERY_MODE_ASYNC, no
+  // dead letters (the admin service answers FAILED_PRECONDITION).
+  std::string data_dir;
+  OutboxOptions outbox;
+  RelayOptions relay;
+
+  // TLS on the gRPC port; empty cert_file/key_file means plaintext.
+  v1::TlsConfig tls;
+  // Who may call; empty turns authentication off (a warning is logged).
+  google::protobuf::RepeatedPtrField<v1::CallerConfig> callers;
+  // Server reflection (process-wide in gRPC: once any server in the process
+  // turned it on, later servers have it too).
+  bool reflection = true;
+  // host:port of the Prometheus /metrics endpoint; empty means off.
+  std::string metrics_listen;
+  // Consecutive transport failures after which Braze counts as unreachable
+  // and brazesync.v1.BrazeSync's health turns NOT_SERVING.
+  int braze_unreachable_after_failures = 3;
+
+  // Logs: JSON lines to `log_sink` (stderr when null).
+  std::shared_ptr<spdlog::sinks::sink> log_sink;
+  LogLevel log_level = LogLevel::kInfo;
+  // false keeps e-mails and phone numbers in logs (debugging only); API keys
+  // and tokens are always removed.
+  bool redact_logs = true;
 };
 
 class BrazeSyncServer final {
@@ -41,23 +87,48 @@ class BrazeSyncServer final {
   BrazeSyncServer& operator=(const BrazeSyncServer&) = delete;
 
   int port() const { return port_; }
+  // The /metrics port, 0 when metrics are not served.
+  int metrics_port() const { return metrics_port_; }
   // Stops accepting calls and lets running ones finish for up to `grace`;
   // then fails what is still waiting for Braze (UNAVAILABLE) and stops.
   void Shutdown(absl::Duration grace);
 
+  // Re-reads the API keys of the running workspaces (from their env variable
+  // or file) and the callers from `config`; applies everything or nothing.
+  // Workspaces and endpoints themselves only change with a restart.
+  absl::Status Reload(const v1::ServerConfig& config, const EnvLookup& env = ProcessEnv);
+
   EngineStats engine_stats() const { return engine_.stats(); }
+  const Metrics& metrics() const { return metrics_; }
+  JsonLogger& logger() { return logger_; }
+  bool braze_reachable() const { return reachability_.reachable(); }
 
  private:
   BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry workspaces,
-                  std::unique_ptr<HttpClient> http);
+                  std::unique_ptr<HttpClient> http, CallerRegistry callers,
+                  std::unique_ptr<Outbox> outbox);
+  void SetBrazeServing(bool serving);
+  std::vector<std::string> CurrentKeys() const;
 
+  Redactor redactor_;
+  JsonLogger logger_;
+  Metrics metrics_;
+  BrazeReachability reachability_;
+  ApiKeyRing keys_;
   WorkspaceRegistry workspaces_;
+  CallerAuthenticator callers_;
   std::unique_ptr<HttpClient> http_;
   DeliveryEngine engine_;
+  std::unique_ptr<Outbox> outbox_;  // null without a data directory
+  std::unique_ptr<Relay> relay_;    // delivers the outbox in the background
   Tracker tracker_;
   BrazeSyncService service_;
+  AdminService admin_service_;
+  absl::Mutex health_mu_;
+  grpc::Server* health_server_ ABSL_GUARDED_BY(health_mu_) = nullptr;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  int metrics_port_ = 0;
 };
 
 }  // namespace brazesync

@@ -49,9 +49,10 @@ v1::ItemResult* AddItem(v1::TrackResult* result, v1::ItemKind kind, int index,
 }
 
 // Validates every item into `result` (one ItemResult each, invalid ones marked)
-// and converts the valid ones into `planned`.
+// and lists the valid ones in `planned`, converted to Braze JSON when
+// `to_json` (the asynchronous path stores the item itself instead).
 void ValidateAndConvert(const v1::TrackRequest& request, const ValidationLimits& limits,
-                        absl::Time now, v1::TrackResult* result,
+                        absl::Time now, bool to_json, v1::TrackResult* result,
                         std::vector<PlannedItem>* planned, FieldViolations* all_violations) {
   auto accept = [&](v1::ItemKind kind, int index, const std::string& item_id,
                     const v1::UserRef& user, FieldViolations violations, auto convert) {
@@ -62,7 +63,7 @@ void ValidateAndConvert(const v1::TrackRequest& request, const ValidationLimits&
       all_violations->insert(all_violations->end(), violations.begin(), violations.end());
       return;
     }
-    planned->push_back(PlannedItem{kind, index, UserKey(user), convert()});
+    planned->push_back(PlannedItem{kind, index, UserKey(user), to_json ? convert() : Json()});
   };
   for (int i = 0; i < request.attributes_size(); ++i) {
     const v1::UserProfile& profile = request.attributes(i);
@@ -133,6 +134,41 @@ v1::Outcome OutcomeOf(const v1::TrackResult& result) {
   return delivered > 0 ? v1::OUTCOME_PARTIAL : v1::OUTCOME_NOT_DELIVERED;
 }
 
+// The stored form of a valid item (kPayloadVersion): the item message with
+// the receipt time stamped where the caller gave none, so a later delivery
+// reports the time the event happened.
+NewOutboxItem ToOutboxItem(const v1::TrackRequest& request, const PlannedItem& planned,
+                           const std::string& workspace, absl::Time now) {
+  NewOutboxItem item;
+  item.workspace = workspace;
+  item.kind = planned.kind;
+  item.user_key = planned.user_key;
+  const int64_t now_ms = absl::ToUnixMillis(now);
+  auto stamp = [now_ms](google::protobuf::Timestamp* time) {
+    time->set_seconds(now_ms / 1000);
+    time->set_nanos(static_cast<int32_t>(now_ms % 1000) * 1'000'000);
+  };
+  switch (planned.kind) {
+    case v1::ITEM_KIND_EVENT: {
+      v1::Event event = request.events(planned.index);
+      if (!event.has_time()) stamp(event.mutable_time());
+      item.item_id = event.event_id();
+      item.payload = event.SerializeAsString();
+      break;
+    }
+    case v1::ITEM_KIND_PURCHASE: {
+      v1::Purchase purchase = request.purchases(planned.index);
+      if (!purchase.has_time()) stamp(purchase.mutable_time());
+      item.item_id = purchase.purchase_id();
+      item.payload = purchase.SerializeAsString();
+      break;
+    }
+    default:
+      item.payload = request.attributes(planned.index).SerializeAsString();
+  }
+  return item;
+}
+
 std::string WorkspaceNames(const WorkspaceRegistry& registry) {
   std::vector<std::string> names;
   for (const WorkspaceSettings& workspace : registry.all()) names.push_back(workspace.name);
@@ -141,8 +177,35 @@ std::string WorkspaceNames(const WorkspaceRegistry& registry) {
 
 }  // namespace
 
-Tracker::Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine)
-    : workspaces_(workspaces), engine_(engine) {}
+Tracker::Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine, Outbox* outbox,
+                 std::function<void()> on_accepted)
+    : workspaces_(workspaces),
+      engine_(engine),
+      outbox_(outbox),
+      on_accepted_(std::move(on_accepted)) {}
+
+void Tracker::Accept(const v1::TrackRequest& request, const WorkspaceSettings& workspace,
+                     std::vector<int> slots, std::vector<NewOutboxItem> items,
+                     v1::TrackResult result, Done done) {
+  outbox_->Accept(
+      std::move(items), [this, slots = std::move(slots), result = std::move(result),
+                         done = std::move(done)](absl::StatusOr<std::vector<bool>> stored) mutable {
+        if (!stored.ok()) {
+          std::move(done)(absl::UnavailableError(absl::StrCat(
+                              "the outbox could not store the items; nothing was accepted: ",
+                              stored.status().message())),
+                          {});
+          return;
+        }
+        for (size_t i = 0; i < slots.size(); ++i) {
+          result.mutable_items(slots[i])->set_status((*stored)[i] ? v1::ITEM_STATUS_QUEUED
+                                                                  : v1::ITEM_STATUS_DUPLICATE);
+        }
+        result.set_outcome(v1::OUTCOME_ACCEPTED);
+        std::move(done)(absl::OkStatus(), std::move(result));
+        if (on_accepted_) on_accepted_();
+      });
+}
 
 void Tracker::Track(const v1::TrackRequest& request, absl::Time deadline, Done done) {
   const WorkspaceSettings* workspace = workspaces_->Find(request.workspace());
@@ -167,8 +230,17 @@ void Tracker::Track(const v1::TrackRequest& request, absl::Time deadline, Done d
   std::vector<PlannedItem> planned_items;
   FieldViolations violations;
   const absl::Time now = absl::Now();
-  ValidateAndConvert(request, ValidationLimits{workspace->max_array_length}, now, &result,
-                     &planned_items, &violations);
+  const bool async = request.delivery_mode() == v1::DELIVERY_MODE_ASYNC;
+  if (async && outbox_ == nullptr && !request.validate_only()) {
+    std::move(done)(absl::FailedPreconditionError(
+                        "delivery_mode: DELIVERY_MODE_ASYNC needs a server started with "
+                        "--data_dir (a durable outbox)"),
+                    {});
+    return;
+  }
+  ValidateAndConvert(request, ValidationLimits{workspace->max_array_length}, now,
+                     /*to_json=*/!async || request.validate_only(), &result, &planned_items,
+                     &violations);
   const int invalid = total - static_cast<int>(planned_items.size());
   if (invalid > 0 && (!request.allow_partial() || planned_items.empty())) {
     std::move(done)(InvalidRequestStatus(invalid, total, /*nothing_sent=*/true, violations), {});
@@ -189,6 +261,18 @@ void Tracker::Track(const v1::TrackRequest& request, absl::Time deadline, Done d
     }
     result.set_outcome(v1::OUTCOME_VALIDATED);
     std::move(done)(absl::OkStatus(), std::move(result));
+    return;
+  }
+
+  if (async) {
+    std::vector<int> slots;
+    std::vector<NewOutboxItem> items;
+    for (const PlannedItem& planned : planned_items) {
+      slots.push_back(index.Slot(planned.kind, planned.index));
+      items.push_back(ToOutboxItem(request, planned, workspace->name, now));
+    }
+    Accept(request, *workspace, std::move(slots), std::move(items), std::move(result),
+           std::move(done));
     return;
   }
 

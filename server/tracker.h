@@ -10,7 +10,11 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/brazesync.pb.h"
+#include <functional>
+#include <vector>
+
 #include "server/delivery_engine.h"
+#include "server/outbox.h"
 #include "server/workspace.h"
 
 namespace brazesync {
@@ -20,8 +24,11 @@ class Tracker final {
   // Receives the call's status and, when OK, its result.
   using Done = absl::AnyInvocable<void(absl::Status, v1::TrackResult) &&>;
 
-  // Both must outlive the tracker.
-  Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine);
+  // All must outlive the tracker. `outbox` may be null (no data directory:
+  // DELIVERY_MODE_ASYNC is then FAILED_PRECONDITION); `on_accepted` runs
+  // after items were stored for asynchronous delivery.
+  Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine, Outbox* outbox = nullptr,
+          std::function<void()> on_accepted = nullptr);
   Tracker(const Tracker&) = delete;
   Tracker& operator=(const Tracker&) = delete;
 
@@ -31,8 +38,15 @@ class Tracker final {
   void Track(const v1::TrackRequest& request, absl::Time deadline, Done done);
 
  private:
+  // DELIVERY_MODE_ASYNC: store the validated items durably, then answer.
+  void Accept(const v1::TrackRequest& request, const WorkspaceSettings& workspace,
+              std::vector<int> slots, std::vector<NewOutboxItem> items, v1::TrackResult result,
+              Done done);
+
   const WorkspaceRegistry* const workspaces_;
   DeliveryEngine* const engine_;
+  Outbox* const outbox_;
+  const std::function<void()> on_accepted_;
 };
 
 }  // namespace brazesync

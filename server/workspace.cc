@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "server/secret_source.h"
 
 namespace brazesync {
 namespace {
@@ -45,10 +46,11 @@ absl::StatusOr<std::string> ResolveApiKey(const v1::WorkspaceConfig& config, con
   }
   std::string key;
   if (!config.api_key_file().empty()) {
+    // Refuses files readable by group or others (secret_source.h).
     absl::StatusOr<std::string> contents =
-        ReadFile(config.api_key_file(), absl::StrCat(where, ".api_key_file"));
+        ReadSecretFile(config.api_key_file(), absl::StrCat(where, ".api_key_file"));
     if (!contents.ok()) return contents.status();
-    key = std::string(absl::StripAsciiWhitespace(*contents));
+    key = *std::move(contents);
   } else {
     const std::string variable =
         config.api_key_env().empty() ? "BRAZE_API_KEY" : config.api_key_env();

@@ -1,6 +1,7 @@
 // Braze workspaces BrazeSync writes to: loading the typed config (textproto of
 // brazesync.v1.ServerConfig, or a single workspace from flags), resolving each
-// workspace's API key from the environment or a file, and looking workspaces
+// workspace's API key from the environment or a file (which must not be
+// readable by group or others), and looking workspaces
 // up by name. Bad configuration is reported with the field that is wrong.
 #ifndef BRAZESYNC_SERVER_WORKSPACE_H_
 #define BRAZESYNC_SERVER_WORKSPACE_H_

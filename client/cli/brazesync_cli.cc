@@ -1,18 +1,26 @@
-// `brazesync`: the command-line client for humans. Sends a profile, an event
-// and/or a purchase built from flags, or a whole TrackRequest from a JSON file
-// (proto3 JSON, Braze-like field names), and prints the TrackResult as JSON.
-// On an error it prints the gRPC code, the message and each field violation,
-// and exits non-zero.
+// `brazesync`: the command-line client for humans.
+//   track          sends a profile, an event and/or a purchase built from
+//                  flags, or a whole TrackRequest from a JSON file (proto3
+//                  JSON, Braze-like field names); --async queues it in the
+//                  server's durable outbox instead of waiting for Braze.
+//   status         where an accepted event/purchase is (BrazeSyncAdmin).
+//   dead-letters   list, show, replay or purge the server's dead letters.
+// Every response is printed as JSON. On an error it prints the gRPC code, the
+// message and each field violation, and exits non-zero.
 #include <google/protobuf/util/json_util.h>
 
+#include <cstdint>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/cpp/brazesync_client.h"
 
@@ -40,6 +48,17 @@ ABSL_FLAG(std::string, attributes_json, "",
 ABSL_FLAG(std::string, event, "", "Track a custom event with this name");
 ABSL_FLAG(std::string, event_properties, "", "Event properties as a JSON object");
 ABSL_FLAG(std::string, event_id, "", "Event idempotency key");
+ABSL_FLAG(bool, async, false,
+          "track: answer once the items are durably queued on the server "
+          "(DELIVERY_MODE_ASYNC); check them later with `brazesync status`");
+ABSL_FLAG(std::string, item_id, "", "status: the event_id / purchase_id to look up");
+ABSL_FLAG(int, page_size, 0, "dead-letters list: at most this many (0 = server default 100)");
+ABSL_FLAG(int64_t, after_id, 0, "dead-letters list: only ids after this (a previous next_after_id)");
+ABSL_FLAG(int64_t, id, 0, "dead-letters show: the dead letter's id");
+ABSL_FLAG(std::vector<std::string>, ids, {},
+          "dead-letters replay/purge: comma-separated dead-letter ids, e.g. --ids=1,2");
+ABSL_FLAG(bool, all, false,
+          "dead-letters replay/purge: every dead letter (of --workspace when given)");
 
 namespace brazesync {
 namespace {
@@ -135,7 +154,45 @@ absl::StatusOr<v1::TrackRequest> RequestFromFlags() {
   if (!absl::GetFlag(FLAGS_workspace).empty()) request.set_workspace(absl::GetFlag(FLAGS_workspace));
   if (absl::GetFlag(FLAGS_validate_only)) request.set_validate_only(true);
   if (absl::GetFlag(FLAGS_allow_partial)) request.set_allow_partial(true);
+  if (absl::GetFlag(FLAGS_async)) request.set_delivery_mode(v1::DELIVERY_MODE_ASYNC);
   return request;
+}
+
+absl::Duration Timeout() { return absl::Milliseconds(absl::GetFlag(FLAGS_timeout_ms)); }
+
+// Prints `message` as JSON with proto field names and every primitive field.
+void PrintJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  std::cout << json;
+}
+
+// Prints an rpc error (code, message, field violations); returns exit code 1.
+int PrintRpcError(const absl::Status& status) {
+  std::cerr << "brazesync: " << absl::StatusCodeToString(status.code()) << ": "
+            << status.message() << "\n";
+  for (const auto& violation : FieldViolations(status)) {
+    std::cerr << "  " << violation.field() << ": " << violation.description() << "\n";
+  }
+  return 1;
+}
+
+// Prints a usage error; returns exit code 2.
+int UsageError(absl::string_view message) {
+  std::cerr << "brazesync: " << message << "\n";
+  return 2;
+}
+
+// Prints the response as JSON (exit 0) or the error (exit 1).
+template <typename Response>
+int Print(const absl::StatusOr<Response>& response) {
+  if (!response.ok()) return PrintRpcError(response.status());
+  PrintJson(*response);
+  return 0;
 }
 
 int RunTrack() {
@@ -145,42 +202,108 @@ int RunTrack() {
     return 2;
   }
   BrazeSyncClient client = BrazeSyncClient::Connect(absl::GetFlag(FLAGS_target));
-  absl::StatusOr<v1::TrackResult> result =
-      client.Track(*request, absl::Milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
-  if (!result.ok()) {
-    std::cerr << "brazesync: " << absl::StatusCodeToString(result.status().code()) << ": "
-              << result.status().message() << "\n";
-    for (const auto& violation : FieldViolations(result.status())) {
-      std::cerr << "  " << violation.field() << ": " << violation.description() << "\n";
-    }
-    return 1;
-  }
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(*result, &json, options);
-  std::cout << json;
-  return result->outcome() == v1::OUTCOME_DELIVERED || result->outcome() == v1::OUTCOME_VALIDATED
+  absl::StatusOr<v1::TrackResult> result = client.Track(*request, Timeout());
+  if (!result.ok()) return PrintRpcError(result.status());
+  PrintJson(*result);
+  return result->outcome() == v1::OUTCOME_DELIVERED ||
+                 result->outcome() == v1::OUTCOME_VALIDATED ||
+                 result->outcome() == v1::OUTCOME_ACCEPTED
              ? 0
              : 3;
+}
+
+int RunStatus() {
+  if (absl::GetFlag(FLAGS_item_id).empty()) {
+    return UsageError("status: --item_id is required");
+  }
+  v1::GetItemStatusRequest request;
+  request.set_workspace(absl::GetFlag(FLAGS_workspace));
+  request.set_item_id(absl::GetFlag(FLAGS_item_id));
+  return Print(AdminClient::Connect(absl::GetFlag(FLAGS_target)).GetItemStatus(request, Timeout()));
+}
+
+// Fills `ids`/`all`/`workspace` of a replay or purge request from --ids,
+// --all and --workspace; exactly one of --ids and --all is required.
+template <typename Request>
+absl::Status SelectionFromFlags(Request* request) {
+  const std::vector<std::string> ids = absl::GetFlag(FLAGS_ids);
+  const bool all = absl::GetFlag(FLAGS_all);
+  if (ids.empty() == !all) return absl::InvalidArgumentError("give --ids=1,2 or --all, not both");
+  for (const std::string& text : ids) {
+    int64_t id = 0;
+    if (!absl::SimpleAtoi(text, &id) || id <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--ids: \"", text, "\" is not a dead-letter id (a positive integer)"));
+    }
+    request->add_ids(id);
+  }
+  request->set_all(all);
+  request->set_workspace(absl::GetFlag(FLAGS_workspace));
+  return absl::OkStatus();
+}
+
+int RunDeadLetters(const std::string& action) {
+  AdminClient client = AdminClient::Connect(absl::GetFlag(FLAGS_target));
+  if (action == "list") {
+    if (absl::GetFlag(FLAGS_page_size) < 0) return UsageError("--page_size: must be >= 0");
+    v1::ListDeadLettersRequest request;
+    request.set_workspace(absl::GetFlag(FLAGS_workspace));
+    request.set_page_size(absl::GetFlag(FLAGS_page_size));
+    request.set_after_id(absl::GetFlag(FLAGS_after_id));
+    return Print(client.ListDeadLetters(request, Timeout()));
+  }
+  if (action == "show") {
+    if (absl::GetFlag(FLAGS_id) <= 0) return UsageError("dead-letters show: --id is required");
+    v1::GetDeadLetterRequest request;
+    request.set_id(absl::GetFlag(FLAGS_id));
+    return Print(client.GetDeadLetter(request, Timeout()));
+  }
+  if (action == "replay") {
+    v1::ReplayDeadLettersRequest request;
+    absl::Status selection = SelectionFromFlags(&request);
+    if (!selection.ok()) return UsageError(absl::StrCat("dead-letters replay: ", selection.message()));
+    return Print(client.ReplayDeadLetters(request, Timeout()));
+  }
+  if (action == "purge") {
+    v1::PurgeDeadLettersRequest request;
+    absl::Status selection = SelectionFromFlags(&request);
+    if (!selection.ok()) return UsageError(absl::StrCat("dead-letters purge: ", selection.message()));
+    return Print(client.PurgeDeadLetters(request, Timeout()));
+  }
+  return UsageError(absl::StrCat("dead-letters: unknown action \"", action,
+                                 "\" (list, show, replay or purge)"));
 }
 
 }  // namespace
 }  // namespace brazesync
 
 int main(int argc, char** argv) {
+  constexpr char kUsage[] =
+      "usage: brazesync track [flags]\n"
+      "       brazesync status --item_id=ID [--workspace=W]\n"
+      "       brazesync dead-letters list [--workspace=W] [--page_size=N] [--after_id=ID]\n"
+      "       brazesync dead-letters show --id=ID\n"
+      "       brazesync dead-letters replay (--ids=1,2 | --all) [--workspace=W]\n"
+      "       brazesync dead-letters purge (--ids=1,2 | --all) [--workspace=W]\n"
+      "(see --help)\n";
   absl::SetProgramUsageMessage(
       "BrazeSync command-line client.\n"
       "  brazesync track --target=127.0.0.1:50051 --external_id=u1 --first_name=Ada "
       "--event=quote_requested\n"
       "  brazesync track --file=request.json\n"
-      "Exit codes: 0 delivered/validated, 1 rpc error, 2 bad usage, 3 some items not delivered.");
+      "  brazesync track --async --external_id=u1 --event=paid --event_id=order-17\n"
+      "  brazesync status --item_id=order-17\n"
+      "  brazesync dead-letters list --workspace=prod --page_size=20\n"
+      "  brazesync dead-letters show --id=42\n"
+      "  brazesync dead-letters replay --ids=42,43   (or --all [--workspace=prod])\n"
+      "  brazesync dead-letters purge --all --workspace=staging\n"
+      "Exit codes: 0 delivered/validated/accepted (track) or success, 1 rpc error, 2 bad usage,\n"
+      "3 some items not delivered (track).");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() != 2 || std::string(args[1]) != "track") {
-    std::cerr << "usage: brazesync track [flags]   (see --help)\n";
-    return 2;
-  }
-  return brazesync::RunTrack();
+  const std::string command = args.size() >= 2 ? args[1] : "";
+  if (command == "track" && args.size() == 2) return brazesync::RunTrack();
+  if (command == "status" && args.size() == 2) return brazesync::RunStatus();
+  if (command == "dead-letters" && args.size() == 3) return brazesync::RunDeadLetters(args[2]);
+  std::cerr << kUsage;
+  return 2;
 }

@@ -10,7 +10,22 @@
 
 namespace brazesync {
 namespace {
+
 constexpr char kBadRequestTypeUrl[] = "type.googleapis.com/google.rpc.BadRequest";
+
+// Makes one unary call with `timeout` as the deadline; errors go through
+// FromGrpcStatus like Track's.
+template <typename Response, typename Request, typename Stub, typename Method>
+absl::StatusOr<Response> CallUnary(Stub& stub, Method method, const Request& request,
+                                   absl::Duration timeout) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  Response response;
+  grpc::Status status = (stub.*method)(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
 }  // namespace
 
 BrazeSyncClient::BrazeSyncClient(std::shared_ptr<grpc::Channel> channel)
@@ -28,6 +43,43 @@ absl::StatusOr<v1::TrackResult> BrazeSyncClient::Track(const v1::TrackRequest& r
   grpc::Status status = stub_->Track(&context, request, &result);
   if (!status.ok()) return FromGrpcStatus(status);
   return result;
+}
+
+AdminClient::AdminClient(std::shared_ptr<grpc::Channel> channel)
+    : stub_(v1::BrazeSyncAdmin::NewStub(std::move(channel))) {}
+
+AdminClient AdminClient::Connect(const std::string& target) {
+  return AdminClient(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+}
+
+absl::StatusOr<v1::ItemState> AdminClient::GetItemStatus(const v1::GetItemStatusRequest& request,
+                                                         absl::Duration timeout) {
+  return CallUnary<v1::ItemState>(*stub_, &v1::BrazeSyncAdmin::Stub::GetItemStatus, request,
+                                  timeout);
+}
+
+absl::StatusOr<v1::ListDeadLettersResponse> AdminClient::ListDeadLetters(
+    const v1::ListDeadLettersRequest& request, absl::Duration timeout) {
+  return CallUnary<v1::ListDeadLettersResponse>(
+      *stub_, &v1::BrazeSyncAdmin::Stub::ListDeadLetters, request, timeout);
+}
+
+absl::StatusOr<v1::DeadLetter> AdminClient::GetDeadLetter(const v1::GetDeadLetterRequest& request,
+                                                          absl::Duration timeout) {
+  return CallUnary<v1::DeadLetter>(*stub_, &v1::BrazeSyncAdmin::Stub::GetDeadLetter, request,
+                                   timeout);
+}
+
+absl::StatusOr<v1::ReplayDeadLettersResponse> AdminClient::ReplayDeadLetters(
+    const v1::ReplayDeadLettersRequest& request, absl::Duration timeout) {
+  return CallUnary<v1::ReplayDeadLettersResponse>(
+      *stub_, &v1::BrazeSyncAdmin::Stub::ReplayDeadLetters, request, timeout);
+}
+
+absl::StatusOr<v1::PurgeDeadLettersResponse> AdminClient::PurgeDeadLetters(
+    const v1::PurgeDeadLettersRequest& request, absl::Duration timeout) {
+  return CallUnary<v1::PurgeDeadLettersResponse>(
+      *stub_, &v1::BrazeSyncAdmin::Stub::PurgeDeadLetters, request, timeout);
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

@@ -1,6 +1,7 @@
-// The C++ client library for BrazeSync: a typed wrapper over the generated
-// stub that applies a deadline and returns absl::Status carrying the server's
-// rich error details (field violations) as payloads.
+// The C++ client library for BrazeSync: typed wrappers over the generated
+// stubs (BrazeSync for Track, BrazeSyncAdmin for item status and dead
+// letters) that apply a deadline and return absl::Status carrying the
+// server's rich error details (field violations) as payloads.
 #ifndef BRAZESYNC_CLIENT_CPP_BRAZESYNC_CLIENT_H_
 #define BRAZESYNC_CLIENT_CPP_BRAZESYNC_CLIENT_H_
 
@@ -12,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "brazesync/v1/admin.grpc.pb.h"
 #include "brazesync/v1/brazesync.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
 
@@ -31,6 +33,30 @@ class BrazeSyncClient final {
 
  private:
   std::unique_ptr<v1::BrazeSync::Stub> stub_;
+};
+
+// Operator calls of brazesync.v1.BrazeSyncAdmin (see admin.proto for each
+// rpc's errors). A server without a data directory answers every call with
+// FAILED_PRECONDITION.
+class AdminClient final {
+ public:
+  explicit AdminClient(std::shared_ptr<grpc::Channel> channel);
+  // An insecure channel to `target` ("host:port").
+  static AdminClient Connect(const std::string& target);
+
+  absl::StatusOr<v1::ItemState> GetItemStatus(const v1::GetItemStatusRequest& request,
+                                              absl::Duration timeout = absl::Seconds(30));
+  absl::StatusOr<v1::ListDeadLettersResponse> ListDeadLetters(
+      const v1::ListDeadLettersRequest& request, absl::Duration timeout = absl::Seconds(30));
+  absl::StatusOr<v1::DeadLetter> GetDeadLetter(const v1::GetDeadLetterRequest& request,
+                                               absl::Duration timeout = absl::Seconds(30));
+  absl::StatusOr<v1::ReplayDeadLettersResponse> ReplayDeadLetters(
+      const v1::ReplayDeadLettersRequest& request, absl::Duration timeout = absl::Seconds(30));
+  absl::StatusOr<v1::PurgeDeadLettersResponse> PurgeDeadLetters(
+      const v1::PurgeDeadLettersRequest& request, absl::Duration timeout = absl::Seconds(30));
+
+ private:
+  std::unique_ptr<v1::BrazeSyncAdmin::Stub> stub_;
 };
 
 // Converts a grpc::Status to absl::Status, copying the details of the

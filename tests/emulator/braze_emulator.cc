@@ -528,12 +528,44 @@ Json BodyAsJson(const std::string& body) {
 
 }  // namespace
 
-// Server subclass only to reach the protected listening socket, whose backlog
-// we raise: httplib listens with a backlog of 5, and a burst of connects
-// beyond that stalls for a SYN retransmit (1 s) before being accepted.
-class BrazeEmulator::HttpServer final : public httplib::Server {
+namespace {
+
+// Server subclasses only to reach the protected listening socket, whose
+// backlog we raise: httplib listens with a backlog of 5, and a burst of
+// connects beyond that stalls for a SYN retransmit (1 s) before being accepted.
+template <typename Base>
+class SocketServer final : public Base {
  public:
-  int listen_fd() const { return svr_sock_; }
+  using Base::Base;
+  int listen_fd() const { return this->svr_sock_; }
+};
+
+}  // namespace
+
+// The plain or TLS httplib server, seen as an httplib::Server.
+class BrazeEmulator::HttpServer final {
+ public:
+  HttpServer() {
+    auto server = std::make_unique<SocketServer<httplib::Server>>();
+    listen_fd_ = [raw = server.get()] { return raw->listen_fd(); };
+    server_ = std::move(server);
+  }
+  HttpServer(const std::string& cert_file, const std::string& key_file) {
+    auto server =
+        std::make_unique<SocketServer<httplib::SSLServer>>(cert_file.c_str(), key_file.c_str());
+    valid_ = server->is_valid();
+    listen_fd_ = [raw = server.get()] { return raw->listen_fd(); };
+    server_ = std::move(server);
+  }
+  httplib::Server* operator->() { return server_.get(); }
+  httplib::Server& operator*() { return *server_; }
+  int listen_fd() const { return listen_fd_(); }
+  bool valid() const { return valid_; }
+
+ private:
+  std::unique_ptr<httplib::Server> server_;
+  std::function<int()> listen_fd_;
+  bool valid_ = true;
 };
 
 struct BrazeEmulator::Outcome {
@@ -618,24 +650,31 @@ BrazeEmulator::~BrazeEmulator() { Stop(); }
 
 absl::Status BrazeEmulator::Start(const std::string& host, int port) {
   if (server_ != nullptr) return absl::FailedPreconditionError("emulator already started");
-  auto server = std::make_unique<HttpServer>();
+  const bool tls = !options_.tls_cert_file.empty() || !options_.tls_key_file.empty();
+  auto server = tls ? std::make_unique<HttpServer>(options_.tls_cert_file, options_.tls_key_file)
+                    : std::make_unique<HttpServer>();
+  if (!server->valid()) {
+    return absl::InvalidArgumentError(absl::StrCat("emulator: cannot load TLS certificate \"",
+                                                   options_.tls_cert_file, "\" / key \"",
+                                                   options_.tls_key_file, "\""));
+  }
   server_ = std::move(server);
   RegisterRoutes();
   const int initial = options_.threads;
   const int max = std::max(options_.threads, options_.max_threads);
-  server_->new_task_queue = [initial, max] { return new GrowingThreadPool(initial, max); };
-  server_->set_keep_alive_max_count(std::numeric_limits<int>::max());
-  server_->set_keep_alive_timeout(
+  (*server_)->new_task_queue = [initial, max] { return new GrowingThreadPool(initial, max); };
+  (*server_)->set_keep_alive_max_count(std::numeric_limits<int>::max());
+  (*server_)->set_keep_alive_timeout(
       std::max<time_t>(1, absl::ToInt64Seconds(options_.keep_alive_timeout)));
-  server_->set_tcp_nodelay(true);
+  (*server_)->set_tcp_nodelay(true);
   // Bodies over max_body_bytes must reach the handler so that the 413 is
   // recorded and carries rate-limit headers; the margin only guards memory.
-  server_->set_payload_max_length(options_.max_body_bytes + (64u << 20));
+  (*server_)->set_payload_max_length(options_.max_body_bytes + (64u << 20));
 
   int bound = port;
   if (port == 0) {
-    bound = server_->bind_to_any_port(host);
-  } else if (!server_->bind_to_port(host, port)) {
+    bound = (*server_)->bind_to_any_port(host);
+  } else if (!(*server_)->bind_to_port(host, port)) {
     bound = -1;
   }
   if (bound <= 0) {
@@ -647,16 +686,16 @@ absl::Status BrazeEmulator::Start(const std::string& host, int port) {
   port_ = bound;
   listen_done_ = std::make_unique<absl::Notification>();
   listen_thread_ = std::thread([this] {
-    server_->listen_after_bind();
+    (*server_)->listen_after_bind();
     listen_done_->Notify();
   });
   // The kernel already queues connections; wait for the accept loop as well,
   // because Server::stop() is a no-op until it runs.
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!server_->is_running() && !listen_done_->HasBeenNotified() && absl::Now() < deadline) {
+  while (!(*server_)->is_running() && !listen_done_->HasBeenNotified() && absl::Now() < deadline) {
     absl::SleepFor(absl::Microseconds(200));
   }
-  if (!server_->is_running()) {
+  if (!(*server_)->is_running()) {
     Stop();
     return absl::InternalError("emulator accept loop did not start");
   }
@@ -669,12 +708,13 @@ std::string BrazeEmulator::base_url() const {
   std::string host = host_;
   if (host.empty() || host == "0.0.0.0" || host == "::" || host == "localhost") host = "127.0.0.1";
   if (host.find(':') != std::string::npos) host = absl::StrCat("[", host, "]");
-  return absl::StrCat("http://", host, ":", port_);
+  const bool tls = !options_.tls_cert_file.empty() || !options_.tls_key_file.empty();
+  return absl::StrCat(tls ? "https://" : "http://", host, ":", port_);
 }
 
 void BrazeEmulator::Stop() {
   if (server_ == nullptr) return;
-  server_->stop();
+  (*server_)->stop();
   // Wake connections parked in httplib's keep-alive wait; repeat until the
   // pool has drained, as a connection may be accepted during the first pass.
   do {
@@ -754,7 +794,7 @@ Json BrazeEmulator::RequestsJson() const {
 // Routes.
 
 void BrazeEmulator::RegisterRoutes() {
-  HttpServer& s = *server_;
+  httplib::Server& s = **server_;
   s.Post("/users/track", [this](const httplib::Request& req, httplib::Response& res) {
     HandleTrack(req, res, /*trailing_slash=*/false);
   });
@@ -874,6 +914,9 @@ void BrazeEmulator::HandleTrack(const httplib::Request& req, httplib::Response& 
 
   switch (injected) {
     case Injected::kDrop: {
+      // Record first: once the socket is shut the client may already ask
+      // what the emulator received.
+      Record(seq, received, req, 0, "", nullptr);
       Endpoint peer{req.remote_addr, req.remote_port};
       ShutdownServerSockets(req.local_port, &peer);
       // Belt and braces: if the socket was not found, a content provider that
@@ -882,7 +925,6 @@ void BrazeEmulator::HandleTrack(const httplib::Request& req, httplib::Response& 
       res.set_header("Connection", "close");
       res.set_content_provider(1, "application/json",
                                [](size_t, size_t, httplib::DataSink&) { return false; });
-      Record(seq, received, req, 0, "", nullptr);
       return;
     }
     case Injected::kRateLimit429: {

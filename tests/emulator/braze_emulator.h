@@ -70,6 +70,11 @@ struct EmulatorOptions {
   // 0 = record every request. Otherwise only the newest record_limit requests
   // are kept (for long benchmark runs); stats() still counts everything.
   size_t record_limit = 0;
+  // PEM certificate and key: when both are set the emulator serves HTTPS
+  // (httplib::SSLServer) and base_url() starts with "https://". Tests make a
+  // local CA and a certificate for 127.0.0.1 with the openssl CLI.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // Faults injected into /users/track (never into the admin endpoints). Checked
@@ -141,8 +146,8 @@ class BrazeEmulator final {
   absl::Status Start(const std::string& host, int port);
   // The bound port (0 before Start()).
   int port() const;
-  // "http://127.0.0.1:PORT" (the host given to Start(); a wildcard host is
-  // reported as 127.0.0.1).
+  // "http://127.0.0.1:PORT" ("https://..." with TLS; the host given to
+  // Start(); a wildcard host is reported as 127.0.0.1).
   std::string base_url() const;
   // Stops serving and closes open connections (including idle keep-alive
   // ones, so Stop() does not wait for keep_alive_timeout). Idempotent.

@@ -42,6 +42,8 @@ ABSL_FLAG(double, rate_429, 0, "Probability of an injected 429 with X-Ratelimit-
 ABSL_FLAG(int, retry_after_seconds, 1, "X-Ratelimit-Retry-After value of injected 429s");
 ABSL_FLAG(double, drop_rate, 0, "Probability of closing the connection without a response");
 ABSL_FLAG(uint64_t, seed, 1, "Seed for the random faults");
+ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate: serve HTTPS (with --tls_key_file)");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the bound port is written here (atomically) once listening");
 ABSL_FLAG(int, threads, 64, "Worker threads started up front (the pool grows on demand)");
@@ -105,6 +107,8 @@ int main(int argc, char** argv) {
               << " is not set; accepting the default key \"emulator-key\"\n";
   }
   options.per_array_cap = absl::GetFlag(FLAGS_per_array_cap);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   options.max_objects = absl::GetFlag(FLAGS_max_objects);
   options.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_body_bytes));
   options.rate_limit_requests = absl::GetFlag(FLAGS_rate_limit_requests);

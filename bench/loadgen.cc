@@ -6,6 +6,7 @@
 // bench/run_delivery_bench.sh can check the emulator got each exactly once.
 #include <grpcpp/create_channel.h>
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -15,16 +16,15 @@
 #include <memory>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/ascii.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -339,7 +339,8 @@ std::string PeakRss(int pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::string(absl::StripAsciiWhitespace(line.substr(6)));
+    if (line.rfind("VmHWM:", 0) == 0)
+      return std::string(absl::StripAsciiWhitespace(line.substr(6)));
   }
   return "unknown";
 }
@@ -380,8 +381,8 @@ int Run() {
     }
   } else {
     for (int i = 0; i < callers; ++i) {
-      unary.push_back(std::make_unique<UnaryCaller>(stubs[i % channels].get(), i, &results,
-                                                    &unary_done));
+      unary.push_back(
+          std::make_unique<UnaryCaller>(stubs[i % channels].get(), i, &results, &unary_done));
     }
     for (auto& caller : unary) caller->Start();
   }
@@ -418,14 +419,15 @@ int Run() {
       errors, results.latency.PercentileMs(0.50), results.latency.PercentileMs(0.99),
       results.latency.PercentileMs(0.999));
   if (pid > 0 && results.delivered > 0) {
-    std::cout << absl::StrFormat(" server_cpu_us_per_event=%.1f server_cpu_s_per_1000=%.4f "
-                                 "server_peak_rss=%s",
-                                 absl::ToDoubleMicroseconds(cpu) / results.delivered,
-                                 absl::ToDoubleSeconds(cpu) * 1000 / results.delivered,
-                                 PeakRss(pid));
+    std::cout << absl::StrFormat(
+        " server_cpu_us_per_event=%.1f server_cpu_s_per_1000=%.4f "
+        "server_peak_rss=%s",
+        absl::ToDoubleMicroseconds(cpu) / results.delivered,
+        absl::ToDoubleSeconds(cpu) * 1000 / results.delivered, PeakRss(pid));
   }
   std::cout << " total_sent=" << sequence.load() << "\n";
-  for (const auto& [name, count] : results.errors) std::cout << "  error " << name << ": " << count << "\n";
+  for (const auto& [name, count] : results.errors)
+    std::cout << "  error " << name << ": " << count << "\n";
   return 0;
 }
 

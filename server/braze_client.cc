@@ -20,8 +20,7 @@ HttpRequest MakeUsersTrackRequest(const WorkspaceSettings& workspace, std::strin
   return request;
 }
 
-BrazeAttempt InterpretBrazeAttempt(const absl::StatusOr<HttpResponse>& response,
-                                   absl::Time now) {
+BrazeAttempt InterpretBrazeAttempt(const absl::StatusOr<HttpResponse>& response, absl::Time now) {
   BrazeAttempt attempt;
   if (!response.ok()) {
     attempt.status = response.status();

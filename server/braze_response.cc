@@ -63,7 +63,8 @@ absl::Status BrazeHttpStatusToStatus(int http_status, absl::string_view braze_me
       return absl::FailedPreconditionError(
           absl::StrCat(message, " (check the workspace's REST endpoint)"));
     default:
-      return absl::InternalError(absl::StrCat(message, " (BrazeSync sent a request Braze refused)"));
+      return absl::InternalError(
+          absl::StrCat(message, " (BrazeSync sent a request Braze refused)"));
   }
 }
 
@@ -77,7 +78,8 @@ std::optional<absl::Duration> BrazeRetryDelay(const HttpResponse& response, absl
     return absl::Seconds(value);
   }
   if (absl::SimpleAtoi(response.Header("x-ratelimit-reset"), &value) && value >= 0) {
-    if (value > 1'000'000'000) return std::max(absl::FromUnixSeconds(value) - now, absl::ZeroDuration());
+    if (value > 1'000'000'000)
+      return std::max(absl::FromUnixSeconds(value) - now, absl::ZeroDuration());
     return absl::Seconds(value);
   }
   return std::nullopt;

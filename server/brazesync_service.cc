@@ -83,8 +83,7 @@ class RefusedStream final : public grpc::ServerBidiReactor<v1::TrackRequest, v1:
 // One TrackStream call. Reads requests, tracks each, and writes results in
 // request order. Lives until both gRPC is done with it (OnDone) and every
 // Track it started has called back.
-class TrackStreamReactor final
-    : public grpc::ServerBidiReactor<v1::TrackRequest, v1::TrackResult> {
+class TrackStreamReactor final : public grpc::ServerBidiReactor<v1::TrackRequest, v1::TrackResult> {
  public:
   // Each request gets min(stream deadline, now + per_request_deadline).
   TrackStreamReactor(const BrazeSyncService* service, Tracker* tracker,
@@ -122,26 +121,25 @@ class TrackStreamReactor final
                                        : RequestIdOr(request_.request_id());
     // What the log and metrics need (not the items), kept until the result.
     auto done = [this, slot, started, request_id, echoed_id = request_.request_id(),
-                 workspace = request_.workspace(), counts = ItemCounts(request_)](
-                    absl::Status status, v1::TrackResult result) {
-                      service_->Record("TrackStream", request_id, caller_.get(), workspace,
-                                       counts, status, status.ok() ? &result : nullptr,
-                                       started);
-                      if (!status.ok()) {
-                        *result.mutable_error() = ToRpcStatus(status);
-                        result.set_request_id(echoed_id);
-                      }
-                      bool delete_now;
-                      {
-                        absl::MutexLock lock(&mu_);
-                        slot->result = std::move(result);
-                        slot->ready = true;
-                        --tracks_pending_;
-                        MaybeWriteOrFinishLocked();
-                        delete_now = done_ && tracks_pending_ == 0;
-                      }
-                      if (delete_now) delete this;
-                    };
+                 workspace = request_.workspace(),
+                 counts = ItemCounts(request_)](absl::Status status, v1::TrackResult result) {
+      service_->Record("TrackStream", request_id, caller_.get(), workspace, counts, status,
+                       status.ok() ? &result : nullptr, started);
+      if (!status.ok()) {
+        *result.mutable_error() = ToRpcStatus(status);
+        result.set_request_id(echoed_id);
+      }
+      bool delete_now;
+      {
+        absl::MutexLock lock(&mu_);
+        slot->result = std::move(result);
+        slot->ready = true;
+        --tracks_pending_;
+        MaybeWriteOrFinishLocked();
+        delete_now = done_ && tracks_pending_ == 0;
+      }
+      if (delete_now) delete this;
+    };
     absl::Status admitted = service_->Admit(caller_.get(), request_);
     if (admitted.ok()) {
       tracker_->Track(request_, deadline, std::move(done));
@@ -248,7 +246,8 @@ absl::StatusOr<std::shared_ptr<const Caller>> BrazeSyncService::Authenticate(
   }
   absl::StatusOr<std::shared_ptr<const Caller>> caller =
       policy_.callers->Authenticate(Metadata(context, "authorization"));
-  if (!caller.ok() && policy_.metrics != nullptr) policy_.metrics->CountRejection("unauthenticated");
+  if (!caller.ok() && policy_.metrics != nullptr)
+    policy_.metrics->CountRejection("unauthenticated");
   return caller;
 }
 
@@ -267,15 +266,15 @@ absl::Status BrazeSyncService::Admit(const Caller* caller, const v1::TrackReques
       return admitted;
     }
   }
-  const int64_t items = static_cast<int64_t>(request.attributes_size()) +
-                        request.events_size() + request.purchases_size();
+  const int64_t items = static_cast<int64_t>(request.attributes_size()) + request.events_size() +
+                        request.purchases_size();
   if (policy_.max_items_per_request > 0 && items > policy_.max_items_per_request) {
     if (policy_.metrics != nullptr) policy_.metrics->CountRejection("too_many_items");
-    return absl::InvalidArgumentError(absl::StrCat(
-        "attributes|events|purchases: the request has ", items, " items (",
-        request.attributes_size(), " attributes, ", request.events_size(), " events, ",
-        request.purchases_size(), " purchases); at most ", policy_.max_items_per_request,
-        " are allowed per request: split it"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("attributes|events|purchases: the request has ", items, " items (",
+                     request.attributes_size(), " attributes, ", request.events_size(), " events, ",
+                     request.purchases_size(), " purchases); at most ",
+                     policy_.max_items_per_request, " are allowed per request: split it"));
   }
   return absl::OkStatus();
 }
@@ -336,8 +335,7 @@ grpc::ServerUnaryReactor* BrazeSyncService::Track(grpc::CallbackServerContext* c
   const bool parsed =
       grpc::SerializationTraits<v1::TrackRequest>::Deserialize(&bytes, request.get()).ok();
   const std::string header_id = Metadata(*context, "x-request-id");
-  std::string request_id =
-      RequestIdOr(!header_id.empty() ? header_id : request->request_id());
+  std::string request_id = RequestIdOr(!header_id.empty() ? header_id : request->request_id());
   context->AddInitialMetadata("x-request-id", request_id);
   absl::StatusOr<std::shared_ptr<const Caller>> caller = Authenticate(*context);
   absl::Status admitted = caller.ok() ? absl::OkStatus() : caller.status();
@@ -359,8 +357,7 @@ grpc::ServerUnaryReactor* BrazeSyncService::Track(grpc::CallbackServerContext* c
                   [this, reactor, response, started, request, request_id = std::move(request_id),
                    caller = *std::move(caller)](absl::Status status, v1::TrackResult result) {
                     Record("Track", request_id, caller.get(), request->workspace(),
-                           ItemCounts(*request), status, status.ok() ? &result : nullptr,
-                           started);
+                           ItemCounts(*request), status, status.ok() ? &result : nullptr, started);
                     grpc::Status grpc_status = ToGrpcStatus(status);
                     if (status.ok()) {
                       bool own_buffer = false;

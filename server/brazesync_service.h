@@ -71,8 +71,7 @@ class BrazeSyncService final
   // `result` is null when `status` is not OK.
   void Record(absl::string_view method, const std::string& request_id, const Caller* caller,
               const std::string& workspace, const ItemCountsByKind& counts,
-              const absl::Status& status, const v1::TrackResult* result,
-              absl::Time started) const;
+              const absl::Status& status, const v1::TrackResult* result, absl::Time started) const;
 
  private:
   Tracker* const tracker_;

@@ -53,8 +53,7 @@ absl::StatusOr<std::string> BearerToken(absl::string_view authorization) {
   }
   absl::string_view value = absl::StripAsciiWhitespace(authorization);
   if (!absl::StartsWithIgnoreCase(value, "bearer ")) {
-    return absl::UnauthenticatedError(
-        "authorization metadata must be \"Bearer <token>\"");
+    return absl::UnauthenticatedError("authorization metadata must be \"Bearer <token>\"");
   }
   value = absl::StripAsciiWhitespace(value.substr(7));
   if (value.empty()) return absl::UnauthenticatedError("empty caller token");
@@ -111,15 +110,15 @@ absl::StatusOr<CallerRegistry> CallerRegistry::Create(
           where, field, ": must be the SHA-256 of the token as 64 hex digits, not the token"));
     }
     if (config.allowed_workspaces().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ".allowed_workspaces: required (workspace names, or \"*\" for all)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".allowed_workspaces: required (workspace names, or \"*\" for all)"));
     }
     for (const std::string& workspace : config.allowed_workspaces()) {
       if (workspace == "*") {
         caller->all_workspaces = true;
       } else if (!known.contains(workspace)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ".allowed_workspaces: no workspace is named \"", workspace, "\""));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ".allowed_workspaces: no workspace is named \"", workspace, "\""));
       } else {
         caller->workspaces.insert(workspace);
       }
@@ -183,9 +182,8 @@ absl::StatusOr<std::shared_ptr<const Caller>> CallerAuthenticator::Authenticate(
 
 absl::Status CallerAuthenticator::Authorize(const Caller& caller, const std::string& workspace) {
   if (caller.MayWriteTo(workspace)) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat("caller \"", caller.name,
-                                                  "\" may not write to workspace \"", workspace,
-                                                  "\""));
+  return absl::PermissionDeniedError(
+      absl::StrCat("caller \"", caller.name, "\" may not write to workspace \"", workspace, "\""));
 }
 
 absl::Status CallerAuthenticator::Admit(const Caller& caller, absl::Time now) {

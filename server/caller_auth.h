@@ -97,8 +97,7 @@ class CallerAuthenticator final {
   void Replace(CallerRegistry registry);
 
   // UNAUTHENTICATED (missing or unknown token) or the caller.
-  absl::StatusOr<std::shared_ptr<const Caller>> Authenticate(
-      absl::string_view authorization) const;
+  absl::StatusOr<std::shared_ptr<const Caller>> Authenticate(absl::string_view authorization) const;
   // PERMISSION_DENIED unless `caller` may write to `workspace`.
   static absl::Status Authorize(const Caller& caller, const std::string& workspace);
   // RESOURCE_EXHAUSTED when `caller` is over its rate.

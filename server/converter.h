@@ -8,9 +8,8 @@
 #ifndef BRAZESYNC_SERVER_CONVERTER_H_
 #define BRAZESYNC_SERVER_CONVERTER_H_
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/time/time.h"
 #include "brazesync/v1/types.pb.h"

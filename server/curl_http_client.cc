@@ -126,8 +126,9 @@ class CurlHttpClient final : public HttpClient {
                      static_cast<curl_off_t>(request.body.size()));
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, transfer.headers.get());
     // 0 would mean "no timeout" to curl; never let a tiny remainder round to it.
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                     static_cast<long>(std::max<int64_t>(1, absl::ToInt64Milliseconds(request.timeout))));
+    curl_easy_setopt(
+        curl, CURLOPT_TIMEOUT_MS,
+        static_cast<long>(std::max<int64_t>(1, absl::ToInt64Milliseconds(request.timeout))));
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // required in multi-threaded programs
@@ -177,9 +178,8 @@ class CurlHttpClient final : public HttpClient {
     *it = std::move(running_.back());
     running_.pop_back();
     if (code != CURLE_OK) {
-      std::move(transfer->done)(
-          CurlCodeToStatus(code, transfer->error[0] != '\0' ? transfer->error
-                                                           : curl_easy_strerror(code)));
+      std::move(transfer->done)(CurlCodeToStatus(
+          code, transfer->error[0] != '\0' ? transfer->error : curl_easy_strerror(code)));
       return;
     }
     long status = 0;

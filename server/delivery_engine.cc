@@ -125,8 +125,7 @@ DeliveryEngine::Lane& DeliveryEngine::LaneFor(const WorkspaceSettings& workspace
 }
 
 absl::Status DeliveryEngine::Submit(const WorkspaceSettings& workspace,
-                                    std::vector<EngineItem> items, absl::Time deadline,
-                                    Done done) {
+                                    std::vector<EngineItem> items, absl::Time deadline, Done done) {
   auto call = std::make_shared<Call>();
   call->verdicts.resize(items.size());
   call->remaining = items.size();
@@ -141,9 +140,9 @@ absl::Status DeliveryEngine::Submit(const WorkspaceSettings& workspace,
     if (stopping_) return absl::UnavailableError("BrazeSync is shutting down");
     Lane& lane = LaneFor(workspace);
     if (lane.queue.size() + items.size() > options_.max_queued_items_per_workspace) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "the delivery queue of workspace \"", workspace.name, "\" is full (",
-          lane.queue.size(), " items waiting for Braze); retry with backoff"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the delivery queue of workspace \"", workspace.name, "\" is full (",
+                       lane.queue.size(), " items waiting for Braze); retry with backoff"));
     }
     const bool was_empty = lane.queue.empty();
     const absl::Time now = absl::Now();
@@ -171,8 +170,7 @@ absl::Status DeliveryEngine::Submit(const WorkspaceSettings& workspace,
 std::unique_ptr<DeliveryEngine::Batch> DeliveryEngine::TakeBatch(
     Lane& lane, absl::Time now, absl::Time* wake, std::vector<std::shared_ptr<Call>>* finished) {
   const WorkspaceSettings& workspace = *lane.workspace;
-  RequestBuilder builder(RequestLimits{workspace.per_array_cap,
-                                       workspace.max_objects_per_request,
+  RequestBuilder builder(RequestLimits{workspace.per_array_cap, workspace.max_objects_per_request,
                                        workspace.max_request_bytes});
   auto batch = std::make_unique<Batch>();
   batch->lane = &lane;
@@ -209,9 +207,9 @@ std::unique_ptr<DeliveryEngine::Batch> DeliveryEngine::TakeBatch(
       // Too large for any request: fail it rather than block the lane.
       Resolve(item,
               ItemVerdict{v1::ITEM_STATUS_FAILED, "",
-                          absl::InvalidArgumentError(absl::StrCat(
-                              "the item's Braze JSON (", item.json.size(),
-                              " bytes) exceeds the workspace's max_request_bytes"))},
+                          absl::InvalidArgumentError(
+                              absl::StrCat("the item's Braze JSON (", item.json.size(),
+                                           " bytes) exceeds the workspace's max_request_bytes"))},
               finished);
       lane.queue.pop_front();
       continue;
@@ -227,8 +225,8 @@ std::unique_ptr<DeliveryEngine::Batch> DeliveryEngine::TakeBatch(
   }
   if (batch->items.empty()) return nullptr;
   batch->request = builder.Finish();
-  batch->timeout = std::min(workspace.request_timeout,
-                            std::max(latest_deadline - now, absl::Milliseconds(1)));
+  batch->timeout =
+      std::min(workspace.request_timeout, std::max(latest_deadline - now, absl::Milliseconds(1)));
   return batch;
 }
 
@@ -256,8 +254,7 @@ void DeliveryEngine::FailExpired(Lane& lane, absl::Time now,
                             "the caller's deadline passed before Braze accepted the item")},
             finished);
   }
-  lane.queue.erase(std::remove_if(lane.queue.begin(), lane.queue.end(), expired),
-                   lane.queue.end());
+  lane.queue.erase(std::remove_if(lane.queue.begin(), lane.queue.end(), expired), lane.queue.end());
 }
 
 void DeliveryEngine::DispatchLoop() {
@@ -328,8 +325,8 @@ void DeliveryEngine::RunDone(std::vector<std::shared_ptr<Call>>& finished) {
 }
 
 void DeliveryEngine::RetryOrFail(Batch& batch, const std::vector<size_t>& positions,
-                                 const absl::Status& failure, absl::Duration delay,
-                                 absl::Time now, std::vector<std::shared_ptr<Call>>* finished) {
+                                 const absl::Status& failure, absl::Duration delay, absl::Time now,
+                                 std::vector<std::shared_ptr<Call>>* finished) {
   Lane& lane = *batch.lane;
   const int max_attempts = lane.workspace->max_attempts;
   // Walk backwards so push_front restores the original order.

@@ -131,8 +131,8 @@ class DeliveryEngine final {
   void RetryOrFail(Batch& batch, const std::vector<size_t>& positions, const absl::Status& failure,
                    absl::Duration delay, absl::Time now,
                    std::vector<std::shared_ptr<Call>>* finished) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Resolve(QueuedItem& item, ItemVerdict verdict,
-               std::vector<std::shared_ptr<Call>>* finished) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Resolve(QueuedItem& item, ItemVerdict verdict, std::vector<std::shared_ptr<Call>>* finished)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Lane& LaneFor(const WorkspaceSettings& workspace) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void RunDone(std::vector<std::shared_ptr<Call>>& finished);
 

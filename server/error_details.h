@@ -12,8 +12,7 @@
 
 namespace brazesync {
 
-inline constexpr absl::string_view kBadRequestTypeUrl =
-    "type.googleapis.com/google.rpc.BadRequest";
+inline constexpr absl::string_view kBadRequestTypeUrl = "type.googleapis.com/google.rpc.BadRequest";
 
 // INVALID_ARGUMENT with `message` and a google.rpc.BadRequest payload listing
 // `violations`.

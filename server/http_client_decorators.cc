@@ -76,12 +76,11 @@ void ObservedHttpClient::Post(HttpRequest request, HttpCallback done) {
   HttpRequest summary;
   summary.url = request.url;
   summary.timeout = request.timeout;
-  inner_->Post(std::move(request),
-               [this, summary = std::move(summary), done = std::move(done)](
-                   absl::StatusOr<HttpResponse> outcome) mutable {
-                 if (observer_) observer_(summary, outcome);
-                 std::move(done)(std::move(outcome));
-               });
+  inner_->Post(std::move(request), [this, summary = std::move(summary), done = std::move(done)](
+                                       absl::StatusOr<HttpResponse> outcome) mutable {
+    if (observer_) observer_(summary, outcome);
+    std::move(done)(std::move(outcome));
+  });
 }
 
 void ApiKeyRing::Set(const std::string& original, const std::string& current) {

@@ -63,8 +63,7 @@ void JsonLogger::Log(LogLevel level, absl::string_view message, nlohmann::json f
   }
   RedactStrings(object, *redactor_);
   // Invalid UTF-8 (caller-supplied text) is replaced, never thrown on.
-  const std::string dumped =
-      object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string dumped = object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   logger_->log(spd_level, "{}", std::string_view(dumped).substr(1, dumped.size() - 2));
 }
 

@@ -15,8 +15,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "server/curl_http_client.h"
 #include "server/logging.h"
 #include "server/secret_source.h"
@@ -113,7 +113,8 @@ void MergeFlags(v1::ServerConfig& config) {
       tls->set_client_ca_file(absl::GetFlag(FLAGS_tls_client_ca_file));
     }
   }
-  if (config.metrics_listen().empty()) config.set_metrics_listen(absl::GetFlag(FLAGS_metrics_listen));
+  if (config.metrics_listen().empty())
+    config.set_metrics_listen(absl::GetFlag(FLAGS_metrics_listen));
   if (config.braze_ca_file().empty()) config.set_braze_ca_file(absl::GetFlag(FLAGS_braze_ca_file));
   if (config.max_items_per_request() == 0) {
     config.set_max_items_per_request(absl::GetFlag(FLAGS_max_items_per_request));
@@ -209,9 +210,9 @@ int Run() {
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   std::cout << "brazesync_server listening on " << host << ":" << (*server)->port() << std::endl;
   if ((*server)->metrics_port() != 0) {
-    std::cout << "brazesync_server metrics on " << options.metrics_listen.substr(
-                     0, options.metrics_listen.rfind(':'))
-              << ":" << (*server)->metrics_port() << "/metrics" << std::endl;
+    std::cout << "brazesync_server metrics on "
+              << options.metrics_listen.substr(0, options.metrics_listen.rfind(':')) << ":"
+              << (*server)->metrics_port() << "/metrics" << std::endl;
   }
   if (!absl::GetFlag(FLAGS_port_file).empty() &&
       !WritePortFile(absl::GetFlag(FLAGS_port_file), (*server)->port())) {

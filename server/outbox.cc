@@ -4,10 +4,9 @@
 #include <sqlite3.h>
 
 #include <deque>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -104,8 +103,9 @@ class Statement final {
   int64_t Int(int column) const { return sqlite3_column_int64(statement_, column); }
   std::string Text(int column) const {
     const void* data = sqlite3_column_blob(statement_, column);
-    return data == nullptr ? "" : std::string(static_cast<const char*>(data),
-                                              sqlite3_column_bytes(statement_, column));
+    return data == nullptr ? ""
+                           : std::string(static_cast<const char*>(data),
+                                         sqlite3_column_bytes(statement_, column));
   }
   ~Statement() {
     sqlite3_reset(statement_);
@@ -306,8 +306,8 @@ absl::StatusOr<std::string> PayloadToBrazeJson(int payload_version, v1::ItemKind
                                                const std::string& payload, absl::Time accepted,
                                                absl::Time now) {
   if (payload_version != kPayloadVersion) {
-    return absl::DataLossError(absl::StrCat("payload version ", payload_version,
-                                            " is not supported by this release"));
+    return absl::DataLossError(
+        absl::StrCat("payload version ", payload_version, " is not supported by this release"));
   }
   const absl::Status unreadable = absl::DataLossError("payload does not parse");
   switch (kind) {
@@ -335,18 +335,18 @@ absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(const std::string& director
                                                      const OutboxOptions& options) {
   const std::string path = absl::StrCat(directory, "/outbox.sqlite3");
   sqlite3* raw = nullptr;
-  const int opened = sqlite3_open_v2(
-      path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-      nullptr);
+  const int opened =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<sqlite3, DatabaseDeleter> db(raw);
   if (opened != SQLITE_OK) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "data_dir: cannot open ", path, ": ", raw ? sqlite3_errmsg(raw) : "out of memory"));
+    return absl::FailedPreconditionError(absl::StrCat("data_dir: cannot open ", path, ": ",
+                                                      raw ? sqlite3_errmsg(raw) : "out of memory"));
   }
   sqlite3_busy_timeout(db.get(), 5000);
-  const std::string pragmas = absl::StrCat(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=", options.fsync_every_commit ? "FULL" : "NORMAL",
-      "; PRAGMA foreign_keys=OFF;");
+  const std::string pragmas =
+      absl::StrCat("PRAGMA journal_mode=WAL; PRAGMA synchronous=",
+                   options.fsync_every_commit ? "FULL" : "NORMAL", "; PRAGMA foreign_keys=OFF;");
   char* error = nullptr;
   for (const std::string& sql : {pragmas, std::string(kSchema)}) {
     if (sqlite3_exec(db.get(), sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
@@ -401,7 +401,10 @@ void Outbox::Accept(std::vector<NewOutboxItem> items, AcceptDone done) {
             Statement record = impl.Prepare(
                 "INSERT OR REPLACE INTO item_ids(workspace, item_id, state, accepted_ms, "
                 "updated_ms) VALUES(?1, ?2, ?3, ?4, ?4)");
-            record.Bind(1, item.workspace).Bind(2, item.item_id).Bind(3, int64_t{kQueued}).Bind(4, now);
+            record.Bind(1, item.workspace)
+                .Bind(2, item.item_id)
+                .Bind(3, int64_t{kQueued})
+                .Bind(4, now);
             if (record.Step() != SQLITE_DONE) return impl.Error("record item id");
           }
           (*stored)[i] = true;
@@ -418,7 +421,7 @@ void Outbox::Accept(std::vector<NewOutboxItem> items, AcceptDone done) {
 }
 
 absl::StatusOr<std::vector<OutboxItem>> Outbox::FetchDue(absl::Time now, int64_t after_id,
-                                                        size_t limit) {
+                                                         size_t limit) {
   std::vector<OutboxItem> items;
   absl::Status status = impl_->RunSync([&](Impl& impl) -> absl::Status {
     Statement select = impl.Prepare(
@@ -447,78 +450,82 @@ absl::StatusOr<std::vector<OutboxItem>> Outbox::FetchDue(absl::Time now, int64_t
 
 void Outbox::Report(std::vector<DeliveryReport> reports,
                     absl::AnyInvocable<void(absl::Status) &&> done) {
-  impl_->Submit([reports = std::move(reports)](Impl& impl) -> absl::Status {
-    const absl::Time now = absl::Now();
-    for (const DeliveryReport& report : reports) {
-      Statement row = impl.Prepare(
-          "SELECT workspace, item_id, history, attempts FROM outbox WHERE id = ?1");
-      row.Bind(1, report.id);
-      if (row.Step() != SQLITE_ROW) continue;  // already handled
-      const std::string workspace = row.Text(0);
-      const std::string item_id = row.Text(1);
-      const std::string history = AppendHistory(row.Text(2), now, report.outcome);
-      const int64_t attempts = row.Int(3) + 1;
-      int64_t dead_letter_id = 0;
-      int state = kQueued;
-      std::string reason;
-      switch (report.result) {
-        case DeliveryReport::Result::kDelivered: {
-          Statement remove = impl.Prepare("DELETE FROM outbox WHERE id = ?1");
-          remove.Bind(1, report.id);
-          if (remove.Step() != SQLITE_DONE) return impl.Error("delete delivered");
-          state = kDelivered;
-          break;
+  impl_->Submit(
+      [reports = std::move(reports)](Impl& impl) -> absl::Status {
+        const absl::Time now = absl::Now();
+        for (const DeliveryReport& report : reports) {
+          Statement row = impl.Prepare(
+              "SELECT workspace, item_id, history, attempts FROM outbox WHERE id = ?1");
+          row.Bind(1, report.id);
+          if (row.Step() != SQLITE_ROW) continue;  // already handled
+          const std::string workspace = row.Text(0);
+          const std::string item_id = row.Text(1);
+          const std::string history = AppendHistory(row.Text(2), now, report.outcome);
+          const int64_t attempts = row.Int(3) + 1;
+          int64_t dead_letter_id = 0;
+          int state = kQueued;
+          std::string reason;
+          switch (report.result) {
+            case DeliveryReport::Result::kDelivered: {
+              Statement remove = impl.Prepare("DELETE FROM outbox WHERE id = ?1");
+              remove.Bind(1, report.id);
+              if (remove.Step() != SQLITE_DONE) return impl.Error("delete delivered");
+              state = kDelivered;
+              break;
+            }
+            case DeliveryReport::Result::kRetry: {
+              Statement update = impl.Prepare(
+                  "UPDATE outbox SET attempts = ?2, next_attempt_ms = ?3, last_outcome = ?4, "
+                  "history = ?5 WHERE id = ?1");
+              update.Bind(1, report.id)
+                  .Bind(2, attempts)
+                  .Bind(3, ToMs(report.retry_at))
+                  .Bind(4, report.outcome)
+                  .Bind(5, history);
+              if (update.Step() != SQLITE_DONE) return impl.Error("reschedule");
+              reason = report.outcome;
+              break;
+            }
+            case DeliveryReport::Result::kDead: {
+              Statement move = impl.Prepare(
+                  "INSERT INTO dead_letters(workspace, kind, item_id, user_key, payload, "
+                  "payload_version, accepted_ms, dead_ms, attempts, reason, braze_response, "
+                  "history) "
+                  "SELECT workspace, kind, item_id, user_key, payload, payload_version, "
+                  "accepted_ms, "
+                  "?2, ?3, ?4, ?5, ?6 FROM outbox WHERE id = ?1");
+              move.Bind(1, report.id)
+                  .Bind(2, ToMs(now))
+                  .Bind(3, attempts)
+                  .Bind(4, report.reason)
+                  .Bind(5, report.braze_response)
+                  .Bind(6, history);
+              if (move.Step() != SQLITE_DONE) return impl.Error("dead-letter");
+              dead_letter_id = impl.LastInsertId();
+              Statement remove = impl.Prepare("DELETE FROM outbox WHERE id = ?1");
+              remove.Bind(1, report.id);
+              if (remove.Step() != SQLITE_DONE) return impl.Error("delete dead-lettered");
+              state = kDead;
+              reason = report.reason;
+              break;
+            }
+          }
+          if (item_id.empty()) continue;
+          Statement record = impl.Prepare(
+              "UPDATE item_ids SET state = ?3, updated_ms = ?4, attempts = ?5, reason = ?6, "
+              "dead_letter_id = ?7 WHERE workspace = ?1 AND item_id = ?2");
+          record.Bind(1, workspace)
+              .Bind(2, item_id)
+              .Bind(3, int64_t{state})
+              .Bind(4, ToMs(now))
+              .Bind(5, attempts)
+              .Bind(6, reason)
+              .Bind(7, dead_letter_id);
+          if (record.Step() != SQLITE_DONE) return impl.Error("record outcome");
         }
-        case DeliveryReport::Result::kRetry: {
-          Statement update = impl.Prepare(
-              "UPDATE outbox SET attempts = ?2, next_attempt_ms = ?3, last_outcome = ?4, "
-              "history = ?5 WHERE id = ?1");
-          update.Bind(1, report.id)
-              .Bind(2, attempts)
-              .Bind(3, ToMs(report.retry_at))
-              .Bind(4, report.outcome)
-              .Bind(5, history);
-          if (update.Step() != SQLITE_DONE) return impl.Error("reschedule");
-          reason = report.outcome;
-          break;
-        }
-        case DeliveryReport::Result::kDead: {
-          Statement move = impl.Prepare(
-              "INSERT INTO dead_letters(workspace, kind, item_id, user_key, payload, "
-              "payload_version, accepted_ms, dead_ms, attempts, reason, braze_response, history) "
-              "SELECT workspace, kind, item_id, user_key, payload, payload_version, accepted_ms, "
-              "?2, ?3, ?4, ?5, ?6 FROM outbox WHERE id = ?1");
-          move.Bind(1, report.id)
-              .Bind(2, ToMs(now))
-              .Bind(3, attempts)
-              .Bind(4, report.reason)
-              .Bind(5, report.braze_response)
-              .Bind(6, history);
-          if (move.Step() != SQLITE_DONE) return impl.Error("dead-letter");
-          dead_letter_id = impl.LastInsertId();
-          Statement remove = impl.Prepare("DELETE FROM outbox WHERE id = ?1");
-          remove.Bind(1, report.id);
-          if (remove.Step() != SQLITE_DONE) return impl.Error("delete dead-lettered");
-          state = kDead;
-          reason = report.reason;
-          break;
-        }
-      }
-      if (item_id.empty()) continue;
-      Statement record = impl.Prepare(
-          "UPDATE item_ids SET state = ?3, updated_ms = ?4, attempts = ?5, reason = ?6, "
-          "dead_letter_id = ?7 WHERE workspace = ?1 AND item_id = ?2");
-      record.Bind(1, workspace)
-          .Bind(2, item_id)
-          .Bind(3, int64_t{state})
-          .Bind(4, ToMs(now))
-          .Bind(5, attempts)
-          .Bind(6, reason)
-          .Bind(7, dead_letter_id);
-      if (record.Step() != SQLITE_DONE) return impl.Error("record outcome");
-    }
-    return absl::OkStatus();
-  }, std::move(done));
+        return absl::OkStatus();
+      },
+      std::move(done));
 }
 
 absl::StatusOr<int64_t> Outbox::QueuedCount() {
@@ -565,15 +572,16 @@ absl::StatusOr<v1::ItemState> Outbox::GetItemStatus(const std::string& workspace
   });
   if (!status.ok()) return status;
   if (!found) {
-    return absl::NotFoundError(absl::StrCat("item_id: \"", item_id, "\" was not accepted in workspace \"",
-                                            workspace, "\" within the idempotency window"));
+    return absl::NotFoundError(absl::StrCat("item_id: \"", item_id,
+                                            "\" was not accepted in workspace \"", workspace,
+                                            "\" within the idempotency window"));
   }
   return state;
 }
 
 absl::StatusOr<v1::ListDeadLettersResponse> Outbox::ListDeadLetters(const std::string& workspace,
-                                                                   int page_size,
-                                                                   int64_t after_id) {
+                                                                    int page_size,
+                                                                    int64_t after_id) {
   const int64_t limit = page_size <= 0 ? 100 : std::min(page_size, 1000);
   v1::ListDeadLettersResponse response;
   absl::Status status = impl_->RunSync([&](Impl& impl) -> absl::Status {
@@ -633,8 +641,8 @@ absl::StatusOr<v1::ReplayDeadLettersResponse> Outbox::ReplayDeadLetters(
         seen.Bind(1, item_workspace).Bind(2, item_id);
         // Delivered since, or queued again (sent anew by the caller, or a
         // second dead letter of the same id already replayed).
-        delivered_since = seen.Step() == SQLITE_ROW &&
-                          (seen.Int(0) == kDelivered || seen.Int(0) == kQueued);
+        delivered_since =
+            seen.Step() == SQLITE_ROW && (seen.Int(0) == kDelivered || seen.Int(0) == kQueued);
       }
       if (!delivered_since) {
         // A fresh retry horizon from now; the payload keeps the event time.

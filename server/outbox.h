@@ -94,8 +94,7 @@ class Outbox final {
 
   // Up to `limit` items with id > `after_id` that are due at `now`, in id
   // (acceptance) order. The relay walks the outbox with this cursor.
-  absl::StatusOr<std::vector<OutboxItem>> FetchDue(absl::Time now, int64_t after_id,
-                                                   size_t limit);
+  absl::StatusOr<std::vector<OutboxItem>> FetchDue(absl::Time now, int64_t after_id, size_t limit);
   // Applies delivery outcomes (deletes delivered, reschedules, dead-letters)
   // in the next group commit; `done` runs after it.
   void Report(std::vector<DeliveryReport> reports, absl::AnyInvocable<void(absl::Status) &&> done);
@@ -108,14 +107,14 @@ class Outbox final {
   absl::StatusOr<v1::ItemState> GetItemStatus(const std::string& workspace,
                                               const std::string& item_id);
   absl::StatusOr<v1::ListDeadLettersResponse> ListDeadLetters(const std::string& workspace,
-                                                             int page_size, int64_t after_id);
+                                                              int page_size, int64_t after_id);
   absl::StatusOr<v1::DeadLetter> GetDeadLetter(int64_t id);
-  absl::StatusOr<v1::ReplayDeadLettersResponse> ReplayDeadLetters(
-      const std::vector<int64_t>& ids, bool all, const std::string& workspace);
+  absl::StatusOr<v1::ReplayDeadLettersResponse> ReplayDeadLetters(const std::vector<int64_t>& ids,
+                                                                  bool all,
+                                                                  const std::string& workspace);
   absl::StatusOr<v1::PurgeDeadLettersResponse> PurgeDeadLetters(const std::vector<int64_t>& ids,
                                                                 bool all,
                                                                 const std::string& workspace);
-
 
   // The database thread and connection; defined in outbox.cc only.
   class Impl;

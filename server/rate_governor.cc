@@ -19,8 +19,8 @@ RateGovernor::RateGovernor(const RateGovernorOptions& options, absl::Time now)
 
 void RateGovernor::Refill(absl::Time now) {
   if (now <= refilled_at_) return;
-  tokens_ = std::min(capacity_,
-                     tokens_ + absl::ToDoubleSeconds(now - refilled_at_) * tokens_per_second_);
+  tokens_ =
+      std::min(capacity_, tokens_ + absl::ToDoubleSeconds(now - refilled_at_) * tokens_per_second_);
   refilled_at_ = now;
 }
 

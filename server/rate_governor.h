@@ -1,8 +1,8 @@
 // Per-workspace pacing of Braze requests: a token bucket derived from Braze's
-// limit (3,000 requests per 3 s by default; burst 10%, refill 90% of the rate), tightened when Braze's
-// X-RateLimit-Remaining runs low so we slow down before Braze says 429, and an
-// AIMD limit on concurrent requests (halved on 429, +1 on each success).
-// Not thread-safe: the delivery engine calls it under its lock.
+// limit (3,000 requests per 3 s by default; burst 10%, refill 90% of the rate), tightened when
+// Braze's X-RateLimit-Remaining runs low so we slow down before Braze says 429, and an AIMD limit
+// on concurrent requests (halved on 429, +1 on each success). Not thread-safe: the delivery engine
+// calls it under its lock.
 #ifndef BRAZESYNC_SERVER_RATE_GOVERNOR_H_
 #define BRAZESYNC_SERVER_RATE_GOVERNOR_H_
 

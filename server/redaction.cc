@@ -24,7 +24,8 @@ const std::vector<Rule>& Rules() {
        "\\1\\2<redacted>"},
       {new RE2(R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})"), "<email>"},
       // UUID-shaped keys (Braze REST API keys) and long opaque runs.
-      {new RE2(R"(\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)"),
+      {new RE2(
+           R"(\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)"),
        "<key>"},
       {new RE2(R"(\b[0-9a-fA-F]{32,}\b)"), "<key>"},
       // E.164 (+441234567890, +1 (555) 123-4567) and North-American style.

@@ -166,18 +166,17 @@ void Relay::Dispatch(std::vector<OutboxItem> items) {
                 break;
               default: {
                 report.outcome = std::string(verdict.failure.message());
-                const bool within_horizon =
-                    done_at < item.accepted + options_.retry_horizon;
+                const bool within_horizon = done_at < item.accepted + options_.retry_horizon;
                 if (IsRetryable(verdict.failure) && within_horizon) {
                   report.result = DeliveryReport::Result::kRetry;
                   report.retry_at = done_at + backoff_.Next(item.attempts + 1);
                 } else {
                   report.result = DeliveryReport::Result::kDead;
-                  report.reason = within_horizon
-                                      ? absl::StrCat("permanent failure: ", report.outcome)
-                                      : absl::StrCat("retry horizon exceeded after ",
-                                                     item.attempts + 1,
-                                                     " attempts; last: ", report.outcome);
+                  report.reason =
+                      within_horizon
+                          ? absl::StrCat("permanent failure: ", report.outcome)
+                          : absl::StrCat("retry horizon exceeded after ", item.attempts + 1,
+                                         " attempts; last: ", report.outcome);
                 }
               }
             }

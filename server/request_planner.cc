@@ -88,8 +88,8 @@ PlannedRequest RequestBuilder::Finish() {
 }
 
 const ItemRef* PlannedRequest::Find(const std::string& input_array, int index) const {
-  const std::vector<ItemRef>* array = input_array == "attributes" ? &attributes
-                                      : input_array == "events"   ? &events
+  const std::vector<ItemRef>* array = input_array == "attributes"  ? &attributes
+                                      : input_array == "events"    ? &events
                                       : input_array == "purchases" ? &purchases
                                                                    : nullptr;
   if (array == nullptr || index < 0 || static_cast<size_t>(index) >= array->size()) {

@@ -116,15 +116,15 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
   {
     absl::MutexLock lock(&server->health_mu_);
     server->health_server_ = server->server_.get();
-    server->server_->GetHealthCheckService()->SetServingStatus(
-        kServiceName, server->reachability_.reachable());
+    server->server_->GetHealthCheckService()->SetServingStatus(kServiceName,
+                                                               server->reachability_.reachable());
   }
   nlohmann::json fields = {
       {"listen", options.listen},
       {"port", server->port_},
-      {"tls", options.tls.cert_file().empty() ? "off"
-                                              : (options.tls.client_ca_file().empty() ? "tls"
-                                                                                      : "mtls")},
+      {"tls", options.tls.cert_file().empty()
+                  ? "off"
+                  : (options.tls.client_ca_file().empty() ? "tls" : "mtls")},
       {"callers", server->callers_.enabled() ? options.callers.size() : 0},
       {"reflection", options.reflection},
       {"metrics_port", server->metrics_port_},
@@ -142,9 +142,9 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
 
 void BrazeSyncServer::SetBrazeServing(bool serving) {
   metrics_.SetBrazeReachable(serving);
-  logger_.Log(serving ? LogLevel::kInfo : LogLevel::kWarning,
-              serving ? "Braze reachable again: health SERVING"
-                      : "Braze unreachable: health NOT_SERVING");
+  logger_.Log(
+      serving ? LogLevel::kInfo : LogLevel::kWarning,
+      serving ? "Braze reachable again: health SERVING" : "Braze unreachable: health NOT_SERVING");
   absl::MutexLock lock(&health_mu_);
   if (health_server_ != nullptr) {
     health_server_->GetHealthCheckService()->SetServingStatus(kServiceName, serving);

@@ -18,17 +18,17 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/config.pb.h"
+#include "server/admin_service.h"
 #include "server/brazesync_service.h"
 #include "server/caller_auth.h"
-#include "server/admin_service.h"
 #include "server/delivery_engine.h"
-#include "server/outbox.h"
-#include "server/relay.h"
 #include "server/http_client.h"
 #include "server/http_client_decorators.h"
 #include "server/logging.h"
 #include "server/metrics.h"
+#include "server/outbox.h"
 #include "server/redaction.h"
+#include "server/relay.h"
 #include "server/tracker.h"
 #include "server/workspace.h"
 
@@ -79,9 +79,9 @@ class BrazeSyncServer final {
  public:
   // Starts serving; fails with the option that is wrong or the address that
   // could not be bound.
-  static absl::StatusOr<std::unique_ptr<BrazeSyncServer>> Start(
-      const ServerOptions& options, WorkspaceRegistry workspaces,
-      std::unique_ptr<HttpClient> http);
+  static absl::StatusOr<std::unique_ptr<BrazeSyncServer>> Start(const ServerOptions& options,
+                                                                WorkspaceRegistry workspaces,
+                                                                std::unique_ptr<HttpClient> http);
   ~BrazeSyncServer();
   BrazeSyncServer(const BrazeSyncServer&) = delete;
   BrazeSyncServer& operator=(const BrazeSyncServer&) = delete;

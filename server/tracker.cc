@@ -100,8 +100,7 @@ absl::Status InvalidRequestStatus(int invalid, int total, bool nothing_sent,
 }
 
 // Copies the engine's verdicts into the result slots of the submitted items.
-void ApplyOutcome(const std::vector<int>& slots, DeliveryOutcome outcome,
-                  v1::TrackResult* result) {
+void ApplyOutcome(const std::vector<int>& slots, DeliveryOutcome outcome, v1::TrackResult* result) {
   for (size_t i = 0; i < slots.size(); ++i) {
     ItemVerdict& verdict = outcome.verdicts[i];
     v1::ItemResult* item = result->mutable_items(slots[i]);
@@ -210,10 +209,10 @@ void Tracker::Accept(const v1::TrackRequest& request, const WorkspaceSettings& w
 void Tracker::Track(const v1::TrackRequest& request, absl::Time deadline, Done done) {
   const WorkspaceSettings* workspace = workspaces_->Find(request.workspace());
   if (workspace == nullptr) {
-    std::move(done)(absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"",
-                                                     request.workspace(), "\" (configured: ",
-                                                     WorkspaceNames(*workspaces_), ")")),
-                    {});
+    std::move(done)(
+        absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"", request.workspace(),
+                                         "\" (configured: ", WorkspaceNames(*workspaces_), ")")),
+        {});
     return;
   }
   const int total = request.attributes_size() + request.events_size() + request.purchases_size();
@@ -249,10 +248,10 @@ void Tracker::Track(const v1::TrackRequest& request, absl::Time deadline, Done d
 
   const ResultIndex index(request);
   if (request.validate_only()) {
-    const std::vector<PlannedRequest> planned = PlanRequests(
-        std::move(planned_items),
-        RequestLimits{workspace->per_array_cap, workspace->max_objects_per_request,
-                      workspace->max_request_bytes});
+    const std::vector<PlannedRequest> planned =
+        PlanRequests(std::move(planned_items),
+                     RequestLimits{workspace->per_array_cap, workspace->max_objects_per_request,
+                                   workspace->max_request_bytes});
     for (const PlannedRequest& braze_request : planned) {
       result.add_braze_request_bodies(braze_request.body);
     }
@@ -287,20 +286,20 @@ void Tracker::Track(const v1::TrackRequest& request, absl::Time deadline, Done d
   // Submit fails only before taking ownership of the callback's work, so the
   // callback is shared with the failure path below.
   auto shared_done = std::make_shared<Done>(std::move(done));
-  absl::Status submitted = engine_->Submit(
-      *workspace, std::move(items), deadline,
-      [shared_done, slots = std::move(slots),
-       result = std::move(result)](DeliveryOutcome outcome) mutable {
-        absl::Status failure = WholeCallFailure(outcome);
-        if (!failure.ok()) {
-          std::move (*shared_done)(std::move(failure), {});
-          return;
-        }
-        ApplyOutcome(slots, std::move(outcome), &result);
-        result.set_outcome(OutcomeOf(result));
-        std::move (*shared_done)(absl::OkStatus(), std::move(result));
-      });
-  if (!submitted.ok()) std::move(*shared_done)(std::move(submitted), {});
+  absl::Status submitted =
+      engine_->Submit(*workspace, std::move(items), deadline,
+                      [shared_done, slots = std::move(slots),
+                       result = std::move(result)](DeliveryOutcome outcome) mutable {
+                        absl::Status failure = WholeCallFailure(outcome);
+                        if (!failure.ok()) {
+                          std::move (*shared_done)(std::move(failure), {});
+                          return;
+                        }
+                        ApplyOutcome(slots, std::move(outcome), &result);
+                        result.set_outcome(OutcomeOf(result));
+                        std::move (*shared_done)(absl::OkStatus(), std::move(result));
+                      });
+  if (!submitted.ok()) std::move (*shared_done)(std::move(submitted), {});
 }
 
 }  // namespace brazesync

@@ -6,13 +6,13 @@
 #ifndef BRAZESYNC_SERVER_TRACKER_H_
 #define BRAZESYNC_SERVER_TRACKER_H_
 
+#include <functional>
+#include <vector>
+
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/brazesync.pb.h"
-#include <functional>
-#include <vector>
-
 #include "server/delivery_engine.h"
 #include "server/outbox.h"
 #include "server/workspace.h"

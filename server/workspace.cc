@@ -21,8 +21,8 @@ namespace {
 class ErrorCollector final : public google::protobuf::io::ErrorCollector {
  public:
   void AddError(int line, int column, const std::string& message) override {
-    absl::StrAppend(&errors_, errors_.empty() ? "" : "; ", "line ", line + 1, ":", column + 1,
-                    ": ", message);
+    absl::StrAppend(&errors_, errors_.empty() ? "" : "; ", "line ", line + 1, ":", column + 1, ": ",
+                    message);
   }
   const std::string& errors() const { return errors_; }
 
@@ -170,8 +170,8 @@ absl::StatusOr<WorkspaceRegistry> WorkspaceRegistry::Create(const v1::ServerConf
   if (!config.default_workspace().empty()) {
     const WorkspaceSettings* found = registry.Find(config.default_workspace());
     if (found == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "default_workspace: no workspace is named \"", config.default_workspace(), "\""));
+      return absl::InvalidArgumentError(absl::StrCat("default_workspace: no workspace is named \"",
+                                                     config.default_workspace(), "\""));
     }
     registry.default_index_ = static_cast<size_t>(found - registry.workspaces_.data());
   }

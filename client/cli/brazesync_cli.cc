@@ -53,7 +53,8 @@ ABSL_FLAG(bool, async, false,
           "(DELIVERY_MODE_ASYNC); check them later with `brazesync status`");
 ABSL_FLAG(std::string, item_id, "", "status: the event_id / purchase_id to look up");
 ABSL_FLAG(int, page_size, 0, "dead-letters list: at most this many (0 = server default 100)");
-ABSL_FLAG(int64_t, after_id, 0, "dead-letters list: only ids after this (a previous next_after_id)");
+ABSL_FLAG(int64_t, after_id, 0,
+          "dead-letters list: only ids after this (a previous next_after_id)");
 ABSL_FLAG(int64_t, id, 0, "dead-letters show: the dead letter's id");
 ABSL_FLAG(std::vector<std::string>, ids, {},
           "dead-letters replay/purge: comma-separated dead-letter ids, e.g. --ids=1,2");
@@ -112,9 +113,9 @@ absl::StatusOr<bool> ProfileFromFlags(const v1::UserRef& user, v1::UserProfile* 
   set(absl::GetFlag(FLAGS_country), [&](const auto& v) { profile->set_country(v); });
   if (!absl::GetFlag(FLAGS_attributes_json).empty()) {
     v1::UserProfile custom;
-    absl::Status status =
-        ParseJson(absl::StrCat("{\"custom_attributes\":", absl::GetFlag(FLAGS_attributes_json), "}"),
-                  &custom, "--attributes_json");
+    absl::Status status = ParseJson(
+        absl::StrCat("{\"custom_attributes\":", absl::GetFlag(FLAGS_attributes_json), "}"), &custom,
+        "--attributes_json");
     if (!status.ok()) return status;
     profile->mutable_custom_attributes()->insert(custom.custom_attributes().begin(),
                                                  custom.custom_attributes().end());
@@ -127,7 +128,8 @@ absl::StatusOr<v1::TrackRequest> RequestFromFlags() {
   v1::TrackRequest request;
   if (!absl::GetFlag(FLAGS_file).empty()) {
     std::ifstream in(absl::GetFlag(FLAGS_file));
-    if (!in) return absl::NotFoundError(absl::StrCat("--file: cannot read ", absl::GetFlag(FLAGS_file)));
+    if (!in)
+      return absl::NotFoundError(absl::StrCat("--file: cannot read ", absl::GetFlag(FLAGS_file)));
     std::stringstream json;
     json << in.rdbuf();
     absl::Status status = ParseJson(json.str(), &request, "--file");
@@ -151,7 +153,8 @@ absl::StatusOr<v1::TrackRequest> RequestFromFlags() {
       }
     }
   }
-  if (!absl::GetFlag(FLAGS_workspace).empty()) request.set_workspace(absl::GetFlag(FLAGS_workspace));
+  if (!absl::GetFlag(FLAGS_workspace).empty())
+    request.set_workspace(absl::GetFlag(FLAGS_workspace));
   if (absl::GetFlag(FLAGS_validate_only)) request.set_validate_only(true);
   if (absl::GetFlag(FLAGS_allow_partial)) request.set_allow_partial(true);
   if (absl::GetFlag(FLAGS_async)) request.set_delivery_mode(v1::DELIVERY_MODE_ASYNC);
@@ -173,8 +176,8 @@ void PrintJson(const google::protobuf::Message& message) {
 
 // Prints an rpc error (code, message, field violations); returns exit code 1.
 int PrintRpcError(const absl::Status& status) {
-  std::cerr << "brazesync: " << absl::StatusCodeToString(status.code()) << ": "
-            << status.message() << "\n";
+  std::cerr << "brazesync: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
+            << "\n";
   for (const auto& violation : FieldViolations(status)) {
     std::cerr << "  " << violation.field() << ": " << violation.description() << "\n";
   }
@@ -205,8 +208,7 @@ int RunTrack() {
   absl::StatusOr<v1::TrackResult> result = client.Track(*request, Timeout());
   if (!result.ok()) return PrintRpcError(result.status());
   PrintJson(*result);
-  return result->outcome() == v1::OUTCOME_DELIVERED ||
-                 result->outcome() == v1::OUTCOME_VALIDATED ||
+  return result->outcome() == v1::OUTCOME_DELIVERED || result->outcome() == v1::OUTCOME_VALIDATED ||
                  result->outcome() == v1::OUTCOME_ACCEPTED
              ? 0
              : 3;
@@ -261,17 +263,19 @@ int RunDeadLetters(const std::string& action) {
   if (action == "replay") {
     v1::ReplayDeadLettersRequest request;
     absl::Status selection = SelectionFromFlags(&request);
-    if (!selection.ok()) return UsageError(absl::StrCat("dead-letters replay: ", selection.message()));
+    if (!selection.ok())
+      return UsageError(absl::StrCat("dead-letters replay: ", selection.message()));
     return Print(client.ReplayDeadLetters(request, Timeout()));
   }
   if (action == "purge") {
     v1::PurgeDeadLettersRequest request;
     absl::Status selection = SelectionFromFlags(&request);
-    if (!selection.ok()) return UsageError(absl::StrCat("dead-letters purge: ", selection.message()));
+    if (!selection.ok())
+      return UsageError(absl::StrCat("dead-letters purge: ", selection.message()));
     return Print(client.PurgeDeadLetters(request, Timeout()));
   }
-  return UsageError(absl::StrCat("dead-letters: unknown action \"", action,
-                                 "\" (list, show, replay or purge)"));
+  return UsageError(
+      absl::StrCat("dead-letters: unknown action \"", action, "\" (list, show, replay or purge)"));
 }
 
 }  // namespace

@@ -60,8 +60,8 @@ absl::StatusOr<v1::ItemState> AdminClient::GetItemStatus(const v1::GetItemStatus
 
 absl::StatusOr<v1::ListDeadLettersResponse> AdminClient::ListDeadLetters(
     const v1::ListDeadLettersRequest& request, absl::Duration timeout) {
-  return CallUnary<v1::ListDeadLettersResponse>(
-      *stub_, &v1::BrazeSyncAdmin::Stub::ListDeadLetters, request, timeout);
+  return CallUnary<v1::ListDeadLettersResponse>(*stub_, &v1::BrazeSyncAdmin::Stub::ListDeadLetters,
+                                                request, timeout);
 }
 
 absl::StatusOr<v1::DeadLetter> AdminClient::GetDeadLetter(const v1::GetDeadLetterRequest& request,
@@ -100,8 +100,7 @@ std::vector<google::rpc::BadRequest::FieldViolation> FieldViolations(const absl:
   absl::optional<absl::Cord> payload = status.GetPayload(kBadRequestTypeUrl);
   google::rpc::BadRequest bad_request;
   if (payload.has_value() && bad_request.ParseFromString(std::string(*payload))) {
-    violations.assign(bad_request.field_violations().begin(),
-                      bad_request.field_violations().end());
+    violations.assign(bad_request.field_violations().begin(), bad_request.field_violations().end());
   }
   return violations;
 }

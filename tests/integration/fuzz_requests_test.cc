@@ -5,18 +5,17 @@
 // random bytes sent through a generic stub. Every call must end with a clear
 // status (OK only for valid requests; otherwise a specific non-OK code with a
 // message), and the server must still answer health checks and valid calls.
+#include <gmock/gmock.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
+#include <gtest/gtest.h>
 
 #include <future>
 #include <map>
 #include <memory>
 #include <random>
 #include <string>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "brazesync/v1/brazesync.grpc.pb.h"
@@ -44,8 +43,7 @@ class FuzzRequestsTest : public ::testing::Test {
     workspace->set_name("sandbox");
     workspace->set_endpoint(emulator_->base_url());
     workspace->set_api_key_env("FUZZ_KEY");
-    auto registry =
-        WorkspaceRegistry::Create(config, [](const std::string&) { return kApiKey; });
+    auto registry = WorkspaceRegistry::Create(config, [](const std::string&) { return kApiKey; });
     ASSERT_TRUE(registry.ok()) << registry.status();
     ServerOptions options;
     options.listen = "127.0.0.1:0";
@@ -101,10 +99,10 @@ class FuzzRequestsTest : public ::testing::Test {
   // A non-OK status must carry one of the documented codes and a message.
   static void ExpectClearError(const grpc::Status& status, const std::string& what) {
     EXPECT_FALSE(status.ok()) << what;
-    EXPECT_THAT(status.error_code(),
-                ::testing::AnyOf(grpc::StatusCode::INVALID_ARGUMENT,
-                                 grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 grpc::StatusCode::INTERNAL, grpc::StatusCode::NOT_FOUND))
+    EXPECT_THAT(
+        status.error_code(),
+        ::testing::AnyOf(grpc::StatusCode::INVALID_ARGUMENT, grpc::StatusCode::RESOURCE_EXHAUSTED,
+                         grpc::StatusCode::INTERNAL, grpc::StatusCode::NOT_FOUND))
         << what << ": " << status.error_message();
     EXPECT_FALSE(status.error_message().empty()) << what;
   }
@@ -143,7 +141,8 @@ TEST_F(FuzzRequestsTest, RandomFieldContentsGetClearAnswers) {
       v1::Event* event = request.add_events();
       if (rng() % 3) event->mutable_user()->set_external_id(RandomString(rng, 20));
       event->set_name(RandomString(rng, 30));
-      if (rng() % 2) event->mutable_time()->set_seconds(static_cast<int64_t>(rng() % 4'000'000'000));
+      if (rng() % 2)
+        event->mutable_time()->set_seconds(static_cast<int64_t>(rng() % 4'000'000'000));
       (*event->mutable_properties()->mutable_fields())[RandomString(rng, 10)].set_string_value(
           RandomString(rng, 300));
       v1::Purchase* purchase = request.add_purchases();

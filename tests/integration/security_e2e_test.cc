@@ -4,21 +4,20 @@
 // cap, TLS and mutual TLS on the gRPC port, TLS to Braze with certificate
 // verification, API key rotation without restart, health following Braze's
 // reachability, Prometheus /metrics, and redacted JSON logs.
+#include <curl/curl.h>
+#include <gmock/gmock.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-
-#include <curl/curl.h>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -274,9 +273,8 @@ TEST_F(SecurityTest, TlsAndMutualTls) {
   StartServer(Config(), options);
   grpc::SslCredentialsOptions trusting;
   trusting.pem_root_certs = testing::TestPki::Read(pki_->ca_cert);
-  EXPECT_TRUE(Track(OneEvent("sandbox"), kBotToken, nullptr,
-                    Channel(grpc::SslCredentials(trusting)))
-                  .ok());
+  EXPECT_TRUE(
+      Track(OneEvent("sandbox"), kBotToken, nullptr, Channel(grpc::SslCredentials(trusting))).ok());
   EXPECT_FALSE(Track(OneEvent("sandbox"), kBotToken).ok()) << "plaintext must not work";
   grpc::SslCredentialsOptions other;
   other.pem_root_certs = testing::TestPki::Read(pki_->other_ca_cert);
@@ -288,17 +286,16 @@ TEST_F(SecurityTest, TlsAndMutualTls) {
 
   options.tls.set_client_ca_file(pki_->ca_cert);
   StartServer(Config(), options);
-  EXPECT_EQ(Track(OneEvent("sandbox"), kBotToken, nullptr,
-                  Channel(grpc::SslCredentials(trusting)))
+  EXPECT_EQ(Track(OneEvent("sandbox"), kBotToken, nullptr, Channel(grpc::SslCredentials(trusting)))
                 .error_code(),
             grpc::StatusCode::UNAVAILABLE)
       << "a client without a certificate must be refused";
   grpc::SslCredentialsOptions with_cert = trusting;
   with_cert.pem_private_key = testing::TestPki::Read(pki_->client_key);
   with_cert.pem_cert_chain = testing::TestPki::Read(pki_->client_cert);
-  EXPECT_TRUE(Track(OneEvent("sandbox"), kBotToken, nullptr,
-                    Channel(grpc::SslCredentials(with_cert)))
-                  .ok());
+  EXPECT_TRUE(
+      Track(OneEvent("sandbox"), kBotToken, nullptr, Channel(grpc::SslCredentials(with_cert)))
+          .ok());
 }
 
 TEST_F(SecurityTest, RefusesKeyFilesReadableByOthers) {
@@ -354,8 +351,7 @@ TEST_F(SecurityTest, RotatesApiKeyAndCallersWithoutRestart) {
   rotated.mutable_callers(0)->set_token_sha256(Sha256Hex("new-bot-token-000"));
   ASSERT_TRUE(server_->Reload(rotated).ok());
   EXPECT_TRUE(Track(OneEvent("sandbox"), "new-bot-token-000").ok());
-  EXPECT_EQ(Track(OneEvent("sandbox"), kBotToken).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Track(OneEvent("sandbox"), kBotToken).error_code(), grpc::StatusCode::UNAUTHENTICATED);
 
   // A reload that fails changes nothing.
   testing::WriteFileWithMode(key_file_, "yet-another-key-000", 0644);
@@ -403,7 +399,8 @@ TEST_F(SecurityTest, MetricsEndpointAndRedactedJsonLogs) {
   const std::string metrics =
       HttpGet(absl::StrCat("http://127.0.0.1:", server_->metrics_port(), "/metrics"));
   EXPECT_THAT(metrics, HasSubstr("brazesync_requests_total{code=\"OK\",method=\"Track\"} 1"));
-  EXPECT_THAT(metrics, HasSubstr("brazesync_requests_total{code=\"INVALID_ARGUMENT\",method=\"Track\"} 1"));
+  EXPECT_THAT(metrics,
+              HasSubstr("brazesync_requests_total{code=\"INVALID_ARGUMENT\",method=\"Track\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("brazesync_items_total{kind=\"events\",outcome=\"delivered\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("brazesync_braze_responses_total{code=\"201\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("brazesync_braze_requests_total 1"));

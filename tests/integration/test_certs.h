@@ -34,18 +34,19 @@ struct TestPki {
     other_ca_cert = dir + "/other_ca.crt";
     const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
     const std::string script = absl::StrCat(
-        "set -e; mkdir -p '", dir, "'; cd '", dir, "';",
-        "openssl req -x509 ", key, " -keyout ca.key -out ca.crt -days 2 -subj '/CN=BrazeSync Test CA';",
-        "openssl req -x509 ", key, " -keyout other_ca.key -out other_ca.crt -days 2 -subj '/CN=Other CA';",
+        "set -e; mkdir -p '", dir, "'; cd '", dir, "';", "openssl req -x509 ", key,
+        " -keyout ca.key -out ca.crt -days 2 -subj '/CN=BrazeSync Test CA';", "openssl req -x509 ",
+        key, " -keyout other_ca.key -out other_ca.crt -days 2 -subj '/CN=Other CA';",
         "openssl req ", key, " -keyout server.key -out server.csr -subj '/CN=localhost';",
-        "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n' > server.ext;",
+        "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n' > "
+        "server.ext;",
         "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt "
         "-days 2 -extfile server.ext;",
         "openssl req ", key, " -keyout client.key -out client.csr -subj '/CN=test-client';",
         "printf 'extendedKeyUsage=clientAuth\\n' > client.ext;",
         "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt "
         "-days 2 -extfile client.ext;",
-        "chmod 600 *.key") ;
+        "chmod 600 *.key");
     const std::string command = absl::StrCat("bash -c \"", Escape(script), "\" >/dev/null 2>&1");
     return std::system(command.c_str()) == 0;
   }

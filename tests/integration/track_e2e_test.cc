@@ -1,18 +1,17 @@
 // End-to-end tests of brazesync.v1.BrazeSync/Track: the real gRPC server and
 // libcurl delivering to the Braze emulator over loopback HTTP, called through
 // the C++ client library. Covers the error contract documented on the rpc.
+#include <gmock/gmock.h>
 #include <grpcpp/create_channel.h>
+#include <gtest/gtest.h>
 
 #include <atomic>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "client/cpp/brazesync_client.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -64,8 +63,8 @@ class TrackEndToEndTest : public ::testing::Test {
     workspace->set_api_key_env("E2E_KEY");
     workspace->set_request_timeout_ms(2000);
     workspace->set_max_attempts(3);
-    absl::StatusOr<WorkspaceRegistry> registry = WorkspaceRegistry::Create(
-        config, [server_key](const std::string&) { return server_key; });
+    absl::StatusOr<WorkspaceRegistry> registry =
+        WorkspaceRegistry::Create(config, [server_key](const std::string&) { return server_key; });
     ASSERT_TRUE(registry.ok()) << registry.status();
     ServerOptions options;
     options.listen = "127.0.0.1:0";
@@ -138,7 +137,8 @@ TEST_F(TrackEndToEndTest, InvalidItemRejectsWholeRequestWithFieldViolations) {
   ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(result.status().message(), HasSubstr("events[1].name"));
   std::vector<std::string> fields;
-  for (const auto& violation : FieldViolations(result.status())) fields.push_back(violation.field());
+  for (const auto& violation : FieldViolations(result.status()))
+    fields.push_back(violation.field());
   EXPECT_THAT(fields, Contains("events[1].name"));
   EXPECT_THAT(emulator_->requests(), SizeIs(0));
 }

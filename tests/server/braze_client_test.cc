@@ -40,9 +40,8 @@ constexpr char kBody[] =
 constexpr char kSuccessBody[] = R"({"message":"success","events_processed":1})";
 constexpr char kPartialBody[] =
     R"({"message":"success","errors":[{"type":"bad name","input_array":"events","index":0}]})";
-constexpr char kAllInvalidBody[] =
-    R"({"message":"Valid data must be provided","errors":)"
-    R"([{"type":"no id","input_array":"events","index":0}]})";
+constexpr char kAllInvalidBody[] = R"({"message":"Valid data must be provided","errors":)"
+                                   R"([{"type":"no id","input_array":"events","index":0}]})";
 constexpr char kInvalidKeyBody[] = R"({"message":"Invalid API Key"})";
 constexpr absl::Duration kTimeout = absl::Seconds(7);
 // 2024-05-01T00:00:00Z, a fixed "now" so header arithmetic is exact.
@@ -208,8 +207,8 @@ TEST(BrazeClientAttemptTest, UnparseableRateLimitRemainingIsMinusOne) {
 }
 
 TEST(BrazeClientAttemptTest, ReadsRateLimitResetAsEpochSeconds) {
-  const BrazeAttempt attempt = Interpret(
-      201, kSuccessBody, {{"x-ratelimit-reset", absl::StrCat(kNowSeconds + 30)}});
+  const BrazeAttempt attempt =
+      Interpret(201, kSuccessBody, {{"x-ratelimit-reset", absl::StrCat(kNowSeconds + 30)}});
   EXPECT_THAT(attempt.rate_limit_reset, Optional(Eq(Now() + absl::Seconds(30))));
 }
 
@@ -249,8 +248,7 @@ TEST(BrazeClientAttemptTest, PassesATransportTimeoutThrough) {
 // produce should copy it into a status the caller (or a log) sees.
 TEST(BrazeClientAttemptTest, NeverPutsTheApiKeyInAStatusMessage) {
   for (int status : {400, 401, 403, 404, 413, 429, 500, 503}) {
-    const BrazeAttempt attempt =
-        InterpretBrazeAttempt(Response(status, kInvalidKeyBody), Now());
+    const BrazeAttempt attempt = InterpretBrazeAttempt(Response(status, kInvalidKeyBody), Now());
     EXPECT_THAT(std::string(attempt.status.message()), Not(HasSubstr(kApiKey))) << status;
     EXPECT_THAT(std::string(attempt.status.message()), Not(HasSubstr("Bearer"))) << status;
   }

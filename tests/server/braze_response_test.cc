@@ -2,7 +2,6 @@
 // bodies (including malformed and non-JSON ones), the single HTTP-status to
 // absl::Status mapping, IsRetryable, and the retry delay Braze asks for via
 // X-Ratelimit-Retry-After or X-RateLimit-Reset (epoch or seconds).
-#include "server/utf8.h"
 #include "server/braze_response.h"
 
 #include <optional>
@@ -13,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/http_client.h"
+#include "server/utf8.h"
 
 namespace brazesync {
 namespace {

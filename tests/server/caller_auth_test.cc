@@ -70,8 +70,9 @@ TEST(CallerAuthTest, RejectsBadCallerConfigNamingTheField) {
   EXPECT_THAT(status.message(), HasSubstr("allowed_workspaces"));
   status = CallerRegistry::Create(Callers({Caller("bot", "t", {})}), {"sandbox"}).status();
   EXPECT_THAT(status.message(), HasSubstr("allowed_workspaces: required"));
-  status = CallerRegistry::Create(
-               Callers({Caller("bot", "t", {"*"}), Caller("bot", "u", {"*"})}), {}).status();
+  status =
+      CallerRegistry::Create(Callers({Caller("bot", "t", {"*"}), Caller("bot", "u", {"*"})}), {})
+          .status();
   EXPECT_THAT(status.message(), HasSubstr("appears twice"));
 }
 

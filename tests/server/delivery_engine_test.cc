@@ -330,8 +330,8 @@ TEST_F(DeliveryEngineTest, CoalescesConcurrentSubmitsIntoOneRequest) {
   ASSERT_TRUE(second->Wait());
   ASSERT_TRUE(third->Wait());
   ASSERT_THAT(http_.request_count(), Eq(2u));
-  EXPECT_THAT(http_.EventNames(1), ElementsAre("second-e0", "second-e1", "third-e0", "third-e1",
-                                               "third-e2"));
+  EXPECT_THAT(http_.EventNames(1),
+              ElementsAre("second-e0", "second-e1", "third-e0", "third-e1", "third-e2"));
 }
 
 TEST_F(DeliveryEngineTest, EachCoalescedCallCountsTheSharedRequestOnce) {
@@ -465,8 +465,8 @@ TEST_F(DeliveryEngineTest, SendsAUsersNextItemAfterItsRequestFinishes) {
 
 TEST_F(DeliveryEngineTest, KeepsAUsersItemsInOrderWithinARequest) {
   StartEngine();
-  ASSERT_TRUE(Submit({Item("a", "a-1"), Item("b", "b-1"), Item("a", "a-2"), Item("a", "a-3")})
-                  ->Wait());
+  ASSERT_TRUE(
+      Submit({Item("a", "a-1"), Item("b", "b-1"), Item("a", "a-2"), Item("a", "a-3")})->Wait());
   ASSERT_THAT(http_.request_count(), Eq(1u));
   EXPECT_THAT(http_.EventNames(0), ElementsAre("a-1", "b-1", "a-2", "a-3"));
 }
@@ -546,8 +546,7 @@ TEST_F(DeliveryEngineTest, FailsUnavailableAfterMaxAttempts) {
 TEST_F(DeliveryEngineTest, Honours429RetryAfter) {
   constexpr absl::Duration kRetryAfter = absl::Seconds(1);
   StartEngine();
-  http_.Respond(Response(429, R"({"message":"rate limited"})",
-                         {{"x-ratelimit-retry-after", "1"}}));
+  http_.Respond(Response(429, R"({"message":"rate limited"})", {{"x-ratelimit-retry-after", "1"}}));
   http_.Respond(Response(201));
   std::shared_ptr<CallResult> call = Submit(Items(1));
   ASSERT_TRUE(call->Wait());
@@ -574,10 +573,11 @@ TEST_F(DeliveryEngineTest, NonRetryable401FailsEveryItemWithoutRetry) {
   http_.Respond(Response(401, R"({"message":"Invalid API Key"})"));
   std::shared_ptr<CallResult> call = Submit(Items(3));
   ASSERT_TRUE(call->Wait());
-  EXPECT_THAT(call->outcome.verdicts,
-              Each(AllOf(VerdictIs(v1::ITEM_STATUS_FAILED),
-                         Field(&ItemVerdict::failure,
-                               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("401"))))));
+  EXPECT_THAT(
+      call->outcome.verdicts,
+      Each(AllOf(VerdictIs(v1::ITEM_STATUS_FAILED),
+                 Field(&ItemVerdict::failure,
+                       StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("401"))))));
   EXPECT_THAT(http_.request_count(), Eq(1u));
 }
 
@@ -588,10 +588,9 @@ TEST_F(DeliveryEngineTest, Maps201ErrorsToRejectedItemsAndDeliversTheOthers) {
   http_.Respond(Response(201, ErrorsBody("success", {ItemError("events", 1, "bad name")})));
   std::shared_ptr<CallResult> call = Submit(Items(3));
   ASSERT_TRUE(call->Wait());
-  ASSERT_THAT(call->outcome.verdicts,
-              ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED),
-                          VerdictIs(v1::ITEM_STATUS_REJECTED_BY_BRAZE),
-                          VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+  ASSERT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED),
+                                                  VerdictIs(v1::ITEM_STATUS_REJECTED_BY_BRAZE),
+                                                  VerdictIs(v1::ITEM_STATUS_DELIVERED)));
   EXPECT_THAT(call->outcome.verdicts[1].braze_error, StrEq("bad name"));
   EXPECT_THAT(http_.request_count(), Eq(1u));
 }
@@ -620,24 +619,23 @@ TEST_F(DeliveryEngineTest, Maps201ErrorsToTheRightCallOfACoalescedRequest) {
 
 TEST_F(DeliveryEngineTest, Braze400WithErrorsRejectsTheListedAndRetriesTheRest) {
   StartEngine();
-  http_.Respond(Response(400, ErrorsBody("Valid data must be provided",
-                                         {ItemError("events", 1, "no id")})));
+  http_.Respond(
+      Response(400, ErrorsBody("Valid data must be provided", {ItemError("events", 1, "no id")})));
   http_.Respond(Response(201));
   std::shared_ptr<CallResult> call = Submit(Items(3));
   ASSERT_TRUE(call->Wait());
-  EXPECT_THAT(call->outcome.verdicts,
-              ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED),
-                          VerdictIs(v1::ITEM_STATUS_REJECTED_BY_BRAZE),
-                          VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+  EXPECT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED),
+                                                  VerdictIs(v1::ITEM_STATUS_REJECTED_BY_BRAZE),
+                                                  VerdictIs(v1::ITEM_STATUS_DELIVERED)));
   ASSERT_THAT(http_.request_count(), Eq(2u));
   EXPECT_THAT(http_.EventNames(1), ElementsAre("e0", "e2"));
 }
 
 TEST_F(DeliveryEngineTest, Braze400ListingEveryItemRejectsAllWithoutRetry) {
   StartEngine();
-  http_.Respond(Response(400, ErrorsBody("Valid data must be provided",
-                                         {ItemError("events", 0, "no id"),
-                                          ItemError("events", 1, "no id")})));
+  http_.Respond(Response(
+      400, ErrorsBody("Valid data must be provided",
+                      {ItemError("events", 0, "no id"), ItemError("events", 1, "no id")})));
   std::shared_ptr<CallResult> call = Submit(Items(2));
   ASSERT_TRUE(call->Wait());
   EXPECT_THAT(call->outcome.verdicts, Each(VerdictIs(v1::ITEM_STATUS_REJECTED_BY_BRAZE)));
@@ -646,8 +644,8 @@ TEST_F(DeliveryEngineTest, Braze400ListingEveryItemRejectsAllWithoutRetry) {
 
 TEST_F(DeliveryEngineTest, IgnoresErrorsNamingObjectsThatWereNotSent) {
   StartEngine();
-  http_.Respond(Response(201, ErrorsBody("success", {ItemError("purchases", 0, "x"),
-                                                     ItemError("events", 9, "y")})));
+  http_.Respond(Response(
+      201, ErrorsBody("success", {ItemError("purchases", 0, "x"), ItemError("events", 9, "y")})));
   std::shared_ptr<CallResult> call = Submit(Items(2));
   ASSERT_TRUE(call->Wait());
   EXPECT_THAT(call->outcome.verdicts, Each(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
@@ -680,13 +678,12 @@ TEST_F(DeliveryEngineTest, AnItemWhoseDeadlineHasPassedIsNeverSent) {
   EXPECT_THAT(http_.request_count(), Eq(0u));
 }
 
-// Regression test (was a bug in server/delivery_engine.cc, TakeBatch): expired items are only failed
-// by FailExpired, which runs at most every kDeadlineSweepInterval (50 ms) per
-// lane; in between, TakeBatch takes an item whose caller's deadline already
-// passed and sends it (with a 1 ms timeout), breaking the header's contract
-// "items not sent by `deadline` fail DEADLINE_EXCEEDED" and risking a
-// duplicate when the caller retries. Here the first Submit's dispatch sweeps
-// the lane, so the second Submit (within 50 ms) is not swept before TakeBatch.
+// Regression test (was a bug in server/delivery_engine.cc, TakeBatch): expired items are only
+// failed by FailExpired, which runs at most every kDeadlineSweepInterval (50 ms) per lane; in
+// between, TakeBatch takes an item whose caller's deadline already passed and sends it (with a 1 ms
+// timeout), breaking the header's contract "items not sent by `deadline` fail DEADLINE_EXCEEDED"
+// and risking a duplicate when the caller retries. Here the first Submit's dispatch sweeps the
+// lane, so the second Submit (within 50 ms) is not swept before TakeBatch.
 TEST_F(DeliveryEngineTest, AnExpiredItemIsNotSentBetweenDeadlineSweeps) {
   StartEngine();
   http_.set_park(true);
@@ -757,9 +754,9 @@ TEST_F(DeliveryEngineTest, FullQueueIsResourceExhaustedAndNeverCallsDone) {
   ASSERT_TRUE(http_.AwaitParked(1));  // the queue is empty again
   std::shared_ptr<CallResult> queued = Submit(Items(2, "q-"));
   auto rejected = std::make_shared<CallResult>();
-  EXPECT_THAT(engine_->Submit(workspace_, Items(1, "r-"), absl::InfiniteFuture(),
-                              DoneFor(rejected)),
-              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("full")));
+  EXPECT_THAT(
+      engine_->Submit(workspace_, Items(1, "r-"), absl::InfiniteFuture(), DoneFor(rejected)),
+      StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("full")));
   http_.set_park(false);
   http_.ReleaseAll(Response(201));
   ASSERT_TRUE(first->Wait());
@@ -872,8 +869,8 @@ TEST_F(DeliveryEngineTest, EveryItemGetsExactlyOneVerdict) {
       ASSERT_TRUE(call->Wait()) << t << "/" << c;
       EXPECT_THAT(call->outcome.verdicts, SizeIs(1 + c % 7));
       for (const ItemVerdict& verdict : call->outcome.verdicts) {
-        EXPECT_THAT(verdict.status, AllOf(Ge(v1::ITEM_STATUS_DELIVERED),
-                                          Le(v1::ITEM_STATUS_FAILED)));
+        EXPECT_THAT(verdict.status,
+                    AllOf(Ge(v1::ITEM_STATUS_DELIVERED), Le(v1::ITEM_STATUS_FAILED)));
         EXPECT_THAT(verdict.status, testing::Ne(v1::ITEM_STATUS_REJECTED_INVALID));
       }
     }

@@ -15,12 +15,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -263,8 +262,8 @@ TEST(OutboxOpenTest, FailsPreconditionForMissingDirectory) {
   TempDir dir;
   absl::StatusOr<std::unique_ptr<Outbox>> outbox =
       Outbox::Open(dir.path() + "/does/not/exist", OutboxOptions());
-  EXPECT_THAT(outbox.status(), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                        HasSubstr("data_dir")));
+  EXPECT_THAT(outbox.status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("data_dir")));
 }
 
 TEST(OutboxOpenTest, OpensWithFsyncEveryCommit) {
@@ -318,8 +317,8 @@ TEST_F(OutboxTest, AcceptDropsRepeatedIdWithinOneCall) {
 }
 
 TEST_F(OutboxTest, SameIdInAnotherWorkspaceIsNotADuplicate) {
-  EXPECT_THAT(AcceptNow(*outbox_, {EventItem("e1", "a", kWorkspace),
-                                   EventItem("e1", "a", kOtherWorkspace)}),
+  EXPECT_THAT(AcceptNow(*outbox_,
+                        {EventItem("e1", "a", kWorkspace), EventItem("e1", "a", kOtherWorkspace)}),
               IsOkAndHolds(ElementsAre(true, true)));
   EXPECT_EQ(Queued(), 2);
 }
@@ -387,8 +386,7 @@ TEST_F(OutboxTest, FetchDueWalksItemsInAcceptanceOrderFromCursor) {
   EXPECT_EQ((*rest)[2].item_id, "e4");
   EXPECT_GT((*rest)[0].id, first->back().id);
 
-  EXPECT_THAT(outbox_->FetchDue(absl::Now(), rest->back().id, 10),
-              IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(outbox_->FetchDue(absl::Now(), rest->back().id, 10), IsOkAndHolds(IsEmpty()));
 }
 
 TEST_F(OutboxTest, FetchDueOnEmptyOutboxIsEmpty) {
@@ -420,8 +418,7 @@ TEST_F(OutboxTest, ReportRetryReschedulesAndCountsTheAttempt) {
 
   EXPECT_EQ(Queued(), 1);
   EXPECT_THAT(outbox_->FetchDue(absl::Now(), 0, 10), IsOkAndHolds(IsEmpty()));
-  EXPECT_THAT(outbox_->FetchDue(retry_at - absl::Milliseconds(2), 0, 10),
-              IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(outbox_->FetchDue(retry_at - absl::Milliseconds(2), 0, 10), IsOkAndHolds(IsEmpty()));
   absl::StatusOr<std::vector<OutboxItem>> due = outbox_->FetchDue(retry_at, 0, 10);
   ASSERT_TRUE(due.ok()) << due.status();
   ASSERT_THAT(*due, SizeIs(1));
@@ -470,9 +467,8 @@ TEST_F(OutboxTest, ReportDeadMovesItemToDeadLetters) {
   EXPECT_EQ(letter.item_id(), "e1");
   EXPECT_EQ(letter.reason(), "rejected by Braze: 'name' is invalid");
   EXPECT_EQ(letter.braze_response(), "'name' is invalid");
-  EXPECT_THAT(letter.attempts(),
-              ElementsAre(Property(&v1::DeliveryAttempt::outcome,
-                                   "rejected by Braze: 'name' is invalid")));
+  EXPECT_THAT(letter.attempts(), ElementsAre(Property(&v1::DeliveryAttempt::outcome,
+                                                      "rejected by Braze: 'name' is invalid")));
   EXPECT_EQ(letter.payload_version(), kPayloadVersion);
   EXPECT_THAT(letter.braze_json(), HasSubstr("\"quote_requested\""));
   EXPECT_GE(letter.dead_lettered_at().seconds(), letter.accepted_at().seconds());
@@ -495,8 +491,8 @@ TEST_F(OutboxTest, ReportAppliesManyVerdictsInOneCall) {
   const int64_t delivered = AcceptOne(EventItem("e1"));
   const int64_t retried = AcceptOne(EventItem("e2"));
   const int64_t dead = AcceptOne(EventItem("e3"));
-  ASSERT_TRUE(ReportNow(*outbox_, {Delivered(delivered), Retry(retried, absl::Now()), Dead(dead)})
-                  .ok());
+  ASSERT_TRUE(
+      ReportNow(*outbox_, {Delivered(delivered), Retry(retried, absl::Now()), Dead(dead)}).ok());
 
   EXPECT_EQ(StateOf("e1"), v1::DELIVERY_STATE_DELIVERED);
   EXPECT_EQ(StateOf("e2"), v1::DELIVERY_STATE_QUEUED);
@@ -557,18 +553,18 @@ TEST_F(OutboxTest, ListDeadLettersFiltersByWorkspace) {
   const int64_t prod2 = DeadLetterOne(EventItem("e3", "a", kWorkspace));
   const int64_t staging2 = DeadLetterOne(EventItem("e4", "a", kOtherWorkspace));
 
-  EXPECT_THAT(outbox_->ListDeadLetters(kOtherWorkspace, 10, 0),
-              IsOkAndHolds(::testing::ResultOf(
-                  [](const v1::ListDeadLettersResponse& r) { return Ids(r); },
-                  ElementsAre(staging1, staging2))));
+  EXPECT_THAT(
+      outbox_->ListDeadLetters(kOtherWorkspace, 10, 0),
+      IsOkAndHolds(::testing::ResultOf([](const v1::ListDeadLettersResponse& r) { return Ids(r); },
+                                       ElementsAre(staging1, staging2))));
   absl::StatusOr<v1::ListDeadLettersResponse> prod = outbox_->ListDeadLetters(kWorkspace, 1, 0);
   ASSERT_TRUE(prod.ok()) << prod.status();
   EXPECT_THAT(Ids(*prod), ElementsAre(prod1));
   EXPECT_EQ(prod->next_after_id(), prod1);
-  EXPECT_THAT(outbox_->ListDeadLetters(kWorkspace, 1, prod->next_after_id()),
-              IsOkAndHolds(::testing::ResultOf(
-                  [](const v1::ListDeadLettersResponse& r) { return Ids(r); },
-                  ElementsAre(prod2))));
+  EXPECT_THAT(
+      outbox_->ListDeadLetters(kWorkspace, 1, prod->next_after_id()),
+      IsOkAndHolds(::testing::ResultOf([](const v1::ListDeadLettersResponse& r) { return Ids(r); },
+                                       ElementsAre(prod2))));
 }
 
 TEST_F(OutboxTest, GetDeadLetterReturnsIt) {
@@ -654,14 +650,15 @@ TEST_F(OutboxTest, ReplayAllOfWorkspaceLeavesOthers) {
   ASSERT_TRUE(replay.ok()) << replay.status();
   EXPECT_EQ(replay->replayed(), 2);
   EXPECT_EQ(Queued(), 2);
-  EXPECT_THAT(outbox_->ListDeadLetters("", 10, 0),
-              IsOkAndHolds(::testing::ResultOf(
-                  [](const v1::ListDeadLettersResponse& r) { return Ids(r); },
-                  ElementsAre(staging))));
+  EXPECT_THAT(
+      outbox_->ListDeadLetters("", 10, 0),
+      IsOkAndHolds(::testing::ResultOf([](const v1::ListDeadLettersResponse& r) { return Ids(r); },
+                                       ElementsAre(staging))));
 }
 
 TEST_F(OutboxTest, ReplayOfUnknownIdDoesNothing) {
-  absl::StatusOr<v1::ReplayDeadLettersResponse> replay = outbox_->ReplayDeadLetters({99}, false, "");
+  absl::StatusOr<v1::ReplayDeadLettersResponse> replay =
+      outbox_->ReplayDeadLetters({99}, false, "");
   ASSERT_TRUE(replay.ok()) << replay.status();
   EXPECT_EQ(replay->replayed(), 0);
   EXPECT_EQ(replay->skipped_delivered(), 0);
@@ -677,10 +674,10 @@ TEST_F(OutboxTest, PurgeByIdsDeletesOnlyThose) {
       outbox_->PurgeDeadLetters({first, third, 9999}, false, "");
   ASSERT_TRUE(purge.ok()) << purge.status();
   EXPECT_EQ(purge->purged(), 2);
-  EXPECT_THAT(outbox_->ListDeadLetters("", 10, 0),
-              IsOkAndHolds(::testing::ResultOf(
-                  [](const v1::ListDeadLettersResponse& r) { return Ids(r); },
-                  ElementsAre(second))));
+  EXPECT_THAT(
+      outbox_->ListDeadLetters("", 10, 0),
+      IsOkAndHolds(::testing::ResultOf([](const v1::ListDeadLettersResponse& r) { return Ids(r); },
+                                       ElementsAre(second))));
   EXPECT_EQ(Queued(), 0);
 }
 
@@ -692,15 +689,15 @@ TEST_F(OutboxTest, PurgeAllOfWorkspace) {
       outbox_->PurgeDeadLetters({}, true, kWorkspace);
   ASSERT_TRUE(purge.ok()) << purge.status();
   EXPECT_EQ(purge->purged(), 1);
-  EXPECT_THAT(outbox_->ListDeadLetters("", 10, 0),
-              IsOkAndHolds(::testing::ResultOf(
-                  [](const v1::ListDeadLettersResponse& r) { return Ids(r); },
-                  ElementsAre(staging))));
+  EXPECT_THAT(
+      outbox_->ListDeadLetters("", 10, 0),
+      IsOkAndHolds(::testing::ResultOf([](const v1::ListDeadLettersResponse& r) { return Ids(r); },
+                                       ElementsAre(staging))));
 }
 
 TEST_F(OutboxTest, PurgeAll) {
-  for (int i = 0; i < 3; ++i) DeadLetterOne(EventItem(absl::StrCat("e", i), "a",
-                                                      i % 2 ? kWorkspace : kOtherWorkspace));
+  for (int i = 0; i < 3; ++i)
+    DeadLetterOne(EventItem(absl::StrCat("e", i), "a", i % 2 ? kWorkspace : kOtherWorkspace));
   absl::StatusOr<v1::PurgeDeadLettersResponse> purge = outbox_->PurgeDeadLetters({}, true, "");
   ASSERT_TRUE(purge.ok()) << purge.status();
   EXPECT_EQ(purge->purged(), 3);
@@ -717,8 +714,7 @@ TEST_F(OutboxTest, PruneIdsForgetsSettledIdsOlderThanWindow) {
   ASSERT_TRUE(ReportNow(*outbox_, {Delivered(delivered)}).ok());
 
   // Prune as if the window had passed since.
-  ASSERT_TRUE(
-      outbox_->PruneIds(absl::Now() + options_.idempotency_window + absl::Seconds(1)).ok());
+  ASSERT_TRUE(outbox_->PruneIds(absl::Now() + options_.idempotency_window + absl::Seconds(1)).ok());
 
   EXPECT_THAT(outbox_->GetItemStatus(kWorkspace, "delivered").status(),
               StatusIs(absl::StatusCode::kNotFound, ::testing::_));
@@ -794,9 +790,9 @@ TEST_F(OutboxTest, EverythingSurvivesClosingAndReopening) {
   EXPECT_EQ(Queued(), 2);
   EXPECT_THAT(outbox_->FetchDue(absl::Now(), 0, 10),
               IsOkAndHolds(ElementsAre(Field(&OutboxItem::id, queued))));
-  EXPECT_THAT(outbox_->FetchDue(retry_at, 0, 10),
-              IsOkAndHolds(ElementsAre(Field(&OutboxItem::id, queued),
-                                              Field(&OutboxItem::id, retried))));
+  EXPECT_THAT(
+      outbox_->FetchDue(retry_at, 0, 10),
+      IsOkAndHolds(ElementsAre(Field(&OutboxItem::id, queued), Field(&OutboxItem::id, retried))));
   EXPECT_EQ(StateOf("delivered"), v1::DELIVERY_STATE_DELIVERED);
   EXPECT_EQ(StateOf("dead"), v1::DELIVERY_STATE_DEAD_LETTERED);
   absl::StatusOr<v1::ListDeadLettersResponse> letters = outbox_->ListDeadLetters("", 10, 0);
@@ -823,7 +819,8 @@ TEST_F(OutboxPayloadToBrazeJsonTest, ConvertsAttributes) {
   absl::StatusOr<std::string> json = PayloadToBrazeJson(
       kPayloadVersion, v1::ITEM_KIND_ATTRIBUTES, ProfileItem("Ada").payload, accepted_, now_);
   ASSERT_TRUE(json.ok()) << json.status();
-  EXPECT_EQ(JsonValue::parse(*json), JsonValue::parse(R"({"external_id":"u1","first_name":"Ada"})"));
+  EXPECT_EQ(JsonValue::parse(*json),
+            JsonValue::parse(R"({"external_id":"u1","first_name":"Ada"})"));
 }
 
 TEST_F(OutboxPayloadToBrazeJsonTest, ConvertsEventStampingReceiptTime) {
@@ -840,8 +837,8 @@ TEST_F(OutboxPayloadToBrazeJsonTest, ConvertsEventStampingReceiptTime) {
 TEST_F(OutboxPayloadToBrazeJsonTest, ConvertsEventKeepingItsOwnTime) {
   v1::Event event = MakeEvent("u1", "signed_up");
   event.mutable_time()->set_seconds(kAcceptedUnixSeconds - 3600);
-  absl::StatusOr<std::string> json = PayloadToBrazeJson(
-      kPayloadVersion, v1::ITEM_KIND_EVENT, event.SerializeAsString(), accepted_, now_);
+  absl::StatusOr<std::string> json = PayloadToBrazeJson(kPayloadVersion, v1::ITEM_KIND_EVENT,
+                                                        event.SerializeAsString(), accepted_, now_);
   ASSERT_TRUE(json.ok()) << json.status();
   EXPECT_EQ(JsonValue::parse(*json)["time"], "2024-04-30T23:00:00.000Z");
 }
@@ -860,20 +857,20 @@ TEST_F(OutboxPayloadToBrazeJsonTest, ConvertsPurchase) {
 }
 
 TEST_F(OutboxPayloadToBrazeJsonTest, UnknownVersionIsDataLoss) {
-  EXPECT_THAT(PayloadToBrazeJson(kPayloadVersion + 1, v1::ITEM_KIND_EVENT,
-                                 EventItem("e1").payload, accepted_, now_)
+  EXPECT_THAT(PayloadToBrazeJson(kPayloadVersion + 1, v1::ITEM_KIND_EVENT, EventItem("e1").payload,
+                                 accepted_, now_)
                   .status(),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("version")));
-  EXPECT_THAT(PayloadToBrazeJson(0, v1::ITEM_KIND_EVENT, EventItem("e1").payload, accepted_, now_)
-                  .status(),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("version")));
+  EXPECT_THAT(
+      PayloadToBrazeJson(0, v1::ITEM_KIND_EVENT, EventItem("e1").payload, accepted_, now_).status(),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("version")));
 }
 
 TEST_F(OutboxPayloadToBrazeJsonTest, UnparsablePayloadIsDataLoss) {
-  EXPECT_THAT(PayloadToBrazeJson(kPayloadVersion, v1::ITEM_KIND_EVENT, "\xff\xff\xff", accepted_,
-                                 now_)
-                  .status(),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("parse")));
+  EXPECT_THAT(
+      PayloadToBrazeJson(kPayloadVersion, v1::ITEM_KIND_EVENT, "\xff\xff\xff", accepted_, now_)
+          .status(),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("parse")));
 }
 
 TEST_F(OutboxPayloadToBrazeJsonTest, UnknownKindIsDataLoss) {

@@ -1,10 +1,10 @@
 // Tests for server/rate_governor.h: per-workspace pacing of Braze requests.
 // The token bucket allows a burst (a fraction of the window's limit) at once
 // and refills over (injected) time at the rest of the rate, so that burst plus
-// refill never exceed Braze's limit within one window; the AIMD concurrency limit halves on 429 and grows by
-// one per success; Braze's X-RateLimit-Remaining/Reset tighten the bucket
-// before Braze says 429; 429's retry_after pauses everything. Time is always
-// passed in explicitly, so nothing here depends on the wall clock.
+// refill never exceed Braze's limit within one window; the AIMD concurrency limit halves on 429 and
+// grows by one per success; Braze's X-RateLimit-Remaining/Reset tighten the bucket before Braze
+// says 429; 429's retry_after pauses everything. Time is always passed in explicitly, so nothing
+// here depends on the wall clock.
 #include "server/rate_governor.h"
 
 #include <optional>

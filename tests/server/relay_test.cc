@@ -22,13 +22,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -207,14 +206,13 @@ absl::StatusOr<HttpResponse> RejectBadEvents(const HttpRequest& request) {
     }
   }
   if (errors.empty()) return Response(201);
-  return Response(201, absl::StrCat(R"({"message":"success","errors":[)",
-                                    absl::StrJoin(errors, ","), "]}"));
+  return Response(
+      201, absl::StrCat(R"({"message":"success","errors":[)", absl::StrJoin(errors, ","), "]}"));
 }
 
 // An event for user `user` named `name`, with `item_id` as its event_id.
 NewOutboxItem EventItem(const std::string& item_id, const std::string& name,
-                        const std::string& workspace = kWorkspace,
-                        const std::string& user = "u1") {
+                        const std::string& workspace = kWorkspace, const std::string& user = "u1") {
   v1::Event event;
   event.mutable_user()->set_external_id(user);
   event.set_name(name);
@@ -364,9 +362,8 @@ TEST_F(RelayTest, DeliversAcceptedItemsAndEmptiesOutbox) {
               ElementsAre(Key("paid"), Key("quote_requested"), Key("signed_up")));
   const HttpRequest request = http_.request(0);
   EXPECT_EQ(request.url, absl::StrCat(kEndpoint, "/users/track"));
-  EXPECT_THAT(request.headers,
-              ::testing::Contains(std::pair<std::string, std::string>(
-                  "Authorization", absl::StrCat("Bearer ", kApiKey))));
+  EXPECT_THAT(request.headers, ::testing::Contains(std::pair<std::string, std::string>(
+                                   "Authorization", absl::StrCat("Bearer ", kApiKey))));
   EXPECT_TRUE(Eventually([&] { return relay_->in_flight() == 0; }));
   EXPECT_THAT(DeadLetters(), IsEmpty());
 }

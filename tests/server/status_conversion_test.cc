@@ -2,7 +2,6 @@
 // message (truncated to 1024 bytes), and carries every absl::Status payload,
 // notably the BadRequest field violations from server/error_details.h, as a
 // google.protobuf.Any inside the google.rpc.Status in error_details().
-#include "server/utf8.h"
 #include "server/status_conversion.h"
 
 #include <grpcpp/support/status.h>
@@ -18,6 +17,7 @@
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "server/error_details.h"
+#include "server/utf8.h"
 
 namespace brazesync {
 namespace {

@@ -639,8 +639,8 @@ TEST(TrackerBackPressureTest, FullDeliveryQueueIsResourceExhausted) {
   prod->set_name("prod");
   prod->set_endpoint(kProdEndpoint);
   prod->set_api_key_env(kKeyVariable);
-  absl::StatusOr<WorkspaceRegistry> registry = WorkspaceRegistry::Create(
-      config, [](const std::string&) { return std::string("sk-test"); });
+  absl::StatusOr<WorkspaceRegistry> registry =
+      WorkspaceRegistry::Create(config, [](const std::string&) { return std::string("sk-test"); });
   ASSERT_TRUE(registry.ok()) << registry.status();
   FakeHttpClient http;
   EngineOptions options;
@@ -649,11 +649,10 @@ TEST(TrackerBackPressureTest, FullDeliveryQueueIsResourceExhausted) {
   Tracker tracker(&*registry, &engine);
   absl::Notification done;
   absl::Status status;
-  tracker.Track(EventsRequest(2), absl::InfiniteFuture(),
-                [&](absl::Status s, v1::TrackResult) {
-                  status = std::move(s);
-                  done.Notify();
-                });
+  tracker.Track(EventsRequest(2), absl::InfiniteFuture(), [&](absl::Status s, v1::TrackResult) {
+    status = std::move(s);
+    done.Notify();
+  });
   ASSERT_TRUE(done.HasBeenNotified());  // back-pressure answers at once
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("full")));
   EXPECT_THAT(http.requests(), IsEmpty());

@@ -24,8 +24,8 @@ TEST(Utf8Test, ValidatesUtf8) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("plain ascii"));
   EXPECT_TRUE(IsValidUtf8("\xE2\x82\xAC \xF0\x9F\x98\x80"));  // € 😀
-  EXPECT_FALSE(IsValidUtf8("\xC3"));                         // truncated sequence
-  EXPECT_FALSE(IsValidUtf8("\x80"));                         // stray continuation
+  EXPECT_FALSE(IsValidUtf8("\xC3"));                          // truncated sequence
+  EXPECT_FALSE(IsValidUtf8("\x80"));                          // stray continuation
   EXPECT_FALSE(IsValidUtf8("\xFF"));
 }
 

@@ -79,8 +79,8 @@ std::string WriteTempFile(const std::string& name, const std::string& contents) 
     out << contents;
   }
   // Key files must be private (secret_source.h).
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   return path;
 }
 

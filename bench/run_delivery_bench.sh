@@ -5,10 +5,10 @@
 # event exactly once. Runs coalescing on, the per-call baseline (coalescing
 # off), streaming, and coalescing under injected faults. Prints one line per
 # run; docs/benchmarks.md records the results.
-# Usage: bench/run_delivery_bench.sh [BUILD_DIR]   (env: CALLERS, DURATION_S, LATENCY_MS)
+# Usage: bench/run_delivery_bench.sh [sync|async|all]   (env: BUILD_DIR, CALLERS, DURATION_S, LATENCY_MS)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-build="${1:-$root/build}"
+build="${BUILD_DIR:-$root/build}"
 callers="${CALLERS:-1024}"
 duration="${DURATION_S:-10}"
 latency="${LATENCY_MS:-50}"
@@ -17,9 +17,9 @@ source "$root/scripts/lib/processes.sh"
 trap 'stop_started_processes; rm -rf "$WORK_DIR"' EXIT
 export BRAZE_API_KEY="bench-key"
 
-# run LABEL MODE EMULATOR_FLAGS SERVER_FLAGS
+# run LABEL MODE EMULATOR_FLAGS SERVER_FLAGS [LOADGEN_FLAGS]
 run() {
-  local label="$1" mode="$2" emulator_flags="$3" server_flags="$4"
+  local label="$1" mode="$2" emulator_flags="$3" server_flags="$4" loadgen_flags="${5:-}"
   stop_started_processes; BRAZESYNC_PIDS=(); rm -f "$WORK_DIR"/*.port
   # shellcheck disable=SC2086
   start_emulator "$build/tests/emulator/braze_emulator" --latency_ms="$latency" --record_limit=0 $emulator_flags
@@ -27,23 +27,34 @@ run() {
   start_server "$build/server/brazesync_server" $server_flags
   local server_pid="${BRAZESYNC_PIDS[-1]}"
   "$build/bench/brazesync_loadgen" --target="127.0.0.1:$SERVER_PORT" --mode="$mode" \
-    --callers="$callers" --duration_s="$duration" --server_pid="$server_pid" --label="$label"
+    --callers="$callers" --duration_s="$duration" --server_pid="$server_pid" --label="$label" \
+    $loadgen_flags
   curl -s "http://127.0.0.1:$EMULATOR_PORT/_emulator/accepted" > "$WORK_DIR/accepted.json"
   curl -s "http://127.0.0.1:$EMULATOR_PORT/_emulator/stats" > "$WORK_DIR/stats.json"
   /usr/bin/python3 - "$WORK_DIR/accepted.json" "$WORK_DIR/stats.json" <<'PY'
 import collections, json, sys
 events = json.load(open(sys.argv[1]))["events"]
 stats = json.load(open(sys.argv[2]))
-seqs = collections.Counter(e["properties"]["seq"] for e in events)
+seqs = collections.Counter(e.get("properties", {}).get("seq") for e in events)
+missing = seqs.pop(None, 0)
 dups = sum(c - 1 for c in seqs.values() if c > 1)
 requests = max(stats.get("requests", 0), 1)
-print(f"  emulator: events={len(events)} unique={len(seqs)} duplicates={dups} "
+print(f"  emulator: events={len(events)} unique={len(seqs)} duplicates={dups} missing_seq={missing} "
       f"braze_requests={stats.get('requests')} items_per_request={len(events)/requests:.1f} "
       f"batch_fill={100*len(events)/requests/75:.0f}% by_status={stats.get('by_status')}")
 PY
 }
 
-run coalescing unary "" ""
-run baseline unary "" "--coalesce=false --max_in_flight=1024"
-run streaming stream "" ""
-run coalescing_faults unary "--error_5xx_rate=0.10 --rate_429=0.05" ""
+case "${1:-all}" in
+  sync|all)
+    run coalescing unary "" ""
+    run baseline unary "" "--coalesce=false --max_in_flight=1024"
+    run streaming stream "" ""
+    run coalescing_faults unary "--error_5xx_rate=0.10 --rate_429=0.05" "" ;;&
+  async|all)
+    # Acceptance into the durable outbox (delivery continues in the background).
+    rm -rf "$WORK_DIR/data"; mkdir -p "$WORK_DIR/data"
+    run async_unary unary "" "--data_dir=$WORK_DIR/data" "--async"
+    rm -rf "$WORK_DIR/data"; mkdir -p "$WORK_DIR/data"
+    run async_streaming stream "" "--data_dir=$WORK_DIR/data" "--async" ;;
+esac

@@ -28,6 +28,16 @@ if [ "${BRAZESYNC_WITH_BAZEL:-0}" = 1 ]; then
 fi
 # --- end optional Bazel block ---
 
+# --- Optional: quality gates (scripts/quality.sh, docs/quality.md) ---
+# clang 14 for the libFuzzer build, clang-format/clang-tidy 14 (run-clang-tidy
+# comes with clang-tidy-14). On Debian 12, -fsanitize=fuzzer's runtime
+# (libclang_rt.fuzzer*.a) and FuzzedDataProvider.h are in libclang-rt-14-dev;
+# libfuzzer-14-dev only adds a standalone libFuzzer.a, which is not needed.
+if [ "${BRAZESYNC_WITH_QUALITY:-0}" = 1 ]; then
+  PACKAGES+=(clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14)
+fi
+# --- end optional quality block ---
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

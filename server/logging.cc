@@ -67,6 +67,8 @@ void JsonLogger::Log(LogLevel level, absl::string_view message, nlohmann::json f
   logger_->log(spd_level, "{}", std::string_view(dumped).substr(1, dumped.size() - 2));
 }
 
+bool JsonLogger::Enabled(LogLevel level) const { return logger_->should_log(ToSpdlog(level)); }
+
 void JsonLogger::Flush() { logger_->flush(); }
 
 bool ParseLogLevel(absl::string_view name, LogLevel* level) {

@@ -37,6 +37,8 @@ class JsonLogger final {
   // JSON object or null). Thread-safe.
   void Log(LogLevel level, absl::string_view message,
            nlohmann::json fields = nlohmann::json::object());
+  // Whether `level` is logged, so callers can skip building fields.
+  bool Enabled(LogLevel level) const;
   void Flush();
 
  private:

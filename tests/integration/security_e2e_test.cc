@@ -123,6 +123,7 @@ class SecurityTest : public ::testing::Test {
     options.engine.max_backoff = absl::Milliseconds(5);
     options.callers = config.callers();
     options.log_sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_);
+    options.log_level = LogLevel::kDebug;  // successful calls are logged at debug
     auto server = BrazeSyncServer::Start(options, *std::move(registry), MakeCurlHttpClient(curl));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);

@@ -1,0 +1,104 @@
+// libFuzzer target: validation -> conversion -> request planning.
+//
+// The input is a serialized brazesync.v1.TrackRequest (binary protobuf). When
+// it does not parse, the bytes are tried as a textproto TrackRequest (that is
+// what the seed corpus holds, so it stays readable). Every item is validated;
+// valid items are converted to Braze JSON exactly as the tracker does, and the
+// converted items are planned into /users/track bodies with limits taken from
+// the input, then serialized. Nothing may crash, leak or trip UBSan, and
+// every planned body must be valid JSON that serializes again.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "brazesync/v1/brazesync.pb.h"
+#include "google/protobuf/text_format.h"
+#include "server/converter.h"
+#include "server/request_planner.h"
+#include "server/validator.h"
+
+namespace brazesync {
+namespace {
+
+void Plan(std::vector<PlannedItem> items, const RequestLimits& limits) {
+  for (const PlannedRequest& request : PlanRequests(std::move(items), limits)) {
+    // Bodies must be JSON that Braze can parse.
+    const Json parsed = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_discarded()) __builtin_trap();
+    for (size_t i = 0; i < request.attributes.size(); ++i) {
+      if (request.Find("attributes", static_cast<int>(i)) == nullptr) __builtin_trap();
+    }
+    (void)request.Find("events", -1);
+    (void)request.Find("purchases", 1 << 30);
+  }
+}
+
+void Run(const v1::TrackRequest& request, uint32_t knobs) {
+  const ValidationLimits validation{(knobs & 1) ? 25 : 500};
+  const absl::Time now = absl::FromUnixSeconds(1'700'000'000);
+  std::vector<PlannedItem> items;
+  for (int i = 0; i < request.attributes_size(); ++i) {
+    FieldViolations violations;
+    ValidateUserProfile(request.attributes(i), absl::StrCat("attributes[", i, "]"), validation,
+                        &violations);
+    if (!violations.empty()) continue;
+    items.push_back(PlannedItem{v1::ITEM_KIND_ATTRIBUTES, i, UserKey(request.attributes(i).user()),
+                                ProfileToBraze(request.attributes(i))});
+  }
+  for (int i = 0; i < request.events_size(); ++i) {
+    FieldViolations violations;
+    ValidateEvent(request.events(i), absl::StrCat("events[", i, "]"), validation, &violations);
+    if (!violations.empty()) continue;
+    items.push_back(PlannedItem{v1::ITEM_KIND_EVENTS, i, UserKey(request.events(i).user()),
+                                EventToBraze(request.events(i), now, now)});
+  }
+  for (int i = 0; i < request.purchases_size(); ++i) {
+    FieldViolations violations;
+    ValidatePurchase(request.purchases(i), absl::StrCat("purchases[", i, "]"), validation,
+                     &violations);
+    if (!violations.empty()) continue;
+    items.push_back(PlannedItem{v1::ITEM_KIND_PURCHASES, i, UserKey(request.purchases(i).user()),
+                                PurchaseToBraze(request.purchases(i), now, now)});
+  }
+  // Converted JSON must always serialize (invalid UTF-8 would throw here).
+  for (const PlannedItem& item : items) (void)item.json.dump();
+
+  RequestLimits limits;
+  limits.per_array = (knobs & 2) != 0;
+  limits.max_objects = 1 + static_cast<int>((knobs >> 2) % 75);
+  // Small byte caps exercise the "one item larger than a request" path.
+  limits.max_bytes = (knobs & 0x8000) ? 200 + (knobs >> 16) % 4000 : 4'000'000;
+  Plan(std::move(items), limits);
+}
+
+}  // namespace
+}  // namespace brazesync
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // Keep single executions fast: huge inputs only slow the search down.
+  if (size > 64 * 1024) return 0;
+  uint32_t knobs = 0;
+  for (size_t i = 0; i < size && i < 4; ++i) knobs = knobs * 131 + data[i];
+  brazesync::v1::TrackRequest request;
+  if (!request.ParseFromArray(data, static_cast<int>(size))) {
+    request.Clear();
+    google::protobuf::TextFormat::Parser parser;
+    parser.AllowPartialMessage(true);
+    // Errors on stderr would flood the fuzzer's output.
+    class Quiet : public google::protobuf::io::ErrorCollector {
+     public:
+      void AddError(int, int, const std::string&) override {}
+      void AddWarning(int, int, const std::string&) override {}
+    } quiet;
+    parser.RecordErrorsTo(&quiet);
+    if (!parser.ParseFromString(std::string(reinterpret_cast<const char*>(data), size), &request)) {
+      return 0;
+    }
+  }
+  brazesync::Run(request, knobs);
+  return 0;
+}

@@ -106,13 +106,10 @@ class TrackStreamReactor final : public grpc::ServerBidiReactor<v1::TrackRequest
       return;
     }
     auto slot = std::make_shared<Slot>();
-    bool read_more;
     {
       absl::MutexLock lock(&mu_);
       slots_.push_back(slot);
       ++tracks_pending_;
-      read_more = slots_.size() < kMaxStreamRequestsInFlight;
-      read_paused_ = !read_more;
     }
     const absl::Time started = absl::Now();
     const absl::Time deadline = std::min(stream_deadline_, started + per_request_deadline_);
@@ -145,6 +142,14 @@ class TrackStreamReactor final : public grpc::ServerBidiReactor<v1::TrackRequest
       tracker_->Track(request_, deadline, std::move(done));
     } else {
       done(std::move(admitted), v1::TrackResult());
+    }
+    // Only now, with request_ no longer in use, may the next read (here, or
+    // from OnWriteDone when paused) overwrite it.
+    bool read_more;
+    {
+      absl::MutexLock lock(&mu_);
+      read_more = slots_.size() < kMaxStreamRequestsInFlight;
+      read_paused_ = !read_more;
     }
     if (read_more) StartRead(&request_);
   }

@@ -322,6 +322,43 @@ TEST_F(TrackEndToEndTest, TrackStreamAnswersEachRequestInOrderAndCoalesces) {
   EXPECT_LT(emulator_->requests().size(), static_cast<size_t>(kRequests - 1));
 }
 
+// More requests than a stream may have in flight (64), with Braze slow
+// enough that the window fills: the server pauses and resumes reading while
+// results are written. (A resumed read once overwrote the request still being
+// tracked, duplicating events; that race is timing-dependent, so this test
+// exercises the path rather than guaranteeing to catch it.)
+TEST_F(TrackEndToEndTest, TrackStreamBeyondItsWindowDeliversEachRequestOnce) {
+  emulator::Faults faults;
+  faults.latency = absl::Milliseconds(20);
+  emulator_->SetFaults(faults);
+  auto stub = v1::BrazeSync::NewStub(channel_);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto stream = stub->TrackStream(&context);
+  constexpr int kRequests = 600;
+  std::vector<std::string> ids;
+  std::thread reader([&] {
+    v1::TrackResult result;
+    while (stream->Read(&result)) ids.push_back(result.request_id());
+  });
+  for (int i = 0; i < kRequests; ++i) {
+    v1::TrackRequest request;
+    request.set_request_id(absl::StrCat("r", i));
+    *request.add_events() = MakeEvent(absl::StrCat("window-user-", i % 97), absl::StrCat("e", i));
+    ASSERT_TRUE(stream->Write(request));
+  }
+  stream->WritesDone();
+  reader.join();
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_THAT(ids, SizeIs(kRequests));
+  for (int i = 0; i < kRequests; ++i) EXPECT_EQ(ids[i], absl::StrCat("r", i));
+  std::set<std::string> names;
+  const nlohmann::json accepted = emulator_->accepted();
+  for (const auto& event : accepted["events"]) names.insert(event["name"].get<std::string>());
+  EXPECT_THAT(accepted["events"], SizeIs(kRequests));
+  EXPECT_THAT(names, SizeIs(kRequests));
+}
+
 TEST_F(TrackEndToEndTest, ConcurrentCallersShareBrazeRequests) {
   emulator::Faults faults;
   faults.latency = absl::Milliseconds(100);  // keeps the first request in flight

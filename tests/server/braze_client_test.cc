@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "server/http_client.h"
 #include "server/workspace.h"
+#include "tests/server/testing/test_support.h"
 
 namespace brazesync {
 namespace {
@@ -32,6 +33,8 @@ using ::testing::Optional;
 using ::testing::Pair;
 using ::testing::SizeIs;
 using ::testing::StrEq;
+using testing_support::Response;
+using testing_support::StatusIs;
 
 constexpr char kEndpoint[] = "https://rest.iad-01.braze.com";
 constexpr char kApiKey[] = "sk-test-0123456789";
@@ -47,16 +50,6 @@ constexpr absl::Duration kTimeout = absl::Seconds(7);
 // 2024-05-01T00:00:00Z, a fixed "now" so header arithmetic is exact.
 constexpr int64_t kNowSeconds = 1714521600;
 
-MATCHER_P2(StatusIs, code, message_matcher, "") {
-  if (arg.code() != code) {
-    *result_listener << "code is " << absl::StatusCodeToString(arg.code()) << " (" << arg.message()
-                     << ")";
-    return false;
-  }
-  return ::testing::ExplainMatchResult(message_matcher, std::string(arg.message()),
-                                       result_listener);
-}
-
 absl::Time Now() { return absl::FromUnixSeconds(kNowSeconds); }
 
 WorkspaceSettings Workspace() {
@@ -65,15 +58,6 @@ WorkspaceSettings Workspace() {
   workspace.endpoint = kEndpoint;
   workspace.api_key = kApiKey;
   return workspace;
-}
-
-HttpResponse Response(int status, std::string body,
-                      std::map<std::string, std::string> headers = {}) {
-  HttpResponse response;
-  response.status = status;
-  response.body = std::move(body);
-  response.headers = std::move(headers);
-  return response;
 }
 
 BrazeAttempt Interpret(int status, std::string body,

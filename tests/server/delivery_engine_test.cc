@@ -14,9 +14,6 @@
 #include <algorithm>
 #include <atomic>
 #include <ctime>
-#include <deque>
-#include <functional>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -28,8 +25,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -38,6 +33,7 @@
 #include "gtest/gtest.h"
 #include "server/http_client.h"
 #include "server/workspace.h"
+#include "tests/server/testing/test_support.h"
 
 namespace brazesync {
 namespace {
@@ -53,173 +49,26 @@ using ::testing::IsEmpty;
 using ::testing::Le;
 using ::testing::SizeIs;
 using ::testing::StrEq;
+using testing_support::ErrorsBody;
+using testing_support::FakeHttpClient;
+using testing_support::ItemError;
+using testing_support::kSuccess;
+using testing_support::kWait;
+using testing_support::Response;
+using testing_support::StatusIs;
 
 using JsonValue = nlohmann::json;
 
 constexpr char kEndpoint[] = "https://rest.iad-01.braze.com";
 constexpr char kApiKey[] = "sk-test";
-constexpr char kSuccess[] = R"({"message":"success"})";
 constexpr int kBrazeCap = 75;
 constexpr int kMaxAttempts = 3;
-// How long a test waits for something that should happen promptly.
-constexpr absl::Duration kWait = absl::Seconds(10);
 constexpr absl::Duration kTinyBackoff = absl::Milliseconds(1);
 // EngineOptions::partial_below_in_flight's default: with this many requests
 // in flight Braze counts as busy and partial requests linger.
 constexpr int kBusyInFlight = 2;
 
-MATCHER_P2(StatusIs, code, message_matcher, "") {
-  if (arg.code() != code) {
-    *result_listener << "code is " << absl::StatusCodeToString(arg.code()) << " (" << arg.message()
-                     << ")";
-    return false;
-  }
-  return ::testing::ExplainMatchResult(message_matcher, std::string(arg.message()),
-                                       result_listener);
-}
-
 MATCHER_P(VerdictIs, status, "") { return arg.status == status; }
-
-HttpResponse Response(int status, std::string body = kSuccess,
-                      std::map<std::string, std::string> headers = {}) {
-  HttpResponse response;
-  response.status = status;
-  response.body = std::move(body);
-  response.headers = std::move(headers);
-  return response;
-}
-
-std::string ItemError(const std::string& input_array, int index, const std::string& type) {
-  return absl::StrCat(R"({"type":")", type, R"(","input_array":")", input_array, R"(","index":)",
-                      index, "}");
-}
-
-std::string ErrorsBody(const std::string& message, const std::vector<std::string>& errors) {
-  return absl::StrCat(R"({"message":")", message, R"(","errors":[)", absl::StrJoin(errors, ","),
-                      "]}");
-}
-
-// Either answers each request inside Post (from the script, whose last entry
-// repeats, or from a responder) or, when parking, holds it until the test
-// releases it. Records every request with the time it was posted.
-class FakeHttpClient final : public HttpClient {
- public:
-  using Responder = std::function<absl::StatusOr<HttpResponse>(const HttpRequest&)>;
-
-  void Respond(absl::StatusOr<HttpResponse> response) {
-    absl::MutexLock lock(&mu_);
-    script_.push_back(std::move(response));
-  }
-  void set_responder(Responder responder) {
-    absl::MutexLock lock(&mu_);
-    responder_ = std::move(responder);
-  }
-  void set_park(bool park) {
-    absl::MutexLock lock(&mu_);
-    park_ = park;
-  }
-
-  void Post(HttpRequest request, HttpCallback done) override {
-    absl::StatusOr<HttpResponse> answer;
-    {
-      absl::MutexLock lock(&mu_);
-      requests_.push_back(Posted{request, absl::Now()});
-      if (park_) {
-        parked_.push_back(std::move(done));
-        peak_parked_ = std::max(peak_parked_, parked_.size());
-        return;
-      }
-      if (!script_.empty()) {
-        answer = script_.front();
-        if (script_.size() > 1) script_.pop_front();
-      } else if (responder_) {
-        answer = responder_(request);
-      } else {
-        answer = Response(201);
-      }
-    }
-    std::move(done)(std::move(answer));
-  }
-
-  // Waits until at least `count` requests were posted.
-  bool AwaitRequests(size_t count) {
-    absl::MutexLock lock(&mu_);
-    auto posted = [this, count] {
-      mu_.AssertHeld();
-      return requests_.size() >= count;
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&posted), kWait);
-  }
-  // Waits until at least `count` requests are parked.
-  bool AwaitParked(size_t count) {
-    absl::MutexLock lock(&mu_);
-    auto parked = [this, count] {
-      mu_.AssertHeld();
-      return parked_.size() >= count;
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&parked), kWait);
-  }
-
-  // Answers the oldest parked request. Returns false when none is parked.
-  bool ReleaseOldest(absl::StatusOr<HttpResponse> response = Response(201)) {
-    HttpCallback done;
-    {
-      absl::MutexLock lock(&mu_);
-      if (parked_.empty()) return false;
-      done = std::move(parked_.front());
-      parked_.pop_front();
-    }
-    std::move(done)(std::move(response));
-    return true;
-  }
-  void ReleaseAll(const absl::StatusOr<HttpResponse>& response) {
-    while (ReleaseOldest(response)) {
-    }
-  }
-
-  size_t request_count() const {
-    absl::MutexLock lock(&mu_);
-    return requests_.size();
-  }
-  size_t parked_count() const {
-    absl::MutexLock lock(&mu_);
-    return parked_.size();
-  }
-  size_t peak_parked() const {
-    absl::MutexLock lock(&mu_);
-    return peak_parked_;
-  }
-  HttpRequest request(size_t i) const {
-    absl::MutexLock lock(&mu_);
-    return requests_.at(i).request;
-  }
-  absl::Time posted_at(size_t i) const {
-    absl::MutexLock lock(&mu_);
-    return requests_.at(i).at;
-  }
-  // The `name`s of the events in request `i`, in body order.
-  std::vector<std::string> EventNames(size_t i) const {
-    const JsonValue body = JsonValue::parse(request(i).body);
-    std::vector<std::string> names;
-    if (!body.contains("events")) return names;
-    for (const JsonValue& event : body["events"]) names.push_back(event["name"]);
-    return names;
-  }
-
- private:
-  struct Posted {
-    HttpRequest request;
-    absl::Time at;
-  };
-
-  mutable absl::Mutex mu_;
-  bool park_ ABSL_GUARDED_BY(mu_) = false;
-  std::deque<absl::StatusOr<HttpResponse>> script_ ABSL_GUARDED_BY(mu_);
-  Responder responder_ ABSL_GUARDED_BY(mu_);
-  std::vector<Posted> requests_ ABSL_GUARDED_BY(mu_);
-  std::deque<HttpCallback> parked_ ABSL_GUARDED_BY(mu_);
-  size_t peak_parked_ ABSL_GUARDED_BY(mu_) = 0;
-};
 
 // What one Submit's `done` received, and how often it ran.
 struct CallResult {

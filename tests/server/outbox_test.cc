@@ -9,11 +9,8 @@
 // nothing sleeps to synchronise.
 #include "server/outbox.h"
 
-#include <stdlib.h>
-
 #include <atomic>
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -33,6 +30,7 @@
 #include "brazesync/v1/types.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/server/testing/test_support.h"
 
 namespace brazesync {
 namespace {
@@ -44,13 +42,14 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Property;
 using ::testing::SizeIs;
+using testing_support::kWait;
+using testing_support::StatusIs;
+using testing_support::TempDir;
 
 using JsonValue = nlohmann::json;
 
 constexpr char kWorkspace[] = "prod";
 constexpr char kOtherWorkspace[] = "staging";
-// How long a test waits for something that should happen promptly.
-constexpr absl::Duration kWait = absl::Seconds(10);
 // A fixed receipt time for payload conversion: 2024-05-01T00:00:00Z.
 constexpr int64_t kAcceptedUnixSeconds = 1714521600;
 
@@ -61,38 +60,6 @@ MATCHER_P(IsOkAndHolds, matcher, "") {
   }
   return ::testing::ExplainMatchResult(matcher, *arg, result_listener);
 }
-
-MATCHER_P2(StatusIs, code, message_matcher, "") {
-  if (arg.code() != code) {
-    *result_listener << "code is " << absl::StatusCodeToString(arg.code()) << " (" << arg.message()
-                     << ")";
-    return false;
-  }
-  return ::testing::ExplainMatchResult(message_matcher, std::string(arg.message()),
-                                       result_listener);
-}
-
-// A directory made with mkdtemp, removed with everything in it at the end.
-class TempDir final {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "outbox_test.XXXXXX";
-    char* made = mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr) << "mkdtemp failed for " << pattern;
-    path_ = made == nullptr ? "" : std::string(made);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 v1::Event MakeEvent(const std::string& user, const std::string& name) {
   v1::Event event;

@@ -12,14 +12,10 @@
 // nothing sleeps to synchronise.
 #include "server/relay.h"
 
-#include <stdlib.h>
 #include <time.h>
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
-#include <filesystem>
-#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -33,8 +29,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -47,6 +41,7 @@
 #include "server/http_client.h"
 #include "server/outbox.h"
 #include "server/workspace.h"
+#include "tests/server/testing/test_support.h"
 
 namespace brazesync {
 namespace {
@@ -58,6 +53,13 @@ using ::testing::IsEmpty;
 using ::testing::Key;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
+using testing_support::ErrorsBody;
+using testing_support::Eventually;
+using testing_support::FakeHttpClient;
+using testing_support::ItemError;
+using testing_support::kWait;
+using testing_support::Response;
+using testing_support::TempDir;
 
 using JsonValue = nlohmann::json;
 
@@ -65,133 +67,8 @@ constexpr char kWorkspace[] = "prod";
 constexpr char kEndpoint[] = "https://rest.iad-01.braze.com";
 constexpr char kApiKeyEnv[] = "BRAZE_PROD_KEY";
 constexpr char kApiKey[] = "sk-test";
-constexpr char kSuccess[] = R"({"message":"success"})";
 constexpr char kRejection[] = "'name' is not a valid event name";
-// How long a test waits for something that should happen promptly.
-constexpr absl::Duration kWait = absl::Seconds(10);
-constexpr absl::Duration kPollStep = absl::Milliseconds(2);
 constexpr absl::Duration kTinyDelay = absl::Milliseconds(1);
-
-HttpResponse Response(int status, std::string body = kSuccess) {
-  HttpResponse response;
-  response.status = status;
-  response.body = std::move(body);
-  return response;
-}
-
-// Polls `condition` until it holds or kWait passes; returns whether it held.
-bool Eventually(const std::function<bool()>& condition) {
-  const absl::Time deadline = absl::Now() + kWait;
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(kPollStep);
-  }
-  return condition();
-}
-
-// A directory made with mkdtemp, removed with everything in it at the end.
-class TempDir final {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "relay_test.XXXXXX";
-    char* made = mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr) << "mkdtemp failed for " << pattern;
-    path_ = made == nullptr ? "" : std::string(made);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Answers each request inside Post from the responder (default: 201
-// success) or, when parking, holds it until the test releases it. Records the
-// event names of every request.
-class FakeHttpClient final : public HttpClient {
- public:
-  using Responder = std::function<absl::StatusOr<HttpResponse>(const HttpRequest&)>;
-
-  void set_responder(Responder responder) {
-    absl::MutexLock lock(&mu_);
-    responder_ = std::move(responder);
-  }
-  void set_park(bool park) {
-    absl::MutexLock lock(&mu_);
-    park_ = park;
-  }
-
-  void Post(HttpRequest request, HttpCallback done) override {
-    absl::StatusOr<HttpResponse> answer = Response(201);
-    {
-      absl::MutexLock lock(&mu_);
-      requests_.push_back(request);
-      const JsonValue body = JsonValue::parse(request.body, nullptr, false);
-      if (body.is_object() && body.contains("events")) {
-        for (const JsonValue& event : body["events"]) {
-          ++posted_events_[event.value("name", std::string())];
-        }
-      }
-      if (park_) {
-        parked_.push_back(std::move(done));
-        return;
-      }
-      if (responder_) answer = responder_(request);
-    }
-    std::move(done)(std::move(answer));
-  }
-
-  bool AwaitParked(size_t count) {
-    absl::MutexLock lock(&mu_);
-    auto parked = [this, count] {
-      mu_.AssertHeld();
-      return parked_.size() >= count;
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&parked), kWait);
-  }
-
-  // Answers every parked request with `response`.
-  void ReleaseAll(const absl::StatusOr<HttpResponse>& response) {
-    while (true) {
-      HttpCallback done;
-      {
-        absl::MutexLock lock(&mu_);
-        if (parked_.empty()) return;
-        done = std::move(parked_.front());
-        parked_.pop_front();
-      }
-      std::move(done)(response);
-    }
-  }
-
-  size_t request_count() const {
-    absl::MutexLock lock(&mu_);
-    return requests_.size();
-  }
-  HttpRequest request(size_t i) const {
-    absl::MutexLock lock(&mu_);
-    return requests_.at(i);
-  }
-  // How often each event name was sent to Braze.
-  std::map<std::string, int> posted_events() const {
-    absl::MutexLock lock(&mu_);
-    return posted_events_;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  bool park_ ABSL_GUARDED_BY(mu_) = false;
-  Responder responder_ ABSL_GUARDED_BY(mu_);
-  std::vector<HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, int> posted_events_ ABSL_GUARDED_BY(mu_);
-  std::deque<HttpCallback> parked_ ABSL_GUARDED_BY(mu_);
-};
 
 // 201; every event whose name starts with "bad" is listed in `errors`.
 absl::StatusOr<HttpResponse> RejectBadEvents(const HttpRequest& request) {
@@ -200,14 +77,12 @@ absl::StatusOr<HttpResponse> RejectBadEvents(const HttpRequest& request) {
   if (body.contains("events")) {
     for (size_t i = 0; i < body["events"].size(); ++i) {
       if (absl::StartsWith(body["events"][i].value("name", std::string()), "bad")) {
-        errors.push_back(absl::StrCat(R"({"type":")", kRejection,
-                                      R"(","input_array":"events","index":)", i, "}"));
+        errors.push_back(ItemError("events", static_cast<int>(i), kRejection));
       }
     }
   }
   if (errors.empty()) return Response(201);
-  return Response(
-      201, absl::StrCat(R"({"message":"success","errors":[)", absl::StrJoin(errors, ","), "]}"));
+  return Response(201, ErrorsBody("success", errors));
 }
 
 // An event for user `user` named `name`, with `item_id` as its event_id.

@@ -9,8 +9,6 @@
 // done callback with a timeout; nothing sleeps.
 #include "server/tracker.h"
 
-#include <deque>
-#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -22,7 +20,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -35,6 +32,7 @@
 #include "server/http_client.h"
 #include "server/utf8.h"
 #include "server/workspace.h"
+#include "tests/server/testing/test_support.h"
 
 namespace brazesync {
 namespace {
@@ -50,13 +48,17 @@ using ::testing::Property;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
 using ::testing::StrEq;
+using testing_support::FakeHttpClient;
+using testing_support::ItemError;
+using testing_support::kSuccess;
+using testing_support::kWait;
+using testing_support::StatusIs;
 
 using JsonValue = nlohmann::json;
 
 constexpr char kProdEndpoint[] = "https://rest.iad-01.braze.com";
 constexpr char kLegacyEndpoint[] = "https://rest.fra-01.braze.eu";
 constexpr char kKeyVariable[] = "BRAZE_KEY";
-constexpr char kSuccess[] = R"({"message":"success"})";
 constexpr char kAllInvalid[] =
     "Valid data must be provided in the 'attributes', 'events', or 'purchases' fields.";
 // 2024-05-01T12:34:56Z: a valid past event time.
@@ -64,70 +66,8 @@ constexpr int64_t kEventSeconds = 1714566896;
 constexpr int kBrazeCap = 75;
 constexpr int kDefaultAttempts = 3;
 constexpr char kRequestId[] = "req-42";
-// How long a test waits for Track's done; it normally runs within milliseconds.
-constexpr absl::Duration kWait = absl::Seconds(10);
-
-MATCHER_P2(StatusIs, code, message_matcher, "") {
-  if (arg.code() != code) {
-    *result_listener << "code is " << absl::StatusCodeToString(arg.code()) << " (" << arg.message()
-                     << ")";
-    return false;
-  }
-  return ::testing::ExplainMatchResult(message_matcher, std::string(arg.message()),
-                                       result_listener);
-}
 
 MATCHER_P2(ItemIs, kind, index, "") { return arg.kind() == kind && arg.index() == index; }
-
-// Answers every request inside Post: scripted results in order (the last one
-// repeats), or when nothing is scripted, the responder. Records every request.
-// Thread-safe: the engine posts from its dispatcher thread.
-class FakeHttpClient final : public HttpClient {
- public:
-  using Responder = std::function<absl::StatusOr<HttpResponse>(const HttpRequest&)>;
-
-  void Respond(int status, std::string body = kSuccess) {
-    HttpResponse response;
-    response.status = status;
-    response.body = std::move(body);
-    absl::MutexLock lock(&mu_);
-    script_.push_back(std::move(response));
-  }
-  void set_responder(Responder responder) {
-    absl::MutexLock lock(&mu_);
-    responder_ = std::move(responder);
-  }
-
-  void Post(HttpRequest request, HttpCallback done) override {
-    absl::StatusOr<HttpResponse> result;
-    {
-      absl::MutexLock lock(&mu_);
-      requests_.push_back(request);
-      if (!script_.empty()) {
-        result = script_.front();
-        if (script_.size() > 1) script_.pop_front();
-      } else if (responder_) {
-        result = responder_(request);
-      } else {
-        result = absl::InternalError("FakeHttpClient: nothing scripted");
-      }
-    }
-    std::move(done)(std::move(result));
-  }
-
-  std::vector<HttpRequest> requests() const {
-    absl::MutexLock lock(&mu_);
-    return requests_;
-  }
-  // The parsed body of request `i`.
-  JsonValue Body(size_t i) const { return JsonValue::parse(requests().at(i).body); }
-
- private:
-  mutable absl::Mutex mu_;
-  std::deque<absl::StatusOr<HttpResponse>> script_ ABSL_GUARDED_BY(mu_);
-  Responder responder_ ABSL_GUARDED_BY(mu_);
-  std::vector<HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
-};
 
 v1::UserProfile Profile(const std::string& external_id) {
   v1::UserProfile profile;
@@ -165,11 +105,6 @@ v1::TrackRequest EventsRequest(int count) {
   return request;
 }
 
-std::string ItemError(const std::string& input_array, int index, const std::string& type) {
-  return absl::StrCat(R"({"type":")", type, R"(","input_array":")", input_array, R"(","index":)",
-                      index, "}");
-}
-
 class TrackerTest : public ::testing::Test {
  protected:
   TrackerTest() {
@@ -195,6 +130,10 @@ class TrackerTest : public ::testing::Test {
     options.max_backoff = absl::Milliseconds(5);
     engine_ = std::make_unique<DeliveryEngine>(&http_, options);
     tracker_ = std::make_unique<Tracker>(&registry_, engine_.get());
+    // A request the test did not script fails instead of succeeding.
+    http_.set_responder([](const HttpRequest&) -> absl::StatusOr<HttpResponse> {
+      return absl::InternalError("FakeHttpClient: nothing scripted");
+    });
   }
 
   // Runs Track and waits for its done; the result lands in result_.

@@ -16,6 +16,7 @@
 #include "brazesync/v1/config.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/server/testing/test_support.h"
 
 namespace brazesync {
 namespace {
@@ -30,20 +31,11 @@ using ::testing::NotNull;
 using ::testing::Pointee;
 using ::testing::SizeIs;
 using ::testing::StrEq;
+using testing_support::StatusIs;
 
 constexpr char kEndpoint[] = "https://rest.iad-01.braze.com";
 constexpr char kApiKey[] = "sk-prod-0123456789";
 constexpr char kKeyVariable[] = "PROD_BRAZE_KEY";
-
-MATCHER_P2(StatusIs, code, message_matcher, "") {
-  if (arg.code() != code) {
-    *result_listener << "code is " << absl::StatusCodeToString(arg.code()) << " (" << arg.message()
-                     << ")";
-    return false;
-  }
-  return ::testing::ExplainMatchResult(message_matcher, std::string(arg.message()),
-                                       result_listener);
-}
 
 template <typename T>
 absl::Status StatusOf(const absl::StatusOr<T>& result) {

@@ -2,7 +2,9 @@
 //
 // The input is a serialized brazesync.v1.TrackRequest (binary protobuf). When
 // it does not parse, the bytes are tried as a textproto TrackRequest (that is
-// what the seed corpus holds, so it stays readable). Every item is validated;
+// what the seed corpus holds, so it stays readable); a textproto request that
+// would not survive the wire (invalid UTF-8 in a string field) is skipped,
+// because gRPC can never deliver one. Every item is validated;
 // valid items are converted to Braze JSON exactly as the tracker does, and the
 // converted items are planned into /users/track bodies with limits taken from
 // the input, then serialized. Nothing may crash, leak or trip UBSan, and
@@ -16,6 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/brazesync.pb.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/text_format.h"
 #include "server/converter.h"
 #include "server/request_planner.h"
@@ -53,7 +57,7 @@ void Run(const v1::TrackRequest& request, uint32_t knobs) {
     FieldViolations violations;
     ValidateEvent(request.events(i), absl::StrCat("events[", i, "]"), validation, &violations);
     if (!violations.empty()) continue;
-    items.push_back(PlannedItem{v1::ITEM_KIND_EVENTS, i, UserKey(request.events(i).user()),
+    items.push_back(PlannedItem{v1::ITEM_KIND_EVENT, i, UserKey(request.events(i).user()),
                                 EventToBraze(request.events(i), now, now)});
   }
   for (int i = 0; i < request.purchases_size(); ++i) {
@@ -61,7 +65,7 @@ void Run(const v1::TrackRequest& request, uint32_t knobs) {
     ValidatePurchase(request.purchases(i), absl::StrCat("purchases[", i, "]"), validation,
                      &violations);
     if (!violations.empty()) continue;
-    items.push_back(PlannedItem{v1::ITEM_KIND_PURCHASES, i, UserKey(request.purchases(i).user()),
+    items.push_back(PlannedItem{v1::ITEM_KIND_PURCHASE, i, UserKey(request.purchases(i).user()),
                                 PurchaseToBraze(request.purchases(i), now, now)});
   }
   // Converted JSON must always serialize (invalid UTF-8 would throw here).
@@ -81,6 +85,12 @@ void Run(const v1::TrackRequest& request, uint32_t knobs) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Keep single executions fast: huge inputs only slow the search down.
   if (size > 64 * 1024) return 0;
+  // Protobuf logs every invalid-UTF-8 string it meets; silence it once.
+  static const bool quiet_protobuf = [] {
+    google::protobuf::SetLogHandler(nullptr);
+    return true;
+  }();
+  (void)quiet_protobuf;
   uint32_t knobs = 0;
   for (size_t i = 0; i < size && i < 4; ++i) knobs = knobs * 131 + data[i];
   brazesync::v1::TrackRequest request;
@@ -98,6 +108,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!parser.ParseFromString(std::string(reinterpret_cast<const char*>(data), size), &request)) {
       return 0;
     }
+    // TextFormat accepts invalid UTF-8 in proto3 `string` fields (it only
+    // logs), but the wire parser that every real request goes through
+    // (gRPC, and the outbox when it reloads items) rejects it. Keep only
+    // requests that survive the wire, so findings are reachable.
+    brazesync::v1::TrackRequest wire;
+    if (!wire.ParseFromString(request.SerializeAsString())) return 0;
   }
   brazesync::Run(request, knobs);
   return 0;

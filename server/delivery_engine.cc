@@ -43,14 +43,45 @@ struct DeliveryEngine::QueuedItem {
   absl::Time enqueued;
 };
 
+// One user's queued items, in order. A user with items in flight is not
+// ready: its next items wait until that request finishes.
+struct DeliveryEngine::UserQueue {
+  std::deque<QueuedItem> items;
+  bool in_flight = false;
+};
+
+// Items wait in per-user queues, and `ready` lists the users whose next items
+// may leave now, roughly in arrival order. Building a request therefore costs
+// O(items taken), however many items of busy users are waiting.
 struct DeliveryEngine::Lane {
   Lane(const WorkspaceSettings* workspace, const RateGovernorOptions& governor_options)
       : workspace(workspace), governor(governor_options) {}
 
+  // Queues `item` behind its user's earlier items.
+  void PushBack(QueuedItem item) {
+    UserQueue& user = users[item.user];
+    if (user.items.empty() && !user.in_flight) ready.push_back(item.user);
+    user.items.push_back(std::move(item));
+    ++queued;
+  }
+
+  // After its request finished: the user's remaining items may go.
+  void Release(uint64_t user_key) {
+    auto it = users.find(user_key);
+    if (it == users.end()) return;
+    it->second.in_flight = false;
+    if (it->second.items.empty()) {
+      users.erase(it);
+    } else {
+      ready.push_front(user_key);  // its items are older than most
+    }
+  }
+
   const WorkspaceSettings* workspace;
-  std::deque<QueuedItem> queue;
+  absl::flat_hash_map<uint64_t, UserQueue> users;  // users with items queued or in flight
+  std::deque<uint64_t> ready;                      // users with queued items and none in flight
+  size_t queued = 0;                               // items in all user queues
   int in_flight = 0;
-  absl::flat_hash_map<uint64_t, int> users_in_flight;
   RateGovernor governor;
   absl::Time next_sweep = absl::InfinitePast();
 };
@@ -58,6 +89,7 @@ struct DeliveryEngine::Lane {
 struct DeliveryEngine::Batch {
   Lane* lane = nullptr;
   std::vector<QueuedItem> items;  // ItemRef.index in `request` = position here
+  std::vector<uint64_t> users;    // made busy by this request
   PlannedRequest request;
   absl::Duration timeout;
 };
@@ -88,13 +120,17 @@ void DeliveryEngine::Shutdown() {
   {
     absl::MutexLock lock(&mu_);
     for (auto& [workspace, lane] : lanes_) {
-      for (QueuedItem& item : lane->queue) {
-        Resolve(item,
-                ItemVerdict{v1::ITEM_STATUS_FAILED, "",
-                            absl::UnavailableError("BrazeSync is shutting down; not sent")},
-                &finished);
+      for (auto& [user_key, user] : lane->users) {
+        for (QueuedItem& item : user.items) {
+          Resolve(item,
+                  ItemVerdict{v1::ITEM_STATUS_FAILED, "",
+                              absl::UnavailableError("BrazeSync is shutting down; not sent")},
+                  &finished);
+        }
+        user.items.clear();
       }
-      lane->queue.clear();
+      lane->queued = 0;
+      lane->ready.clear();
     }
   }
   RunDone(finished);
@@ -106,7 +142,7 @@ EngineStats DeliveryEngine::stats() const {
   stats.queued_items = 0;
   stats.governor_waits = 0;
   for (const auto& [workspace, lane] : lanes_) {
-    stats.queued_items += lane->queue.size();
+    stats.queued_items += lane->queued;
     stats.governor_waits += lane->governor.waits();
   }
   return stats;
@@ -139,12 +175,12 @@ absl::Status DeliveryEngine::Submit(const WorkspaceSettings& workspace,
     absl::MutexLock lock(&mu_);
     if (stopping_) return absl::UnavailableError("BrazeSync is shutting down");
     Lane& lane = LaneFor(workspace);
-    if (lane.queue.size() + items.size() > options_.max_queued_items_per_workspace) {
+    if (lane.queued + items.size() > options_.max_queued_items_per_workspace) {
       return absl::ResourceExhaustedError(
           absl::StrCat("the delivery queue of workspace \"", workspace.name, "\" is full (",
-                       lane.queue.size(), " items waiting for Braze); retry with backoff"));
+                       lane.queued, " items waiting for Braze); retry with backoff"));
     }
-    const bool was_empty = lane.queue.empty();
+    const bool was_empty = lane.queued == 0;
     const absl::Time now = absl::Now();
     for (size_t i = 0; i < items.size(); ++i) {
       QueuedItem queued;
@@ -154,13 +190,13 @@ absl::Status DeliveryEngine::Submit(const WorkspaceSettings& workspace,
       queued.kind = items[i].kind;
       queued.user = absl::Hash<std::string>{}(items[i].user_key);
       queued.json = std::move(items[i].json);
-      lane.queue.push_back(std::move(queued));
+      lane.PushBack(std::move(queued));
     }
     // Wake the dispatcher only when it has something to decide: a request
     // could leave now, or the linger timer of a new oldest item must start.
     // Waking it per item would cost a context switch per event.
     if (was_empty || !options_.coalesce || lane.in_flight < options_.partial_below_in_flight ||
-        lane.queue.size() >= static_cast<size_t>(workspace.max_objects_per_request)) {
+        lane.queued >= static_cast<size_t>(workspace.max_objects_per_request)) {
       wake_ = true;
     }
   }
@@ -174,55 +210,65 @@ std::unique_ptr<DeliveryEngine::Batch> DeliveryEngine::TakeBatch(
                                        workspace.max_request_bytes});
   auto batch = std::make_unique<Batch>();
   batch->lane = &lane;
-  absl::flat_hash_set<uint64_t> blocked_users;  // keep their order: skip all later items
-  std::vector<QueuedItem> skipped;
+  std::vector<uint64_t> waiting;  // ready users whose next item may not go yet
   const Call* only_call = nullptr;
   absl::Time latest_deadline = absl::InfinitePast();
+  auto fail = [&](std::deque<QueuedItem>& items, absl::Status failure) {
+    Resolve(items.front(), ItemVerdict{v1::ITEM_STATUS_FAILED, "", std::move(failure)}, finished);
+    items.pop_front();
+    --lane.queued;
+  };
+  auto expired = [now](const QueuedItem& item) { return item.call->deadline <= now; };
   size_t scanned = 0;
-  while (!lane.queue.empty() && scanned++ < kMaxScan) {
-    QueuedItem& item = lane.queue.front();
-    if (item.call->deadline <= now) {  // between deadline sweeps: never send late
-      Resolve(item,
-              ItemVerdict{v1::ITEM_STATUS_FAILED, "",
-                          absl::DeadlineExceededError(
-                              "the caller's deadline passed before Braze accepted the item")},
-              finished);
-      lane.queue.pop_front();
-      continue;
+  bool full = false;
+  while (!full && !lane.ready.empty() && scanned++ < kMaxScan) {
+    const uint64_t user_key = lane.ready.front();
+    UserQueue& user = lane.users[user_key];
+    std::deque<QueuedItem>& items = user.items;
+    size_t taken = 0;
+    while (!items.empty()) {
+      QueuedItem& item = items.front();
+      if (expired(item)) {  // between deadline sweeps: never send late
+        fail(items, absl::DeadlineExceededError(
+                        "the caller's deadline passed before Braze accepted the item"));
+        continue;
+      }
+      if (item.not_before > now) {
+        *wake = std::min(*wake, item.not_before);
+        break;
+      }
+      if (!options_.coalesce && only_call == nullptr) only_call = item.call.get();
+      if (only_call != nullptr && item.call.get() != only_call) break;
+      if (!builder.Fits(item.kind, item.json.size())) {
+        if (!builder.empty()) {
+          full = true;
+          break;
+        }
+        // Too large for any request: fail it rather than block the lane.
+        fail(items, absl::InvalidArgumentError(
+                        absl::StrCat("the item's Braze JSON (", item.json.size(),
+                                     " bytes) exceeds the workspace's max_request_bytes")));
+        continue;
+      }
+      builder.Add(ItemRef{item.kind, static_cast<int>(batch->items.size())}, item.json);
+      latest_deadline = std::max(latest_deadline, item.call->deadline);
+      batch->items.push_back(std::move(item));
+      items.pop_front();
+      --lane.queued;
+      ++taken;
     }
-    bool take = !blocked_users.contains(item.user) && !lane.users_in_flight.contains(item.user);
-    if (take && item.not_before > now) {
-      take = false;
-      *wake = std::min(*wake, item.not_before);
+    lane.ready.pop_front();
+    if (taken > 0) {
+      user.in_flight = true;
+      batch->users.push_back(user_key);
+    } else if (items.empty()) {
+      lane.users.erase(user_key);
+    } else {
+      waiting.push_back(user_key);
     }
-    if (take && only_call != nullptr && item.call.get() != only_call) take = false;
-    if (!take) {
-      blocked_users.insert(item.user);
-      skipped.push_back(std::move(item));
-      lane.queue.pop_front();
-      continue;
-    }
-    if (!builder.Fits(item.kind, item.json.size())) {
-      if (!builder.empty()) break;
-      // Too large for any request: fail it rather than block the lane.
-      Resolve(item,
-              ItemVerdict{v1::ITEM_STATUS_FAILED, "",
-                          absl::InvalidArgumentError(
-                              absl::StrCat("the item's Braze JSON (", item.json.size(),
-                                           " bytes) exceeds the workspace's max_request_bytes"))},
-              finished);
-      lane.queue.pop_front();
-      continue;
-    }
-    if (!options_.coalesce) only_call = item.call.get();
-    builder.Add(ItemRef{item.kind, static_cast<int>(batch->items.size())}, item.json);
-    latest_deadline = std::max(latest_deadline, item.call->deadline);
-    batch->items.push_back(std::move(item));
-    lane.queue.pop_front();
   }
-  for (auto it = skipped.rbegin(); it != skipped.rend(); ++it) {
-    lane.queue.push_front(std::move(*it));
-  }
+  // Back in front, in their order: they were ready first.
+  for (auto it = waiting.rbegin(); it != waiting.rend(); ++it) lane.ready.push_front(*it);
   if (batch->items.empty()) return nullptr;
   batch->request = builder.Finish();
   batch->timeout =
@@ -232,10 +278,10 @@ std::unique_ptr<DeliveryEngine::Batch> DeliveryEngine::TakeBatch(
 
 bool DeliveryEngine::ShouldSendNow(const Lane& lane, absl::Time now, absl::Time* wake) const {
   if (!options_.coalesce || lane.in_flight < options_.partial_below_in_flight) return true;
-  if (lane.queue.size() >= static_cast<size_t>(lane.workspace->max_objects_per_request)) {
-    return true;
-  }
-  const absl::Time linger_end = lane.queue.front().enqueued + options_.max_linger;
+  if (lane.queued >= static_cast<size_t>(lane.workspace->max_objects_per_request)) return true;
+  const std::deque<QueuedItem>& next = lane.users.at(lane.ready.front()).items;
+  if (next.empty()) return true;  // TakeBatch tidies it away
+  const absl::Time linger_end = next.front().enqueued + options_.max_linger;
   if (now >= linger_end) return true;
   *wake = std::min(*wake, linger_end);
   return false;
@@ -246,15 +292,28 @@ void DeliveryEngine::FailExpired(Lane& lane, absl::Time now,
   if (now < lane.next_sweep) return;
   lane.next_sweep = now + kDeadlineSweepInterval;
   auto expired = [now](const QueuedItem& item) { return item.call->deadline <= now; };
-  for (QueuedItem& item : lane.queue) {
-    if (!expired(item)) continue;
-    Resolve(item,
-            ItemVerdict{v1::ITEM_STATUS_FAILED, "",
-                        absl::DeadlineExceededError(
-                            "the caller's deadline passed before Braze accepted the item")},
-            finished);
+  for (auto& [user_key, user] : lane.users) {
+    for (QueuedItem& item : user.items) {
+      if (!expired(item)) continue;
+      Resolve(item,
+              ItemVerdict{v1::ITEM_STATUS_FAILED, "",
+                          absl::DeadlineExceededError(
+                              "the caller's deadline passed before Braze accepted the item")},
+              finished);
+      --lane.queued;
+    }
+    user.items.erase(std::remove_if(user.items.begin(), user.items.end(), expired),
+                     user.items.end());
   }
-  lane.queue.erase(std::remove_if(lane.queue.begin(), lane.queue.end(), expired), lane.queue.end());
+  // Users left with nothing queued are no longer ready.
+  lane.ready.erase(std::remove_if(lane.ready.begin(), lane.ready.end(),
+                                  [&lane](uint64_t user_key) {
+                                    auto it = lane.users.find(user_key);
+                                    if (!it->second.items.empty()) return false;
+                                    lane.users.erase(it);
+                                    return true;
+                                  }),
+                   lane.ready.end());
 }
 
 void DeliveryEngine::DispatchLoop() {
@@ -269,7 +328,7 @@ void DeliveryEngine::DispatchLoop() {
       for (auto& [workspace, lane] : lanes_) {
         FailExpired(*lane, now, &finished);
         bool rate_limited = false;
-        while (!lane->queue.empty()) {
+        while (!lane->ready.empty()) {
           if (!lane->governor.CanStart(now, lane->in_flight)) {
             rate_limited = lane->in_flight < lane->governor.concurrency_limit();
             break;
@@ -280,7 +339,6 @@ void DeliveryEngine::DispatchLoop() {
           lane->governor.Started(now);
           ++lane->in_flight;
           ++in_flight_total_;
-          for (const QueuedItem& item : batch->items) ++lane->users_in_flight[item.user];
           ++stats_.braze_requests;
           stats_.items_sent += static_cast<int64_t>(batch->items.size());
           ready.push_back(std::move(batch));
@@ -339,7 +397,8 @@ void DeliveryEngine::RetryOrFail(Batch& batch, const std::vector<size_t>& positi
       continue;
     }
     item.not_before = retry_at;
-    lane.queue.push_front(std::move(item));
+    ++lane.queued;
+    lane.users[item.user].items.push_front(std::move(item));
   }
 }
 
@@ -355,8 +414,6 @@ void DeliveryEngine::OnAttemptDone(std::unique_ptr<Batch> batch,
     --in_flight_total_;
     absl::flat_hash_set<Call*> calls;
     for (const QueuedItem& item : batch->items) {
-      auto it = lane.users_in_flight.find(item.user);
-      if (--it->second == 0) lane.users_in_flight.erase(it);
       if (calls.insert(item.call.get()).second) ++item.call->braze_requests;
     }
     lane.governor.OnAttempt(attempt, now);
@@ -394,6 +451,8 @@ void DeliveryEngine::OnAttemptDone(std::unique_ptr<Batch> batch,
       const absl::Duration delay = attempt.retry_after.value_or(backoff_.Next(failed));
       RetryOrFail(*batch, to_retry, attempt.status, delay, now, &finished);
     }
+    // Backwards, so the users keep their order at the front of `ready`.
+    for (auto it = batch->users.rbegin(); it != batch->users.rend(); ++it) lane.Release(*it);
     wake_ = true;
   }
   RunDone(finished);

@@ -110,6 +110,7 @@ class DeliveryEngine final {
  private:
   struct Call;
   struct QueuedItem;
+  struct UserQueue;
   struct Lane;
   struct Batch;
 

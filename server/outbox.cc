@@ -88,16 +88,20 @@ class Statement final {
     sqlite3_bind_int64(statement_, index, value);
     return *this;
   }
+  // Strings are bound without a copy (SQLITE_STATIC): the value must outlive
+  // the statement's use, so temporaries are refused at compile time.
   Statement& Bind(int index, const std::string& value) {
     sqlite3_bind_text(statement_, index, value.data(), static_cast<int>(value.size()),
-                      SQLITE_TRANSIENT);
+                      SQLITE_STATIC);
     return *this;
   }
+  Statement& Bind(int index, std::string&& value) = delete;
   Statement& BindBlob(int index, const std::string& value) {
     sqlite3_bind_blob(statement_, index, value.data(), static_cast<int>(value.size()),
-                      SQLITE_TRANSIENT);
+                      SQLITE_STATIC);
     return *this;
   }
+  Statement& BindBlob(int index, std::string&& value) = delete;
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return sqlite3_step(statement_); }
   int64_t Int(int column) const { return sqlite3_column_int64(statement_, column); }
@@ -374,17 +378,24 @@ void Outbox::Accept(std::vector<NewOutboxItem> items, AcceptDone done) {
         for (size_t i = 0; i < items.size(); ++i) {
           const NewOutboxItem& item = items[i];
           if (!item.item_id.empty()) {
-            // A repeat within the window is a duplicate, unless it was
-            // dead-lettered (the caller may send it again on purpose).
-            // A queued id stays a duplicate however old it is.
-            Statement seen = impl.Prepare(
-                "SELECT state FROM item_ids WHERE workspace = ?1 AND item_id = ?2 "
-                "AND (updated_ms >= ?3 OR state = ?4)");
-            seen.Bind(1, item.workspace)
+            // Claims the id, or finds it a duplicate (no row changed): a
+            // repeat within the window is a duplicate unless it was
+            // dead-lettered (the caller may send it again on purpose), and a
+            // queued id stays a duplicate however old it is.
+            Statement claim = impl.Prepare(
+                "INSERT INTO item_ids(workspace, item_id, state, accepted_ms, updated_ms) "
+                "VALUES(?1, ?2, ?3, ?4, ?4) ON CONFLICT(workspace, item_id) DO UPDATE SET "
+                "state = excluded.state, accepted_ms = excluded.accepted_ms, "
+                "updated_ms = excluded.updated_ms, attempts = 0, reason = '', dead_letter_id = 0 "
+                "WHERE item_ids.state = ?6 OR (item_ids.updated_ms < ?5 AND item_ids.state != ?3)");
+            claim.Bind(1, item.workspace)
                 .Bind(2, item.item_id)
-                .Bind(3, window_start)
-                .Bind(4, int64_t{kQueued});
-            if (seen.Step() == SQLITE_ROW && seen.Int(0) != kDead) continue;
+                .Bind(3, int64_t{kQueued})
+                .Bind(4, now)
+                .Bind(5, window_start)
+                .Bind(6, int64_t{kDead});
+            if (claim.Step() != SQLITE_DONE) return impl.Error("record item id");
+            if (impl.Changes() == 0) continue;
           }
           Statement insert = impl.Prepare(
               "INSERT INTO outbox(workspace, kind, item_id, user_key, payload, payload_version, "
@@ -397,16 +408,6 @@ void Outbox::Accept(std::vector<NewOutboxItem> items, AcceptDone done) {
               .Bind(6, int64_t{kPayloadVersion})
               .Bind(7, now);
           if (insert.Step() != SQLITE_DONE) return impl.Error("insert");
-          if (!item.item_id.empty()) {
-            Statement record = impl.Prepare(
-                "INSERT OR REPLACE INTO item_ids(workspace, item_id, state, accepted_ms, "
-                "updated_ms) VALUES(?1, ?2, ?3, ?4, ?4)");
-            record.Bind(1, item.workspace)
-                .Bind(2, item.item_id)
-                .Bind(3, int64_t{kQueued})
-                .Bind(4, now);
-            if (record.Step() != SQLITE_DONE) return impl.Error("record item id");
-          }
           (*stored)[i] = true;
         }
         return absl::OkStatus();
@@ -454,25 +455,38 @@ void Outbox::Report(std::vector<DeliveryReport> reports,
       [reports = std::move(reports)](Impl& impl) -> absl::Status {
         const absl::Time now = absl::Now();
         for (const DeliveryReport& report : reports) {
-          Statement row = impl.Prepare(
-              "SELECT workspace, item_id, history, attempts FROM outbox WHERE id = ?1");
-          row.Bind(1, report.id);
-          if (row.Step() != SQLITE_ROW) continue;  // already handled
-          const std::string workspace = row.Text(0);
-          const std::string item_id = row.Text(1);
-          const std::string history = AppendHistory(row.Text(2), now, report.outcome);
-          const int64_t attempts = row.Int(3) + 1;
+          std::string workspace;
+          std::string item_id;
+          std::string history;
+          int64_t attempts = 0;
+          if (report.result == DeliveryReport::Result::kDelivered) {
+            // The common case in one statement; a delivered item keeps no history.
+            Statement remove = impl.Prepare(
+                "DELETE FROM outbox WHERE id = ?1 RETURNING workspace, item_id, attempts");
+            remove.Bind(1, report.id);
+            const int step = remove.Step();
+            if (step == SQLITE_DONE) continue;  // already handled
+            if (step != SQLITE_ROW) return impl.Error("delete delivered");
+            workspace = remove.Text(0);
+            item_id = remove.Text(1);
+            attempts = remove.Int(2) + 1;
+          } else {
+            Statement row = impl.Prepare(
+                "SELECT workspace, item_id, history, attempts FROM outbox WHERE id = ?1");
+            row.Bind(1, report.id);
+            if (row.Step() != SQLITE_ROW) continue;  // already handled
+            workspace = row.Text(0);
+            item_id = row.Text(1);
+            history = AppendHistory(row.Text(2), now, report.outcome);
+            attempts = row.Int(3) + 1;
+          }
           int64_t dead_letter_id = 0;
           int state = kQueued;
           std::string reason;
           switch (report.result) {
-            case DeliveryReport::Result::kDelivered: {
-              Statement remove = impl.Prepare("DELETE FROM outbox WHERE id = ?1");
-              remove.Bind(1, report.id);
-              if (remove.Step() != SQLITE_DONE) return impl.Error("delete delivered");
+            case DeliveryReport::Result::kDelivered:
               state = kDelivered;
               break;
-            }
             case DeliveryReport::Result::kRetry: {
               Statement update = impl.Prepare(
                   "UPDATE outbox SET attempts = ?2, next_attempt_ms = ?3, last_outcome = ?4, "

@@ -27,14 +27,12 @@ from google.protobuf import descriptor_pb2
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE_DIR = "brazesync/v1"
 
-FDP = descriptor_pb2.FieldDescriptorProto
-SCALARS = {
-    FDP.TYPE_DOUBLE: "double", FDP.TYPE_FLOAT: "float", FDP.TYPE_INT64: "int64",
-    FDP.TYPE_UINT64: "uint64", FDP.TYPE_INT32: "int32", FDP.TYPE_FIXED64: "fixed64",
-    FDP.TYPE_FIXED32: "fixed32", FDP.TYPE_BOOL: "bool", FDP.TYPE_STRING: "string",
-    FDP.TYPE_BYTES: "bytes", FDP.TYPE_UINT32: "uint32", FDP.TYPE_SFIXED32: "sfixed32",
-    FDP.TYPE_SFIXED64: "sfixed64", FDP.TYPE_SINT32: "sint32", FDP.TYPE_SINT64: "sint64",
-}
+# The scalar type names are shared with client/python/tools/grpc_reflect.py.
+# They live next to it, since client/python is self-contained and must not
+# reach into scripts/; this script imports them from there by path.
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(ROOT, "client", "python", "tools"))
+from proto_scalars import FDP, SCALARS  # noqa: E402
 
 # Field numbers in descriptor.proto, for SourceCodeInfo paths.
 FILE_SYNTAX, FILE_MESSAGE, FILE_ENUM, FILE_SERVICE = 12, 4, 5, 6

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -61,11 +62,22 @@ const char* KindName(v1::ItemKind kind) {
   }
 }
 
-// ITEM_STATUS_DELIVERED -> "delivered".
-std::string OutcomeName(v1::ItemStatus status) {
-  std::string name = v1::ItemStatus_Name(status);
-  if (name.rfind("ITEM_STATUS_", 0) == 0) name = name.substr(12);
-  return absl::AsciiStrToLower(name);
+// ITEM_STATUS_DELIVERED -> "delivered". Computed once per status: this runs
+// for every item of every call.
+const std::string& OutcomeName(v1::ItemStatus status) {
+  static const auto* const kNames = [] {
+    auto* names = new absl::flat_hash_map<int, std::string>();
+    const google::protobuf::EnumDescriptor* statuses = v1::ItemStatus_descriptor();
+    for (int i = 0; i < statuses->value_count(); ++i) {
+      std::string name = statuses->value(i)->name();
+      if (name.rfind("ITEM_STATUS_", 0) == 0) name = name.substr(12);
+      (*names)[statuses->value(i)->number()] = absl::AsciiStrToLower(name);
+    }
+    return names;
+  }();
+  static const auto* const kUnknown = new std::string("unknown");
+  auto it = kNames->find(status);
+  return it == kNames->end() ? *kUnknown : it->second;
 }
 
 // Attributes, events and purchases in `request`.

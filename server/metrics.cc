@@ -120,16 +120,48 @@ Metrics::Metrics()
 
 Metrics::~Metrics() = default;
 
+namespace {
+
+// The cached handle of `key`'s series, added to the family by `add` the first
+// time.
+template <typename Key, typename T, typename Add>
+T& CachedHandle(absl::flat_hash_map<Key, T*>& cache, const Key& key, Add add) {
+  T*& handle = cache[key];
+  if (handle == nullptr) handle = &add();
+  return *handle;
+}
+
+}  // namespace
+
 void Metrics::CountCall(absl::string_view method, absl::string_view code, double seconds) {
-  calls_->Add({{"method", std::string(method)}, {"code", std::string(code)}}).Increment();
-  static const auto* const kBuckets = new prometheus::Histogram::BucketBoundaries{
-      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
-  latency_->Add({{"method", std::string(method)}}, *kBuckets).Observe(seconds);
+  prometheus::Counter* calls;
+  prometheus::Histogram* latency;
+  {
+    absl::MutexLock lock(&handles_mu_);
+    calls = &CachedHandle(call_counters_, LabelPair(method, code), [&]() -> prometheus::Counter& {
+      return calls_->Add({{"method", std::string(method)}, {"code", std::string(code)}});
+    });
+    latency = &CachedHandle(latencies_, std::string(method), [&]() -> prometheus::Histogram& {
+      return latency_->Add(
+          {{"method", std::string(method)}},
+          prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                  0.25, 0.5, 1, 2.5, 5, 10, 30});
+    });
+  }
+  calls->Increment();
+  latency->Observe(seconds);
 }
 
 void Metrics::CountItems(absl::string_view kind, absl::string_view outcome, double count) {
   if (count <= 0) return;
-  items_->Add({{"kind", std::string(kind)}, {"outcome", std::string(outcome)}}).Increment(count);
+  prometheus::Counter* items;
+  {
+    absl::MutexLock lock(&handles_mu_);
+    items = &CachedHandle(item_counters_, LabelPair(kind, outcome), [&]() -> prometheus::Counter& {
+      return items_->Add({{"kind", std::string(kind)}, {"outcome", std::string(outcome)}});
+    });
+  }
+  items->Increment(count);
 }
 
 void Metrics::CountBrazeResponse(int http_status) {

@@ -11,9 +11,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "server/delivery_engine.h"
 
 namespace prometheus {
@@ -73,6 +77,14 @@ class Metrics final {
   prometheus::Family<prometheus::Counter>* rejections_;
   prometheus::Family<prometheus::Counter>* reloads_;
   prometheus::Gauge* braze_reachable_;
+
+  // Handles of the per-call series, by label values. Family::Add builds a
+  // label map (and a histogram) on every call; a cached handle is a lookup.
+  using LabelPair = std::pair<std::string, std::string>;
+  absl::Mutex handles_mu_;
+  absl::flat_hash_map<LabelPair, prometheus::Counter*> call_counters_ ABSL_GUARDED_BY(handles_mu_);
+  absl::flat_hash_map<std::string, prometheus::Histogram*> latencies_ ABSL_GUARDED_BY(handles_mu_);
+  absl::flat_hash_map<LabelPair, prometheus::Counter*> item_counters_ ABSL_GUARDED_BY(handles_mu_);
 };
 
 }  // namespace brazesync

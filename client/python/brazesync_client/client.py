@@ -235,6 +235,8 @@ def build_profile(external_id: Optional[str] = None, *,
 
     ``dob`` is ``"YYYY-MM-DD"`` or a ``date``. Validation is the server's job:
     a bad value comes back as :class:`BrazeSyncError` naming the field.
+    :meth:`BrazeSyncClient.track_user` forwards its profile keywords here, so
+    this signature is the one list of them.
     """
     p = types_pb2.UserProfile(user=user_ref(external_id, user=user))
     if isinstance(dob, _dt.datetime):
@@ -406,26 +408,19 @@ class BrazeSyncClient:
         return self._call(self._stub.Track, request, timeout)
 
     def track_user(self, external_id: Optional[str] = None, *,
-                   user: Optional[types_pb2.UserRef] = None,
-                   first_name: Optional[str] = None,
-                   last_name: Optional[str] = None,
-                   email: Optional[str] = None,
-                   phone: Optional[str] = None,
-                   dob: Union[None, str, _dt.date] = None,
-                   home_city: Optional[str] = None,
-                   country: Optional[str] = None,
-                   language: Optional[str] = None,
-                   time_zone: Optional[str] = None,
-                   custom_attributes: Optional[Mapping[str, AttributeLike]] = None,
-                   update_existing_only: Optional[bool] = None,
                    workspace: Optional[str] = None,
-                   timeout: Optional[float] = None) -> brazesync_pb2.TrackResult:
-        """Creates or updates one profile; see :func:`build_profile`."""
-        profile = build_profile(
-            external_id, user=user, first_name=first_name, last_name=last_name, email=email,
-            phone=phone, dob=dob, home_city=home_city, country=country, language=language,
-            time_zone=time_zone, custom_attributes=custom_attributes,
-            update_existing_only=update_existing_only)
+                   timeout: Optional[float] = None,
+                   **profile_fields: Any) -> brazesync_pb2.TrackResult:
+        """Creates or updates one profile.
+
+        ``external_id`` and ``profile_fields`` are passed to
+        :func:`build_profile`, which defines the accepted keywords (``user``,
+        ``first_name``, ``email``, ``dob``, ``custom_attributes``,
+        ``update_existing_only``...); an unknown keyword raises ``TypeError``
+        naming it, before anything is sent. ``workspace`` and ``timeout`` are
+        as in :func:`build_request` and :meth:`track`.
+        """
+        profile = build_profile(external_id, **profile_fields)
         return self.track(build_request(attributes=[profile], workspace=workspace),
                           timeout=timeout)
 

@@ -427,6 +427,28 @@ class OfflineTest(unittest.TestCase):
                          ([], None, ""))
         self.assertEqual(bs.decode_status_details(None), ([], None, ""))
 
+    def test_track_user_forwards_profile_keywords_to_build_profile(self) -> None:
+        client = BrazeSyncClient("127.0.0.1:1")
+        self.addCleanup(client.close)
+        sent: List[Tuple[Any, Optional[float]]] = []
+        client.track = lambda request, timeout=None: sent.append((request, timeout))  # type: ignore
+        alias = bs.UserRef(user_alias=bs.UserAlias(alias_name="a1", alias_label="crm"))
+        client.track_user(user=alias, phone="+15043277269", dob=dt.date(1990, 12, 10),
+                          update_existing_only=True, workspace="eu", timeout=2.5)
+        self.assertEqual(sent, [(bs.build_request(
+            attributes=[bs.build_profile(user=alias, phone="+15043277269", dob="1990-12-10",
+                                         update_existing_only=True)],
+            workspace="eu"), 2.5)])
+
+    def test_track_user_unknown_keyword_raises_before_sending(self) -> None:
+        interceptor = CountingInterceptor()
+        with BrazeSyncClient("127.0.0.1:1", interceptors=[interceptor]) as client:
+            with self.assertRaisesRegex(TypeError, "frist_name"):
+                client.track_user(external_id="u", frist_name="Ada")
+            with self.assertRaises(TypeError):
+                client.track_user("u", "Ada")  # profile fields are keyword-only
+        self.assertEqual(interceptor.attempts, 0)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -23,7 +23,9 @@ only v1alpha). Its Python stubs are not packaged by Debian, so they are
 generated at run time from /usr/share/grpc-proto into a temporary directory
 with protoc and /usr/bin/grpc_python_plugin, under the flat name
 `reflection_v1alpha` (a generated `grpc/` package would be shadowed by
-grpcio). Run with /usr/bin/python3.
+grpcio). Run with /usr/bin/python3. The scalar type names come from
+proto_scalars.py in this directory (shared with scripts/gen_api_reference.py):
+keep the two files together.
 """
 
 import argparse
@@ -38,15 +40,10 @@ import tempfile
 import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format
 
+sys.dont_write_bytecode = True  # no __pycache__ next to the tool in the source tree
+from proto_scalars import FDP, SCALARS  # noqa: E402 (this script's directory)
+
 REFLECTION_PROTO = "/usr/share/grpc-proto/grpc/reflection/v1alpha/reflection.proto"
-FDP = descriptor_pb2.FieldDescriptorProto
-SCALARS = {
-    FDP.TYPE_DOUBLE: "double", FDP.TYPE_FLOAT: "float", FDP.TYPE_INT64: "int64",
-    FDP.TYPE_UINT64: "uint64", FDP.TYPE_INT32: "int32", FDP.TYPE_FIXED64: "fixed64",
-    FDP.TYPE_FIXED32: "fixed32", FDP.TYPE_BOOL: "bool", FDP.TYPE_STRING: "string",
-    FDP.TYPE_BYTES: "bytes", FDP.TYPE_UINT32: "uint32", FDP.TYPE_SFIXED32: "sfixed32",
-    FDP.TYPE_SFIXED64: "sfixed64", FDP.TYPE_SINT32: "sint32", FDP.TYPE_SINT64: "sint64",
-}
 
 
 class ToolError(Exception):

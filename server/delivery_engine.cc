@@ -38,6 +38,7 @@ struct DeliveryEngine::QueuedItem {
   // collision only delays an item, never reorders one.
   uint64_t user = 0;
   std::string json;
+  int64_t durable_id = 0;
   int failed_attempts = 0;
   absl::Time not_before = absl::InfinitePast();
   absl::Time enqueued;
@@ -136,6 +137,11 @@ void DeliveryEngine::Shutdown() {
   RunDone(finished);
 }
 
+void DeliveryEngine::SetSendGate(SendGate* gate) {
+  absl::MutexLock lock(&mu_);
+  gate_ = gate;
+}
+
 EngineStats DeliveryEngine::stats() const {
   absl::MutexLock lock(&mu_);
   EngineStats stats = stats_;
@@ -190,6 +196,7 @@ absl::Status DeliveryEngine::Submit(const WorkspaceSettings& workspace,
       queued.kind = items[i].kind;
       queued.user = absl::Hash<std::string>{}(items[i].user_key);
       queued.json = std::move(items[i].json);
+      queued.durable_id = items[i].durable_id;
       lane.PushBack(std::move(queued));
     }
     // Wake the dispatcher only when it has something to decide: a request
@@ -320,9 +327,11 @@ void DeliveryEngine::DispatchLoop() {
   while (true) {
     std::vector<std::unique_ptr<Batch>> ready;
     std::vector<std::shared_ptr<Call>> finished;
+    SendGate* gate;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) break;
+      gate = gate_;
       const absl::Time now = absl::Now();
       absl::Time wake = now + kMaxDispatcherSleep;
       for (auto& [workspace, lane] : lanes_) {
@@ -355,17 +364,40 @@ void DeliveryEngine::DispatchLoop() {
       }
     }
     RunDone(finished);
-    for (std::unique_ptr<Batch>& batch : ready) {
-      HttpRequest request =
-          MakeUsersTrackRequest(*batch->lane->workspace, batch->request.body, batch->timeout);
-      http_->Post(std::move(request),
-                  [this, batch = std::move(batch)](absl::StatusOr<HttpResponse> response) mutable {
-                    OnAttemptDone(std::move(batch), std::move(response));
-                  });
-    }
+    for (std::unique_ptr<Batch>& batch : ready) Send(std::move(batch), gate);
   }
   absl::MutexLock lock(&mu_);
   dispatcher_running_ = false;
+}
+
+void DeliveryEngine::Send(std::unique_ptr<Batch> batch, SendGate* gate) {
+  std::vector<int64_t> durable_ids;
+  for (const QueuedItem& item : batch->items) {
+    if (item.durable_id != 0) durable_ids.push_back(item.durable_id);
+  }
+  if (gate == nullptr || durable_ids.empty()) {
+    Post(std::move(batch));
+    return;
+  }
+  gate->BeforeSend(std::move(durable_ids), [this,
+                                            batch = std::move(batch)](absl::Status passed) mutable {
+    if (passed.ok()) {
+      Post(std::move(batch));
+    } else {
+      OnAttemptDone(std::move(batch),
+                    absl::UnavailableError(absl::StrCat(
+                        "not sent: the outbox could not record the attempt: ", passed.message())));
+    }
+  });
+}
+
+void DeliveryEngine::Post(std::unique_ptr<Batch> batch) {
+  HttpRequest request =
+      MakeUsersTrackRequest(*batch->lane->workspace, batch->request.body, batch->timeout);
+  http_->Post(std::move(request),
+              [this, batch = std::move(batch)](absl::StatusOr<HttpResponse> response) mutable {
+                OnAttemptDone(std::move(batch), std::move(response));
+              });
 }
 
 void DeliveryEngine::Resolve(QueuedItem& item, ItemVerdict verdict,

@@ -59,6 +59,20 @@ struct EngineItem {
   v1::ItemKind kind = v1::ITEM_KIND_UNSPECIFIED;
   std::string user_key;
   std::string json;  // the serialized Braze object
+  // The item's outbox row (asynchronous delivery), or 0. Requests carrying
+  // such items pass the SendGate first.
+  int64_t durable_id = 0;
+};
+
+// Told, before a request carrying durable items leaves, which items it
+// carries; the request leaves only once `proceed` runs with OK (an error fails
+// the attempt retryably). The outbox uses it to record, durably, that those
+// items may have reached Braze should the process die before their verdict.
+class SendGate {
+ public:
+  virtual ~SendGate() = default;
+  virtual void BeforeSend(std::vector<int64_t> durable_ids,
+                          absl::AnyInvocable<void(absl::Status) &&> proceed) = 0;
 };
 
 // The engine's verdict on one item.
@@ -102,6 +116,10 @@ class DeliveryEngine final {
 
   EngineStats stats() const;
 
+  // Installs (or, with nullptr, removes) the gate for durable items. The gate
+  // must stay valid until removed.
+  void SetSendGate(SendGate* gate);
+
   // Stops sending: queued items fail UNAVAILABLE, and items whose request is
   // in flight get that request's verdict or fail (never requeued). Later
   // Submits fail UNAVAILABLE. Idempotent.
@@ -126,6 +144,9 @@ class DeliveryEngine final {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FailExpired(Lane& lane, absl::Time now, std::vector<std::shared_ptr<Call>>* finished)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends `batch` to Braze, through `gate` when it carries durable items.
+  void Send(std::unique_ptr<Batch> batch, SendGate* gate);
+  void Post(std::unique_ptr<Batch> batch);
   void OnAttemptDone(std::unique_ptr<Batch> batch, absl::StatusOr<HttpResponse> response);
   // After a failed attempt: queue the batch's items again (in order, at the
   // front) or fail those out of attempts or time.
@@ -147,6 +168,7 @@ class DeliveryEngine final {
   absl::flat_hash_map<const WorkspaceSettings*, std::unique_ptr<Lane>> lanes_ ABSL_GUARDED_BY(mu_);
   EngineStats stats_ ABSL_GUARDED_BY(mu_);
   bool dispatcher_running_ ABSL_GUARDED_BY(mu_) = true;
+  SendGate* gate_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::thread dispatcher_;
 };
 

@@ -69,6 +69,9 @@ ABSL_FLAG(bool, redact_logs, true,
 ABSL_FLAG(std::string, data_dir, "",
           "Directory of the durable outbox (SQLite). Enables DELIVERY_MODE_ASYNC, idempotency "
           "and dead letters; undelivered items resume from it after a restart");
+ABSL_FLAG(std::string, in_doubt, "dead_letter",
+          "Async items a killed server left mid-request (Braze may have them): dead_letter "
+          "(never sent twice; replay after checking Braze) or resend (at least once)");
 ABSL_FLAG(int, retry_horizon_s, 86400,
           "Async delivery: items failing retryably for longer become dead letters");
 ABSL_FLAG(int, idempotency_window_s, 86400,
@@ -197,6 +200,13 @@ int Run() {
   }
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.relay.retry_horizon = absl::Seconds(absl::GetFlag(FLAGS_retry_horizon_s));
+  const std::string in_doubt = absl::GetFlag(FLAGS_in_doubt);
+  if (in_doubt != "dead_letter" && in_doubt != "resend") {
+    std::cerr << "brazesync_server: --in_doubt: must be dead_letter or resend, not \"" << in_doubt
+              << "\"\n";
+    return 2;
+  }
+  options.relay.dead_letter_in_doubt = in_doubt == "dead_letter";
   options.outbox.idempotency_window = absl::Seconds(absl::GetFlag(FLAGS_idempotency_window_s));
   options.outbox.fsync_every_commit = absl::GetFlag(FLAGS_fsync_every_commit);
   CurlOptions curl;

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS outbox(
   attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_ms INTEGER NOT NULL DEFAULT 0,
   last_outcome TEXT NOT NULL DEFAULT '',
-  history TEXT NOT NULL DEFAULT '[]');
+  history TEXT NOT NULL DEFAULT '[]',
+  in_doubt INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(next_attempt_ms, id);
 CREATE TABLE IF NOT EXISTS item_ids(
   workspace TEXT NOT NULL,
@@ -360,6 +361,18 @@ absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(const std::string& director
       return status;
     }
   }
+  // Databases created before `in_doubt` existed get the column (no items
+  // were in doubt then).
+  sqlite3_stmt* probe = nullptr;
+  const bool has_in_doubt = sqlite3_prepare_v2(db.get(), "SELECT in_doubt FROM outbox LIMIT 0", -1,
+                                               &probe, nullptr) == SQLITE_OK;
+  sqlite3_finalize(probe);
+  if (!has_in_doubt &&
+      sqlite3_exec(db.get(), "ALTER TABLE outbox ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0",
+                   nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data_dir: cannot upgrade ", path, ": ", sqlite3_errmsg(db.get())));
+  }
   const std::string version_sql = absl::StrCat(
       "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '", kSchemaVersion, "')");
   sqlite3_exec(db.get(), version_sql.c_str(), nullptr, nullptr, nullptr);
@@ -449,97 +462,146 @@ absl::StatusOr<std::vector<OutboxItem>> Outbox::FetchDue(absl::Time now, int64_t
   return items;
 }
 
+namespace {
+
+// Applies `reports` in the current transaction (Report, SettleInDoubt).
+absl::Status ApplyReports(Outbox::Impl& impl, const std::vector<DeliveryReport>& reports) {
+  const absl::Time now = absl::Now();
+  for (const DeliveryReport& report : reports) {
+    std::string workspace;
+    std::string item_id;
+    std::string history;
+    int64_t attempts = 0;
+    if (report.result == DeliveryReport::Result::kDelivered) {
+      // The common case in one statement; a delivered item keeps no history.
+      Statement remove =
+          impl.Prepare("DELETE FROM outbox WHERE id = ?1 RETURNING workspace, item_id, attempts");
+      remove.Bind(1, report.id);
+      const int step = remove.Step();
+      if (step == SQLITE_DONE) continue;  // already handled
+      if (step != SQLITE_ROW) return impl.Error("delete delivered");
+      workspace = remove.Text(0);
+      item_id = remove.Text(1);
+      attempts = remove.Int(2) + 1;
+    } else {
+      Statement row =
+          impl.Prepare("SELECT workspace, item_id, history, attempts FROM outbox WHERE id = ?1");
+      row.Bind(1, report.id);
+      if (row.Step() != SQLITE_ROW) continue;  // already handled
+      workspace = row.Text(0);
+      item_id = row.Text(1);
+      history = AppendHistory(row.Text(2), now, report.outcome);
+      attempts = row.Int(3) + 1;
+    }
+    int64_t dead_letter_id = 0;
+    int state = kQueued;
+    std::string reason;
+    switch (report.result) {
+      case DeliveryReport::Result::kDelivered:
+        state = kDelivered;
+        break;
+      case DeliveryReport::Result::kRetry: {
+        Statement update = impl.Prepare(
+            "UPDATE outbox SET attempts = ?2, next_attempt_ms = ?3, last_outcome = ?4, "
+            "history = ?5, in_doubt = 0 WHERE id = ?1");
+        update.Bind(1, report.id)
+            .Bind(2, attempts)
+            .Bind(3, ToMs(report.retry_at))
+            .Bind(4, report.outcome)
+            .Bind(5, history);
+        if (update.Step() != SQLITE_DONE) return impl.Error("reschedule");
+        reason = report.outcome;
+        break;
+      }
+      case DeliveryReport::Result::kDead: {
+        Statement move = impl.Prepare(
+            "INSERT INTO dead_letters(workspace, kind, item_id, user_key, payload, "
+            "payload_version, accepted_ms, dead_ms, attempts, reason, braze_response, "
+            "history) "
+            "SELECT workspace, kind, item_id, user_key, payload, payload_version, "
+            "accepted_ms, "
+            "?2, ?3, ?4, ?5, ?6 FROM outbox WHERE id = ?1");
+        move.Bind(1, report.id)
+            .Bind(2, ToMs(now))
+            .Bind(3, attempts)
+            .Bind(4, report.reason)
+            .Bind(5, report.braze_response)
+            .Bind(6, history);
+        if (move.Step() != SQLITE_DONE) return impl.Error("dead-letter");
+        dead_letter_id = impl.LastInsertId();
+        Statement remove = impl.Prepare("DELETE FROM outbox WHERE id = ?1");
+        remove.Bind(1, report.id);
+        if (remove.Step() != SQLITE_DONE) return impl.Error("delete dead-lettered");
+        state = kDead;
+        reason = report.reason;
+        break;
+      }
+    }
+    if (item_id.empty()) continue;
+    Statement record = impl.Prepare(
+        "UPDATE item_ids SET state = ?3, updated_ms = ?4, attempts = ?5, reason = ?6, "
+        "dead_letter_id = ?7 WHERE workspace = ?1 AND item_id = ?2");
+    record.Bind(1, workspace)
+        .Bind(2, item_id)
+        .Bind(3, int64_t{state})
+        .Bind(4, ToMs(now))
+        .Bind(5, attempts)
+        .Bind(6, reason)
+        .Bind(7, dead_letter_id);
+    if (record.Step() != SQLITE_DONE) return impl.Error("record outcome");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 void Outbox::Report(std::vector<DeliveryReport> reports,
                     absl::AnyInvocable<void(absl::Status) &&> done) {
+  impl_->Submit([reports = std::move(reports)](
+                    Impl& impl) -> absl::Status { return ApplyReports(impl, reports); },
+                std::move(done));
+}
+
+void Outbox::MarkInDoubt(std::vector<int64_t> ids, absl::AnyInvocable<void(absl::Status) &&> done) {
   impl_->Submit(
-      [reports = std::move(reports)](Impl& impl) -> absl::Status {
-        const absl::Time now = absl::Now();
-        for (const DeliveryReport& report : reports) {
-          std::string workspace;
-          std::string item_id;
-          std::string history;
-          int64_t attempts = 0;
-          if (report.result == DeliveryReport::Result::kDelivered) {
-            // The common case in one statement; a delivered item keeps no history.
-            Statement remove = impl.Prepare(
-                "DELETE FROM outbox WHERE id = ?1 RETURNING workspace, item_id, attempts");
-            remove.Bind(1, report.id);
-            const int step = remove.Step();
-            if (step == SQLITE_DONE) continue;  // already handled
-            if (step != SQLITE_ROW) return impl.Error("delete delivered");
-            workspace = remove.Text(0);
-            item_id = remove.Text(1);
-            attempts = remove.Int(2) + 1;
-          } else {
-            Statement row = impl.Prepare(
-                "SELECT workspace, item_id, history, attempts FROM outbox WHERE id = ?1");
-            row.Bind(1, report.id);
-            if (row.Step() != SQLITE_ROW) continue;  // already handled
-            workspace = row.Text(0);
-            item_id = row.Text(1);
-            history = AppendHistory(row.Text(2), now, report.outcome);
-            attempts = row.Int(3) + 1;
-          }
-          int64_t dead_letter_id = 0;
-          int state = kQueued;
-          std::string reason;
-          switch (report.result) {
-            case DeliveryReport::Result::kDelivered:
-              state = kDelivered;
-              break;
-            case DeliveryReport::Result::kRetry: {
-              Statement update = impl.Prepare(
-                  "UPDATE outbox SET attempts = ?2, next_attempt_ms = ?3, last_outcome = ?4, "
-                  "history = ?5 WHERE id = ?1");
-              update.Bind(1, report.id)
-                  .Bind(2, attempts)
-                  .Bind(3, ToMs(report.retry_at))
-                  .Bind(4, report.outcome)
-                  .Bind(5, history);
-              if (update.Step() != SQLITE_DONE) return impl.Error("reschedule");
-              reason = report.outcome;
-              break;
-            }
-            case DeliveryReport::Result::kDead: {
-              Statement move = impl.Prepare(
-                  "INSERT INTO dead_letters(workspace, kind, item_id, user_key, payload, "
-                  "payload_version, accepted_ms, dead_ms, attempts, reason, braze_response, "
-                  "history) "
-                  "SELECT workspace, kind, item_id, user_key, payload, payload_version, "
-                  "accepted_ms, "
-                  "?2, ?3, ?4, ?5, ?6 FROM outbox WHERE id = ?1");
-              move.Bind(1, report.id)
-                  .Bind(2, ToMs(now))
-                  .Bind(3, attempts)
-                  .Bind(4, report.reason)
-                  .Bind(5, report.braze_response)
-                  .Bind(6, history);
-              if (move.Step() != SQLITE_DONE) return impl.Error("dead-letter");
-              dead_letter_id = impl.LastInsertId();
-              Statement remove = impl.Prepare("DELETE FROM outbox WHERE id = ?1");
-              remove.Bind(1, report.id);
-              if (remove.Step() != SQLITE_DONE) return impl.Error("delete dead-lettered");
-              state = kDead;
-              reason = report.reason;
-              break;
-            }
-          }
-          if (item_id.empty()) continue;
-          Statement record = impl.Prepare(
-              "UPDATE item_ids SET state = ?3, updated_ms = ?4, attempts = ?5, reason = ?6, "
-              "dead_letter_id = ?7 WHERE workspace = ?1 AND item_id = ?2");
-          record.Bind(1, workspace)
-              .Bind(2, item_id)
-              .Bind(3, int64_t{state})
-              .Bind(4, ToMs(now))
-              .Bind(5, attempts)
-              .Bind(6, reason)
-              .Bind(7, dead_letter_id);
-          if (record.Step() != SQLITE_DONE) return impl.Error("record outcome");
+      [ids = std::move(ids)](Impl& impl) -> absl::Status {
+        for (int64_t id : ids) {
+          Statement mark = impl.Prepare("UPDATE outbox SET in_doubt = 1 WHERE id = ?1");
+          mark.Bind(1, id);
+          if (mark.Step() != SQLITE_DONE) return impl.Error("mark in doubt");
         }
         return absl::OkStatus();
       },
       std::move(done));
+}
+
+absl::StatusOr<int> Outbox::SettleInDoubt(bool dead_letter) {
+  int settled = 0;
+  absl::Status status = impl_->RunSync([&](Impl& impl) -> absl::Status {
+    std::vector<DeliveryReport> reports;
+    {
+      Statement select = impl.Prepare("SELECT id FROM outbox WHERE in_doubt = 1 ORDER BY id");
+      int step;
+      while ((step = select.Step()) == SQLITE_ROW) {
+        DeliveryReport report;
+        report.id = select.Int(0);
+        report.result = DeliveryReport::Result::kDead;
+        report.outcome = "in doubt: BrazeSync stopped while the item was being sent";
+        report.reason =
+            "in doubt: BrazeSync stopped while the item was being sent, so Braze may or may "
+            "not have it; check Braze before replaying (a replay of an item Braze has counts "
+            "twice)";
+        reports.push_back(std::move(report));
+      }
+      if (step != SQLITE_DONE) return impl.Error("find items in doubt");
+    }
+    settled = static_cast<int>(reports.size());
+    if (dead_letter) return ApplyReports(impl, reports);
+    Statement clear = impl.Prepare("UPDATE outbox SET in_doubt = 0 WHERE in_doubt = 1");
+    return clear.Step() == SQLITE_DONE ? absl::OkStatus() : impl.Error("clear in doubt");
+  });
+  if (!status.ok()) return status;
+  return settled;
 }
 
 absl::StatusOr<int64_t> Outbox::QueuedCount() {

@@ -96,8 +96,18 @@ class Outbox final {
   // (acceptance) order. The relay walks the outbox with this cursor.
   absl::StatusOr<std::vector<OutboxItem>> FetchDue(absl::Time now, int64_t after_id, size_t limit);
   // Applies delivery outcomes (deletes delivered, reschedules, dead-letters)
-  // in the next group commit; `done` runs after it.
+  // in the next group commit; `done` runs after it. A rescheduled item is no
+  // longer in doubt.
   void Report(std::vector<DeliveryReport> reports, absl::AnyInvocable<void(absl::Status) &&> done);
+  // Records durably that the items `ids` are about to be sent to Braze: if
+  // the process dies before their verdict is reported, they are in doubt
+  // (Braze may or may not have them). `done` runs after the commit.
+  void MarkInDoubt(std::vector<int64_t> ids, absl::AnyInvocable<void(absl::Status) &&> done);
+  // At start-up, before delivery: settles the items left in doubt by the
+  // previous process. `dead_letter` moves them to the dead-letter store with
+  // the reason (no duplicate can reach Braze); otherwise they are sent again
+  // (at least once). Returns how many there were.
+  absl::StatusOr<int> SettleInDoubt(bool dead_letter);
   // Items waiting in the outbox.
   absl::StatusOr<int64_t> QueuedCount();
   // Forgets item ids whose last change is older than the idempotency window.

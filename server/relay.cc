@@ -26,6 +26,7 @@ Relay::Relay(Outbox* outbox, DeliveryEngine* engine, const WorkspaceRegistry* wo
 
 Relay::~Relay() {
   Stop();
+  engine_->SetSendGate(nullptr);
   absl::MutexLock lock(&mu_);
   mu_.Await(absl::Condition(
       +[](int* outstanding) { return *outstanding == 0; }, &outstanding_));
@@ -50,7 +51,17 @@ int64_t Relay::in_flight() const {
   return static_cast<int64_t>(in_flight_.size());
 }
 
+void Relay::BeforeSend(std::vector<int64_t> durable_ids,
+                       absl::AnyInvocable<void(absl::Status) &&> proceed) {
+  outbox_->MarkInDoubt(std::move(durable_ids), std::move(proceed));
+}
+
 void Relay::Loop() {
+  // Before any delivery: what a killed predecessor left in doubt is settled,
+  // and from now on every request is marked before it leaves.
+  // (Should that fail, the items are simply sent again: at least once.)
+  outbox_->SettleInDoubt(options_.dead_letter_in_doubt).IgnoreError();
+  engine_->SetSendGate(this);
   int64_t cursor = 0;
   bool dispatched_this_pass = false;
   absl::Time next_prune = absl::Now();
@@ -132,7 +143,7 @@ void Relay::Dispatch(std::vector<OutboxItem> items) {
         undeliverable_ids.push_back(item.id);
         continue;
       }
-      engine_items.push_back(EngineItem{item.kind, item.user_key, *std::move(json)});
+      engine_items.push_back(EngineItem{item.kind, item.user_key, *std::move(json), item.id});
       sent.push_back(std::move(item));
     }
     if (engine_items.empty()) continue;

@@ -3,7 +3,13 @@
 // engine, and records each verdict: delivered items leave the outbox, items
 // Braze rejects (or that outlive the retry horizon) become dead letters with
 // their reason, and retryable failures are rescheduled with exponential
-// backoff. After a crash or restart it simply resumes from the outbox.
+// backoff. After a crash or restart it resumes from the outbox.
+//
+// Before a Braze request carrying outbox items leaves, the relay (as the
+// engine's SendGate) marks them in doubt in the outbox. A process killed
+// mid-request leaves them so; at the next start they are dead-lettered with
+// the reason (default: no item can reach Braze twice) or sent again
+// (`dead_letter_in_doubt = false`: at least once, a duplicate possible).
 #ifndef BRAZESYNC_SERVER_RELAY_H_
 #define BRAZESYNC_SERVER_RELAY_H_
 
@@ -33,9 +39,11 @@ struct RelayOptions {
   absl::Duration attempt_deadline = absl::Seconds(60);
   // How often the outbox is polled for items whose retry time has come.
   absl::Duration poll_interval = absl::Seconds(1);
+  // Items a killed process left in doubt: dead letters (true) or resent.
+  bool dead_letter_in_doubt = true;
 };
 
-class Relay final {
+class Relay final : public SendGate {
  public:
   // All must outlive the relay. Starts delivering at once.
   Relay(Outbox* outbox, DeliveryEngine* engine, const WorkspaceRegistry* workspaces,
@@ -53,6 +61,10 @@ class Relay final {
   void Stop();
 
   int64_t in_flight() const;
+
+  // SendGate: marks the items in doubt before their request leaves.
+  void BeforeSend(std::vector<int64_t> durable_ids,
+                  absl::AnyInvocable<void(absl::Status) &&> proceed) override;
 
  private:
   void Loop();

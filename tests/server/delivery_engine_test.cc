@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <ctime>
+#include <deque>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -22,9 +23,12 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -379,6 +383,89 @@ TEST_F(DeliveryEngineTest, NeverExceedsMaxInFlight) {
   for (const auto& call : calls) ASSERT_TRUE(call->Wait());
   EXPECT_THAT(http_.request_count(), Eq(static_cast<size_t>(kCalls)));
   EXPECT_THAT(http_.peak_parked(), Eq(static_cast<size_t>(kMaxInFlight)));
+}
+
+// ---- Send gate (durable items) ----
+
+// A gate that records what it was asked and lets each request through, or
+// fails it, when the test says so.
+class RecordingGate final : public SendGate {
+ public:
+  void BeforeSend(std::vector<int64_t> durable_ids,
+                  absl::AnyInvocable<void(absl::Status) &&> proceed) override {
+    absl::MutexLock lock(&mu_);
+    asked_.push_back(std::move(durable_ids));
+    waiting_.push_back(std::move(proceed));
+  }
+  // Waits for the gate's next question; returns its ids (empty on timeout).
+  std::vector<int64_t> AwaitAsked(size_t count) {
+    absl::MutexLock lock(&mu_);
+    auto asked = [this, count]()
+                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return asked_.size() >= count; };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&asked), kWait)) return {};
+    return asked_[count - 1];
+  }
+  void Answer(absl::Status status) {
+    absl::AnyInvocable<void(absl::Status) &&> proceed;
+    {
+      absl::MutexLock lock(&mu_);
+      ASSERT_FALSE(waiting_.empty());
+      proceed = std::move(waiting_.front());
+      waiting_.pop_front();
+    }
+    std::move(proceed)(std::move(status));
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::vector<int64_t>> asked_ ABSL_GUARDED_BY(mu_);
+  std::deque<absl::AnyInvocable<void(absl::Status) &&>> waiting_ ABSL_GUARDED_BY(mu_);
+};
+
+EngineItem DurableItem(const std::string& user, const std::string& name, int64_t durable_id) {
+  EngineItem item = Item(user, name);
+  item.durable_id = durable_id;
+  return item;
+}
+
+TEST_F(DeliveryEngineTest, ARequestWithDurableItemsLeavesOnlyAfterTheGateLetsItThrough) {
+  StartEngine();
+  RecordingGate gate;
+  engine_->SetSendGate(&gate);
+  std::shared_ptr<CallResult> call =
+      Submit({DurableItem("a", "a-1", 7), Item("b", "b-1"), DurableItem("c", "c-1", 9)});
+  EXPECT_THAT(gate.AwaitAsked(1), UnorderedElementsAre(7, 9));
+  EXPECT_THAT(http_.request_count(), Eq(0u));  // held until the gate answers
+  gate.Answer(absl::OkStatus());
+  ASSERT_TRUE(call->Wait());
+  EXPECT_THAT(call->outcome.verdicts, Each(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+  EXPECT_THAT(http_.request_count(), Eq(1u));
+  engine_->SetSendGate(nullptr);
+}
+
+TEST_F(DeliveryEngineTest, AGateFailureFailsTheAttemptRetryablyWithoutSending) {
+  StartEngine();
+  RecordingGate gate;
+  engine_->SetSendGate(&gate);
+  std::shared_ptr<CallResult> call = Submit({DurableItem("a", "a-1", 7)});
+  ASSERT_THAT(gate.AwaitAsked(1), ElementsAre(7));
+  gate.Answer(absl::InternalError("disk full"));
+  ASSERT_THAT(gate.AwaitAsked(2), ElementsAre(7));  // the retry asks again
+  EXPECT_THAT(http_.request_count(), Eq(0u));
+  gate.Answer(absl::OkStatus());
+  ASSERT_TRUE(call->Wait());
+  EXPECT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+  EXPECT_THAT(http_.request_count(), Eq(1u));
+  engine_->SetSendGate(nullptr);
+}
+
+TEST_F(DeliveryEngineTest, ItemsWithoutADurableIdNeverWaitForTheGate) {
+  StartEngine();
+  RecordingGate gate;
+  engine_->SetSendGate(&gate);
+  ASSERT_TRUE(Submit({Item("a", "a-1")})->Wait());
+  EXPECT_THAT(http_.request_count(), Eq(1u));
+  engine_->SetSendGate(nullptr);
 }
 
 // ---- Retries ----

@@ -1,13 +1,16 @@
 // Tests for server/outbox.h: acceptance with the idempotency window, the
 // FetchDue cursor, delivery reports (delivered, rescheduled, dead-lettered),
 // the dead-letter store (list, get, replay, purge), pruning of old ids,
-// durability across closing and reopening, payload conversion, and group
+// durability across closing and reopening, items left in doubt by a killed
+// process, upgrading an older database, payload conversion, and group
 // commit under concurrent Accept calls.
 //
 // Every test opens its own database in a fresh directory made with mkdtemp.
 // Asynchronous calls (Accept, Report) are awaited with absl::Notification;
 // nothing sleeps to synchronise.
 #include "server/outbox.h"
+
+#include <sqlite3.h>
 
 #include <atomic>
 #include <cstdint>
@@ -772,6 +775,83 @@ TEST_F(OutboxTest, EverythingSurvivesClosingAndReopening) {
   // New ids continue after the old ones.
   const int64_t later = AcceptOne(EventItem("later"));
   EXPECT_GT(later, dead);
+}
+
+// --- In doubt (items a killed process was sending) -----------------------
+
+absl::Status MarkInDoubtNow(Outbox& outbox, std::vector<int64_t> ids) {
+  absl::Notification done;
+  absl::Status result = absl::UnknownError("MarkInDoubt did not finish");
+  outbox.MarkInDoubt(std::move(ids), [&](absl::Status status) {
+    result = std::move(status);
+    done.Notify();
+  });
+  if (!done.WaitForNotificationWithTimeout(kWait)) return absl::DeadlineExceededError("Mark");
+  return result;
+}
+
+TEST_F(OutboxTest, ItemsLeftInDoubtAreDeadLetteredWithTheReasonAfterAReopen) {
+  const int64_t in_doubt = AcceptOne(EventItem("sent"));
+  const int64_t waiting = AcceptOne(EventItem("waiting"));
+  ASSERT_TRUE(MarkInDoubtNow(*outbox_, {in_doubt}).ok());
+  ASSERT_TRUE(Reopen().ok());  // as after a SIGKILL: nothing reported
+
+  EXPECT_THAT(outbox_->SettleInDoubt(/*dead_letter=*/true), IsOkAndHolds(1));
+  EXPECT_THAT(outbox_->FetchDue(absl::Now(), 0, 10),
+              IsOkAndHolds(ElementsAre(Field(&OutboxItem::id, waiting))));
+  absl::StatusOr<v1::ListDeadLettersResponse> letters = outbox_->ListDeadLetters("", 10, 0);
+  ASSERT_TRUE(letters.ok()) << letters.status();
+  ASSERT_THAT(letters->dead_letters(), SizeIs(1));
+  EXPECT_EQ(letters->dead_letters(0).item_id(), "sent");
+  EXPECT_THAT(letters->dead_letters(0).reason(), HasSubstr("in doubt"));
+  EXPECT_EQ(StateOf("sent"), v1::DELIVERY_STATE_DEAD_LETTERED);
+  // Settled once: a second start finds nothing.
+  EXPECT_THAT(outbox_->SettleInDoubt(true), IsOkAndHolds(0));
+}
+
+TEST_F(OutboxTest, ItemsLeftInDoubtStayQueuedWhenResent) {
+  const int64_t id = AcceptOne(EventItem("sent"));
+  ASSERT_TRUE(MarkInDoubtNow(*outbox_, {id}).ok());
+  EXPECT_THAT(outbox_->SettleInDoubt(/*dead_letter=*/false), IsOkAndHolds(1));
+  EXPECT_THAT(outbox_->FetchDue(absl::Now(), 0, 10),
+              IsOkAndHolds(ElementsAre(Field(&OutboxItem::id, id))));
+  EXPECT_THAT(outbox_->SettleInDoubt(true), IsOkAndHolds(0));  // no longer in doubt
+}
+
+TEST_F(OutboxTest, AnItemWhoseAttemptWasReportedIsNoLongerInDoubt) {
+  const int64_t retried = AcceptOne(EventItem("retried"));
+  const int64_t delivered = AcceptOne(EventItem("delivered"));
+  ASSERT_TRUE(MarkInDoubtNow(*outbox_, {retried, delivered}).ok());
+  ASSERT_TRUE(ReportNow(*outbox_, {Retry(retried, absl::Now()), Delivered(delivered)}).ok());
+  EXPECT_THAT(outbox_->SettleInDoubt(true), IsOkAndHolds(0));
+  EXPECT_EQ(Queued(), 1);
+}
+
+TEST(OutboxUpgradeTest, AnOutboxFromBeforeInDoubtOpensAndKeepsItsItems) {
+  TempDir dir;
+  {
+    // The outbox table as the first release created it (no in_doubt column).
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(absl::StrCat(dir.path(), "/outbox.sqlite3").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                           "workspace TEXT NOT NULL, kind INTEGER NOT NULL, item_id TEXT NOT "
+                           "NULL, user_key TEXT NOT NULL, payload BLOB NOT NULL, payload_version "
+                           "INTEGER NOT NULL, accepted_ms INTEGER NOT NULL, attempts INTEGER NOT "
+                           "NULL DEFAULT 0, next_attempt_ms INTEGER NOT NULL DEFAULT 0, "
+                           "last_outcome TEXT NOT NULL DEFAULT '', history TEXT NOT NULL DEFAULT "
+                           "'[]'); INSERT INTO outbox(workspace, kind, item_id, user_key, payload, "
+                           "payload_version, accepted_ms) VALUES('prod', 2, 'old', "
+                           "'external_id:u1', x'', 1, 0);",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  absl::StatusOr<std::unique_ptr<Outbox>> outbox = Outbox::Open(dir.path(), OutboxOptions());
+  ASSERT_TRUE(outbox.ok()) << outbox.status();
+  EXPECT_THAT((*outbox)->SettleInDoubt(true), IsOkAndHolds(0));
+  EXPECT_THAT((*outbox)->FetchDue(absl::Now(), 0, 10),
+              IsOkAndHolds(ElementsAre(Field(&OutboxItem::item_id, "old"))));
 }
 
 // --- PayloadToBrazeJson -------------------------------------------------

@@ -12,6 +12,7 @@
 // nothing sleeps to synchronise.
 #include "server/relay.h"
 
+#include <sqlite3.h>
 #include <time.h>
 
 #include <atomic>
@@ -470,6 +471,68 @@ TEST_F(RelayTest, ItemInFlightAtShutdownIsDeliveredAfterRestart) {
   EXPECT_EQ(delivered.attempts(), 2);
   EXPECT_EQ(Queued(), 0);
   EXPECT_GE(http_.posted_events()["signed_up"], 2);
+}
+
+// Whether the outbox row of `item_id` is marked in doubt, read through a
+// connection of its own (as a restarted process would see it).
+bool MarkedInDoubt(const std::string& dir, const std::string& item_id) {
+  sqlite3* db = nullptr;
+  bool marked = false;
+  if (sqlite3_open_v2(absl::StrCat(dir, "/outbox.sqlite3").c_str(), &db, SQLITE_OPEN_READONLY,
+                      nullptr) == SQLITE_OK) {
+    sqlite3_stmt* select = nullptr;
+    sqlite3_prepare_v2(db, "SELECT in_doubt FROM outbox WHERE item_id = ?1", -1, &select, nullptr);
+    sqlite3_bind_text(select, 1, item_id.c_str(), -1, SQLITE_TRANSIENT);
+    marked = sqlite3_step(select) == SQLITE_ROW && sqlite3_column_int(select, 0) == 1;
+    sqlite3_finalize(select);
+  }
+  sqlite3_close(db);
+  return marked;
+}
+
+TEST_F(RelayTest, ItemsAreMarkedInDoubtOnDiskBeforeTheirRequestLeaves) {
+  http_.set_park(true);
+  Start();
+  Accept({EventItem("e1", "signed_up")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  EXPECT_TRUE(MarkedInDoubt(dir_.path(), "e1"));
+}
+
+// What a SIGKILL mid-request leaves: an item marked in doubt, no verdict.
+void LeaveInDoubt(Outbox& outbox) {
+  absl::StatusOr<std::vector<OutboxItem>> due = outbox.FetchDue(absl::Now(), 0, 10);
+  ASSERT_TRUE(due.ok()) << due.status();
+  ASSERT_THAT(*due, SizeIs(1));
+  absl::Notification marked;
+  outbox.MarkInDoubt({(*due)[0].id}, [&](absl::Status status) {
+    EXPECT_TRUE(status.ok()) << status;
+    marked.Notify();
+  });
+  ASSERT_TRUE(marked.WaitForNotificationWithTimeout(kWait));
+}
+
+TEST_F(RelayTest, ItemLeftInDoubtByAKilledProcessIsDeadLetteredNotSentAgain) {
+  Accept({EventItem("e1", "signed_up")});
+  LeaveInDoubt(*outbox_);
+  Start();
+  relay_->Notify();
+
+  const v1::ItemState dead = AwaitState("e1", v1::DELIVERY_STATE_DEAD_LETTERED);
+  EXPECT_THAT(dead.reason(), HasSubstr("in doubt"));
+  EXPECT_EQ(http_.request_count(), 0u);
+  EXPECT_EQ(Queued(), 0);
+}
+
+TEST_F(RelayTest, ItemLeftInDoubtIsSentAgainWhenConfiguredAtLeastOnce) {
+  Accept({EventItem("e1", "signed_up")});
+  LeaveInDoubt(*outbox_);
+  RelayOptions resend = FastRelayOptions();
+  resend.dead_letter_in_doubt = false;
+  Start(resend);
+  relay_->Notify();
+
+  AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(http_.posted_events()["signed_up"], 1);
 }
 
 TEST_F(RelayTest, ManyItemsAreAllDelivered) {

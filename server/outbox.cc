@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "google/protobuf/util/time_util.h"
@@ -137,7 +138,10 @@ class Outbox::Impl final {
   using Task = absl::AnyInvocable<absl::Status(Impl&) &&>;
   using Completion = absl::AnyInvocable<void(absl::Status) &&>;
 
-  Impl(sqlite3* db, const OutboxOptions& options) : db_(db), options_(options) {
+  // `reader`: a second, read-only connection for FetchDue, so the relay's
+  // reads run on its own thread beside the writer (WAL readers never block it).
+  Impl(sqlite3* db, sqlite3* reader, const OutboxOptions& options)
+      : db_(db), reader_(reader), options_(options) {
     worker_ = std::thread([this] { Run(); });
   }
 
@@ -148,13 +152,40 @@ class Outbox::Impl final {
     }
     worker_.join();
     statements_.clear();
+    fetch_due_.reset();
+  }
+
+  // Runs `read` on the reader connection with the FetchDue statement.
+  template <typename Read>
+  absl::Status ReadDue(Read read) {
+    absl::MutexLock lock(&reader_mu_);
+    if (fetch_due_ == nullptr) {
+      sqlite3_stmt* raw = nullptr;
+      if (sqlite3_prepare_v3(reader_.get(),
+                             "SELECT id, workspace, kind, item_id, user_key, payload, "
+                             "payload_version, accepted_ms, attempts FROM outbox WHERE id > ?1 AND "
+                             "next_attempt_ms <= ?2 ORDER BY id LIMIT ?3",
+                             -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr) != SQLITE_OK) {
+        return absl::InternalError(
+            absl::StrCat("outbox: prepare fetch due: ", sqlite3_errmsg(reader_.get())));
+      }
+      fetch_due_.reset(raw);
+    }
+    Statement statement(fetch_due_.get());
+    if (!read(statement)) {
+      return absl::InternalError(
+          absl::StrCat("outbox: fetch due: ", sqlite3_errmsg(reader_.get())));
+    }
+    return absl::OkStatus();
   }
 
   // Queues `task` for the next group commit; `done` runs after the commit
-  // with the task's status (or the commit's error).
-  void Submit(Task task, Completion done) {
+  // with the task's status (or the commit's error). Urgent tasks (Accept: a
+  // caller waits) commit in a group of their own, ahead of waiting
+  // background work (relay reports), so acceptance never waits for it.
+  void Submit(Task task, Completion done, bool urgent = false) {
     absl::MutexLock lock(&mu_);
-    tasks_.push_back({std::move(task), std::move(done)});
+    (urgent ? urgent_tasks_ : tasks_).push_back({std::move(task), std::move(done)});
   }
 
   // Runs `task` in a group commit and waits for it.
@@ -205,43 +236,55 @@ class Outbox::Impl final {
 
   void Run() {
     while (true) {
-      std::deque<Pending> batch;
+      std::deque<Pending> urgent;
+      std::deque<Pending> background;
       {
         absl::MutexLock lock(&mu_);
         mu_.Await(absl::Condition(
             +[](Impl* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-              return self->stopping_ || !self->tasks_.empty();
+              return self->stopping_ || !self->tasks_.empty() || !self->urgent_tasks_.empty();
             },
             this));
-        if (tasks_.empty()) return;  // stopping with nothing left
-        batch.swap(tasks_);
+        if (tasks_.empty() && urgent_tasks_.empty()) return;  // stopping with nothing left
+        urgent.swap(urgent_tasks_);
+        background.swap(tasks_);
       }
-      std::vector<absl::Status> results;
-      results.reserve(batch.size());
-      absl::Status commit = Exec("BEGIN IMMEDIATE");
-      if (commit.ok()) {
-        for (Pending& pending : batch) {
-          // A failed task rolls back only its own work.
-          Exec("SAVEPOINT task").IgnoreError();
-          absl::Status status = std::move(pending.task)(*this);
-          Exec(status.ok() ? "RELEASE task" : "ROLLBACK TO task; RELEASE task").IgnoreError();
-          results.push_back(std::move(status));
-        }
-        commit = Exec("COMMIT");
-        if (!commit.ok()) Exec("ROLLBACK").IgnoreError();
+      if (!urgent.empty()) RunGroup(urgent);
+      if (!background.empty()) RunGroup(background);
+    }
+  }
+
+  // Runs `batch` in one transaction, then calls back each task.
+  void RunGroup(std::deque<Pending>& batch) {
+    std::vector<absl::Status> results;
+    results.reserve(batch.size());
+    absl::Status commit = Exec("BEGIN IMMEDIATE");
+    if (commit.ok()) {
+      for (Pending& pending : batch) {
+        // A failed task rolls back only its own work.
+        Exec("SAVEPOINT task").IgnoreError();
+        absl::Status status = std::move(pending.task)(*this);
+        Exec(status.ok() ? "RELEASE task" : "ROLLBACK TO task; RELEASE task").IgnoreError();
+        results.push_back(std::move(status));
       }
-      for (size_t i = 0; i < batch.size(); ++i) {
-        std::move(batch[i].done)(commit.ok() ? results[i] : commit);
-      }
+      commit = Exec("COMMIT");
+      if (!commit.ok()) Exec("ROLLBACK").IgnoreError();
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      std::move(batch[i].done)(commit.ok() ? results[i] : commit);
     }
   }
 
   std::unique_ptr<sqlite3, DatabaseDeleter> db_;
+  absl::Mutex reader_mu_;
+  std::unique_ptr<sqlite3, DatabaseDeleter> reader_;
+  std::unique_ptr<sqlite3_stmt, StatementDeleter> fetch_due_ ABSL_GUARDED_BY(reader_mu_);
   const OutboxOptions options_;
   absl::flat_hash_map<std::string, std::unique_ptr<sqlite3_stmt, StatementDeleter>> statements_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<Pending> tasks_ ABSL_GUARDED_BY(mu_);
+  std::deque<Pending> urgent_tasks_ ABSL_GUARDED_BY(mu_);
   std::thread worker_;
 };
 
@@ -376,7 +419,18 @@ absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(const std::string& director
   const std::string version_sql = absl::StrCat(
       "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '", kSchemaVersion, "')");
   sqlite3_exec(db.get(), version_sql.c_str(), nullptr, nullptr, nullptr);
-  return std::unique_ptr<Outbox>(new Outbox(std::make_unique<Impl>(db.release(), options)));
+  sqlite3* reader = nullptr;
+  const int reader_opened =
+      sqlite3_open_v2(path.c_str(), &reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<sqlite3, DatabaseDeleter> reader_db(reader);
+  if (reader_opened != SQLITE_OK) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data_dir: cannot open ", path,
+                     " for reading: ", reader ? sqlite3_errmsg(reader) : "out of memory"));
+  }
+  sqlite3_busy_timeout(reader, 5000);
+  return std::unique_ptr<Outbox>(
+      new Outbox(std::make_unique<Impl>(db.release(), reader_db.release(), options)));
 }
 
 Outbox::Outbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -431,16 +485,14 @@ void Outbox::Accept(std::vector<NewOutboxItem> items, AcceptDone done) {
           return;
         }
         std::move(done)(std::move(*stored));
-      });
+      },
+      /*urgent=*/true);
 }
 
 absl::StatusOr<std::vector<OutboxItem>> Outbox::FetchDue(absl::Time now, int64_t after_id,
                                                          size_t limit) {
   std::vector<OutboxItem> items;
-  absl::Status status = impl_->RunSync([&](Impl& impl) -> absl::Status {
-    Statement select = impl.Prepare(
-        "SELECT id, workspace, kind, item_id, user_key, payload, payload_version, accepted_ms, "
-        "attempts FROM outbox WHERE id > ?1 AND next_attempt_ms <= ?2 ORDER BY id LIMIT ?3");
+  absl::Status status = impl_->ReadDue([&](Statement& select) {
     select.Bind(1, after_id).Bind(2, ToMs(now)).Bind(3, static_cast<int64_t>(limit));
     int step;
     while ((step = select.Step()) == SQLITE_ROW) {
@@ -456,7 +508,7 @@ absl::StatusOr<std::vector<OutboxItem>> Outbox::FetchDue(absl::Time now, int64_t
       item.attempts = static_cast<int>(select.Int(8));
       items.push_back(std::move(item));
     }
-    return step == SQLITE_DONE ? absl::OkStatus() : impl.Error("fetch due");
+    return step == SQLITE_DONE;
   });
   if (!status.ok()) return status;
   return items;
@@ -565,12 +617,12 @@ void Outbox::Report(std::vector<DeliveryReport> reports,
 void Outbox::MarkInDoubt(std::vector<int64_t> ids, absl::AnyInvocable<void(absl::Status) &&> done) {
   impl_->Submit(
       [ids = std::move(ids)](Impl& impl) -> absl::Status {
-        for (int64_t id : ids) {
-          Statement mark = impl.Prepare("UPDATE outbox SET in_doubt = 1 WHERE id = ?1");
-          mark.Bind(1, id);
-          if (mark.Step() != SQLITE_DONE) return impl.Error("mark in doubt");
-        }
-        return absl::OkStatus();
+        // One statement for the whole request: the ids as a JSON array.
+        const std::string id_list = absl::StrCat("[", absl::StrJoin(ids, ","), "]");
+        Statement mark = impl.Prepare(
+            "UPDATE outbox SET in_doubt = 1 WHERE id IN (SELECT value FROM json_each(?1))");
+        mark.Bind(1, id_list);
+        return mark.Step() == SQLITE_DONE ? absl::OkStatus() : impl.Error("mark in doubt");
       },
       std::move(done));
 }

@@ -50,7 +50,7 @@ class Relay final : public SendGate {
         const RelayOptions& options);
   // Stop(), then waits until every hand-over to the engine has its verdicts
   // stored (shut the engine down first so none is left waiting for Braze).
-  ~Relay();
+  ~Relay() override;
   Relay(const Relay&) = delete;
   Relay& operator=(const Relay&) = delete;
 

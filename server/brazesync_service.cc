@@ -214,11 +214,7 @@ class TrackStreamReactor final : public grpc::ServerBidiReactor<v1::TrackRequest
     }
     if (!slots_.empty() && slots_.front()->ready) {
       writing_ = true;
-      // When the next result is ready too, let gRPC buffer this one: the
-      // results then share a socket write instead of one syscall each.
-      grpc::WriteOptions options;
-      if (slots_.size() > 1 && slots_[1]->ready) options.set_buffer_hint();
-      StartWrite(&slots_.front()->result, options);
+      StartWrite(&slots_.front()->result);
       return;
     }
     if (reads_done_ && slots_.empty()) {

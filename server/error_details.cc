@@ -19,20 +19,4 @@ absl::Status InvalidArgumentWithViolations(absl::string_view message,
   return status;
 }
 
-std::vector<v1::FieldViolation> ViolationsOf(const absl::Status& status) {
-  std::vector<v1::FieldViolation> violations;
-  absl::optional<absl::Cord> payload = status.GetPayload(kBadRequestTypeUrl);
-  google::rpc::BadRequest bad_request;
-  if (!payload.has_value() || !bad_request.ParseFromString(std::string(*payload))) {
-    return violations;
-  }
-  for (const auto& in : bad_request.field_violations()) {
-    v1::FieldViolation violation;
-    violation.set_field(in.field());
-    violation.set_description(in.description());
-    violations.push_back(std::move(violation));
-  }
-  return violations;
-}
-
 }  // namespace brazesync

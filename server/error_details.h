@@ -1,6 +1,8 @@
 // Rich error details on absl::Status, gRPC-free: field violations travel as a
 // serialized google.rpc.BadRequest payload keyed by its type URL, so the gRPC
-// adapter can put them into `grpc-status-details-bin` unchanged.
+// adapter can put them into `grpc-status-details-bin` unchanged. Reading them
+// back is the client's job: brazesync::FieldViolations in
+// client/cpp/brazesync_client.h decodes this payload.
 #ifndef BRAZESYNC_SERVER_ERROR_DETAILS_H_
 #define BRAZESYNC_SERVER_ERROR_DETAILS_H_
 
@@ -18,9 +20,6 @@ inline constexpr absl::string_view kBadRequestTypeUrl = "type.googleapis.com/goo
 // `violations`.
 absl::Status InvalidArgumentWithViolations(absl::string_view message,
                                            const std::vector<v1::FieldViolation>& violations);
-
-// The violations carried by `status`, empty when there are none.
-std::vector<v1::FieldViolation> ViolationsOf(const absl::Status& status);
 
 }  // namespace brazesync
 

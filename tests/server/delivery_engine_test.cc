@@ -18,6 +18,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -45,19 +46,20 @@ namespace {
 using ::testing::AllOf;
 using ::testing::Each;
 using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
 using ::testing::Eq;
 using ::testing::Field;
 using ::testing::Ge;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Le;
+using ::testing::Matcher;
 using ::testing::SizeIs;
 using ::testing::StrEq;
 using ::testing::UnorderedElementsAre;
 using testing_support::ErrorsBody;
 using testing_support::FakeHttpClient;
 using testing_support::ItemError;
-using testing_support::kSuccess;
 using testing_support::kWait;
 using testing_support::Response;
 using testing_support::StatusIs;
@@ -99,10 +101,26 @@ std::vector<EngineItem> Items(int count, const std::string& prefix = "") {
   return items;
 }
 
+// The event names of Items(count, prefix), in order.
+std::vector<std::string> ItemNames(int count, const std::string& prefix = "") {
+  std::vector<std::string> names;
+  names.reserve(count);
+  for (int i = 0; i < count; ++i) names.push_back(absl::StrCat(prefix, "e", i));
+  return names;
+}
+
 EngineOptions FastOptions() {
   EngineOptions options;
   options.initial_backoff = kTinyBackoff;
   options.max_backoff = 5 * kTinyBackoff;
+  return options;
+}
+
+// FastOptions() with one request in flight per workspace: while it is out,
+// every new item queues.
+EngineOptions OneSlotOptions() {
+  EngineOptions options = FastOptions();
+  options.max_in_flight_per_workspace = 1;
   return options;
 }
 
@@ -127,6 +145,27 @@ class DeliveryEngineTest : public ::testing::Test {
     engine_ = std::make_unique<DeliveryEngine>(&http_, options);
   }
 
+  // Starts the engine and parks the request carrying user "a"'s item "a-1"
+  // (busy_call_). User "a"'s later items queue behind it; with
+  // OneSlotOptions() every later item does. Call it in
+  // ASSERT_NO_FATAL_FAILURE.
+  void StartWithARequestParked(const EngineOptions& options = FastOptions()) {
+    StartEngine(options);
+    http_.set_park(true);
+    busy_call_ = Submit({Item("a", "a-1")});
+    ASSERT_TRUE(http_.AwaitParked(1));
+  }
+
+  // Parks kBusyInFlight requests (users "busy<i>"), so Braze counts as busy.
+  // Call it in ASSERT_NO_FATAL_FAILURE.
+  void ParkBusyRequests() {
+    http_.set_park(true);
+    for (int i = 0; i < kBusyInFlight; ++i) {
+      Submit({Item(absl::StrCat("busy", i), "busy")});
+      ASSERT_TRUE(http_.AwaitParked(i + 1));
+    }
+  }
+
   // Submits `items`; the returned result fills in when `done` runs.
   std::shared_ptr<CallResult> Submit(std::vector<EngineItem> items,
                                      absl::Time deadline = absl::InfiniteFuture()) {
@@ -147,7 +186,18 @@ class DeliveryEngineTest : public ::testing::Test {
   WorkspaceSettings workspace_;
   FakeHttpClient http_;
   std::unique_ptr<DeliveryEngine> engine_;
+  std::shared_ptr<CallResult> busy_call_;  // set by StartWithARequestParked
 };
+
+// DeliveryEngineTest with a table of `Case`s. Each Case has a `name`.
+template <typename Case>
+class DeliveryEngineCaseTest : public DeliveryEngineTest,
+                               public ::testing::WithParamInterface<Case> {};
+
+template <typename Case>
+std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
+  return info.param.name;
+}
 
 // ---- Batching ----
 
@@ -169,42 +219,65 @@ TEST_F(DeliveryEngineTest, PostsToTheWorkspaceWithItsKey) {
               testing::Contains(testing::Pair(StrEq("Authorization"), StrEq("Bearer sk-test"))));
 }
 
-TEST_F(DeliveryEngineTest, CoalescesConcurrentSubmitsIntoOneRequest) {
-  EngineOptions options = FastOptions();
-  options.max_in_flight_per_workspace = 1;
-  StartEngine(options);
-  http_.set_park(true);
-  std::shared_ptr<CallResult> first = Submit({Item("a", "first")});
-  ASSERT_TRUE(http_.AwaitParked(1));
-  // Made while the only slot is busy, so they all wait for the next request.
-  std::shared_ptr<CallResult> second = Submit(Items(2, "second-"));
-  std::shared_ptr<CallResult> third = Submit(Items(3, "third-"));
-  http_.set_park(false);
-  ASSERT_TRUE(http_.ReleaseOldest());
-  ASSERT_TRUE(second->Wait());
-  ASSERT_TRUE(third->Wait());
-  ASSERT_THAT(http_.request_count(), Eq(2u));
-  EXPECT_THAT(http_.EventNames(1),
-              ElementsAre("second-e0", "second-e1", "third-e0", "third-e1", "third-e2"));
-}
+// Two calls made while the only request slot is busy, so both wait for it.
+struct QueuedCallsCase {
+  std::string name;
+  bool coalesce;
+  int second_items;  // Items(second_items, "second-")
+  int third_items;   // Items(third_items, "third-")
+  // The event names of each request after the busy one.
+  std::vector<std::vector<std::string>> later_requests;
+};
 
-TEST_F(DeliveryEngineTest, EachCoalescedCallCountsTheSharedRequestOnce) {
-  EngineOptions options = FastOptions();
-  options.max_in_flight_per_workspace = 1;
-  StartEngine(options);
-  http_.set_park(true);
-  std::shared_ptr<CallResult> first = Submit({Item("a", "first")});
-  ASSERT_TRUE(http_.AwaitParked(1));
-  std::shared_ptr<CallResult> second = Submit(Items(2, "second-"));
-  std::shared_ptr<CallResult> third = Submit(Items(1, "third-"));
+void PrintTo(const QueuedCallsCase& test, std::ostream* os) { *os << test.name; }
+
+using DeliveryEngineQueuedCallsTest = DeliveryEngineCaseTest<QueuedCallsCase>;
+
+TEST_P(DeliveryEngineQueuedCallsTest, ShareTheNextRequestOnlyWhenCoalescing) {
+  const QueuedCallsCase& test = GetParam();
+  EngineOptions options = OneSlotOptions();
+  options.coalesce = test.coalesce;
+  ASSERT_NO_FATAL_FAILURE(StartWithARequestParked(options));
+  std::shared_ptr<CallResult> second = Submit(Items(test.second_items, "second-"));
+  std::shared_ptr<CallResult> third = Submit(Items(test.third_items, "third-"));
   http_.set_park(false);
   ASSERT_TRUE(http_.ReleaseOldest());
+  ASSERT_TRUE(busy_call_->Wait());
   ASSERT_TRUE(second->Wait());
   ASSERT_TRUE(third->Wait());
-  EXPECT_THAT(first->outcome.braze_requests, Eq(1));
+  ASSERT_THAT(http_.request_count(), Eq(1 + test.later_requests.size()));
+  for (size_t i = 0; i < test.later_requests.size(); ++i) {
+    EXPECT_THAT(http_.EventNames(1 + i), ElementsAreArray(test.later_requests[i]))
+        << "request " << 1 + i;
+  }
+  // A shared request counts once for each call it carries.
+  EXPECT_THAT(busy_call_->outcome.braze_requests, Eq(1));
   EXPECT_THAT(second->outcome.braze_requests, Eq(1));
   EXPECT_THAT(third->outcome.braze_requests, Eq(1));
 }
+
+std::vector<QueuedCallsCase> QueuedCallsCases() {
+  return {
+      {"CoalescesThemIntoOneRequest",
+       /*coalesce=*/true,
+       /*second_items=*/2,
+       /*third_items=*/3,
+       {{"second-e0", "second-e1", "third-e0", "third-e1", "third-e2"}}},
+      {"CoalescesAOneItemCallToo",
+       /*coalesce=*/true,
+       /*second_items=*/2,
+       /*third_items=*/1,
+       {{"second-e0", "second-e1", "third-e0"}}},
+      {"CoalesceFalseNeverMixesSubmits",
+       /*coalesce=*/false,
+       /*second_items=*/2,
+       /*third_items=*/1,
+       {{"second-e0", "second-e1"}, {"third-e0"}}},
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(DeliveryEngineTest, DeliveryEngineQueuedCallsTest,
+                         ::testing::ValuesIn(QueuedCallsCases()), CaseName<QueuedCallsCase>);
 
 TEST_F(DeliveryEngineTest, RespectsBrazesSeventyFiveObjectCap) {
   StartEngine();
@@ -226,25 +299,6 @@ TEST_F(DeliveryEngineTest, RespectsTheWorkspacesSmallerObjectCap) {
   EXPECT_THAT(http_.EventNames(2), SizeIs(5));
 }
 
-TEST_F(DeliveryEngineTest, CoalesceFalseNeverMixesSubmits) {
-  EngineOptions options = FastOptions();
-  options.coalesce = false;
-  options.max_in_flight_per_workspace = 1;
-  StartEngine(options);
-  http_.set_park(true);
-  std::shared_ptr<CallResult> first = Submit({Item("a", "first")});
-  ASSERT_TRUE(http_.AwaitParked(1));
-  std::shared_ptr<CallResult> second = Submit(Items(2, "second-"));
-  std::shared_ptr<CallResult> third = Submit(Items(1, "third-"));
-  http_.set_park(false);
-  ASSERT_TRUE(http_.ReleaseOldest());
-  ASSERT_TRUE(second->Wait());
-  ASSERT_TRUE(third->Wait());
-  ASSERT_THAT(http_.request_count(), Eq(3u));
-  EXPECT_THAT(http_.EventNames(1), ElementsAre("second-e0", "second-e1"));
-  EXPECT_THAT(http_.EventNames(2), ElementsAre("third-e0"));
-}
-
 // ---- Lingering under load ----
 
 // With kBusyInFlight requests in flight, a partial request waits for more
@@ -253,11 +307,7 @@ TEST_F(DeliveryEngineTest, FillsARequestWhileBrazeIsBusy) {
   EngineOptions options = FastOptions();
   options.max_linger = absl::Hours(1);
   StartEngine(options);
-  http_.set_park(true);
-  for (int i = 0; i < kBusyInFlight; ++i) {
-    Submit({Item(absl::StrCat("busy", i), "busy")});
-    ASSERT_TRUE(http_.AwaitParked(i + 1));
-  }
+  ASSERT_NO_FATAL_FAILURE(ParkBusyRequests());
   std::shared_ptr<CallResult> small = Submit(Items(2, "small-"));
   std::shared_ptr<CallResult> rest = Submit(Items(kBrazeCap - 2, "rest-"));
   ASSERT_TRUE(http_.AwaitParked(kBusyInFlight + 1));
@@ -273,11 +323,7 @@ TEST_F(DeliveryEngineTest, SendsAPartialRequestAfterMaxLingerWhileBrazeIsBusy) {
   EngineOptions options = FastOptions();
   options.max_linger = kLinger;
   StartEngine(options);
-  http_.set_park(true);
-  for (int i = 0; i < kBusyInFlight; ++i) {
-    Submit({Item(absl::StrCat("busy", i), "busy")});
-    ASSERT_TRUE(http_.AwaitParked(i + 1));
-  }
+  ASSERT_NO_FATAL_FAILURE(ParkBusyRequests());
   const absl::Time submitted = absl::Now();
   Submit({Item("late", "late")});
   ASSERT_TRUE(http_.AwaitParked(kBusyInFlight + 1));
@@ -288,10 +334,7 @@ TEST_F(DeliveryEngineTest, SendsAPartialRequestAfterMaxLingerWhileBrazeIsBusy) {
 // ---- Per-user ordering ----
 
 TEST_F(DeliveryEngineTest, KeepsOneUsersItemsOutOfConcurrentRequests) {
-  StartEngine();
-  http_.set_park(true);
-  std::shared_ptr<CallResult> a1 = Submit({Item("a", "a-1")});
-  ASSERT_TRUE(http_.AwaitParked(1));
+  ASSERT_NO_FATAL_FAILURE(StartWithARequestParked());
   std::shared_ptr<CallResult> a2 = Submit({Item("a", "a-2")});
   std::shared_ptr<CallResult> b1 = Submit({Item("b", "b-1")});
   ASSERT_TRUE(http_.AwaitParked(2));
@@ -301,15 +344,12 @@ TEST_F(DeliveryEngineTest, KeepsOneUsersItemsOutOfConcurrentRequests) {
 }
 
 TEST_F(DeliveryEngineTest, SendsAUsersNextItemAfterItsRequestFinishes) {
-  StartEngine();
-  http_.set_park(true);
-  std::shared_ptr<CallResult> a1 = Submit({Item("a", "a-1")});
-  ASSERT_TRUE(http_.AwaitParked(1));
+  ASSERT_NO_FATAL_FAILURE(StartWithARequestParked());
   std::shared_ptr<CallResult> a2 = Submit({Item("a", "a-2")});
   std::shared_ptr<CallResult> b1 = Submit({Item("b", "b-1")});
   ASSERT_TRUE(http_.AwaitParked(2));
   ASSERT_TRUE(http_.ReleaseOldest());  // A's first request
-  ASSERT_TRUE(a1->Wait());
+  ASSERT_TRUE(busy_call_->Wait());
   ASSERT_TRUE(http_.AwaitParked(2));  // B's, and A's second
   http_.ReleaseAll(Response(201));
   ASSERT_TRUE(a2->Wait());
@@ -332,12 +372,9 @@ TEST_F(DeliveryEngineTest, KeepsAUsersItemsInOrderWithinARequest) {
 // A busy user's backlog waits in that user's queue: however long it is, other
 // users' items still leave while its request is in flight.
 TEST_F(DeliveryEngineTest, ABusyUsersBacklogDoesNotHoldBackOtherUsers) {
-  StartEngine();
-  http_.set_park(true);
-  std::shared_ptr<CallResult> first = Submit({Item("a", "a-0")});
-  ASSERT_TRUE(http_.AwaitParked(1));
+  ASSERT_NO_FATAL_FAILURE(StartWithARequestParked());
   std::vector<EngineItem> backlog;
-  for (int i = 1; i <= 5000; ++i) backlog.push_back(Item("a", absl::StrCat("a-", i)));
+  for (int i = 2; i <= 5001; ++i) backlog.push_back(Item("a", absl::StrCat("a-", i)));
   std::shared_ptr<CallResult> behind = Submit(std::move(backlog));
   std::shared_ptr<CallResult> other = Submit({Item("b", "b-1")});
   ASSERT_TRUE(http_.AwaitParked(2));
@@ -350,14 +387,11 @@ TEST_F(DeliveryEngineTest, ABusyUsersBacklogDoesNotHoldBackOtherUsers) {
 }
 
 TEST_F(DeliveryEngineTest, RetriedItemsGoBeforeTheUsersLaterItems) {
-  StartEngine();
-  http_.set_park(true);
-  std::shared_ptr<CallResult> first = Submit({Item("a", "a-1")});
-  ASSERT_TRUE(http_.AwaitParked(1));
+  ASSERT_NO_FATAL_FAILURE(StartWithARequestParked());
   std::shared_ptr<CallResult> second = Submit({Item("a", "a-2")});
   http_.set_park(false);
   ASSERT_TRUE(http_.ReleaseOldest(Response(503, "Service Unavailable")));
-  ASSERT_TRUE(first->Wait());
+  ASSERT_TRUE(busy_call_->Wait());
   ASSERT_TRUE(second->Wait());
   ASSERT_THAT(http_.request_count(), Eq(2u));
   EXPECT_THAT(http_.EventNames(1), ElementsAre("a-1", "a-2"));
@@ -470,99 +504,170 @@ TEST_F(DeliveryEngineTest, ItemsWithoutADurableIdNeverWaitForTheGate) {
 
 // ---- Retries ----
 
-TEST_F(DeliveryEngineTest, RetriesA503AndThenDelivers) {
+// A first answer that the engine retries, then a 201.
+struct RetryCase {
+  std::string name;
+  absl::StatusOr<HttpResponse> first_answer;
+  int items;
+  // How long after the first post the retry may leave at the earliest.
+  absl::Duration min_retry_delay;
+};
+
+void PrintTo(const RetryCase& test, std::ostream* os) { *os << test.name; }
+
+using DeliveryEngineRetryTest = DeliveryEngineCaseTest<RetryCase>;
+
+TEST_P(DeliveryEngineRetryTest, RetriesOnceAndThenDelivers) {
+  const RetryCase& test = GetParam();
   StartEngine();
-  http_.Respond(Response(503, "Service Unavailable"));
+  http_.Respond(test.first_answer);
   http_.Respond(Response(201));
-  std::shared_ptr<CallResult> call = Submit(Items(2));
+  std::shared_ptr<CallResult> call = Submit(Items(test.items));
   ASSERT_TRUE(call->Wait());
-  EXPECT_THAT(call->outcome.verdicts, Each(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+  EXPECT_THAT(call->outcome.verdicts,
+              AllOf(SizeIs(test.items), Each(VerdictIs(v1::ITEM_STATUS_DELIVERED))));
   EXPECT_THAT(call->outcome.braze_requests, Eq(2));
-  EXPECT_THAT(http_.EventNames(1), ElementsAre("e0", "e1"));
-}
-
-TEST_F(DeliveryEngineTest, RetriesATransportFailure) {
-  StartEngine();
-  http_.Respond(absl::UnavailableError("connection reset"));
-  http_.Respond(Response(201));
-  std::shared_ptr<CallResult> call = Submit(Items(1));
-  ASSERT_TRUE(call->Wait());
-  EXPECT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
-  EXPECT_THAT(http_.request_count(), Eq(2u));
-}
-
-TEST_F(DeliveryEngineTest, FailsUnavailableAfterMaxAttempts) {
-  StartEngine();
-  http_.Respond(Response(503, "Service Unavailable"));
-  std::shared_ptr<CallResult> call = Submit(Items(1));
-  ASSERT_TRUE(call->Wait());
-  ASSERT_THAT(call->outcome.verdicts, SizeIs(1));
-  EXPECT_THAT(call->outcome.verdicts[0].status, Eq(v1::ITEM_STATUS_FAILED));
-  EXPECT_THAT(call->outcome.verdicts[0].failure,
-              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("503")));
-  EXPECT_THAT(http_.request_count(), Eq(static_cast<size_t>(kMaxAttempts)));
-  EXPECT_THAT(call->outcome.braze_requests, Eq(kMaxAttempts));
-}
-
-TEST_F(DeliveryEngineTest, Honours429RetryAfter) {
-  constexpr absl::Duration kRetryAfter = absl::Seconds(1);
-  StartEngine();
-  http_.Respond(Response(429, R"({"message":"rate limited"})", {{"x-ratelimit-retry-after", "1"}}));
-  http_.Respond(Response(201));
-  std::shared_ptr<CallResult> call = Submit(Items(1));
-  ASSERT_TRUE(call->Wait());
-  EXPECT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
   ASSERT_THAT(http_.request_count(), Eq(2u));
-  // The 429 arrived after the first request was posted, so the wait it asks
-  // for starts no earlier than that.
-  EXPECT_THAT(http_.posted_at(1) - http_.posted_at(0), Ge(kRetryAfter));
+  EXPECT_THAT(http_.EventNames(1), ElementsAreArray(ItemNames(test.items)));
+  EXPECT_THAT(http_.posted_at(1) - http_.posted_at(0), Ge(test.min_retry_delay));
 }
 
-TEST_F(DeliveryEngineTest, A429WhoseRetryAfterOutlastsTheDeadlineFailsAtOnce) {
-  StartEngine();
-  http_.Respond(Response(429, "{}", {{"x-ratelimit-retry-after", "60"}}));
-  std::shared_ptr<CallResult> call = Submit(Items(1), absl::Now() + absl::Seconds(30));
-  ASSERT_TRUE(call->Wait());
-  ASSERT_THAT(call->outcome.verdicts, SizeIs(1));
-  EXPECT_THAT(call->outcome.verdicts[0].failure,
-              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("429")));
-  EXPECT_THAT(http_.request_count(), Eq(1u));
+std::vector<RetryCase> RetryCases() {
+  return {
+      {"Http503", Response(503, "Service Unavailable"), 2, absl::ZeroDuration()},
+      {"TransportFailure", absl::UnavailableError("connection reset"), 1, absl::ZeroDuration()},
+      // The 429 arrived after the first request was posted, so the wait it
+      // asks for starts no earlier than that.
+      {"Http429HonoursRetryAfter",
+       Response(429, R"({"message":"rate limited"})", {{"x-ratelimit-retry-after", "1"}}), 1,
+       absl::Seconds(1)},
+  };
 }
 
-TEST_F(DeliveryEngineTest, NonRetryable401FailsEveryItemWithoutRetry) {
+INSTANTIATE_TEST_SUITE_P(DeliveryEngineTest, DeliveryEngineRetryTest,
+                         ::testing::ValuesIn(RetryCases()), CaseName<RetryCase>);
+
+// An answer to every post after which every item fails.
+struct FailureCase {
+  std::string name;
+  HttpResponse answer;
+  int items;
+  absl::Duration deadline_in;  // from Submit; absl::InfiniteDuration() for none
+  absl::StatusCode code;
+  std::string message_part;
+  int posts;  // the requests sent before the items fail
+};
+
+void PrintTo(const FailureCase& test, std::ostream* os) { *os << test.name; }
+
+using DeliveryEngineFailureTest = DeliveryEngineCaseTest<FailureCase>;
+
+TEST_P(DeliveryEngineFailureTest, FailsEveryItem) {
+  const FailureCase& test = GetParam();
   StartEngine();
-  http_.Respond(Response(401, R"({"message":"Invalid API Key"})"));
-  std::shared_ptr<CallResult> call = Submit(Items(3));
+  http_.Respond(test.answer);
+  std::shared_ptr<CallResult> call = Submit(Items(test.items), absl::Now() + test.deadline_in);
   ASSERT_TRUE(call->Wait());
+  ASSERT_THAT(call->outcome.verdicts, SizeIs(test.items));
   EXPECT_THAT(
       call->outcome.verdicts,
       Each(AllOf(VerdictIs(v1::ITEM_STATUS_FAILED),
-                 Field(&ItemVerdict::failure,
-                       StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("401"))))));
-  EXPECT_THAT(http_.request_count(), Eq(1u));
+                 Field(&ItemVerdict::failure, StatusIs(test.code, HasSubstr(test.message_part))))));
+  EXPECT_THAT(http_.request_count(), Eq(static_cast<size_t>(test.posts)));
+  EXPECT_THAT(call->outcome.braze_requests, Eq(test.posts));
 }
+
+std::vector<FailureCase> FailureCases() {
+  return {
+      {"UnavailableAfterMaxAttempts", Response(503, "Service Unavailable"), 1,
+       absl::InfiniteDuration(), absl::StatusCode::kUnavailable, "503", kMaxAttempts},
+      {"AtOnceOnA429WhoseRetryAfterOutlastsTheDeadline",
+       Response(429, "{}", {{"x-ratelimit-retry-after", "60"}}), 1, absl::Seconds(30),
+       absl::StatusCode::kUnavailable, "429", 1},
+      {"WithoutRetryOnANonRetryable401", Response(401, R"({"message":"Invalid API Key"})"), 3,
+       absl::InfiniteDuration(), absl::StatusCode::kFailedPrecondition, "401", 1},
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(DeliveryEngineTest, DeliveryEngineFailureTest,
+                         ::testing::ValuesIn(FailureCases()), CaseName<FailureCase>);
 
 // ---- Braze's per-object verdicts ----
 
-TEST_F(DeliveryEngineTest, Maps201ErrorsToRejectedItemsAndDeliversTheOthers) {
+// Braze's answers (one per request, the last repeating) to Items(items), and
+// what each item and each request end up with.
+struct ObjectErrorsCase {
+  std::string name;
+  std::vector<HttpResponse> answers;
+  int items;
+  std::vector<v1::ItemStatus> statuses;            // one per item
+  std::vector<std::string> braze_errors;           // one per item; "" unless rejected
+  std::vector<std::vector<std::string>> requests;  // each request's event names
+};
+
+void PrintTo(const ObjectErrorsCase& test, std::ostream* os) { *os << test.name; }
+
+using DeliveryEngineObjectErrorsTest = DeliveryEngineCaseTest<ObjectErrorsCase>;
+
+TEST_P(DeliveryEngineObjectErrorsTest, RejectsExactlyTheListedItems) {
+  const ObjectErrorsCase& test = GetParam();
+  ASSERT_THAT(test.braze_errors, SizeIs(test.statuses.size()));
   StartEngine();
-  http_.Respond(Response(201, ErrorsBody("success", {ItemError("events", 1, "bad name")})));
-  std::shared_ptr<CallResult> call = Submit(Items(3));
+  for (const HttpResponse& answer : test.answers) http_.Respond(answer);
+  std::shared_ptr<CallResult> call = Submit(Items(test.items));
   ASSERT_TRUE(call->Wait());
-  ASSERT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED),
-                                                  VerdictIs(v1::ITEM_STATUS_REJECTED_BY_BRAZE),
-                                                  VerdictIs(v1::ITEM_STATUS_DELIVERED)));
-  EXPECT_THAT(call->outcome.verdicts[1].braze_error, StrEq("bad name"));
-  EXPECT_THAT(http_.request_count(), Eq(1u));
+  std::vector<Matcher<ItemVerdict>> verdicts;
+  for (size_t i = 0; i < test.statuses.size(); ++i) {
+    verdicts.push_back(AllOf(VerdictIs(test.statuses[i]),
+                             Field(&ItemVerdict::braze_error, StrEq(test.braze_errors[i]))));
+  }
+  EXPECT_THAT(call->outcome.verdicts, ElementsAreArray(verdicts));
+  ASSERT_THAT(http_.request_count(), Eq(test.requests.size()));
+  for (size_t i = 0; i < test.requests.size(); ++i) {
+    EXPECT_THAT(http_.EventNames(i), ElementsAreArray(test.requests[i])) << "request " << i;
+  }
 }
 
+std::vector<ObjectErrorsCase> ObjectErrorsCases() {
+  constexpr v1::ItemStatus kDelivered = v1::ITEM_STATUS_DELIVERED;
+  constexpr v1::ItemStatus kRejected = v1::ITEM_STATUS_REJECTED_BY_BRAZE;
+  return {
+      {"Http201RejectsTheListedAndDeliversTheOthers",
+       {Response(201, ErrorsBody("success", {ItemError("events", 1, "bad name")}))},
+       3,
+       {kDelivered, kRejected, kDelivered},
+       {"", "bad name", ""},
+       {{"e0", "e1", "e2"}}},
+      {"Http400RejectsTheListedAndRetriesTheRest",
+       {Response(400, ErrorsBody("Valid data must be provided", {ItemError("events", 1, "no id")})),
+        Response(201)},
+       3,
+       {kDelivered, kRejected, kDelivered},
+       {"", "no id", ""},
+       {{"e0", "e1", "e2"}, {"e0", "e2"}}},
+      {"Http400ListingEveryItemRejectsAllWithoutRetry",
+       {Response(400,
+                 ErrorsBody("Valid data must be provided",
+                            {ItemError("events", 0, "no id"), ItemError("events", 1, "no id")}))},
+       2,
+       {kRejected, kRejected},
+       {"no id", "no id"},
+       {{"e0", "e1"}}},
+      {"IgnoresErrorsNamingObjectsThatWereNotSent",
+       {Response(201, ErrorsBody("success",
+                                 {ItemError("purchases", 0, "x"), ItemError("events", 9, "y")}))},
+       2,
+       {kDelivered, kDelivered},
+       {"", ""},
+       {{"e0", "e1"}}},
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(DeliveryEngineTest, DeliveryEngineObjectErrorsTest,
+                         ::testing::ValuesIn(ObjectErrorsCases()), CaseName<ObjectErrorsCase>);
+
 TEST_F(DeliveryEngineTest, Maps201ErrorsToTheRightCallOfACoalescedRequest) {
-  EngineOptions options = FastOptions();
-  options.max_in_flight_per_workspace = 1;
-  StartEngine(options);
-  http_.set_park(true);
-  std::shared_ptr<CallResult> first = Submit({Item("x", "first")});
-  ASSERT_TRUE(http_.AwaitParked(1));
+  ASSERT_NO_FATAL_FAILURE(StartWithARequestParked(OneSlotOptions()));
   std::shared_ptr<CallResult> second = Submit(Items(2, "second-"));
   std::shared_ptr<CallResult> third = Submit(Items(2, "third-"));
   ASSERT_TRUE(http_.ReleaseOldest());
@@ -578,47 +683,10 @@ TEST_F(DeliveryEngineTest, Maps201ErrorsToTheRightCallOfACoalescedRequest) {
                                                    VerdictIs(v1::ITEM_STATUS_DELIVERED)));
 }
 
-TEST_F(DeliveryEngineTest, Braze400WithErrorsRejectsTheListedAndRetriesTheRest) {
-  StartEngine();
-  http_.Respond(
-      Response(400, ErrorsBody("Valid data must be provided", {ItemError("events", 1, "no id")})));
-  http_.Respond(Response(201));
-  std::shared_ptr<CallResult> call = Submit(Items(3));
-  ASSERT_TRUE(call->Wait());
-  EXPECT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED),
-                                                  VerdictIs(v1::ITEM_STATUS_REJECTED_BY_BRAZE),
-                                                  VerdictIs(v1::ITEM_STATUS_DELIVERED)));
-  ASSERT_THAT(http_.request_count(), Eq(2u));
-  EXPECT_THAT(http_.EventNames(1), ElementsAre("e0", "e2"));
-}
-
-TEST_F(DeliveryEngineTest, Braze400ListingEveryItemRejectsAllWithoutRetry) {
-  StartEngine();
-  http_.Respond(Response(
-      400, ErrorsBody("Valid data must be provided",
-                      {ItemError("events", 0, "no id"), ItemError("events", 1, "no id")})));
-  std::shared_ptr<CallResult> call = Submit(Items(2));
-  ASSERT_TRUE(call->Wait());
-  EXPECT_THAT(call->outcome.verdicts, Each(VerdictIs(v1::ITEM_STATUS_REJECTED_BY_BRAZE)));
-  EXPECT_THAT(http_.request_count(), Eq(1u));
-}
-
-TEST_F(DeliveryEngineTest, IgnoresErrorsNamingObjectsThatWereNotSent) {
-  StartEngine();
-  http_.Respond(Response(
-      201, ErrorsBody("success", {ItemError("purchases", 0, "x"), ItemError("events", 9, "y")})));
-  std::shared_ptr<CallResult> call = Submit(Items(2));
-  ASSERT_TRUE(call->Wait());
-  EXPECT_THAT(call->outcome.verdicts, Each(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
-}
-
 // ---- Deadlines, back-pressure, shutdown ----
 
 TEST_F(DeliveryEngineTest, QueuedItemsFailDeadlineExceededWhenTheirDeadlinePasses) {
-  StartEngine();
-  http_.set_park(true);
-  std::shared_ptr<CallResult> first = Submit({Item("a", "a-1")});
-  ASSERT_TRUE(http_.AwaitParked(1));
+  ASSERT_NO_FATAL_FAILURE(StartWithARequestParked());
   // Queued behind A's request, which never finishes in time.
   std::shared_ptr<CallResult> second =
       Submit({Item("a", "a-2")}, absl::Now() + absl::Milliseconds(50));
@@ -646,10 +714,7 @@ TEST_F(DeliveryEngineTest, AnItemWhoseDeadlineHasPassedIsNeverSent) {
 // and risking a duplicate when the caller retries. Here the first Submit's dispatch sweeps the
 // lane, so the second Submit (within 50 ms) is not swept before TakeBatch.
 TEST_F(DeliveryEngineTest, AnExpiredItemIsNotSentBetweenDeadlineSweeps) {
-  StartEngine();
-  http_.set_park(true);
-  std::shared_ptr<CallResult> first = Submit({Item("a", "a-1")});
-  ASSERT_TRUE(http_.AwaitParked(1));
+  ASSERT_NO_FATAL_FAILURE(StartWithARequestParked());
   http_.set_park(false);  // so a wrongly sent item gets its verdict at once
   std::shared_ptr<CallResult> late = Submit({Item("b", "b-1")}, absl::Now() - absl::Seconds(1));
   ASSERT_TRUE(late->Wait());
@@ -693,10 +758,7 @@ TEST_F(DeliveryEngineTest, AnItemTooLargeForAnyRequestFailsWithoutBlockingOthers
 // Measures process CPU time, so it is inherently timing-based; run it alone.
 TEST_F(DeliveryEngineTest, DoesNotSpinWhileQueuedItemsWaitForTheirUser) {
   constexpr absl::Duration kWindow = absl::Milliseconds(500);
-  StartEngine();
-  http_.set_park(true);
-  Submit({Item("a", "a-1")});
-  ASSERT_TRUE(http_.AwaitParked(1));
+  ASSERT_NO_FATAL_FAILURE(StartWithARequestParked());
   const std::clock_t before = std::clock();
   Submit({Item("a", "a-2")});  // waits for A's request, which stays parked
   absl::Notification never;
@@ -706,13 +768,9 @@ TEST_F(DeliveryEngineTest, DoesNotSpinWhileQueuedItemsWaitForTheirUser) {
 }
 
 TEST_F(DeliveryEngineTest, FullQueueIsResourceExhaustedAndNeverCallsDone) {
-  EngineOptions options = FastOptions();
-  options.max_in_flight_per_workspace = 1;
+  EngineOptions options = OneSlotOptions();
   options.max_queued_items_per_workspace = 2;
-  StartEngine(options);
-  http_.set_park(true);
-  std::shared_ptr<CallResult> first = Submit({Item("a", "a-1")});
-  ASSERT_TRUE(http_.AwaitParked(1));  // the queue is empty again
+  ASSERT_NO_FATAL_FAILURE(StartWithARequestParked(options));  // the queue is empty again
   std::shared_ptr<CallResult> queued = Submit(Items(2, "q-"));
   auto rejected = std::make_shared<CallResult>();
   EXPECT_THAT(
@@ -720,7 +778,7 @@ TEST_F(DeliveryEngineTest, FullQueueIsResourceExhaustedAndNeverCallsDone) {
       StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("full")));
   http_.set_park(false);
   http_.ReleaseAll(Response(201));
-  ASSERT_TRUE(first->Wait());
+  ASSERT_TRUE(busy_call_->Wait());
   ASSERT_TRUE(queued->Wait());
   EXPECT_THAT(rejected->done_calls.load(), Eq(0));
   EXPECT_THAT(http_.request_count(), Eq(2u));
@@ -736,12 +794,7 @@ TEST_F(DeliveryEngineTest, EmptySubmitCompletesAtOnceWithoutARequest) {
 }
 
 TEST_F(DeliveryEngineTest, ShutdownFailsQueuedItemsUnavailable) {
-  EngineOptions options = FastOptions();
-  options.max_in_flight_per_workspace = 1;
-  StartEngine(options);
-  http_.set_park(true);
-  std::shared_ptr<CallResult> first = Submit({Item("a", "a-1")});
-  ASSERT_TRUE(http_.AwaitParked(1));
+  ASSERT_NO_FATAL_FAILURE(StartWithARequestParked(OneSlotOptions()));
   std::shared_ptr<CallResult> queued = Submit(Items(2, "q-"));
   engine_->Shutdown();
   ASSERT_TRUE(queued->done.HasBeenNotified());
@@ -752,28 +805,37 @@ TEST_F(DeliveryEngineTest, ShutdownFailsQueuedItemsUnavailable) {
   EXPECT_THAT(http_.request_count(), Eq(1u));
 }
 
-TEST_F(DeliveryEngineTest, InFlightItemsGetTheirRequestsVerdictAfterShutdown) {
-  StartEngine();
-  http_.set_park(true);
-  std::shared_ptr<CallResult> call = Submit(Items(1));
-  ASSERT_TRUE(http_.AwaitParked(1));
-  engine_->Shutdown();
-  ASSERT_TRUE(http_.ReleaseOldest(Response(201)));
-  ASSERT_TRUE(call->Wait());
-  EXPECT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
-}
+// Braze's answer to a request that was in flight when Shutdown ran.
+struct InFlightAtShutdownCase {
+  std::string name;
+  HttpResponse answer;
+  v1::ItemStatus status;
+};
 
-TEST_F(DeliveryEngineTest, InFlightItemsAreNotRetriedAfterShutdown) {
-  StartEngine();
-  http_.set_park(true);
-  std::shared_ptr<CallResult> call = Submit(Items(1));
-  ASSERT_TRUE(http_.AwaitParked(1));
+void PrintTo(const InFlightAtShutdownCase& test, std::ostream* os) { *os << test.name; }
+
+using DeliveryEngineInFlightAtShutdownTest = DeliveryEngineCaseTest<InFlightAtShutdownCase>;
+
+TEST_P(DeliveryEngineInFlightAtShutdownTest, ItemsGetTheirRequestsVerdictWithoutRetry) {
+  const InFlightAtShutdownCase& test = GetParam();
+  ASSERT_NO_FATAL_FAILURE(StartWithARequestParked());
   engine_->Shutdown();
-  ASSERT_TRUE(http_.ReleaseOldest(Response(503, "Service Unavailable")));
-  ASSERT_TRUE(call->Wait());
-  EXPECT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_FAILED)));
+  ASSERT_TRUE(http_.ReleaseOldest(test.answer));
+  ASSERT_TRUE(busy_call_->Wait());
+  EXPECT_THAT(busy_call_->outcome.verdicts, ElementsAre(VerdictIs(test.status)));
   EXPECT_THAT(http_.request_count(), Eq(1u));
 }
+
+std::vector<InFlightAtShutdownCase> InFlightAtShutdownCases() {
+  return {
+      {"Http201Delivers", Response(201), v1::ITEM_STATUS_DELIVERED},
+      {"Http503FailsWithoutRetry", Response(503, "Service Unavailable"), v1::ITEM_STATUS_FAILED},
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(DeliveryEngineTest, DeliveryEngineInFlightAtShutdownTest,
+                         ::testing::ValuesIn(InFlightAtShutdownCases()),
+                         CaseName<InFlightAtShutdownCase>);
 
 TEST_F(DeliveryEngineTest, SubmitAfterShutdownIsUnavailable) {
   StartEngine();
@@ -856,12 +918,7 @@ TEST_F(DeliveryEngineTest, StatsCountRequestsItemsAndRetries) {
 }
 
 TEST_F(DeliveryEngineTest, StatsCountQueuedItems) {
-  EngineOptions options = FastOptions();
-  options.max_in_flight_per_workspace = 1;
-  StartEngine(options);
-  http_.set_park(true);
-  Submit({Item("a", "a-1")});
-  ASSERT_TRUE(http_.AwaitParked(1));
+  ASSERT_NO_FATAL_FAILURE(StartWithARequestParked(OneSlotOptions()));
   Submit(Items(3, "q-"));
   EXPECT_THAT(engine_->stats().queued_items, Eq(3u));
 }

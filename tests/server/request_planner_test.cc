@@ -4,6 +4,10 @@
 // order, and mapping Braze's errors[] (input_array, index) back to inputs.
 #include "server/request_planner.h"
 
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -17,6 +21,7 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
 using ::testing::Eq;
 using ::testing::Field;
 using ::testing::IsNull;
@@ -69,79 +74,64 @@ auto RefIs(v1::ItemKind kind, int index) {
   return AllOf(Field(&ItemRef::kind, Eq(kind)), Field(&ItemRef::index, Eq(index)));
 }
 
+// A request's item counts per array: attributes, events, purchases.
+using ArraySizes = std::array<size_t, 3>;
+
+ArraySizes SizesOf(const PlannedRequest& request) {
+  return {request.attributes.size(), request.events.size(), request.purchases.size()};
+}
+
 // ---- Object caps ----
 
-TEST(RequestPlannerTest, ReturnsNoRequestsForNoItems) {
-  EXPECT_THAT(PlanRequests({}, kCombined), SizeIs(0));
+// Items of distinct users, planned under `limits`: per request, how many land
+// in each array.
+struct ObjectCapCase {
+  std::string name;
+  RequestLimits limits;
+  // Items per kind, in this order: attributes, events, purchases (indexes
+  // from 0 each).
+  int attributes;
+  int events;
+  int purchases;
+  std::vector<ArraySizes> requests;
+};
+
+void PrintTo(const ObjectCapCase& test, std::ostream* os) { *os << test.name; }
+
+class RequestPlannerObjectCapTest : public ::testing::TestWithParam<ObjectCapCase> {};
+
+TEST_P(RequestPlannerObjectCapTest, FillsEachRequestUpToTheCap) {
+  const ObjectCapCase& test = GetParam();
+  std::vector<PlannedItem> items;
+  AppendDistinctUsers(kAttributes, 0, test.attributes, &items);
+  AppendDistinctUsers(kEvent, 0, test.events, &items);
+  AppendDistinctUsers(kPurchase, 0, test.purchases, &items);
+  const std::vector<PlannedRequest> requests = PlanRequests(items, test.limits);
+  std::vector<ArraySizes> sizes;
+  sizes.reserve(requests.size());
+  for (const PlannedRequest& request : requests) sizes.push_back(SizesOf(request));
+  EXPECT_THAT(sizes, ElementsAreArray(test.requests));
 }
 
-TEST(RequestPlannerTest, CombinedCapPutsSeventyFiveItemsInOneRequest) {
-  std::vector<PlannedItem> items;
-  AppendDistinctUsers(kAttributes, 0, 75, &items);
-  const std::vector<PlannedRequest> requests = PlanRequests(items, kCombined);
-  ASSERT_THAT(requests, SizeIs(1));
-  EXPECT_THAT(requests[0].attributes, SizeIs(75));
+// Each case: name, limits, attribute/event/purchase counts, and each
+// request's {attributes, events, purchases}.
+std::vector<ObjectCapCase> ObjectCapCases() {
+  const RequestLimits ten_combined{/*per_array=*/false, /*max_objects=*/10, kFourMegabytes};
+  return {
+      {"NoItemsNoRequests", kCombined, 0, 0, 0, {}},
+      {"CombinedSeventyFiveItemsInOneRequest", kCombined, 75, 0, 0, {{75, 0, 0}}},
+      {"CombinedSplitsSeventySixItemsIntoTwo", kCombined, 76, 0, 0, {{75, 0, 0}, {1, 0, 0}}},
+      {"CombinedCountsAcrossArrays", kCombined, 30, 30, 16, {{30, 30, 15}, {0, 0, 1}}},
+      {"CombinedAcceptsThirtyThirtyFifteen", kCombined, 30, 30, 15, {{30, 30, 15}}},
+      {"PerArrayTwoHundredTwentyFiveItemsInOneRequest", kPerArray, 75, 75, 75, {{75, 75, 75}}},
+      {"PerArraySplitsSeventySixEvents", kPerArray, 0, 76, 0, {{0, 75, 0}, {0, 1, 0}}},
+      {"HonoursSmallerConfiguredCap", ten_combined, 0, 25, 0, {{0, 10, 0}, {0, 10, 0}, {0, 5, 0}}},
+  };
 }
 
-TEST(RequestPlannerTest, CombinedCapSplitsSeventySixItemsIntoTwoRequests) {
-  std::vector<PlannedItem> items;
-  AppendDistinctUsers(kAttributes, 0, 76, &items);
-  const std::vector<PlannedRequest> requests = PlanRequests(items, kCombined);
-  ASSERT_THAT(requests, SizeIs(2));
-  EXPECT_THAT(requests[0].size(), Eq(75u));
-  EXPECT_THAT(requests[1].size(), Eq(1u));
-}
-
-TEST(RequestPlannerTest, CombinedCapCountsAcrossArrays) {
-  std::vector<PlannedItem> items;
-  AppendDistinctUsers(kAttributes, 0, 30, &items);
-  AppendDistinctUsers(kEvent, 0, 30, &items);
-  AppendDistinctUsers(kPurchase, 0, 16, &items);
-  const std::vector<PlannedRequest> requests = PlanRequests(items, kCombined);
-  ASSERT_THAT(requests, SizeIs(2));
-  EXPECT_THAT(requests[0].size(), Eq(75u));
-  EXPECT_THAT(requests[1].size(), Eq(1u));
-}
-
-TEST(RequestPlannerTest, CombinedCapAcceptsThirtyThirtyFifteen) {
-  std::vector<PlannedItem> items;
-  AppendDistinctUsers(kAttributes, 0, 30, &items);
-  AppendDistinctUsers(kEvent, 0, 30, &items);
-  AppendDistinctUsers(kPurchase, 0, 15, &items);
-  EXPECT_THAT(PlanRequests(items, kCombined), SizeIs(1));
-}
-
-TEST(RequestPlannerTest, PerArrayCapPutsTwoHundredTwentyFiveItemsInOneRequest) {
-  std::vector<PlannedItem> items;
-  AppendDistinctUsers(kAttributes, 0, 75, &items);
-  AppendDistinctUsers(kEvent, 0, 75, &items);
-  AppendDistinctUsers(kPurchase, 0, 75, &items);
-  const std::vector<PlannedRequest> requests = PlanRequests(items, kPerArray);
-  ASSERT_THAT(requests, SizeIs(1));
-  EXPECT_THAT(requests[0].attributes, SizeIs(75));
-  EXPECT_THAT(requests[0].events, SizeIs(75));
-  EXPECT_THAT(requests[0].purchases, SizeIs(75));
-}
-
-TEST(RequestPlannerTest, PerArrayCapSplitsSeventySixEvents) {
-  std::vector<PlannedItem> items;
-  AppendDistinctUsers(kEvent, 0, 76, &items);
-  const std::vector<PlannedRequest> requests = PlanRequests(items, kPerArray);
-  ASSERT_THAT(requests, SizeIs(2));
-  EXPECT_THAT(requests[0].events, SizeIs(75));
-  EXPECT_THAT(requests[1].events, SizeIs(1));
-}
-
-TEST(RequestPlannerTest, HonoursSmallerConfiguredObjectCap) {
-  std::vector<PlannedItem> items;
-  AppendDistinctUsers(kEvent, 0, 25, &items);
-  const std::vector<PlannedRequest> requests =
-      PlanRequests(items, RequestLimits{false, /*max_objects=*/10, kFourMegabytes});
-  ASSERT_THAT(requests, SizeIs(3));
-  EXPECT_THAT(requests[0].size(), Eq(10u));
-  EXPECT_THAT(requests[1].size(), Eq(10u));
-  EXPECT_THAT(requests[2].size(), Eq(5u));
-}
+INSTANTIATE_TEST_SUITE_P(RequestPlannerTest, RequestPlannerObjectCapTest,
+                         ::testing::ValuesIn(ObjectCapCases()),
+                         [](const auto& info) { return info.param.name; });
 
 // ---- Byte cap ----
 
@@ -248,7 +238,18 @@ TEST(RequestPlannerTest, SpreadsAUserWithMoreThanSeventyFiveItemsOverConsecutive
 
 // ---- Find ----
 
-class RequestPlannerFindTest : public ::testing::Test {
+// Find on the one request planned from attributes #3 (user x), events #7 (y)
+// and #2 (z), and purchase #5 (x): what `index` of `input_array` maps to.
+struct FindCase {
+  std::string name;
+  std::string input_array;
+  int index;
+  std::optional<ItemRef> expected;  // nullopt: Find returns nullptr
+};
+
+void PrintTo(const FindCase& test, std::ostream* os) { *os << test.name; }
+
+class RequestPlannerFindTest : public ::testing::TestWithParam<FindCase> {
  protected:
   void SetUp() override {
     std::vector<PlannedItem> items = {MakeItem(kAttributes, 3, "x"), MakeItem(kEvent, 7, "y"),
@@ -261,28 +262,32 @@ class RequestPlannerFindTest : public ::testing::Test {
   PlannedRequest request_;
 };
 
-TEST_F(RequestPlannerFindTest, MapsAttributesIndexBack) {
-  EXPECT_THAT(request_.Find("attributes", 0), Pointee(RefIs(kAttributes, 3)));
+TEST_P(RequestPlannerFindTest, MapsABrazeIndexBackToItsInput) {
+  const FindCase& test = GetParam();
+  const ItemRef* found = request_.Find(test.input_array, test.index);
+  if (test.expected.has_value()) {
+    EXPECT_THAT(found, Pointee(RefIs(test.expected->kind, test.expected->index)));
+  } else {
+    EXPECT_THAT(found, IsNull());
+  }
 }
 
-TEST_F(RequestPlannerFindTest, MapsEventsIndexBack) {
-  EXPECT_THAT(request_.Find("events", 0), Pointee(RefIs(kEvent, 7)));
-  EXPECT_THAT(request_.Find("events", 1), Pointee(RefIs(kEvent, 2)));
+std::vector<FindCase> FindCases() {
+  return {
+      {"AttributesIndex0", "attributes", 0, ItemRef{kAttributes, 3}},
+      {"EventsIndex0", "events", 0, ItemRef{kEvent, 7}},
+      {"EventsIndex1", "events", 1, ItemRef{kEvent, 2}},
+      {"PurchasesIndex0", "purchases", 0, ItemRef{kPurchase, 5}},
+      {"NullPastTheEnd", "events", 2, std::nullopt},
+      {"NullForANegativeIndex", "events", -1, std::nullopt},
+      {"NullForAnUnknownArray", "users", 0, std::nullopt},
+      {"NullForAWronglyCasedArray", "Events", 0, std::nullopt},
+  };
 }
 
-TEST_F(RequestPlannerFindTest, MapsPurchasesIndexBack) {
-  EXPECT_THAT(request_.Find("purchases", 0), Pointee(RefIs(kPurchase, 5)));
-}
-
-TEST_F(RequestPlannerFindTest, ReturnsNullForIndexOutOfRange) {
-  EXPECT_THAT(request_.Find("events", 2), IsNull());
-  EXPECT_THAT(request_.Find("events", -1), IsNull());
-}
-
-TEST_F(RequestPlannerFindTest, ReturnsNullForUnknownArray) {
-  EXPECT_THAT(request_.Find("users", 0), IsNull());
-  EXPECT_THAT(request_.Find("Events", 0), IsNull());
-}
+INSTANTIATE_TEST_SUITE_P(RequestPlannerTest, RequestPlannerFindTest,
+                         ::testing::ValuesIn(FindCases()),
+                         [](const auto& info) { return info.param.name; });
 
 TEST(RequestPlannerTest, FindResolvesIndexesWithinTheSecondRequest) {
   std::vector<PlannedItem> items;

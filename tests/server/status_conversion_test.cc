@@ -1,7 +1,8 @@
 // Tests for server/status_conversion.h: ToGrpcStatus keeps the code and the
 // message (truncated to 1024 bytes), and carries every absl::Status payload,
 // notably the BadRequest field violations from server/error_details.h, as a
-// google.protobuf.Any inside the google.rpc.Status in error_details().
+// google.protobuf.Any inside the google.rpc.Status in error_details(), where
+// the C++ client (FromGrpcStatus, FieldViolations) reads them back.
 #include "server/status_conversion.h"
 
 #include <grpcpp/support/status.h>
@@ -12,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
 #include "brazesync/v1/brazesync.pb.h"
+#include "client/cpp/brazesync_client.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -154,10 +156,11 @@ TEST(StatusConversionTest, CarriesEveryPayload) {
                              kBadRequestTypeUrlText, "type.googleapis.com/google.rpc.ErrorInfo"));
 }
 
-TEST(StatusConversionTest, ViolationsOfReadsBackWhatWasAttached) {
+TEST(StatusConversionTest, ClientReadsBackTheViolationsAttached) {
   const absl::Status status =
       InvalidArgumentWithViolations("bad", {Violation("purchases[1].currency", "not ISO 4217")});
-  const std::vector<v1::FieldViolation> violations = ViolationsOf(status);
+  const std::vector<google::rpc::BadRequest::FieldViolation> violations =
+      FieldViolations(FromGrpcStatus(ToGrpcStatus(status)));
   ASSERT_THAT(violations, SizeIs(1));
   EXPECT_THAT(violations[0].field(), StrEq("purchases[1].currency"));
   EXPECT_THAT(violations[0].description(), StrEq("not ISO 4217"));

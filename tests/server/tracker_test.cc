@@ -6,7 +6,8 @@
 // allow_partial, validate_only, splitting over Braze's 75-object cap, mapping
 // Braze's per-object errors[] back to the exact input items, retries (with a
 // 1 ms backoff), and request_id echoing. Each Track is awaited through its
-// done callback with a timeout; nothing sleeps.
+// done callback with a timeout; nothing sleeps. Violations are read back with
+// the C++ client's FieldViolations, as a caller would read them.
 #include "server/tracker.h"
 
 #include <map>
@@ -25,10 +26,11 @@
 #include "absl/time/time.h"
 #include "brazesync/v1/brazesync.pb.h"
 #include "brazesync/v1/config.pb.h"
+#include "client/cpp/brazesync_client.h"
 #include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "server/delivery_engine.h"
-#include "server/error_details.h"
 #include "server/http_client.h"
 #include "server/utf8.h"
 #include "server/workspace.h"
@@ -54,6 +56,7 @@ using testing_support::kSuccess;
 using testing_support::kWait;
 using testing_support::StatusIs;
 
+using BadRequestViolation = google::rpc::BadRequest::FieldViolation;
 using JsonValue = nlohmann::json;
 
 constexpr char kProdEndpoint[] = "https://rest.iad-01.braze.com";
@@ -178,7 +181,7 @@ TEST_F(TrackerTest, UnknownWorkspaceIsNotFound) {
 TEST_F(TrackerTest, EmptyRequestIsInvalidArgumentWithAViolation) {
   const absl::Status status = Track(v1::TrackRequest());
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no items")));
-  EXPECT_THAT(ViolationsOf(status), SizeIs(1));
+  EXPECT_THAT(FieldViolations(status), SizeIs(1));
   EXPECT_THAT(http_.requests(), IsEmpty());
 }
 
@@ -188,8 +191,8 @@ TEST_F(TrackerTest, InvalidItemRejectsWholeRequestWithViolations) {
   const absl::Status status = Track(request);
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument,
                                AllOf(HasSubstr("1 of 2"), HasSubstr("events[1].name"))));
-  EXPECT_THAT(ViolationsOf(status),
-              Contains(Property(&v1::FieldViolation::field, StrEq("events[1].name"))));
+  EXPECT_THAT(FieldViolations(status),
+              Contains(Property(&BadRequestViolation::field, StrEq("events[1].name"))));
   EXPECT_THAT(http_.requests(), IsEmpty());
 }
 
@@ -200,11 +203,11 @@ TEST_F(TrackerTest, ViolationsNameFieldsOfEveryInvalidItem) {
   *request.add_purchases() = Purchase("u1");
   request.mutable_purchases(0)->set_currency("XYZ");
   const absl::Status status = Track(request);
-  const std::vector<v1::FieldViolation> violations = ViolationsOf(status);
+  const std::vector<BadRequestViolation> violations = FieldViolations(status);
   EXPECT_THAT(violations,
-              Contains(Property(&v1::FieldViolation::field, StartsWith("attributes[0].user"))));
+              Contains(Property(&BadRequestViolation::field, StartsWith("attributes[0].user"))));
   EXPECT_THAT(violations,
-              Contains(Property(&v1::FieldViolation::field, StrEq("purchases[0].currency"))));
+              Contains(Property(&BadRequestViolation::field, StrEq("purchases[0].currency"))));
 }
 
 TEST_F(TrackerTest, AllowPartialWithEveryItemInvalidIsInvalidArgument) {

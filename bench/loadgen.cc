@@ -124,7 +124,13 @@ v1::Outcome ExpectedOutcome() {
   return absl::GetFlag(FLAGS_async) ? v1::OUTCOME_ACCEPTED : v1::OUTCOME_DELIVERED;
 }
 
+// Every finished call of the whole run (warm-up and drain included), for the
+// accounting check: each event sent is in the emulator or its call failed.
+std::atomic<int64_t> all_ok{0};
+std::atomic<int64_t> all_failed{0};
+
 void Record(Results& results, absl::Duration latency, const std::string& error) {
+  (error.empty() ? all_ok : all_failed).fetch_add(1);
   if (!measuring.load()) return;
   absl::MutexLock lock(&results.mu);
   if (error.empty()) {
@@ -425,7 +431,8 @@ int Run() {
         absl::ToDoubleMicroseconds(cpu) / results.delivered,
         absl::ToDoubleSeconds(cpu) * 1000 / results.delivered, PeakRss(pid));
   }
-  std::cout << " total_sent=" << sequence.load() << "\n";
+  std::cout << " total_sent=" << sequence.load() << " all_ok=" << all_ok.load()
+            << " all_failed=" << all_failed.load() << "\n";
   for (const auto& [name, count] : results.errors)
     std::cout << "  error " << name << ": " << count << "\n";
   return 0;

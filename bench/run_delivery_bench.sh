@@ -28,13 +28,14 @@ run() {
   local server_pid="${BRAZESYNC_PIDS[-1]}"
   "$build/bench/brazesync_loadgen" --target="127.0.0.1:$SERVER_PORT" --mode="$mode" \
     --callers="$callers" --duration_s="$duration" --server_pid="$server_pid" --label="$label" \
-    $loadgen_flags
+    $loadgen_flags | tee "$WORK_DIR/loadgen.txt"
   curl -s "http://127.0.0.1:$EMULATOR_PORT/_emulator/accepted" > "$WORK_DIR/accepted.json"
   curl -s "http://127.0.0.1:$EMULATOR_PORT/_emulator/stats" > "$WORK_DIR/stats.json"
-  /usr/bin/python3 - "$WORK_DIR/accepted.json" "$WORK_DIR/stats.json" <<'PY'
-import collections, json, sys
+  /usr/bin/python3 - "$WORK_DIR/accepted.json" "$WORK_DIR/stats.json" "$WORK_DIR/loadgen.txt" "$mode" "$loadgen_flags" <<'PY'
+import collections, json, re, sys
 events = json.load(open(sys.argv[1]))["events"]
 stats = json.load(open(sys.argv[2]))
+run = dict(re.findall(r"(total_sent|all_ok|all_failed)=(\d+)", open(sys.argv[3]).read()))
 seqs = collections.Counter(e.get("properties", {}).get("seq") for e in events)
 missing = seqs.pop(None, 0)
 dups = sum(c - 1 for c in seqs.values() if c > 1)
@@ -42,6 +43,16 @@ requests = max(stats.get("requests", 0), 1)
 print(f"  emulator: events={len(events)} unique={len(seqs)} duplicates={dups} missing_seq={missing} "
       f"braze_requests={stats.get('requests')} items_per_request={len(events)/requests:.1f} "
       f"batch_fill={100*len(events)/requests/75:.0f}% by_status={stats.get('by_status')}")
+# Synchronous runs: every event sent is in the emulator's record exactly once,
+# or its call was answered with an error (the whole run, drain included).
+if "--async" not in sys.argv[5] and run:
+    sent, ok, failed = (int(run[k]) for k in ("total_sent", "all_ok", "all_failed"))
+    not_delivered = sent - len(seqs)
+    verdict = "ok" if dups == 0 and len(seqs) >= ok and not_delivered <= failed else "FAILED"
+    print(f"  accounting: sent={sent} answered_ok={ok} answered_error={failed} "
+          f"in_emulator={len(seqs)} not_in_emulator={not_delivered}: {verdict}")
+    if verdict != "ok":
+        sys.exit("an event was lost or duplicated")
 PY
 }
 

@@ -10,11 +10,7 @@ WORK_DIR="$(mktemp -d)"
 source "$(dirname "$0")/../../scripts/lib/processes.sh"
 trap 'stop_started_processes; rm -rf "$WORK_DIR"' EXIT
 
-failures=0
-expect_contains() {  # TEXT NEEDLE WHAT
-  if [[ "$1" == *"$2"* ]]; then echo "ok: $3"; else
-    echo "FAIL: $3: expected to find '$2' in:"; echo "$1"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/../lib/expect.sh"
 
 export BRAZE_API_KEY="buf-curl-key"
 start_emulator "$emulator"

@@ -20,6 +20,11 @@ constexpr absl::Duration kMaxDispatcherSleep = absl::Milliseconds(100);
 // Items one batch search may look at (bounds CPU when many users are blocked).
 constexpr size_t kMaxScan = 4096;
 
+// Why a queued item whose caller's deadline passed was never sent.
+absl::Status DeadlinePassed() {
+  return absl::DeadlineExceededError("the caller's deadline passed before Braze accepted the item");
+}
+
 }  // namespace
 
 struct DeliveryEngine::Call {
@@ -236,8 +241,7 @@ std::unique_ptr<DeliveryEngine::Batch> DeliveryEngine::TakeBatch(
     while (!items.empty()) {
       QueuedItem& item = items.front();
       if (expired(item)) {  // between deadline sweeps: never send late
-        fail(items, absl::DeadlineExceededError(
-                        "the caller's deadline passed before Braze accepted the item"));
+        fail(items, DeadlinePassed());
         continue;
       }
       if (item.not_before > now) {
@@ -302,11 +306,7 @@ void DeliveryEngine::FailExpired(Lane& lane, absl::Time now,
   for (auto& [user_key, user] : lane.users) {
     for (QueuedItem& item : user.items) {
       if (!expired(item)) continue;
-      Resolve(item,
-              ItemVerdict{v1::ITEM_STATUS_FAILED, "",
-                          absl::DeadlineExceededError(
-                              "the caller's deadline passed before Braze accepted the item")},
-              finished);
+      Resolve(item, ItemVerdict{v1::ITEM_STATUS_FAILED, "", DeadlinePassed()}, finished);
       --lane.queued;
     }
     user.items.erase(std::remove_if(user.items.begin(), user.items.end(), expired),
@@ -372,10 +372,12 @@ void DeliveryEngine::DispatchLoop() {
 
 void DeliveryEngine::Send(std::unique_ptr<Batch> batch, SendGate* gate) {
   std::vector<int64_t> durable_ids;
-  for (const QueuedItem& item : batch->items) {
-    if (item.durable_id != 0) durable_ids.push_back(item.durable_id);
+  if (gate != nullptr) {
+    for (const QueuedItem& item : batch->items) {
+      if (item.durable_id != 0) durable_ids.push_back(item.durable_id);
+    }
   }
-  if (gate == nullptr || durable_ids.empty()) {
+  if (durable_ids.empty()) {
     Post(std::move(batch));
     return;
   }

@@ -630,6 +630,13 @@ void Outbox::MarkInDoubt(std::vector<int64_t> ids, absl::AnyInvocable<void(absl:
 absl::StatusOr<int> Outbox::SettleInDoubt(bool dead_letter) {
   int settled = 0;
   absl::Status status = impl_->RunSync([&](Impl& impl) -> absl::Status {
+    if (!dead_letter) {  // sent again: they are simply queued items
+      Statement clear = impl.Prepare("UPDATE outbox SET in_doubt = 0 WHERE in_doubt = 1");
+      if (clear.Step() != SQLITE_DONE) return impl.Error("clear in doubt");
+      settled = impl.Changes();
+      return absl::OkStatus();
+    }
+    constexpr char kInDoubt[] = "in doubt: BrazeSync stopped while the item was being sent";
     std::vector<DeliveryReport> reports;
     {
       Statement select = impl.Prepare("SELECT id FROM outbox WHERE in_doubt = 1 ORDER BY id");
@@ -638,19 +645,16 @@ absl::StatusOr<int> Outbox::SettleInDoubt(bool dead_letter) {
         DeliveryReport report;
         report.id = select.Int(0);
         report.result = DeliveryReport::Result::kDead;
-        report.outcome = "in doubt: BrazeSync stopped while the item was being sent";
-        report.reason =
-            "in doubt: BrazeSync stopped while the item was being sent, so Braze may or may "
-            "not have it; check Braze before replaying (a replay of an item Braze has counts "
-            "twice)";
+        report.outcome = kInDoubt;
+        report.reason = absl::StrCat(kInDoubt,
+                                     ", so Braze may or may not have it; check Braze before "
+                                     "replaying (a replay of an item Braze has counts twice)");
         reports.push_back(std::move(report));
       }
       if (step != SQLITE_DONE) return impl.Error("find items in doubt");
     }
     settled = static_cast<int>(reports.size());
-    if (dead_letter) return ApplyReports(impl, reports);
-    Statement clear = impl.Prepare("UPDATE outbox SET in_doubt = 0 WHERE in_doubt = 1");
-    return clear.Step() == SQLITE_DONE ? absl::OkStatus() : impl.Error("clear in doubt");
+    return ApplyReports(impl, reports);
   });
   if (!status.ok()) return status;
   return settled;

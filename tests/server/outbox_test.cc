@@ -153,15 +153,28 @@ absl::StatusOr<std::vector<bool>> AcceptNow(Outbox& outbox, std::vector<NewOutbo
   return result;
 }
 
-absl::Status ReportNow(Outbox& outbox, std::vector<DeliveryReport> reports) {
+// Starts an outbox operation `what` that reports a status to the callback it
+// is given, and waits for that status.
+template <typename Start>
+absl::Status AwaitStatus(const char* what, Start start) {
   absl::Notification done;
-  absl::Status result = absl::UnknownError("Report did not finish");
-  outbox.Report(std::move(reports), [&](absl::Status status) {
+  absl::Status result = absl::UnknownError(absl::StrCat(what, " did not finish"));
+  start([&](absl::Status status) {
     result = std::move(status);
     done.Notify();
   });
-  if (!done.WaitForNotificationWithTimeout(kWait)) return absl::DeadlineExceededError("Report");
+  if (!done.WaitForNotificationWithTimeout(kWait)) return absl::DeadlineExceededError(what);
   return result;
+}
+
+absl::Status ReportNow(Outbox& outbox, std::vector<DeliveryReport> reports) {
+  return AwaitStatus("Report",
+                     [&](auto done) { outbox.Report(std::move(reports), std::move(done)); });
+}
+
+absl::Status MarkInDoubtNow(Outbox& outbox, std::vector<int64_t> ids) {
+  return AwaitStatus("MarkInDoubt",
+                     [&](auto done) { outbox.MarkInDoubt(std::move(ids), std::move(done)); });
 }
 
 std::vector<int64_t> Ids(const v1::ListDeadLettersResponse& response) {
@@ -778,17 +791,6 @@ TEST_F(OutboxTest, EverythingSurvivesClosingAndReopening) {
 }
 
 // --- In doubt (items a killed process was sending) -----------------------
-
-absl::Status MarkInDoubtNow(Outbox& outbox, std::vector<int64_t> ids) {
-  absl::Notification done;
-  absl::Status result = absl::UnknownError("MarkInDoubt did not finish");
-  outbox.MarkInDoubt(std::move(ids), [&](absl::Status status) {
-    result = std::move(status);
-    done.Notify();
-  });
-  if (!done.WaitForNotificationWithTimeout(kWait)) return absl::DeadlineExceededError("Mark");
-  return result;
-}
 
 TEST_F(OutboxTest, ItemsLeftInDoubtAreDeadLetteredWithTheReasonAfterAReopen) {
   const int64_t in_doubt = AcceptOne(EventItem("sent"));

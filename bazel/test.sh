@@ -14,7 +14,8 @@ fi
 bazel_cmd() { bazel "${startup[@]}" "$@"; }
 
 status=0
-bazel_cmd build --jobs=2 "$@" //... &&
+bash bazel/check_mirror.sh || status=$?
+[ "$status" = 0 ] && bazel_cmd build --jobs=2 "$@" //... &&
   bazel_cmd test --jobs=2 --test_output=errors "$@" //... || status=$?
 bazel_cmd shutdown || true
 exit "$status"

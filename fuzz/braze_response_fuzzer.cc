@@ -14,9 +14,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/braze_client.h"
-#include "server/braze_response.h"
-#include "server/http_client.h"
+#include "server/braze/braze_client.h"
+#include "server/braze/braze_response.h"
+#include "server/http/http_client.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using brazesync::HttpResponse;

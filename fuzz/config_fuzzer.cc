@@ -20,7 +20,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
-#include "server/workspace.h"
+#include "server/config/workspace.h"
 
 namespace {
 

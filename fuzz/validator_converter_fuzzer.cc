@@ -21,9 +21,9 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/text_format.h"
-#include "server/converter.h"
-#include "server/request_planner.h"
-#include "server/validator.h"
+#include "server/braze/converter.h"
+#include "server/braze/request_planner.h"
+#include "server/validation/validator.h"
 
 namespace brazesync {
 namespace {

@@ -17,11 +17,11 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "server/curl_http_client.h"
-#include "server/logging.h"
-#include "server/secret_source.h"
+#include "server/http/curl_http_client.h"
+#include "server/ops/logging.h"
+#include "server/security/secret_source.h"
 #include "server/server.h"
-#include "server/workspace.h"
+#include "server/config/workspace.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC listen address host:port; port 0 picks a free port (printed on start)");

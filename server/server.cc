@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "grpc/health/v1/health.pb.h"
-#include "server/tls_options.h"
+#include "server/rpc/tls_options.h"
 
 namespace brazesync {
 namespace {

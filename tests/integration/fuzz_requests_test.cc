@@ -20,7 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "brazesync/v1/brazesync.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "server/curl_http_client.h"
+#include "server/http/curl_http_client.h"
 #include "server/server.h"
 #include "tests/emulator/braze_emulator.h"
 

@@ -15,7 +15,7 @@
 
 #include "client/cpp/brazesync_client.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "server/curl_http_client.h"
+#include "server/http/curl_http_client.h"
 #include "server/server.h"
 #include "tests/emulator/braze_emulator.h"
 

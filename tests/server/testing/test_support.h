@@ -24,7 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
-#include "server/http_client.h"
+#include "server/http/http_client.h"
 
 namespace brazesync {
 namespace testing_support {

@@ -1,0 +1,241 @@
+// Conversion of validated BrazeSync items to Braze /users/track JSON objects.
+#include "server/braze/converter.h"
+
+#include <cmath>
+#include <map>
+
+#include "absl/strings/ascii.h"
+
+namespace brazesync {
+namespace {
+
+constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
+
+absl::Time ToAbslTime(const google::protobuf::Timestamp& timestamp) {
+  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
+}
+
+// Event and purchase time: the caller's time, else receipt time; never later
+// than now.
+std::string ItemTime(bool has_time, const google::protobuf::Timestamp& time, absl::Time received,
+                     absl::Time now) {
+  absl::Time t = has_time ? ToAbslTime(time) : received;
+  return FormatBrazeTime(std::min(t, now));
+}
+
+const char* GenderCode(v1::Gender gender) {
+  switch (gender) {
+    case v1::GENDER_MALE:
+      return "M";
+    case v1::GENDER_FEMALE:
+      return "F";
+    case v1::GENDER_OTHER:
+      return "O";
+    case v1::GENDER_NOT_APPLICABLE:
+      return "N";
+    case v1::GENDER_PREFER_NOT_TO_SAY:
+      return "P";
+    default:
+      return nullptr;
+  }
+}
+
+const char* SubscriptionStateName(v1::SubscriptionState state) {
+  switch (state) {
+    case v1::SUBSCRIPTION_STATE_OPTED_IN:
+      return "opted_in";
+    case v1::SUBSCRIPTION_STATE_SUBSCRIBED:
+      return "subscribed";
+    case v1::SUBSCRIPTION_STATE_UNSUBSCRIBED:
+      return "unsubscribed";
+    default:
+      return nullptr;
+  }
+}
+
+Json StringListToJson(const v1::StringList& list) {
+  Json array = Json::array();
+  for (const std::string& value : list.values()) array.push_back(value);
+  return array;
+}
+
+Json AttributeValueToJson(const v1::AttributeValue& value) {
+  switch (value.value_case()) {
+    case v1::AttributeValue::kStringValue:
+      return value.string_value();
+    case v1::AttributeValue::kIntValue:
+      return value.int_value();
+    case v1::AttributeValue::kDoubleValue:
+      return value.double_value();
+    case v1::AttributeValue::kBoolValue:
+      return value.bool_value();
+    case v1::AttributeValue::kTimeValue:
+      return FormatBrazeTime(value.time_value());
+    case v1::AttributeValue::kArrayValue:
+      return StringListToJson(value.array_value());
+    case v1::AttributeValue::kObjectValue:
+      return StructToJson(value.object_value());
+    case v1::AttributeValue::kIncrement:
+      return Json{{"inc", value.increment()}};
+    case v1::AttributeValue::kAdd:
+      return Json{{"add", StringListToJson(value.add())}};
+    case v1::AttributeValue::kRemove:
+      return Json{{"remove", StringListToJson(value.remove())}};
+    case v1::AttributeValue::kObjectArrayValue: {
+      Json array = Json::array();
+      for (const auto& element : value.object_array_value().values()) {
+        array.push_back(ValueToJson(element));
+      }
+      return array;
+    }
+    case v1::AttributeValue::kNullValue:
+    case v1::AttributeValue::VALUE_NOT_SET:
+      return nullptr;
+  }
+  return nullptr;
+}
+
+void AppendUpdateExistingOnly(bool has, bool value, Json* object) {
+  if (has) (*object)["_update_existing_only"] = value;
+}
+
+}  // namespace
+
+std::string FormatBrazeTime(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
+}
+
+std::string FormatBrazeTime(const google::protobuf::Timestamp& timestamp) {
+  return FormatBrazeTime(ToAbslTime(timestamp));
+}
+
+Json ValueToJson(const google::protobuf::Value& value) {
+  switch (value.kind_case()) {
+    case google::protobuf::Value::kNumberValue: {
+      const double number = value.number_value();
+      if (std::isfinite(number) && std::trunc(number) == number &&
+          std::fabs(number) <= kMaxExactInteger) {
+        return static_cast<int64_t>(number);
+      }
+      return number;
+    }
+    case google::protobuf::Value::kStringValue:
+      return value.string_value();
+    case google::protobuf::Value::kBoolValue:
+      return value.bool_value();
+    case google::protobuf::Value::kStructValue:
+      return StructToJson(value.struct_value());
+    case google::protobuf::Value::kListValue: {
+      Json array = Json::array();
+      for (const auto& element : value.list_value().values()) array.push_back(ValueToJson(element));
+      return array;
+    }
+    case google::protobuf::Value::kNullValue:
+    case google::protobuf::Value::KIND_NOT_SET:
+      return nullptr;
+  }
+  return nullptr;
+}
+
+Json StructToJson(const google::protobuf::Struct& fields) {
+  // Protobuf map iteration order is unspecified; sort for stable output.
+  std::map<std::string, const google::protobuf::Value*> sorted;
+  for (const auto& [key, value] : fields.fields()) sorted.emplace(key, &value);
+  Json object = Json::object();
+  for (const auto& [key, value] : sorted) object[key] = ValueToJson(*value);
+  return object;
+}
+
+void AppendUserRef(const v1::UserRef& user, Json* object) {
+  switch (user.id_case()) {
+    case v1::UserRef::kExternalId:
+      (*object)["external_id"] = user.external_id();
+      break;
+    case v1::UserRef::kUserAlias:
+      (*object)["user_alias"] = Json{{"alias_name", user.user_alias().alias_name()},
+                                     {"alias_label", user.user_alias().alias_label()}};
+      break;
+    case v1::UserRef::kBrazeId:
+      (*object)["braze_id"] = user.braze_id();
+      break;
+    case v1::UserRef::kEmail:
+      (*object)["email"] = user.email();
+      break;
+    case v1::UserRef::kPhone:
+      (*object)["phone"] = user.phone();
+      break;
+    case v1::UserRef::ID_NOT_SET:
+      break;
+  }
+}
+
+Json ProfileToBraze(const v1::UserProfile& profile) {
+  Json out = Json::object();
+  AppendUserRef(profile.user(), &out);
+  AppendUpdateExistingOnly(profile.has_update_existing_only(), profile.update_existing_only(),
+                           &out);
+  if (profile.has_merge_objects()) out["_merge_objects"] = profile.merge_objects();
+  if (profile.has_first_name()) out["first_name"] = profile.first_name();
+  if (profile.has_last_name()) out["last_name"] = profile.last_name();
+  if (profile.has_email()) out["email"] = profile.email();
+  if (profile.has_phone()) out["phone"] = profile.phone();
+  if (profile.has_home_city()) out["home_city"] = profile.home_city();
+  if (profile.has_country()) out["country"] = profile.country();
+  if (profile.has_language()) out["language"] = profile.language();
+  if (profile.has_time_zone()) out["time_zone"] = profile.time_zone();
+  if (profile.has_dob()) out["dob"] = profile.dob();
+  if (const char* gender = GenderCode(profile.gender())) out["gender"] = gender;
+  if (const char* state = SubscriptionStateName(profile.email_subscribe())) {
+    out["email_subscribe"] = state;
+  }
+  if (const char* state = SubscriptionStateName(profile.push_subscribe())) {
+    out["push_subscribe"] = state;
+  }
+  if (profile.has_current_location()) {
+    out["current_location"] = Json{{"latitude", profile.current_location().latitude()},
+                                   {"longitude", profile.current_location().longitude()}};
+  }
+  if (profile.subscription_groups_size() > 0) {
+    Json groups = Json::array();
+    for (const auto& group : profile.subscription_groups()) {
+      Json entry = Json{{"subscription_group_id", group.subscription_group_id()},
+                        {"subscription_state", SubscriptionStateName(group.subscription_state())}};
+      if (group.use_double_opt_in_logic()) entry["use_double_opt_in_logic"] = true;
+      groups.push_back(std::move(entry));
+    }
+    out["subscription_groups"] = std::move(groups);
+  }
+  for (const std::string& field : profile.clear_fields()) out[field] = nullptr;
+  std::map<std::string, const v1::AttributeValue*> custom;
+  for (const auto& [key, value] : profile.custom_attributes()) custom.emplace(key, &value);
+  for (const auto& [key, value] : custom) out[key] = AttributeValueToJson(*value);
+  return out;
+}
+
+Json EventToBraze(const v1::Event& event, absl::Time received, absl::Time now) {
+  Json out = Json::object();
+  AppendUserRef(event.user(), &out);
+  if (!event.app_id().empty()) out["app_id"] = event.app_id();
+  out["name"] = event.name();
+  out["time"] = ItemTime(event.has_time(), event.time(), received, now);
+  if (event.has_properties()) out["properties"] = StructToJson(event.properties());
+  AppendUpdateExistingOnly(event.has_update_existing_only(), event.update_existing_only(), &out);
+  return out;
+}
+
+Json PurchaseToBraze(const v1::Purchase& purchase, absl::Time received, absl::Time now) {
+  Json out = Json::object();
+  AppendUserRef(purchase.user(), &out);
+  if (!purchase.app_id().empty()) out["app_id"] = purchase.app_id();
+  out["product_id"] = purchase.product_id();
+  out["currency"] = absl::AsciiStrToUpper(purchase.currency());
+  out["price"] = purchase.price();
+  if (purchase.has_quantity()) out["quantity"] = purchase.quantity();
+  out["time"] = ItemTime(purchase.has_time(), purchase.time(), received, now);
+  if (purchase.has_properties()) out["properties"] = StructToJson(purchase.properties());
+  AppendUpdateExistingOnly(purchase.has_update_existing_only(), purchase.update_existing_only(),
+                           &out);
+  return out;
+}
+
+}  // namespace brazesync

@@ -1,0 +1,44 @@
+// Conversion of validated BrazeSync items to Braze /users/track JSON objects.
+//
+// One function per item kind; the output is exactly what Braze documents
+// (shared/reference/braze-api.md §1.4-1.9): identifiers first, only fields that
+// are set, `_update_existing_only` / `_merge_objects` only when set, times as
+// ISO 8601 UTC with milliseconds and "Z". Inputs must have passed the
+// validator; conversion itself never fails.
+#ifndef BRAZESYNC_SERVER_BRAZE_CONVERTER_H_
+#define BRAZESYNC_SERVER_BRAZE_CONVERTER_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "absl/time/time.h"
+#include "brazesync/v1/types.pb.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace brazesync {
+
+// Insertion-ordered so the JSON reads like Braze's examples (identifier first).
+using Json = nlohmann::ordered_json;
+
+// "2024-05-01T12:34:56.789Z": UTC, millisecond precision (truncated).
+std::string FormatBrazeTime(absl::Time time);
+std::string FormatBrazeTime(const google::protobuf::Timestamp& timestamp);
+
+// google.protobuf.Value/Struct to JSON. Integral doubles within ±2^53 are
+// written as integers so `{"count": 1}` stays `1`, not `1.0`.
+Json ValueToJson(const google::protobuf::Value& value);
+Json StructToJson(const google::protobuf::Struct& fields);
+
+// The Braze identifier key/value pair(s) for `user`, e.g. {"external_id": "u1"}.
+void AppendUserRef(const v1::UserRef& user, Json* object);
+
+Json ProfileToBraze(const v1::UserProfile& profile);
+// Event and purchase times: absent -> `received`; in the future -> `now`
+// (Braze records future times as the current time anyway).
+Json EventToBraze(const v1::Event& event, absl::Time received, absl::Time now);
+Json PurchaseToBraze(const v1::Purchase& purchase, absl::Time received, absl::Time now);
+
+}  // namespace brazesync
+
+#endif  // BRAZESYNC_SERVER_BRAZE_CONVERTER_H_

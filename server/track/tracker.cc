@@ -1,0 +1,305 @@
+// The Track use case, gRPC-free.
+#include "server/track/tracker.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "server/braze/converter.h"
+#include "server/validation/error_details.h"
+#include "server/braze/request_planner.h"
+#include "server/validation/validator.h"
+
+namespace brazesync {
+namespace {
+
+// Result slots are attributes, then events, then purchases, each in input
+// order; this finds an item's slot.
+class ResultIndex final {
+ public:
+  explicit ResultIndex(const v1::TrackRequest& request)
+      : event_offset_(request.attributes_size()),
+        purchase_offset_(request.attributes_size() + request.events_size()) {}
+
+  int Slot(v1::ItemKind kind, int index) const {
+    switch (kind) {
+      case v1::ITEM_KIND_EVENT:
+        return event_offset_ + index;
+      case v1::ITEM_KIND_PURCHASE:
+        return purchase_offset_ + index;
+      default:
+        return index;
+    }
+  }
+
+ private:
+  int event_offset_;
+  int purchase_offset_;
+};
+
+v1::ItemResult* AddItem(v1::TrackResult* result, v1::ItemKind kind, int index,
+                        const std::string& item_id) {
+  v1::ItemResult* item = result->add_items();
+  item->set_kind(kind);
+  item->set_index(index);
+  item->set_item_id(item_id);
+  return item;
+}
+
+// Validates every item into `result` (one ItemResult each, invalid ones marked)
+// and lists the valid ones in `planned`, converted to Braze JSON when
+// `to_json` (the asynchronous path stores the item itself instead).
+void ValidateAndConvert(const v1::TrackRequest& request, const ValidationLimits& limits,
+                        absl::Time now, bool to_json, v1::TrackResult* result,
+                        std::vector<PlannedItem>* planned, FieldViolations* all_violations) {
+  auto accept = [&](v1::ItemKind kind, int index, const std::string& item_id,
+                    const v1::UserRef& user, FieldViolations violations, auto convert) {
+    v1::ItemResult* item = AddItem(result, kind, index, item_id);
+    if (!violations.empty()) {
+      item->set_status(v1::ITEM_STATUS_REJECTED_INVALID);
+      for (const auto& violation : violations) *item->add_violations() = violation;
+      all_violations->insert(all_violations->end(), violations.begin(), violations.end());
+      return;
+    }
+    planned->push_back(PlannedItem{kind, index, UserKey(user), to_json ? convert() : Json()});
+  };
+  for (int i = 0; i < request.attributes_size(); ++i) {
+    const v1::UserProfile& profile = request.attributes(i);
+    FieldViolations violations;
+    ValidateUserProfile(profile, absl::StrCat("attributes[", i, "]"), limits, &violations);
+    accept(v1::ITEM_KIND_ATTRIBUTES, i, "", profile.user(), std::move(violations),
+           [&] { return ProfileToBraze(profile); });
+  }
+  for (int i = 0; i < request.events_size(); ++i) {
+    const v1::Event& event = request.events(i);
+    FieldViolations violations;
+    ValidateEvent(event, absl::StrCat("events[", i, "]"), limits, &violations);
+    accept(v1::ITEM_KIND_EVENT, i, event.event_id(), event.user(), std::move(violations),
+           [&] { return EventToBraze(event, now, now); });
+  }
+  for (int i = 0; i < request.purchases_size(); ++i) {
+    const v1::Purchase& purchase = request.purchases(i);
+    FieldViolations violations;
+    ValidatePurchase(purchase, absl::StrCat("purchases[", i, "]"), limits, &violations);
+    accept(v1::ITEM_KIND_PURCHASE, i, purchase.purchase_id(), purchase.user(),
+           std::move(violations), [&] { return PurchaseToBraze(purchase, now, now); });
+  }
+}
+
+absl::Status InvalidRequestStatus(int invalid, int total, bool nothing_sent,
+                                  const FieldViolations& violations) {
+  std::string message = absl::StrCat(invalid, " of ", total, " items are invalid",
+                                     nothing_sent ? "; nothing was sent" : "");
+  if (!violations.empty()) {
+    absl::StrAppend(&message, ". First: ", violations.front().field(), ": ",
+                    violations.front().description());
+  }
+  return InvalidArgumentWithViolations(message, violations);
+}
+
+// Copies the engine's verdicts into the result slots of the submitted items.
+void ApplyOutcome(const std::vector<int>& slots, DeliveryOutcome outcome, v1::TrackResult* result) {
+  for (size_t i = 0; i < slots.size(); ++i) {
+    ItemVerdict& verdict = outcome.verdicts[i];
+    v1::ItemResult* item = result->mutable_items(slots[i]);
+    item->set_status(verdict.status);
+    if (verdict.status == v1::ITEM_STATUS_REJECTED_BY_BRAZE) {
+      item->set_braze_error(std::move(verdict.braze_error));
+    } else if (verdict.status == v1::ITEM_STATUS_FAILED) {
+      item->set_error_message(std::string(verdict.failure.message()));
+      item->set_retryable(IsRetryable(verdict.failure));
+    }
+  }
+  result->set_braze_requests(outcome.braze_requests);
+}
+
+// When no submitted item got a Braze verdict, the call failed as a whole and
+// the first failure's code tells the caller whether to retry or fix config.
+absl::Status WholeCallFailure(const DeliveryOutcome& outcome) {
+  for (const ItemVerdict& verdict : outcome.verdicts) {
+    if (verdict.status != v1::ITEM_STATUS_FAILED) return absl::OkStatus();
+  }
+  return outcome.verdicts.empty() ? absl::OkStatus() : outcome.verdicts.front().failure;
+}
+
+v1::Outcome OutcomeOf(const v1::TrackResult& result) {
+  int delivered = 0;
+  for (const v1::ItemResult& item : result.items()) {
+    if (item.status() == v1::ITEM_STATUS_DELIVERED) ++delivered;
+  }
+  if (delivered == result.items_size()) return v1::OUTCOME_DELIVERED;
+  return delivered > 0 ? v1::OUTCOME_PARTIAL : v1::OUTCOME_NOT_DELIVERED;
+}
+
+// The stored form of a valid item (kPayloadVersion): the item message with
+// the receipt time stamped where the caller gave none, so a later delivery
+// reports the time the event happened.
+NewOutboxItem ToOutboxItem(const v1::TrackRequest& request, const PlannedItem& planned,
+                           const std::string& workspace, absl::Time now) {
+  NewOutboxItem item;
+  item.workspace = workspace;
+  item.kind = planned.kind;
+  item.user_key = planned.user_key;
+  const int64_t now_ms = absl::ToUnixMillis(now);
+  auto stamp = [now_ms](google::protobuf::Timestamp* time) {
+    time->set_seconds(now_ms / 1000);
+    time->set_nanos(static_cast<int32_t>(now_ms % 1000) * 1'000'000);
+  };
+  switch (planned.kind) {
+    case v1::ITEM_KIND_EVENT: {
+      v1::Event event = request.events(planned.index);
+      if (!event.has_time()) stamp(event.mutable_time());
+      item.item_id = event.event_id();
+      item.payload = event.SerializeAsString();
+      break;
+    }
+    case v1::ITEM_KIND_PURCHASE: {
+      v1::Purchase purchase = request.purchases(planned.index);
+      if (!purchase.has_time()) stamp(purchase.mutable_time());
+      item.item_id = purchase.purchase_id();
+      item.payload = purchase.SerializeAsString();
+      break;
+    }
+    default:
+      item.payload = request.attributes(planned.index).SerializeAsString();
+  }
+  return item;
+}
+
+std::string WorkspaceNames(const WorkspaceRegistry& registry) {
+  std::vector<std::string> names;
+  for (const WorkspaceSettings& workspace : registry.all()) names.push_back(workspace.name);
+  return absl::StrJoin(names, ", ");
+}
+
+}  // namespace
+
+Tracker::Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine, Outbox* outbox,
+                 std::function<void()> on_accepted)
+    : workspaces_(workspaces),
+      engine_(engine),
+      outbox_(outbox),
+      on_accepted_(std::move(on_accepted)) {}
+
+void Tracker::Accept(const v1::TrackRequest& request, const WorkspaceSettings& workspace,
+                     std::vector<int> slots, std::vector<NewOutboxItem> items,
+                     v1::TrackResult result, Done done) {
+  outbox_->Accept(
+      std::move(items), [this, slots = std::move(slots), result = std::move(result),
+                         done = std::move(done)](absl::StatusOr<std::vector<bool>> stored) mutable {
+        if (!stored.ok()) {
+          std::move(done)(absl::UnavailableError(absl::StrCat(
+                              "the outbox could not store the items; nothing was accepted: ",
+                              stored.status().message())),
+                          {});
+          return;
+        }
+        for (size_t i = 0; i < slots.size(); ++i) {
+          result.mutable_items(slots[i])->set_status((*stored)[i] ? v1::ITEM_STATUS_QUEUED
+                                                                  : v1::ITEM_STATUS_DUPLICATE);
+        }
+        result.set_outcome(v1::OUTCOME_ACCEPTED);
+        std::move(done)(absl::OkStatus(), std::move(result));
+        if (on_accepted_) on_accepted_();
+      });
+}
+
+void Tracker::Track(const v1::TrackRequest& request, absl::Time deadline, Done done) {
+  const WorkspaceSettings* workspace = workspaces_->Find(request.workspace());
+  if (workspace == nullptr) {
+    std::move(done)(
+        absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"", request.workspace(),
+                                         "\" (configured: ", WorkspaceNames(*workspaces_), ")")),
+        {});
+    return;
+  }
+  const int total = request.attributes_size() + request.events_size() + request.purchases_size();
+  if (total == 0) {
+    v1::FieldViolation violation;
+    violation.set_field("attributes");
+    violation.set_description("at least one of attributes, events or purchases is required");
+    std::move(done)(InvalidArgumentWithViolations("the request has no items", {violation}), {});
+    return;
+  }
+
+  v1::TrackResult result;
+  result.set_request_id(request.request_id());
+  std::vector<PlannedItem> planned_items;
+  FieldViolations violations;
+  const absl::Time now = absl::Now();
+  const bool async = request.delivery_mode() == v1::DELIVERY_MODE_ASYNC;
+  if (async && outbox_ == nullptr && !request.validate_only()) {
+    std::move(done)(absl::FailedPreconditionError(
+                        "delivery_mode: DELIVERY_MODE_ASYNC needs a server started with "
+                        "--data_dir (a durable outbox)"),
+                    {});
+    return;
+  }
+  ValidateAndConvert(request, ValidationLimits{workspace->max_array_length}, now,
+                     /*to_json=*/!async || request.validate_only(), &result, &planned_items,
+                     &violations);
+  const int invalid = total - static_cast<int>(planned_items.size());
+  if (invalid > 0 && (!request.allow_partial() || planned_items.empty())) {
+    std::move(done)(InvalidRequestStatus(invalid, total, /*nothing_sent=*/true, violations), {});
+    return;
+  }
+
+  const ResultIndex index(request);
+  if (request.validate_only()) {
+    const std::vector<PlannedRequest> planned =
+        PlanRequests(std::move(planned_items),
+                     RequestLimits{workspace->per_array_cap, workspace->max_objects_per_request,
+                                   workspace->max_request_bytes});
+    for (const PlannedRequest& braze_request : planned) {
+      result.add_braze_request_bodies(braze_request.body);
+    }
+    for (v1::ItemResult& item : *result.mutable_items()) {
+      if (item.status() == v1::ITEM_STATUS_UNSPECIFIED) item.set_status(v1::ITEM_STATUS_VALID);
+    }
+    result.set_outcome(v1::OUTCOME_VALIDATED);
+    std::move(done)(absl::OkStatus(), std::move(result));
+    return;
+  }
+
+  if (async) {
+    std::vector<int> slots;
+    std::vector<NewOutboxItem> items;
+    for (const PlannedItem& planned : planned_items) {
+      slots.push_back(index.Slot(planned.kind, planned.index));
+      items.push_back(ToOutboxItem(request, planned, workspace->name, now));
+    }
+    Accept(request, *workspace, std::move(slots), std::move(items), std::move(result),
+           std::move(done));
+    return;
+  }
+
+  std::vector<EngineItem> items;
+  std::vector<int> slots;
+  items.reserve(planned_items.size());
+  slots.reserve(planned_items.size());
+  for (PlannedItem& planned : planned_items) {
+    slots.push_back(index.Slot(planned.kind, planned.index));
+    items.push_back(EngineItem{planned.kind, std::move(planned.user_key), planned.json.dump()});
+  }
+  // Submit fails only before taking ownership of the callback's work, so the
+  // callback is shared with the failure path below.
+  auto shared_done = std::make_shared<Done>(std::move(done));
+  absl::Status submitted =
+      engine_->Submit(*workspace, std::move(items), deadline,
+                      [shared_done, slots = std::move(slots),
+                       result = std::move(result)](DeliveryOutcome outcome) mutable {
+                        absl::Status failure = WholeCallFailure(outcome);
+                        if (!failure.ok()) {
+                          std::move (*shared_done)(std::move(failure), {});
+                          return;
+                        }
+                        ApplyOutcome(slots, std::move(outcome), &result);
+                        result.set_outcome(OutcomeOf(result));
+                        std::move (*shared_done)(absl::OkStatus(), std::move(result));
+                      });
+  if (!submitted.ok()) std::move (*shared_done)(std::move(submitted), {});
+}
+
+}  // namespace brazesync

@@ -1,0 +1,54 @@
+// The Track use case, gRPC-free: resolve the workspace, validate every item,
+// convert the valid ones to Braze JSON, hand them to the delivery engine
+// (which coalesces them with other callers' items), and account for every
+// input item in the TrackResult. The error contract is documented on the rpc
+// in protos/brazesync/v1/brazesync.proto.
+#ifndef BRAZESYNC_SERVER_TRACK_TRACKER_H_
+#define BRAZESYNC_SERVER_TRACK_TRACKER_H_
+
+#include <functional>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "brazesync/v1/brazesync.pb.h"
+#include "server/delivery/delivery_engine.h"
+#include "server/durability/outbox.h"
+#include "server/config/workspace.h"
+
+namespace brazesync {
+
+class Tracker final {
+ public:
+  // Receives the call's status and, when OK, its result.
+  using Done = absl::AnyInvocable<void(absl::Status, v1::TrackResult) &&>;
+
+  // All must outlive the tracker. `outbox` may be null (no data directory:
+  // DELIVERY_MODE_ASYNC is then FAILED_PRECONDITION); `on_accepted` runs
+  // after items were stored for asynchronous delivery.
+  Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine, Outbox* outbox = nullptr,
+          std::function<void()> on_accepted = nullptr);
+  Tracker(const Tracker&) = delete;
+  Tracker& operator=(const Tracker&) = delete;
+
+  // Calls `done` exactly once: at once for invalid requests, validate_only and
+  // back-pressure, otherwise when the engine has a verdict for every item.
+  // `deadline` bounds all delivery work.
+  void Track(const v1::TrackRequest& request, absl::Time deadline, Done done);
+
+ private:
+  // DELIVERY_MODE_ASYNC: store the validated items durably, then answer.
+  void Accept(const v1::TrackRequest& request, const WorkspaceSettings& workspace,
+              std::vector<int> slots, std::vector<NewOutboxItem> items, v1::TrackResult result,
+              Done done);
+
+  const WorkspaceRegistry* const workspaces_;
+  DeliveryEngine* const engine_;
+  Outbox* const outbox_;
+  const std::function<void()> on_accepted_;
+};
+
+}  // namespace brazesync
+
+#endif  // BRAZESYNC_SERVER_TRACK_TRACKER_H_

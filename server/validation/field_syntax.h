@@ -1,0 +1,48 @@
+// Syntax checks for the string formats Braze's user fields use: email
+// addresses, E.164 phone numbers, dates of birth, IANA time zone names,
+// UUIDs and the ISO 8601 dates of nested `{"$time": ...}` values.
+//
+// These are deliberately "basic syntax" checks (shared/reference/braze-api.md
+// §7): they catch values Braze would reject or silently drop, without trying
+// to prove that an address or number really exists.
+#ifndef BRAZESYNC_SERVER_VALIDATION_FIELD_SYNTAX_H_
+#define BRAZESYNC_SERVER_VALIDATION_FIELD_SYNTAX_H_
+
+#include "absl/strings/string_view.h"
+
+namespace brazesync {
+
+// local@domain.tld: at most 254 bytes, exactly one "@", a non-empty local part
+// without whitespace or control characters, a domain of at least two
+// non-empty dot-separated labels without whitespace, and a top-level label of
+// at least two letters (non-ASCII letters and "xn--" punycode labels count).
+bool IsValidEmail(absl::string_view email);
+
+// E.164: "+" followed by 8 to 15 ASCII digits, the first of which is not "0",
+// e.g. "+15043277269". No spaces, dashes or parentheses.
+bool IsE164Phone(absl::string_view phone);
+
+// "YYYY-MM-DD" with a real calendar date (leap years honoured) and a year in
+// 1900..2100. A fixed range rather than "not in the future" keeps the result
+// independent of the server clock and time zone.
+bool IsValidDob(absl::string_view dob);
+
+// An IANA tz database name that loads from the system zoneinfo (Debian's
+// tzdata), e.g. "UTC", "America/New_York". Rejects empty names and
+// host-dependent or non-IANA names absl would otherwise accept: "localtime",
+// "Local", "Factory", "posixrules", "Fixed/...", absolute or relative paths.
+bool IsIanaTimeZone(absl::string_view name);
+
+// UUID text form 8-4-4-4-12 hex digits, either case, e.g.
+// "3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b". No braces, no version check.
+bool IsUuid(absl::string_view text);
+
+// ISO 8601 date or date-time Braze parses as a time: "YYYY-MM-DD", optionally
+// followed by "T" or " " and "HH:MM:SS[.fraction]" and an optional "Z" or
+// "+hh:mm"/"-hh:mm" offset, with a real date and a year in 0..3000 (Braze
+// stores other years as strings).
+bool IsIso8601DateTime(absl::string_view text);
+
+}  // namespace brazesync
+
+#endif  // BRAZESYNC_SERVER_VALIDATION_FIELD_SYNTAX_H_

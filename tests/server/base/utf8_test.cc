@@ -1,0 +1,33 @@
+// Tests for server/utf8.h: truncation never splits a character and the
+// validity check accepts exactly well-formed UTF-8.
+#include "server/base/utf8.h"
+
+#include <gtest/gtest.h>
+
+namespace brazesync {
+namespace {
+
+TEST(Utf8Test, KeepsTextThatFits) { EXPECT_EQ(TruncateUtf8("héllo", 6), "héllo"); }
+
+TEST(Utf8Test, TruncatesWithEllipsisWithinLimit) {
+  EXPECT_EQ(TruncateUtf8("abcdefghij", 8), "abcde...");
+}
+
+TEST(Utf8Test, BacksUpToCharacterBoundary) {
+  // "é" is 2 bytes; a cut at byte 4 of "aéé..." would split the second one.
+  const std::string truncated = TruncateUtf8("a\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9", 7);
+  EXPECT_EQ(truncated, "a\xC3\xA9...");
+  EXPECT_TRUE(IsValidUtf8(truncated));
+}
+
+TEST(Utf8Test, ValidatesUtf8) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(IsValidUtf8("\xE2\x82\xAC \xF0\x9F\x98\x80"));  // € 😀
+  EXPECT_FALSE(IsValidUtf8("\xC3"));                          // truncated sequence
+  EXPECT_FALSE(IsValidUtf8("\x80"));                          // stray continuation
+  EXPECT_FALSE(IsValidUtf8("\xFF"));
+}
+
+}  // namespace
+}  // namespace brazesync

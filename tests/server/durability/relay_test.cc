@@ -1,0 +1,662 @@
+// Tests for server/relay.h: background delivery of the durable outbox through
+// a real DeliveryEngine. Delivered items leave the outbox, items Braze rejects
+// become dead letters with Braze's reason, retryable failures are rescheduled
+// and delivered later (or dead-lettered past the retry horizon), items of an
+// unconfigured workspace or with an unreadable payload are dead-lettered, and
+// a relay stopped before delivery leaves its items for the next start.
+//
+// Each test has its own outbox (SQLite in a mkdtemp directory), workspace
+// registry and engine over a fake asynchronous HttpClient that answers from a
+// responder or parks requests until the test releases them. Waiting is done
+// with Mutex::AwaitWithTimeout or by polling outbox state under a 10 s cap;
+// nothing sleeps to synchronise.
+#include "server/durability/relay.h"
+
+#include <sqlite3.h>
+#include <time.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "brazesync/v1/admin.pb.h"
+#include "brazesync/v1/brazesync.pb.h"
+#include "brazesync/v1/config.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/delivery/delivery_engine.h"
+#include "server/http/http_client.h"
+#include "server/durability/outbox.h"
+#include "server/config/workspace.h"
+#include "tests/server/testing/test_support.h"
+
+namespace brazesync {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Key;
+using ::testing::SizeIs;
+using ::testing::StartsWith;
+using testing_support::ErrorsBody;
+using testing_support::Eventually;
+using testing_support::FakeHttpClient;
+using testing_support::ItemError;
+using testing_support::kWait;
+using testing_support::Response;
+using testing_support::TempDir;
+
+using JsonValue = nlohmann::json;
+
+constexpr char kWorkspace[] = "prod";
+constexpr char kEndpoint[] = "https://rest.iad-01.braze.com";
+constexpr char kApiKeyEnv[] = "BRAZE_PROD_KEY";
+constexpr char kApiKey[] = "sk-test";
+constexpr char kRejection[] = "'name' is not a valid event name";
+constexpr absl::Duration kTinyDelay = absl::Milliseconds(1);
+
+// 201; every event whose name starts with "bad" is listed in `errors`.
+absl::StatusOr<HttpResponse> RejectBadEvents(const HttpRequest& request) {
+  const JsonValue body = JsonValue::parse(request.body);
+  std::vector<std::string> errors;
+  if (body.contains("events")) {
+    for (size_t i = 0; i < body["events"].size(); ++i) {
+      if (absl::StartsWith(body["events"][i].value("name", std::string()), "bad")) {
+        errors.push_back(ItemError("events", static_cast<int>(i), kRejection));
+      }
+    }
+  }
+  if (errors.empty()) return Response(201);
+  return Response(201, ErrorsBody("success", errors));
+}
+
+// An event for user `user` named `name`, with `item_id` as its event_id.
+NewOutboxItem EventItem(const std::string& item_id, const std::string& name,
+                        const std::string& workspace = kWorkspace, const std::string& user = "u1") {
+  v1::Event event;
+  event.mutable_user()->set_external_id(user);
+  event.set_name(name);
+  event.set_event_id(item_id);
+  event.mutable_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  NewOutboxItem item;
+  item.workspace = workspace;
+  item.kind = v1::ITEM_KIND_EVENT;
+  item.item_id = item_id;
+  item.user_key = absl::StrCat("external_id:", user);
+  item.payload = event.SerializeAsString();
+  return item;
+}
+
+// Relay options that make every wait tiny.
+RelayOptions FastRelayOptions() {
+  RelayOptions options;
+  options.initial_retry_delay = kTinyDelay;
+  options.max_retry_delay = 5 * kTinyDelay;
+  options.poll_interval = absl::Milliseconds(10);
+  options.attempt_deadline = kWait;
+  return options;
+}
+
+// Engine options with tiny backoff.
+EngineOptions FastEngineOptions() {
+  EngineOptions options;
+  options.initial_backoff = kTinyDelay;
+  options.max_backoff = 5 * kTinyDelay;
+  return options;
+}
+
+class RelayTest : public ::testing::Test {
+ protected:
+  RelayTest() {
+    v1::ServerConfig config;
+    v1::WorkspaceConfig* workspace = config.add_workspaces();
+    workspace->set_name(kWorkspace);
+    workspace->set_endpoint(kEndpoint);
+    workspace->set_api_key_env(kApiKeyEnv);
+    // One HTTP attempt per hand-over: retries are the relay's business here.
+    workspace->set_max_attempts(1);
+    absl::StatusOr<WorkspaceRegistry> registry =
+        WorkspaceRegistry::Create(config, [](const std::string& name) {
+          return name == kApiKeyEnv ? std::string(kApiKey) : std::string();
+        });
+    EXPECT_TRUE(registry.ok()) << registry.status();
+    if (registry.ok()) registry_.emplace(*std::move(registry));
+  }
+
+  ~RelayTest() override { StopAll(); }
+
+  void SetUp() override {
+    ASSERT_TRUE(registry_.has_value());
+    ASSERT_TRUE(OpenOutbox().ok());
+  }
+
+  absl::Status OpenOutbox() {
+    absl::StatusOr<std::unique_ptr<Outbox>> opened = Outbox::Open(dir_.path(), OutboxOptions());
+    if (!opened.ok()) return opened.status();
+    outbox_ = *std::move(opened);
+    return absl::OkStatus();
+  }
+
+  // Starts an engine over `http_` and a relay over the outbox.
+  void Start(const RelayOptions& options = FastRelayOptions()) {
+    engine_ = std::make_unique<DeliveryEngine>(&http_, FastEngineOptions());
+    relay_ = std::make_unique<Relay>(outbox_.get(), engine_.get(), &*registry_, options);
+  }
+
+  // What a graceful shutdown does: stop the engine (requests in flight get
+  // a verdict once they are answered), answer what is parked, stop the relay
+  // (waits for the verdicts to be stored), then close the outbox.
+  void StopAll() {
+    if (engine_ != nullptr) engine_->Shutdown();
+    http_.set_park(false);
+    http_.ReleaseAll(absl::UnavailableError("connection reset"));
+    relay_.reset();
+    engine_.reset();
+    outbox_.reset();
+  }
+
+  void Accept(std::vector<NewOutboxItem> items) {
+    absl::Notification done;
+    outbox_->Accept(std::move(items), [&](absl::StatusOr<std::vector<bool>> stored) {
+      EXPECT_TRUE(stored.ok()) << stored.status();
+      done.Notify();
+    });
+    ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+    if (relay_ != nullptr) relay_->Notify();
+  }
+
+  std::optional<v1::ItemState> Status(const std::string& item_id) {
+    absl::StatusOr<v1::ItemState> state = outbox_->GetItemStatus(kWorkspace, item_id);
+    if (!state.ok()) return std::nullopt;
+    return *state;
+  }
+
+  // Waits until `item_id` is in `state`; returns its final ItemState.
+  v1::ItemState AwaitState(const std::string& item_id, v1::DeliveryState state,
+                           const std::string& workspace = kWorkspace) {
+    v1::ItemState last;
+    const bool reached = Eventually([&] {
+      absl::StatusOr<v1::ItemState> current = outbox_->GetItemStatus(workspace, item_id);
+      if (!current.ok()) return false;
+      last = *current;
+      return last.state() == state;
+    });
+    EXPECT_TRUE(reached) << item_id << " never reached " << v1::DeliveryState_Name(state)
+                         << "; last: " << last.ShortDebugString();
+    return last;
+  }
+
+  int64_t Queued() {
+    absl::StatusOr<int64_t> count = outbox_->QueuedCount();
+    EXPECT_TRUE(count.ok()) << count.status();
+    return count.ok() ? *count : -1;
+  }
+
+  std::vector<v1::DeadLetter> DeadLetters() {
+    absl::StatusOr<v1::ListDeadLettersResponse> letters = outbox_->ListDeadLetters("", 1000, 0);
+    EXPECT_TRUE(letters.ok()) << letters.status();
+    if (!letters.ok()) return {};
+    return {letters->dead_letters().begin(), letters->dead_letters().end()};
+  }
+
+  TempDir dir_;
+  std::optional<WorkspaceRegistry> registry_;
+  FakeHttpClient http_;
+  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<DeliveryEngine> engine_;
+  std::unique_ptr<Relay> relay_;
+};
+
+TEST_F(RelayTest, DeliversAcceptedItemsAndEmptiesOutbox) {
+  Start();
+  Accept({EventItem("e1", "signed_up"), EventItem("e2", "quote_requested", kWorkspace, "u2"),
+          EventItem("e3", "paid", kWorkspace, "u3")});
+
+  ASSERT_TRUE(Eventually([&] { return Queued() == 0; }));
+  for (const char* id : {"e1", "e2", "e3"}) {
+    const v1::ItemState state = AwaitState(id, v1::DELIVERY_STATE_DELIVERED);
+    EXPECT_EQ(state.attempts(), 1) << id;
+  }
+  // Each exactly once (see also ManyItemsAreEachSentExactlyOnce).
+  EXPECT_THAT(http_.posted_events(),
+              ElementsAre(Key("paid"), Key("quote_requested"), Key("signed_up")));
+  const HttpRequest request = http_.request(0);
+  EXPECT_EQ(request.url, absl::StrCat(kEndpoint, "/users/track"));
+  EXPECT_THAT(request.headers, ::testing::Contains(std::pair<std::string, std::string>(
+                                   "Authorization", absl::StrCat("Bearer ", kApiKey))));
+  EXPECT_TRUE(Eventually([&] { return relay_->in_flight() == 0; }));
+  EXPECT_THAT(DeadLetters(), IsEmpty());
+}
+
+TEST_F(RelayTest, NotifyDeliversWithoutWaitingForThePoll) {
+  RelayOptions options = FastRelayOptions();
+  options.poll_interval = absl::Hours(1);
+  Start(options);
+
+  Accept({EventItem("e1", "signed_up")});  // Accept() calls relay_->Notify()
+
+  AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(Queued(), 0);
+}
+
+TEST_F(RelayTest, PollPicksUpItemsWithoutNotify) {
+  Start();
+  absl::Notification done;
+  outbox_->Accept({EventItem("e1", "signed_up")},
+                  [&](absl::StatusOr<std::vector<bool>>) { done.Notify(); });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+
+  AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+}
+
+TEST_F(RelayTest, ItemBrazeRejectsBecomesDeadLetterWithBrazesReason) {
+  http_.set_responder(RejectBadEvents);
+  Start();
+  Accept({EventItem("good", "signed_up"), EventItem("bad", "bad_event", kWorkspace, "u2")});
+
+  const v1::ItemState bad = AwaitState("bad", v1::DELIVERY_STATE_DEAD_LETTERED);
+  AwaitState("good", v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_THAT(bad.reason(), HasSubstr(kRejection));
+  EXPECT_EQ(bad.attempts(), 1);
+
+  absl::StatusOr<v1::DeadLetter> letter = outbox_->GetDeadLetter(bad.dead_letter_id());
+  ASSERT_TRUE(letter.ok()) << letter.status();
+  EXPECT_EQ(letter->item_id(), "bad");
+  EXPECT_EQ(letter->workspace(), kWorkspace);
+  EXPECT_EQ(letter->reason(), absl::StrCat("rejected by Braze: ", kRejection));
+  EXPECT_EQ(letter->braze_response(), kRejection);
+  EXPECT_THAT(letter->attempts(), SizeIs(1));
+  EXPECT_THAT(letter->braze_json(), HasSubstr("bad_event"));
+  EXPECT_EQ(Queued(), 0);
+}
+
+TEST_F(RelayTest, RetryableFailureIsRescheduledThenDelivered) {
+  std::atomic<bool> braze_down{true};
+  http_.set_responder([&](const HttpRequest&) -> absl::StatusOr<HttpResponse> {
+    if (braze_down.load()) return Response(503, "Service Unavailable");
+    return Response(201);
+  });
+  Start();
+  Accept({EventItem("e1", "signed_up")});
+
+  // Queued again with the failure as its reason.
+  v1::ItemState queued;
+  ASSERT_TRUE(Eventually([&] {
+    std::optional<v1::ItemState> state = Status("e1");
+    if (!state.has_value() || state->attempts() < 1) return false;
+    queued = *state;
+    return true;
+  }));
+  EXPECT_EQ(queued.state(), v1::DELIVERY_STATE_QUEUED);
+  EXPECT_THAT(queued.reason(), HasSubstr("503"));
+  EXPECT_EQ(Queued(), 1);
+
+  braze_down.store(false);
+  const v1::ItemState delivered = AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_GE(delivered.attempts(), 2);
+  EXPECT_EQ(Queued(), 0);
+  EXPECT_THAT(DeadLetters(), IsEmpty());
+}
+
+TEST_F(RelayTest, NetworkFailureIsRescheduled) {
+  std::atomic<bool> braze_down{true};
+  http_.set_responder([&](const HttpRequest&) -> absl::StatusOr<HttpResponse> {
+    if (braze_down.load()) return absl::UnavailableError("connection refused");
+    return Response(201);
+  });
+  Start();
+  Accept({EventItem("e1", "signed_up")});
+
+  ASSERT_TRUE(Eventually([&] {
+    std::optional<v1::ItemState> state = Status("e1");
+    return state.has_value() && state->attempts() >= 2;
+  }));
+  EXPECT_EQ(Status("e1")->state(), v1::DELIVERY_STATE_QUEUED);
+
+  braze_down.store(false);
+  AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+}
+
+TEST_F(RelayTest, ItemPastRetryHorizonBecomesDeadLetter) {
+  http_.set_responder([](const HttpRequest&) -> absl::StatusOr<HttpResponse> {
+    return Response(503, "Service Unavailable");
+  });
+  RelayOptions options = FastRelayOptions();
+  // Every retryable failure is already past the horizon.
+  options.retry_horizon = absl::ZeroDuration();
+  Start(options);
+  Accept({EventItem("e1", "signed_up")});
+
+  const v1::ItemState state = AwaitState("e1", v1::DELIVERY_STATE_DEAD_LETTERED);
+  EXPECT_THAT(state.reason(), HasSubstr("retry horizon exceeded"));
+  absl::StatusOr<v1::DeadLetter> letter = outbox_->GetDeadLetter(state.dead_letter_id());
+  ASSERT_TRUE(letter.ok()) << letter.status();
+  EXPECT_THAT(letter->reason(), AllOf(StartsWith("retry horizon exceeded"), HasSubstr("503")));
+  EXPECT_THAT(letter->attempts(), SizeIs(1));
+  EXPECT_EQ(Queued(), 0);
+}
+
+TEST_F(RelayTest, PermanentFailureBecomesDeadLetterAtOnce) {
+  http_.set_responder([](const HttpRequest&) -> absl::StatusOr<HttpResponse> {
+    return Response(401, R"({"message":"Invalid API key"})");
+  });
+  Start();
+  Accept({EventItem("e1", "signed_up")});
+
+  const v1::ItemState state = AwaitState("e1", v1::DELIVERY_STATE_DEAD_LETTERED);
+  EXPECT_THAT(state.reason(), StartsWith("permanent failure"));
+  EXPECT_EQ(state.attempts(), 1);
+}
+
+TEST_F(RelayTest, ItemOfUnconfiguredWorkspaceBecomesDeadLetter) {
+  Start();
+  Accept({EventItem("e1", "signed_up", "retired")});
+
+  const v1::ItemState state = AwaitState("e1", v1::DELIVERY_STATE_DEAD_LETTERED, "retired");
+  EXPECT_THAT(state.reason(), HasSubstr("workspace \"retired\" is no longer configured"));
+  std::vector<v1::DeadLetter> letters = DeadLetters();
+  ASSERT_THAT(letters, SizeIs(1));
+  EXPECT_EQ(letters[0].workspace(), "retired");
+  EXPECT_EQ(http_.request_count(), 0u);
+  EXPECT_EQ(Queued(), 0);
+}
+
+TEST_F(RelayTest, UnreadablePayloadBecomesDeadLetter) {
+  NewOutboxItem item = EventItem("e1", "signed_up");
+  item.payload = "\xff\xff\xff";
+  Start();
+  Accept({std::move(item)});
+
+  const v1::ItemState state = AwaitState("e1", v1::DELIVERY_STATE_DEAD_LETTERED);
+  EXPECT_THAT(state.reason(), HasSubstr("does not parse"));
+  EXPECT_EQ(http_.request_count(), 0u);
+}
+
+TEST_F(RelayTest, ReplayedDeadLetterIsDelivered) {
+  http_.set_responder(RejectBadEvents);
+  Start();
+  Accept({EventItem("e1", "bad_event")});
+  const v1::ItemState dead = AwaitState("e1", v1::DELIVERY_STATE_DEAD_LETTERED);
+
+  // The operator fixed the cause on Braze's side and replays.
+  http_.set_responder(nullptr);
+  absl::StatusOr<v1::ReplayDeadLettersResponse> replay =
+      outbox_->ReplayDeadLetters({dead.dead_letter_id()}, false, "");
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_EQ(replay->replayed(), 1);
+  relay_->Notify();
+
+  AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_THAT(DeadLetters(), IsEmpty());
+  EXPECT_GE(http_.posted_events()["bad_event"], 2);
+}
+
+TEST_F(RelayTest, ItemsAcceptedBeforeRestartAreDeliveredAfterIt) {
+  // The previous process accepted and then exited before any delivery.
+  Accept({EventItem("e1", "signed_up"), EventItem("e2", "paid", kWorkspace, "u2")});
+  outbox_.reset();
+  ASSERT_TRUE(OpenOutbox().ok());
+
+  Start();
+  relay_->Notify();
+
+  AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+  AwaitState("e2", v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(Queued(), 0);
+}
+
+TEST_F(RelayTest, RelayStoppedBeforeDeliveryLeavesItemsForNextStart) {
+  RelayOptions idle = FastRelayOptions();
+  idle.poll_interval = absl::Hours(1);  // never looks unless notified
+  Start(idle);
+  absl::Notification stored;
+  outbox_->Accept({EventItem("e1", "signed_up")},
+                  [&](absl::StatusOr<std::vector<bool>>) { stored.Notify(); });
+  ASSERT_TRUE(stored.WaitForNotificationWithTimeout(kWait));
+  relay_->Stop();
+  StopAll();
+  EXPECT_EQ(http_.request_count(), 0u);
+
+  ASSERT_TRUE(OpenOutbox().ok());
+  EXPECT_EQ(Queued(), 1);
+  Start();
+  relay_->Notify();
+
+  AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_GE(http_.posted_events()["signed_up"], 1);
+}
+
+TEST_F(RelayTest, ItemInFlightAtShutdownIsDeliveredAfterRestart) {
+  http_.set_park(true);
+  Start();
+  Accept({EventItem("e1", "signed_up")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+
+  // Graceful shutdown while Braze has not answered: the engine stops, the
+  // request fails, and the relay records a retryable verdict before it ends.
+  engine_->Shutdown();
+  http_.ReleaseAll(absl::UnavailableError("connection reset"));
+  relay_.reset();
+  engine_.reset();
+  outbox_.reset();
+
+  ASSERT_TRUE(OpenOutbox().ok());
+  EXPECT_EQ(Queued(), 1);
+  std::optional<v1::ItemState> queued = Status("e1");
+  ASSERT_TRUE(queued.has_value());
+  EXPECT_EQ(queued->state(), v1::DELIVERY_STATE_QUEUED);
+  EXPECT_EQ(queued->attempts(), 1);
+
+  http_.set_park(false);
+  Start();
+  relay_->Notify();
+
+  const v1::ItemState delivered = AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(delivered.attempts(), 2);
+  EXPECT_EQ(Queued(), 0);
+  EXPECT_GE(http_.posted_events()["signed_up"], 2);
+}
+
+// Whether the outbox row of `item_id` is marked in doubt, read through a
+// connection of its own (as a restarted process would see it).
+bool MarkedInDoubt(const std::string& dir, const std::string& item_id) {
+  sqlite3* db = nullptr;
+  bool marked = false;
+  if (sqlite3_open_v2(absl::StrCat(dir, "/outbox.sqlite3").c_str(), &db, SQLITE_OPEN_READONLY,
+                      nullptr) == SQLITE_OK) {
+    sqlite3_stmt* select = nullptr;
+    sqlite3_prepare_v2(db, "SELECT in_doubt FROM outbox WHERE item_id = ?1", -1, &select, nullptr);
+    sqlite3_bind_text(select, 1, item_id.c_str(), -1, SQLITE_TRANSIENT);
+    marked = sqlite3_step(select) == SQLITE_ROW && sqlite3_column_int(select, 0) == 1;
+    sqlite3_finalize(select);
+  }
+  sqlite3_close(db);
+  return marked;
+}
+
+TEST_F(RelayTest, ItemsAreMarkedInDoubtOnDiskBeforeTheirRequestLeaves) {
+  http_.set_park(true);
+  Start();
+  Accept({EventItem("e1", "signed_up")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  EXPECT_TRUE(MarkedInDoubt(dir_.path(), "e1"));
+}
+
+// What a SIGKILL mid-request leaves: an item marked in doubt, no verdict.
+void LeaveInDoubt(Outbox& outbox) {
+  absl::StatusOr<std::vector<OutboxItem>> due = outbox.FetchDue(absl::Now(), 0, 10);
+  ASSERT_TRUE(due.ok()) << due.status();
+  ASSERT_THAT(*due, SizeIs(1));
+  absl::Notification marked;
+  outbox.MarkInDoubt({(*due)[0].id}, [&](absl::Status status) {
+    EXPECT_TRUE(status.ok()) << status;
+    marked.Notify();
+  });
+  ASSERT_TRUE(marked.WaitForNotificationWithTimeout(kWait));
+}
+
+TEST_F(RelayTest, ItemLeftInDoubtByAKilledProcessIsDeadLetteredNotSentAgain) {
+  Accept({EventItem("e1", "signed_up")});
+  LeaveInDoubt(*outbox_);
+  Start();
+  relay_->Notify();
+
+  const v1::ItemState dead = AwaitState("e1", v1::DELIVERY_STATE_DEAD_LETTERED);
+  EXPECT_THAT(dead.reason(), HasSubstr("in doubt"));
+  EXPECT_EQ(http_.request_count(), 0u);
+  EXPECT_EQ(Queued(), 0);
+}
+
+TEST_F(RelayTest, ItemLeftInDoubtIsSentAgainWhenConfiguredAtLeastOnce) {
+  Accept({EventItem("e1", "signed_up")});
+  LeaveInDoubt(*outbox_);
+  RelayOptions resend = FastRelayOptions();
+  resend.dead_letter_in_doubt = false;
+  Start(resend);
+  relay_->Notify();
+
+  AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(http_.posted_events()["signed_up"], 1);
+}
+
+TEST_F(RelayTest, ManyItemsAreAllDelivered) {
+  constexpr int kItems = 300;
+  Start();
+  std::vector<NewOutboxItem> items;
+  for (int i = 0; i < kItems; ++i) {
+    items.push_back(EventItem(absl::StrCat("e", i), absl::StrCat("event", i), kWorkspace,
+                              absl::StrCat("u", i % 17)));
+  }
+  Accept(std::move(items));
+
+  ASSERT_TRUE(Eventually([&] { return Queued() == 0; }));
+  EXPECT_THAT(http_.posted_events(), SizeIs(kItems));
+  for (int i = 0; i < kItems; i += 37) {
+    EXPECT_EQ(Status(absl::StrCat("e", i))->state(), v1::DELIVERY_STATE_DELIVERED);
+  }
+}
+
+// BUG: server/relay.cc Relay::Loop (lines ~62-77) races with Relay::Record
+// (line ~185). FetchDue can read an item before the Report that deletes it
+// commits; if Record's callback then erases the id from in_flight_ before
+// Loop re-inserts it (line 76), the already delivered item is dispatched and
+// sent to Braze again. Seen as a whole 300-item batch posted twice in 2 to
+// 11 of this test's 100 rounds. Fix: make Loop ignore ids settled
+// while its fetch was running, e.g. a `settled_` set (guarded by mu_) that
+// Loop clears just before FetchDue, Record's callback fills alongside
+// in_flight_.erase, and Loop consults (skipping those ids) when inserting
+// into in_flight_. Run with --gtest_also_run_disabled_tests.
+TEST_F(RelayTest, ManyItemsAreEachSentExactlyOnce) {
+  constexpr int kRounds = 100;
+  constexpr int kItems = 300;
+  for (int round = 0; round < kRounds; ++round) {
+    // A fresh relay per round: the race is likeliest on its first pass.
+    relay_.reset();
+    engine_.reset();
+    Start();
+    std::vector<NewOutboxItem> items;
+    for (int i = 0; i < kItems; ++i) {
+      items.push_back(EventItem(absl::StrCat("r", round, "e", i),
+                                absl::StrCat("r", round, "event", i), kWorkspace,
+                                absl::StrCat("u", i % 17)));
+    }
+    Accept(std::move(items));
+    ASSERT_TRUE(Eventually([&] { return Queued() == 0; }));
+  }
+
+  const std::map<std::string, int> posted = http_.posted_events();
+  EXPECT_THAT(posted, SizeIs(kRounds * kItems));
+  int sent_twice = 0;
+  for (const auto& [name, count] : posted) sent_twice += count > 1 ? 1 : 0;
+  EXPECT_EQ(sent_twice, 0);
+}
+
+// The CPU time this process has used.
+absl::Duration ProcessCpuTime() {
+  timespec now;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return absl::DurationFromTimespec(now);
+}
+
+// BUG: server/relay.cc Relay::Loop busy-loops while any due item is in
+// flight. A pass fetches the in-flight items (all skipped), Notify()s
+// (line 80), reaches the end, resets the cursor and Notify()s again (line
+// 67), so the loop never waits for poll_interval and runs two database
+// transactions per turn: a full core for as long as Braze takes to answer
+// (and likewise while engine Submit keeps failing). Fix: at the wrap-around
+// only Notify() when the pass just finished dispatched something (track a
+// `dispatched_this_pass` flag set when `fresh` is non-empty and Submit
+// succeeded); Record's callback already sets notified_ when verdicts land.
+TEST_F(RelayTest, IdlesWhileItemsAreInFlight) {
+  http_.set_park(true);
+  Start();
+  Accept({EventItem("e1", "signed_up")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+
+  // A measurement window, not synchronisation: nothing should run in it.
+  constexpr absl::Duration kWindow = absl::Milliseconds(500);
+  const absl::Duration before = ProcessCpuTime();
+  absl::SleepFor(kWindow);
+  const absl::Duration used = ProcessCpuTime() - before;
+
+  // Polling every 10 ms costs well under 5% of a core; spinning costs ~100%.
+  EXPECT_LT(used, kWindow / 4) << "CPU used while one request was in flight";
+}
+
+// BUG: server/outbox.cc ReplayDeadLetters (lines 633-636) copies the dead
+// letter's original accepted_ms into the outbox, and Relay measures the
+// retry horizon from it (relay.cc `item.accepted + options_.retry_horizon`).
+// So an item replayed after the horizon (the usual case: it was
+// dead-lettered *because* a Braze outage outlived the horizon) is
+// dead-lettered again by its first retryable failure: "retry horizon
+// exceeded after 1 attempts". Fix: give a replayed item a fresh horizon,
+// e.g. insert it with accepted_ms = now (the payload already carries the
+// stamped event/purchase time, so conversion does not change), or add a
+// horizon_start_ms column set on Accept and on Replay.
+TEST_F(RelayTest, ReplayedItemGetsAFreshRetryHorizon) {
+  constexpr absl::Duration kHorizon = absl::Seconds(1);
+  http_.set_responder(RejectBadEvents);
+  RelayOptions options = FastRelayOptions();
+  options.retry_horizon = kHorizon;
+  Start(options);
+  Accept({EventItem("e1", "bad_event")});
+  const v1::ItemState dead = AwaitState("e1", v1::DELIVERY_STATE_DEAD_LETTERED);
+  // Let the horizon of the original acceptance pass (a wait on the clock).
+  const absl::Time horizon_end = absl::Now() + kHorizon;
+  ASSERT_TRUE(Eventually([&] { return absl::Now() > horizon_end; }));
+
+  // Braze is briefly unavailable when the operator replays.
+  http_.set_responder([](const HttpRequest&) -> absl::StatusOr<HttpResponse> {
+    return Response(503, "Service Unavailable");
+  });
+  ASSERT_TRUE(outbox_->ReplayDeadLetters({dead.dead_letter_id()}, false, "").ok());
+  relay_->Notify();
+
+  v1::ItemState after;
+  ASSERT_TRUE(Eventually([&] {
+    std::optional<v1::ItemState> state = Status("e1");
+    if (!state.has_value() || state->reason().empty()) return false;
+    after = *state;
+    return true;
+  }));
+  EXPECT_EQ(after.state(), v1::DELIVERY_STATE_QUEUED) << after.ShortDebugString();
+}
+
+}  // namespace
+}  // namespace brazesync

@@ -57,10 +57,10 @@ BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry
                [this] {
                  if (relay_ != nullptr) relay_->Notify();
                }),
-      service_(&tracker_, options.default_deadline,
-               ServicePolicy{&callers_, &workspaces_, options.max_items_per_request, &metrics_,
-                             &logger_}),
-      admin_service_(outbox_.get(), &workspaces_) {
+      gate_(&callers_, &workspaces_, &metrics_, options.max_items_per_request),
+      call_log_(&metrics_, &logger_, &workspaces_),
+      service_(&tracker_, &gate_, &call_log_, options.default_deadline),
+      admin_service_(outbox_.get(), &workspaces_, &gate_, &call_log_) {
   redactor_.SetSecrets(CurrentKeys());
   metrics_.SetEngineStatsSource([this] { return engine_.stats(); });
 }

@@ -1,20 +1,31 @@
 // The gRPC adapter for brazesync.v1.BrazeSyncAdmin: item status and the
-// dead-letter store, delegated to the Outbox and mapped with ToGrpcStatus.
-// Admin calls are rare and short, so the synchronous API is used.
+// dead-letter store. Every rpc passes the CallGate first (caller token, the
+// admin role in the workspace it acts on, rate), then delegates to the Outbox
+// and maps the outcome with ToGrpcStatus; the CallLog keeps an audit line per
+// call. A request that names no workspace acts on every workspace, so its
+// caller needs the admin role in "*". Admin calls are rare and short, so the
+// synchronous API is used.
 #ifndef BRAZESYNC_SERVER_RPC_ADMIN_SERVICE_H_
 #define BRAZESYNC_SERVER_RPC_ADMIN_SERVICE_H_
 
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "brazesync/v1/admin.grpc.pb.h"
-#include "server/durability/outbox.h"
 #include "server/config/workspace.h"
+#include "server/durability/outbox.h"
+#include "server/ops/call_log.h"
+#include "server/rpc/call_gate.h"
 
 namespace brazesync {
 
 class AdminService final : public v1::BrazeSyncAdmin::Service {
  public:
-  // `outbox` may be null (no data directory): every rpc is then
-  // FAILED_PRECONDITION. Both must outlive the service.
-  AdminService(Outbox* outbox, const WorkspaceRegistry* workspaces);
+  // `outbox` may be null (no data directory): every admitted rpc is then
+  // FAILED_PRECONDITION. All must outlive the service.
+  AdminService(Outbox* outbox, const WorkspaceRegistry* workspaces, const CallGate* gate,
+               const CallLog* log);
 
   grpc::Status GetItemStatus(grpc::ServerContext* context, const v1::GetItemStatusRequest* request,
                              v1::ItemState* response) override;
@@ -31,8 +42,24 @@ class AdminService final : public v1::BrazeSyncAdmin::Service {
                                 v1::PurgeDeadLettersResponse* response) override;
 
  private:
+  // What a request acts on, for the gate.
+  enum class Scope {
+    kWorkspace,       // the named workspace ("" = the default one)
+    kEveryWorkspace,  // every workspace: needs the admin role in "*"
+    kFoundLater,      // known once the row is read: `body` admits it
+  };
+
+  // Runs `body` for `method` once the gate admitted the caller for `scope`
+  // and `workspace`, and records the call. `body` gets the caller (null when
+  // authentication is off).
+  grpc::Status Serve(const grpc::ServerContext& context, const char* method, Scope scope,
+                     const std::string& workspace,
+                     absl::FunctionRef<absl::Status(const Caller* caller)> body);
+
   Outbox* const outbox_;
   const WorkspaceRegistry* const workspaces_;
+  const CallGate* const gate_;
+  const CallLog* const log_;
 };
 
 }  // namespace brazesync

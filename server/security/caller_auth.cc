@@ -73,6 +73,28 @@ bool TokenBucket::TryTake(absl::Time now) {
   return true;
 }
 
+namespace {
+
+// The workspaces listed in `names` ("*" = all), each a configured one.
+absl::StatusOr<WorkspaceGrant> ParseGrant(
+    const google::protobuf::RepeatedPtrField<std::string>& names,
+    const absl::flat_hash_set<std::string>& known, const std::string& field) {
+  WorkspaceGrant grant;
+  for (const std::string& workspace : names) {
+    if (workspace == "*") {
+      grant.all = true;
+    } else if (!known.contains(workspace)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": no workspace is named \"", workspace, "\""));
+    } else {
+      grant.names.insert(workspace);
+    }
+  }
+  return grant;
+}
+
+}  // namespace
+
 absl::StatusOr<CallerRegistry> CallerRegistry::Create(
     const google::protobuf::RepeatedPtrField<v1::CallerConfig>& callers,
     const std::vector<std::string>& known_workspaces) {
@@ -109,20 +131,20 @@ absl::StatusOr<CallerRegistry> CallerRegistry::Create(
       return absl::InvalidArgumentError(absl::StrCat(
           where, field, ": must be the SHA-256 of the token as 64 hex digits, not the token"));
     }
-    if (config.allowed_workspaces().empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ".allowed_workspaces: required (workspace names, or \"*\" for all)"));
+    if (config.allowed_workspaces().empty() && config.admin_workspaces().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where,
+          ".allowed_workspaces: required unless admin_workspaces is set (workspace names, "
+          "or \"*\" for all)"));
     }
-    for (const std::string& workspace : config.allowed_workspaces()) {
-      if (workspace == "*") {
-        caller->all_workspaces = true;
-      } else if (!known.contains(workspace)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ".allowed_workspaces: no workspace is named \"", workspace, "\""));
-      } else {
-        caller->workspaces.insert(workspace);
-      }
-    }
+    absl::StatusOr<WorkspaceGrant> track =
+        ParseGrant(config.allowed_workspaces(), known, absl::StrCat(where, ".allowed_workspaces"));
+    if (!track.ok()) return track.status();
+    absl::StatusOr<WorkspaceGrant> admin =
+        ParseGrant(config.admin_workspaces(), known, absl::StrCat(where, ".admin_workspaces"));
+    if (!admin.ok()) return admin.status();
+    caller->track = *std::move(track);
+    caller->admin = *std::move(admin);
     if (!(config.requests_per_second() >= 0) || std::isinf(config.requests_per_second())) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ".requests_per_second: must be >= 0 (0 = unlimited)"));
@@ -180,10 +202,27 @@ absl::StatusOr<std::shared_ptr<const Caller>> CallerAuthenticator::Authenticate(
   return caller;
 }
 
-absl::Status CallerAuthenticator::Authorize(const Caller& caller, const std::string& workspace) {
-  if (caller.MayWriteTo(workspace)) return absl::OkStatus();
+const char* RoleName(Role role) { return role == Role::kAdmin ? "admin" : "track"; }
+
+absl::Status CallerAuthenticator::Authorize(const Caller& caller, Role role,
+                                            const std::string& workspace) {
+  if (caller.Holds(role, workspace)) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat("caller \"", caller.name, "\" lacks the ",
+                                                  RoleName(role), " role in workspace \"",
+                                                  workspace, "\""));
+}
+
+absl::Status CallerAuthenticator::AuthorizeAll(const Caller& caller, Role role) {
+  if (caller.grant(role).all) return absl::OkStatus();
   return absl::PermissionDeniedError(
-      absl::StrCat("caller \"", caller.name, "\" may not write to workspace \"", workspace, "\""));
+      absl::StrCat("caller \"", caller.name, "\" lacks the ", RoleName(role),
+                   " role in every workspace (\"*\"); name a workspace in the request"));
+}
+
+absl::Status CallerAuthenticator::AuthorizeAny(const Caller& caller, Role role) {
+  if (!caller.grant(role).empty()) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("caller \"", caller.name, "\" lacks the ", RoleName(role), " role"));
 }
 
 absl::Status CallerAuthenticator::Admit(const Caller& caller, absl::Time now) {

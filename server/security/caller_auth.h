@@ -1,9 +1,11 @@
 // Caller authentication, authorisation and per-caller rate limiting, gRPC-free.
 // Callers present a bearer token; BrazeSync stores only the token's SHA-256
 // (OpenSSL EVP) and compares digests in constant time (CRYPTO_memcmp). Each
-// caller may write to a configured set of workspaces and has a token bucket.
-// The gRPC layer maps the results: missing or wrong token UNAUTHENTICATED,
-// other workspace PERMISSION_DENIED, over the rate RESOURCE_EXHAUSTED.
+// caller holds roles per workspace (Role::kTrack: write items; Role::kAdmin:
+// item status and dead letters) and one token bucket shared by every service.
+// The gRPC layer (server/rpc/call_gate.h) maps the results: missing or wrong
+// token UNAUTHENTICATED, a role the caller lacks in that workspace
+// PERMISSION_DENIED, over the rate RESOURCE_EXHAUSTED.
 #ifndef BRAZESYNC_SERVER_SECURITY_CALLER_AUTH_H_
 #define BRAZESYNC_SERVER_SECURITY_CALLER_AUTH_H_
 
@@ -51,17 +53,37 @@ class TokenBucket final {
   absl::Time last_;
 };
 
+// What a caller may do in a workspace. Every rpc requires one role (its
+// service's; see server/rpc/call_gate.h and the rpc comments in protos/).
+enum class Role {
+  kTrack,  // write items: BrazeSync.Track, BrazeSync.TrackStream
+  kAdmin,  // operate: every BrazeSyncAdmin rpc (item status, dead letters)
+};
+
+// "track" / "admin", as in configuration and error messages.
+const char* RoleName(Role role);
+
+// The workspaces in which a caller holds one role.
+struct WorkspaceGrant {
+  bool all = false;  // "*"
+  absl::flat_hash_set<std::string> names;
+
+  bool Covers(const std::string& workspace) const { return all || names.contains(workspace); }
+  bool empty() const { return !all && names.empty(); }
+};
+
 // One configured caller.
 struct Caller {
   std::string name;
   Sha256Digest token_sha256{};
-  bool all_workspaces = false;
-  absl::flat_hash_set<std::string> workspaces;
+  WorkspaceGrant track;            // CallerConfig.allowed_workspaces
+  WorkspaceGrant admin;            // CallerConfig.admin_workspaces
   double requests_per_second = 0;  // 0 = unlimited
   double burst = 1;
 
-  bool MayWriteTo(const std::string& workspace) const {
-    return all_workspaces || workspaces.contains(workspace);
+  const WorkspaceGrant& grant(Role role) const { return role == Role::kAdmin ? admin : track; }
+  bool Holds(Role role, const std::string& workspace) const {
+    return grant(role).Covers(workspace);
   }
 };
 
@@ -98,8 +120,14 @@ class CallerAuthenticator final {
 
   // UNAUTHENTICATED (missing or unknown token) or the caller.
   absl::StatusOr<std::shared_ptr<const Caller>> Authenticate(absl::string_view authorization) const;
-  // PERMISSION_DENIED unless `caller` may write to `workspace`.
-  static absl::Status Authorize(const Caller& caller, const std::string& workspace);
+  // PERMISSION_DENIED unless `caller` holds `role` in `workspace`.
+  static absl::Status Authorize(const Caller& caller, Role role, const std::string& workspace);
+  // PERMISSION_DENIED unless `caller` holds `role` in every workspace ("*"):
+  // for admin requests that name no workspace and so act on all of them.
+  static absl::Status AuthorizeAll(const Caller& caller, Role role);
+  // PERMISSION_DENIED unless `caller` holds `role` in some workspace: a
+  // TrackStream is refused at its start when no message could be admitted.
+  static absl::Status AuthorizeAny(const Caller& caller, Role role);
   // RESOURCE_EXHAUSTED when `caller` is over its rate.
   absl::Status Admit(const Caller& caller, absl::Time now);
 

@@ -54,9 +54,45 @@ TEST(CallerAuthTest, FindsCallersByTokenHash) {
   EXPECT_EQ(registry->Find("t1")->name, "bot");
   EXPECT_EQ(registry->Find("t2")->name, "admin");
   EXPECT_EQ(registry->Find("t3"), nullptr);
-  EXPECT_TRUE(registry->Find("t1")->MayWriteTo("sandbox"));
-  EXPECT_FALSE(registry->Find("t1")->MayWriteTo("prod"));
-  EXPECT_TRUE(registry->Find("t2")->MayWriteTo("prod"));
+  EXPECT_TRUE(registry->Find("t1")->Holds(Role::kTrack, "sandbox"));
+  EXPECT_FALSE(registry->Find("t1")->Holds(Role::kTrack, "prod"));
+  EXPECT_TRUE(registry->Find("t2")->Holds(Role::kTrack, "prod"));
+  // allowed_workspaces grants track only.
+  EXPECT_FALSE(registry->Find("t2")->Holds(Role::kAdmin, "prod"));
+}
+
+TEST(CallerAuthTest, AdminWorkspacesGrantTheAdminRolePerWorkspace) {
+  v1::CallerConfig ops = Caller("ops", "t1", {});
+  ops.add_admin_workspaces("sandbox");
+  v1::CallerConfig root = Caller("root", "t2", {"sandbox"});
+  root.add_admin_workspaces("*");
+  auto registry = CallerRegistry::Create(Callers({ops, root}), {"sandbox", "prod"});
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  const auto& admin_of_sandbox = *registry->Find("t1");
+  EXPECT_TRUE(admin_of_sandbox.Holds(Role::kAdmin, "sandbox"));
+  EXPECT_FALSE(admin_of_sandbox.Holds(Role::kAdmin, "prod"));
+  EXPECT_FALSE(admin_of_sandbox.Holds(Role::kTrack, "sandbox"));
+  EXPECT_EQ(CallerAuthenticator::AuthorizeAll(admin_of_sandbox, Role::kAdmin).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CallerAuthenticator::AuthorizeAny(admin_of_sandbox, Role::kTrack).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(CallerAuthenticator::AuthorizeAny(admin_of_sandbox, Role::kAdmin).ok());
+  const auto& admin_of_all = *registry->Find("t2");
+  EXPECT_TRUE(CallerAuthenticator::AuthorizeAll(admin_of_all, Role::kAdmin).ok());
+  EXPECT_TRUE(admin_of_all.Holds(Role::kAdmin, "prod"));
+  absl::Status denied = CallerAuthenticator::Authorize(admin_of_sandbox, Role::kAdmin, "prod");
+  EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(denied.message(), HasSubstr("lacks the admin role in workspace \"prod\""));
+}
+
+TEST(CallerAuthTest, RejectsUnknownAdminWorkspacesAndCallersWithNoRole) {
+  v1::CallerConfig typo = Caller("ops", "t1", {});
+  typo.add_admin_workspaces("prd");
+  EXPECT_THAT(CallerRegistry::Create(Callers({typo}), {"prod"}).status().message(),
+              HasSubstr("callers[\"ops\"].admin_workspaces: no workspace is named \"prd\""));
+  EXPECT_THAT(
+      CallerRegistry::Create(Callers({Caller("idle", "t1", {})}), {"prod"}).status().message(),
+      HasSubstr("callers[\"idle\"].allowed_workspaces: required unless admin_workspaces"));
 }
 
 TEST(CallerAuthTest, RejectsBadCallerConfigNamingTheField) {
@@ -106,8 +142,8 @@ TEST(CallerAuthTest, AuthenticatorMapsTokensWorkspacesAndRates) {
   EXPECT_EQ(auth.Authenticate("Bearer nope").status().code(), absl::StatusCode::kUnauthenticated);
   auto caller = auth.Authenticate("Bearer t1");
   ASSERT_TRUE(caller.ok());
-  EXPECT_TRUE(CallerAuthenticator::Authorize(**caller, "sandbox").ok());
-  EXPECT_EQ(CallerAuthenticator::Authorize(**caller, "prod").code(),
+  EXPECT_TRUE(CallerAuthenticator::Authorize(**caller, Role::kTrack, "sandbox").ok());
+  EXPECT_EQ(CallerAuthenticator::Authorize(**caller, Role::kTrack, "prod").code(),
             absl::StatusCode::kPermissionDenied);
   const absl::Time t0 = absl::FromUnixSeconds(1000);
   EXPECT_TRUE(auth.Admit(**caller, t0).ok());

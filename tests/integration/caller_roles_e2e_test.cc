@@ -1,0 +1,361 @@
+// The caller-security layer over real gRPC, for every rpc of every service
+// the server registers. The services are discovered through the server's own
+// reflection service (so a service added later is covered without editing
+// this file), their methods through the protobuf descriptor pool, and each is
+// called with {no token, wrong token, a track-only caller, an admin-only
+// caller}. A service whose required role is not declared in kRequiredRoles
+// fails the suite: adding a service means deciding who may call it.
+// Also: health and reflection stay open without a token, per-caller rate
+// limits span every service, and Braze's response text reaches no caller with
+// the workspace's API key in it.
+#include <gmock/gmock.h>
+#include <google/protobuf/compiler/importer.h>
+#include <google/protobuf/dynamic_message.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/client_callback.h>
+#include <gtest/gtest.h>
+
+#include <future>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "brazesync/v1/brazesync.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "server/server.h"
+#include "tests/server/testing/test_support.h"
+
+namespace brazesync {
+namespace {
+
+using ::google::protobuf::DescriptorPool;
+using ::google::protobuf::MethodDescriptor;
+using ::google::protobuf::ServiceDescriptor;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kApiKey[] = "roles-e2e-api-key-0123456789abcdef";
+constexpr char kTrackToken[] = "track-only-token-0123456789";
+constexpr char kAdminToken[] = "admin-only-token-0123456789";
+constexpr char kLimitedToken[] = "limited-token-0123456789";
+
+// The role each BrazeSync service requires: the one place a new service's
+// callers are decided for this test.
+const std::map<std::string, Role>& RequiredRoles() {
+  static const auto* const kRoles = new std::map<std::string, Role>{
+      {"brazesync.v1.BrazeSync", Role::kTrack},
+      {"brazesync.v1.BrazeSyncAdmin", Role::kAdmin},
+  };
+  return *kRoles;
+}
+
+// Services every server registers that are not BrazeSync's: open by design.
+bool IsInfrastructure(const std::string& service) {
+  return service == "grpc.health.v1.Health" || service.rfind("grpc.reflection.", 0) == 0;
+}
+
+grpc::ByteBuffer ToByteBuffer(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+std::string FromByteBuffer(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string out;
+  if (!buffer.Dump(&slices).ok()) return out;
+  for (const grpc::Slice& slice : slices) {
+    out.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return out;
+}
+
+// One streaming call of raw messages: writes `requests`, half-closes, reads
+// every response, and reports the final status.
+class RawStream final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  RawStream(grpc::GenericStub* stub, grpc::ClientContext* context, const std::string& method,
+            std::vector<std::string> requests)
+      : requests_(std::move(requests)) {
+    stub->PrepareBidiStreamingCall(context, method, grpc::StubOptions(), this);
+    StartRead(&response_);
+    WriteNext();
+    StartCall();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (ok) WriteNext();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    responses_.push_back(FromByteBuffer(response_));
+    StartRead(&response_);
+  }
+  void OnDone(const grpc::Status& status) override { done_.set_value(status); }
+
+  grpc::Status Await() { return done_.get_future().get(); }
+  const std::vector<std::string>& responses() const { return responses_; }
+
+ private:
+  void WriteNext() {
+    if (next_ < requests_.size()) {
+      request_ = ToByteBuffer(requests_[next_++]);
+      StartWrite(&request_);
+    } else {
+      StartWritesDone();
+    }
+  }
+
+  std::vector<std::string> requests_;
+  size_t next_ = 0;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  std::vector<std::string> responses_;
+  std::promise<grpc::Status> done_;
+};
+
+class CallerRolesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    v1::ServerConfig config;
+    for (const char* name : {"sandbox", "prod"}) {
+      v1::WorkspaceConfig* workspace = config.add_workspaces();
+      workspace->set_name(name);
+      workspace->set_endpoint("http://127.0.0.1:9");  // FakeHttpClient answers instead
+      workspace->set_api_key_env("ROLES_E2E_KEY");
+      workspace->set_max_attempts(1);
+    }
+    AddCaller(&config, "bot", kTrackToken, {"sandbox"}, {});
+    AddCaller(&config, "ops", kAdminToken, {}, {"*"});
+    v1::CallerConfig* limited = AddCaller(&config, "limited", kLimitedToken, {"*"}, {"*"});
+    limited->set_requests_per_second(0.001);
+    limited->set_burst(1);
+    auto registry = WorkspaceRegistry::Create(config, [](const std::string& name) {
+      return name == "ROLES_E2E_KEY" ? std::string(kApiKey) : std::string();
+    });
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    auto http = std::make_unique<testing_support::FakeHttpClient>();
+    http_ = http.get();
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.data_dir = data_dir_.path();
+    options.callers = config.callers();
+    auto server = BrazeSyncServer::Start(options, *std::move(registry), std::move(http));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = std::make_unique<grpc::GenericStub>(channel_);
+  }
+
+  static v1::CallerConfig* AddCaller(v1::ServerConfig* config, const std::string& name,
+                                     const std::string& token,
+                                     const std::vector<std::string>& track,
+                                     const std::vector<std::string>& admin) {
+    v1::CallerConfig* caller = config->add_callers();
+    caller->set_name(name);
+    caller->set_token_sha256(Sha256Hex(token));
+    for (const std::string& workspace : track) caller->add_allowed_workspaces(workspace);
+    for (const std::string& workspace : admin) caller->add_admin_workspaces(workspace);
+    return caller;
+  }
+
+  // The services the server answers for, asked of its reflection service
+  // without a token (reflection stays open). Its descriptors are read from
+  // Debian's grpc-proto at run time into a pool of their own, so nothing
+  // here links a second copy of the reflection messages.
+  std::vector<std::string> ListServices() {
+    google::protobuf::compiler::DiskSourceTree tree;
+    tree.MapPath("", "/usr/share/grpc-proto");
+    google::protobuf::compiler::Importer importer(&tree, nullptr);
+    const google::protobuf::FileDescriptor* file =
+        importer.Import("grpc/reflection/v1alpha/reflection.proto");
+    if (file == nullptr) {
+      ADD_FAILURE() << "grpc-proto's reflection.proto is missing (scripts/install_deps.sh)";
+      return {};
+    }
+    google::protobuf::DynamicMessageFactory factory(importer.pool());
+    const auto* request_type =
+        importer.pool()->FindMessageTypeByName("grpc.reflection.v1alpha.ServerReflectionRequest");
+    const auto* response_type =
+        importer.pool()->FindMessageTypeByName("grpc.reflection.v1alpha.ServerReflectionResponse");
+    std::unique_ptr<google::protobuf::Message> request(factory.GetPrototype(request_type)->New());
+    request->GetReflection()->SetString(request.get(),
+                                        request_type->FindFieldByName("list_services"), "*");
+    grpc::ClientContext context;
+    RawStream stream(stub_.get(), &context,
+                     "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                     {request->SerializeAsString()});
+    grpc::Status status = stream.Await();
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> names;
+    for (const std::string& bytes : stream.responses()) {
+      std::unique_ptr<google::protobuf::Message> response(
+          factory.GetPrototype(response_type)->New());
+      EXPECT_TRUE(response->ParseFromString(bytes));
+      const auto* list_field = response_type->FindFieldByName("list_services_response");
+      const auto& list = response->GetReflection()->GetMessage(*response, list_field);
+      const auto* service_field = list.GetDescriptor()->FindFieldByName("service");
+      const auto* name_field = service_field->message_type()->FindFieldByName("name");
+      for (int i = 0; i < list.GetReflection()->FieldSize(list, service_field); ++i) {
+        const auto& service = list.GetReflection()->GetRepeatedMessage(list, service_field, i);
+        names.push_back(service.GetReflection()->GetString(service, name_field));
+      }
+    }
+    return names;
+  }
+
+  // Calls `method` with an empty request and `token` ("" = none); the status.
+  grpc::Status Call(const MethodDescriptor& method, const std::string& token) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (!token.empty()) context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    const std::string path = absl::StrCat("/", method.service()->full_name(), "/", method.name());
+    if (method.client_streaming() || method.server_streaming()) {
+      RawStream stream(stub_.get(), &context, path, {""});
+      return stream.Await();
+    }
+    grpc::ByteBuffer request = ToByteBuffer("");
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    stub_->UnaryCall(&context, path, grpc::StubOptions(), &request, &response,
+                     [&done](grpc::Status status) { done.set_value(std::move(status)); });
+    return done.get_future().get();
+  }
+
+  // Every method of every BrazeSync service the server registers.
+  std::vector<const MethodDescriptor*> BrazeSyncMethods() {
+    std::vector<const MethodDescriptor*> methods;
+    for (const std::string& name : ListServices()) {
+      if (IsInfrastructure(name)) continue;
+      const ServiceDescriptor* service = DescriptorPool::generated_pool()->FindServiceByName(name);
+      if (service == nullptr) {
+        ADD_FAILURE() << name << ": registered but not in the descriptor pool";
+        continue;
+      }
+      if (RequiredRoles().count(name) == 0) {
+        ADD_FAILURE() << name << ": no required role declared; put it behind the CallGate and "
+                      << "add it to RequiredRoles()";
+        continue;
+      }
+      for (int i = 0; i < service->method_count(); ++i) methods.push_back(service->method(i));
+    }
+    return methods;
+  }
+
+  static Role RoleOf(const MethodDescriptor& method) {
+    return RequiredRoles().at(method.service()->full_name());
+  }
+
+  testing_support::TempDir data_dir_;
+  testing_support::FakeHttpClient* http_ = nullptr;
+  std::unique_ptr<BrazeSyncServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<grpc::GenericStub> stub_;
+};
+
+TEST_F(CallerRolesTest, ReflectionListsBothBrazeSyncServices) {
+  const std::vector<std::string> services = ListServices();
+  EXPECT_THAT(services,
+              ::testing::IsSupersetOf({"brazesync.v1.BrazeSync", "brazesync.v1.BrazeSyncAdmin"}));
+}
+
+TEST_F(CallerRolesTest, EveryRpcWithoutATokenIsUnauthenticated) {
+  const auto methods = BrazeSyncMethods();
+  ASSERT_GE(methods.size(), 7u);
+  for (const MethodDescriptor* method : methods) {
+    EXPECT_EQ(Call(*method, "").error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << method->full_name();
+  }
+}
+
+TEST_F(CallerRolesTest, EveryRpcWithAWrongTokenIsUnauthenticated) {
+  for (const MethodDescriptor* method : BrazeSyncMethods()) {
+    grpc::Status status = Call(*method, "not-a-configured-token");
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << method->full_name();
+    EXPECT_THAT(status.error_message(), Not(HasSubstr("not-a-configured-token")));
+  }
+}
+
+TEST_F(CallerRolesTest, TrackOnlyCallerIsDeniedEveryAdminRpc) {
+  for (const MethodDescriptor* method : BrazeSyncMethods()) {
+    const grpc::StatusCode code = Call(*method, kTrackToken).error_code();
+    if (RoleOf(*method) == Role::kAdmin) {
+      EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED) << method->full_name();
+    } else {
+      EXPECT_THAT(
+          code, Not(AnyOf(grpc::StatusCode::UNAUTHENTICATED, grpc::StatusCode::PERMISSION_DENIED)))
+          << method->full_name();
+    }
+  }
+}
+
+TEST_F(CallerRolesTest, AdminOnlyCallerReachesEveryAdminRpcButCannotTrack) {
+  for (const MethodDescriptor* method : BrazeSyncMethods()) {
+    const grpc::StatusCode code = Call(*method, kAdminToken).error_code();
+    if (RoleOf(*method) == Role::kAdmin) {
+      EXPECT_THAT(
+          code, Not(AnyOf(grpc::StatusCode::UNAUTHENTICATED, grpc::StatusCode::PERMISSION_DENIED)))
+          << method->full_name();
+    } else {
+      EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED) << method->full_name();
+    }
+  }
+}
+
+TEST_F(CallerRolesTest, HealthStaysOpenWithoutAToken) {
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext context;
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service("brazesync.v1.BrazeSync");
+  grpc::health::v1::HealthCheckResponse response;
+  ASSERT_TRUE(health->Check(&context, request, &response).ok());
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST_F(CallerRolesTest, OneRateLimitSpansEveryService) {
+  const MethodDescriptor* track =
+      DescriptorPool::generated_pool()->FindMethodByName("brazesync.v1.BrazeSync.Track");
+  const MethodDescriptor* list = DescriptorPool::generated_pool()->FindMethodByName(
+      "brazesync.v1.BrazeSyncAdmin.ListDeadLetters");
+  ASSERT_NE(track, nullptr);
+  ASSERT_NE(list, nullptr);
+  // The burst of one is spent on Track (an empty request: INVALID_ARGUMENT)...
+  EXPECT_EQ(Call(*track, kLimitedToken).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // ...so the admin service refuses the same caller.
+  EXPECT_EQ(Call(*list, kLimitedToken).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+// A Braze (or proxy) answer that echoes the request's Authorization header
+// must not hand the workspace's API key to the caller.
+TEST_F(CallerRolesTest, BrazeTextThatEchoesTheKeyIsRedactedBeforeTheCallerSeesIt) {
+  http_->set_responder([](const HttpRequest& request) -> absl::StatusOr<HttpResponse> {
+    std::string echoed;
+    for (const auto& [name, value] : request.headers) absl::StrAppend(&echoed, name, "=", value);
+    return testing_support::Response(401, nlohmann::json({{"message", echoed}}).dump());
+  });
+  auto stub = v1::BrazeSync::NewStub(channel_);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", kTrackToken));
+  v1::TrackRequest request;
+  request.set_workspace("sandbox");
+  v1::Event* event = request.add_events();
+  event->mutable_user()->set_external_id("u1");
+  event->set_name("quote_requested");
+  event->mutable_time()->set_seconds(1714566896);
+  v1::TrackResult result;
+  grpc::Status status = stub->Track(&context, request, &result);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("401"));
+  EXPECT_THAT(status.error_message(), Not(HasSubstr(kApiKey)));
+  EXPECT_THAT(status.error_details(), Not(HasSubstr(kApiKey)));
+}
+
+}  // namespace
+}  // namespace brazesync

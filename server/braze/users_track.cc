@@ -1,7 +1,9 @@
-// Interpretation of Braze /users/track responses.
-#include "server/braze/braze_response.h"
+// Braze's POST /users/track for one attempt: the request and its response.
+#include "server/braze/users_track.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -11,10 +13,32 @@ namespace brazesync {
 namespace {
 
 constexpr size_t kMaxMessageBytes = 200;
+// X-RateLimit-Reset values above this are epoch seconds (2001-09-09 onwards);
+// smaller ones count seconds from now. Braze has sent both forms.
+constexpr int64_t kEpochSecondsAbove = 1'000'000'000;
 
 std::string Truncate(absl::string_view text) { return TruncateUtf8(text, kMaxMessageBytes); }
 
+// The header as a non-negative integer, or nullopt.
+std::optional<int64_t> NonNegativeHeader(const HttpResponse& response, absl::string_view name) {
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(response.Header(name), &value) || value < 0) return std::nullopt;
+  return value;
+}
+
 }  // namespace
+
+HttpRequest MakeUsersTrackRequest(absl::string_view endpoint, absl::string_view api_key,
+                                  std::string body, absl::Duration timeout) {
+  HttpRequest request;
+  request.url = absl::StrCat(endpoint, "/users/track");
+  request.headers = {{"Content-Type", "application/json"},
+                     {"Authorization", absl::StrCat("Bearer ", api_key)},
+                     {"User-Agent", "brazesync/0.1"}};
+  request.body = std::move(body);
+  request.timeout = timeout;
+  return request;
+}
 
 BrazeResponseBody ParseBrazeResponseBody(absl::string_view body) {
   BrazeResponseBody parsed;
@@ -72,17 +96,38 @@ bool IsRetryable(const absl::Status& status) {
   return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status);
 }
 
+std::optional<absl::Time> ParseRateLimitReset(const HttpResponse& response, absl::Time now) {
+  const std::optional<int64_t> value = NonNegativeHeader(response, "x-ratelimit-reset");
+  if (!value.has_value()) return std::nullopt;
+  return *value > kEpochSecondsAbove ? absl::FromUnixSeconds(*value) : now + absl::Seconds(*value);
+}
+
 std::optional<absl::Duration> BrazeRetryDelay(const HttpResponse& response, absl::Time now) {
-  int64_t value = 0;
-  if (absl::SimpleAtoi(response.Header("x-ratelimit-retry-after"), &value) && value >= 0) {
-    return absl::Seconds(value);
+  if (std::optional<int64_t> seconds = NonNegativeHeader(response, "x-ratelimit-retry-after")) {
+    return absl::Seconds(*seconds);
   }
-  if (absl::SimpleAtoi(response.Header("x-ratelimit-reset"), &value) && value >= 0) {
-    if (value > 1'000'000'000)
-      return std::max(absl::FromUnixSeconds(value) - now, absl::ZeroDuration());
-    return absl::Seconds(value);
+  if (std::optional<absl::Time> reset = ParseRateLimitReset(response, now)) {
+    return std::max(*reset - now, absl::ZeroDuration());
   }
   return std::nullopt;
+}
+
+BrazeAttempt InterpretBrazeAttempt(const absl::StatusOr<HttpResponse>& response, absl::Time now) {
+  BrazeAttempt attempt;
+  if (!response.ok()) {
+    attempt.status = absl::Status(response.status().code(), response.status().message());
+    return attempt;
+  }
+  attempt.http_status = response->status;
+  attempt.body = ParseBrazeResponseBody(response->body);
+  attempt.status = BrazeHttpStatusToStatus(response->status, attempt.body.message);
+  if (response->status == 429) attempt.retry_after = BrazeRetryDelay(*response, now);
+  int64_t remaining = 0;
+  if (absl::SimpleAtoi(response->Header("x-ratelimit-remaining"), &remaining)) {
+    attempt.rate_limit_remaining = remaining;
+  }
+  attempt.rate_limit_reset = ParseRateLimitReset(*response, now);
+  return attempt;
 }
 
 }  // namespace brazesync

@@ -3,8 +3,9 @@
 // The input is split (FuzzedDataProvider) into an HTTP status, a handful of
 // headers (mostly Braze's rate-limit headers, with fuzzed values), a transport
 // failure or not, and a body. ParseBrazeResponseBody, BrazeHttpStatusToStatus,
-// IsRetryable, BrazeRetryDelay and InterpretBrazeAttempt must never crash,
-// leak or trip UBSan, whatever Braze (or a proxy in front of it) sends.
+// IsRetryable, ParseRateLimitReset, BrazeRetryDelay and InterpretBrazeAttempt
+// (server/braze/users_track.h) must never crash, leak or trip UBSan, whatever
+// Braze (or a proxy in front of it) sends.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -14,8 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/braze/braze_client.h"
-#include "server/braze/braze_response.h"
+#include "server/braze/users_track.h"
 #include "server/http/http_client.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -43,6 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const brazesync::BrazeResponseBody body = brazesync::ParseBrazeResponseBody(response.body);
   const absl::Status status = brazesync::BrazeHttpStatusToStatus(response.status, body.message);
   (void)brazesync::IsRetryable(status);
+  (void)brazesync::ParseRateLimitReset(response, now);
   (void)brazesync::BrazeRetryDelay(response, now);
 
   absl::StatusOr<HttpResponse> outcome =

@@ -108,7 +108,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (registry->Find("") == nullptr) __builtin_trap();  // and a default
   for (const brazesync::WorkspaceSettings& workspace : registry->all()) {
     if (registry->Find(workspace.name) != &workspace) __builtin_trap();  // names are unique
-    (void)workspace.UsersTrackUrl();
   }
   return 0;
 }

@@ -5,8 +5,6 @@
 // or a secret file changes, and shuts down gracefully on SIGINT/SIGTERM.
 #include <signal.h>
 
-#include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -17,11 +15,12 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "server/base/files.h"
+#include "server/config/workspace.h"
 #include "server/http/curl_http_client.h"
 #include "server/ops/logging.h"
 #include "server/security/secret_source.h"
 #include "server/server.h"
-#include "server/config/workspace.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC listen address host:port; port 0 picks a free port (printed on start)");
@@ -141,17 +140,6 @@ std::vector<std::string> WatchedFiles(const v1::ServerConfig& config) {
   return files;
 }
 
-// Writes atomically (temp file + rename) so a reader never sees a partial port.
-bool WritePortFile(const std::string& path, int port) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp);
-    out << port << "\n";
-    if (!out) return false;
-  }
-  return std::rename(temp.c_str(), path.c_str()) == 0;
-}
-
 int Run() {
   absl::StatusOr<v1::ServerConfig> config = ConfigFromFlags();
   if (!config.ok()) {
@@ -224,10 +212,12 @@ int Run() {
               << options.metrics_listen.substr(0, options.metrics_listen.rfind(':')) << ":"
               << (*server)->metrics_port() << "/metrics" << std::endl;
   }
-  if (!absl::GetFlag(FLAGS_port_file).empty() &&
-      !WritePortFile(absl::GetFlag(FLAGS_port_file), (*server)->port())) {
-    std::cerr << "brazesync_server: cannot write --port_file\n";
-    return 1;
+  if (!absl::GetFlag(FLAGS_port_file).empty()) {
+    if (absl::Status written = WritePortFile(absl::GetFlag(FLAGS_port_file), (*server)->port());
+        !written.ok()) {
+      std::cerr << "brazesync_server: --port_file: " << written.message() << "\n";
+      return 1;
+    }
   }
 
   // Reloads come from SIGHUP (this thread) and the file watcher (its thread).

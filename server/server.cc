@@ -29,6 +29,19 @@ std::vector<std::string> WorkspaceNames(const WorkspaceRegistry& workspaces) {
   return names;
 }
 
+// `options` whose failed report commits are logged (besides whatever the
+// caller asked for): those items will be sent again.
+RelayOptions LoggingReportErrors(RelayOptions options, JsonLogger* logger) {
+  options.on_report_error = [logger, also = std::move(options.on_report_error)](
+                                const absl::Status& error, size_t reports) {
+    logger->Log(LogLevel::kError,
+                "outbox: could not store delivery verdicts; those items will be sent again",
+                {{"error", std::string(error.message())}, {"reports", reports}});
+    if (also) also(error, reports);
+  };
+  return options;
+}
+
 }  // namespace
 
 BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry workspaces,
@@ -39,20 +52,20 @@ BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry
       reachability_(options.braze_unreachable_after_failures,
                     [this](bool reachable) { SetBrazeServing(reachable); }),
       workspaces_(std::move(workspaces)),
+      api_keys_(workspaces_),
       callers_(std::move(callers)),
-      http_(std::make_unique<KeyRotatingHttpClient>(
-          std::make_unique<ObservedHttpClient>(
-              std::move(http),
-              [this](const HttpRequest& request, const absl::StatusOr<HttpResponse>& outcome) {
-                metrics_.CountBrazeResponse(outcome.ok() ? outcome->status : 0);
-                reachability_.Observe(request, outcome);
-              }),
-          &keys_)),
-      engine_(http_.get(), options.engine),
+      http_(std::make_unique<ObservedHttpClient>(
+          std::move(http),
+          [this](const HttpRequest& request, const absl::StatusOr<HttpResponse>& outcome) {
+            metrics_.CountBrazeResponse(outcome.ok() ? outcome->status : 0);
+            reachability_.Observe(request, outcome);
+          })),
+      engine_(http_.get(), &api_keys_, options.engine),
       outbox_(std::move(outbox)),
       relay_(outbox_ == nullptr
                  ? nullptr
-                 : std::make_unique<Relay>(outbox_.get(), &engine_, &workspaces_, options.relay)),
+                 : std::make_unique<Relay>(outbox_.get(), &engine_, &workspaces_,
+                                           LoggingReportErrors(options.relay, &logger_))),
       tracker_(&workspaces_, &engine_, outbox_.get(),
                [this] {
                  if (relay_ != nullptr) relay_->Notify();
@@ -61,7 +74,7 @@ BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry
       call_log_(&metrics_, &logger_, &workspaces_),
       service_(&tracker_, &gate_, &call_log_, options.default_deadline),
       admin_service_(outbox_.get(), &workspaces_, &gate_, &call_log_) {
-  redactor_.SetSecrets(CurrentKeys());
+  redactor_.SetSecrets(api_keys_.AllKeys());
   metrics_.SetEngineStatsSource([this] { return engine_.stats(); });
 }
 
@@ -151,17 +164,8 @@ void BrazeSyncServer::SetBrazeServing(bool serving) {
   }
 }
 
-std::vector<std::string> BrazeSyncServer::CurrentKeys() const {
-  std::vector<std::string> keys;
-  for (const WorkspaceSettings& workspace : workspaces_.all()) {
-    keys.push_back(workspace.api_key);
-    keys.push_back(keys_.Current(workspace.api_key));
-  }
-  return keys;
-}
-
 absl::Status BrazeSyncServer::Reload(const v1::ServerConfig& config, const EnvLookup& env) {
-  std::vector<std::pair<std::string, std::string>> rotations;  // original -> current
+  std::vector<std::pair<std::string, std::string>> rotations;  // workspace -> key
   absl::Status status;
   for (const WorkspaceSettings& running : workspaces_.all()) {
     const v1::WorkspaceConfig* found = nullptr;
@@ -178,7 +182,7 @@ absl::Status BrazeSyncServer::Reload(const v1::ServerConfig& config, const EnvLo
       status = reloaded.status();
       break;
     }
-    rotations.emplace_back(running.api_key, reloaded->api_key);
+    rotations.emplace_back(running.name, reloaded->api_key);
   }
   absl::StatusOr<CallerRegistry> callers =
       status.ok() ? CallerRegistry::Create(config.callers(), WorkspaceNames(workspaces_))
@@ -189,14 +193,16 @@ absl::Status BrazeSyncServer::Reload(const v1::ServerConfig& config, const EnvLo
                 {{"error", std::string(callers.status().message())}});
     return callers.status();
   }
+  // The redactor learns the new keys before any request can carry them.
+  std::vector<std::string> secrets = api_keys_.AllKeys();
+  for (const auto& [workspace, key] : rotations) secrets.push_back(key);
+  redactor_.SetSecrets(std::move(secrets));
   int rotated = 0;
-  for (const auto& [original, current] : rotations) {
-    if (keys_.Current(original) != current) ++rotated;
-    keys_.Set(original, current);
+  for (auto& [workspace, key] : rotations) {
+    if (api_keys_.Set(workspace, std::move(key))) ++rotated;
   }
   const bool was_enabled = callers_.enabled();
   callers_.Replace(*std::move(callers));
-  redactor_.SetSecrets(CurrentKeys());
   metrics_.CountReload("ok");
   logger_.Log(LogLevel::kInfo, "reloaded secrets and callers",
               {{"api_keys_rotated", rotated}, {"callers", config.callers_size()}});

@@ -1,8 +1,8 @@
-// Assembly and lifecycle of the BrazeSync gRPC server: owns the workspaces,
-// the HTTP client (wrapped for key rotation, Braze status metrics and
-// reachability), the delivery engine, the tracker and the service; serves
-// over plaintext, TLS or mutual TLS; turns on health checking (the
-// brazesync.v1.BrazeSync status follows Braze's reachability), server
+// Assembly and lifecycle of the BrazeSync gRPC server: owns the workspaces
+// and their current API keys, the HTTP client (observed for Braze status
+// metrics and reachability), the delivery engine, the tracker and the
+// service; serves over plaintext, TLS or mutual TLS; turns on health checking
+// (the brazesync.v1.BrazeSync status follows Braze's reachability), server
 // reflection and Prometheus metrics; and reloads secrets and callers on
 // request without a restart.
 #ifndef BRAZESYNC_SERVER_SERVER_H_
@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/config.pb.h"
+#include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
 #include "server/durability/outbox.h"
@@ -25,6 +26,7 @@
 #include "server/http/http_client.h"
 #include "server/http/http_client_decorators.h"
 #include "server/ops/call_log.h"
+#include "server/ops/braze_reachability.h"
 #include "server/ops/logging.h"
 #include "server/ops/metrics.h"
 #include "server/rpc/admin_service.h"
@@ -110,14 +112,13 @@ class BrazeSyncServer final {
                   std::unique_ptr<HttpClient> http, CallerRegistry callers,
                   std::unique_ptr<Outbox> outbox);
   void SetBrazeServing(bool serving);
-  std::vector<std::string> CurrentKeys() const;
 
   Redactor redactor_;
   JsonLogger logger_;
   Metrics metrics_;
   BrazeReachability reachability_;
-  ApiKeyRing keys_;
   WorkspaceRegistry workspaces_;
+  ApiKeySource api_keys_;  // the key each workspace sends now (Reload rotates)
   CallerAuthenticator callers_;
   std::unique_ptr<HttpClient> http_;
   DeliveryEngine engine_;

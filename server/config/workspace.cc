@@ -5,13 +5,12 @@
 #include <google/protobuf/text_format.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "server/base/files.h"
 #include "server/security/secret_source.h"
 
 namespace brazesync {
@@ -29,14 +28,6 @@ class ErrorCollector final : public google::protobuf::io::ErrorCollector {
  private:
   std::string errors_;
 };
-
-absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(what, ": cannot read file \"", path, "\""));
-  std::stringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
 
 absl::StatusOr<std::string> ResolveApiKey(const v1::WorkspaceConfig& config, const EnvLookup& env,
                                           const std::string& where) {
@@ -87,7 +78,7 @@ absl::StatusOr<v1::ServerConfig> ParseServerConfig(const std::string& textproto)
 }
 
 absl::StatusOr<v1::ServerConfig> LoadServerConfigFile(const std::string& path) {
-  absl::StatusOr<std::string> contents = ReadFile(path, "config");
+  absl::StatusOr<std::string> contents = ReadWholeFile(path, "config");
   if (!contents.ok()) return contents.status();
   absl::StatusOr<v1::ServerConfig> config = ParseServerConfig(*contents);
   if (!config.ok()) {

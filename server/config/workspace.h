@@ -21,15 +21,15 @@ namespace brazesync {
 struct WorkspaceSettings {
   std::string name;
   std::string endpoint;  // e.g. "https://rest.iad-01.braze.com", no trailing '/'
-  std::string api_key;   // secret: never log it
+  // Secret: never log it. The key resolved at start-up; what requests carry
+  // is ApiKeySource's (api_key_source.h), which a reload may have rotated.
+  std::string api_key;
   bool per_array_cap = false;
   int max_objects_per_request = 75;
   size_t max_request_bytes = 4'000'000;
   int max_array_length = 500;
   absl::Duration request_timeout = absl::Seconds(10);
   int max_attempts = 3;
-
-  std::string UsersTrackUrl() const { return endpoint + "/users/track"; }
 };
 
 // Reads an environment variable; injectable for tests. Returns "" when unset.

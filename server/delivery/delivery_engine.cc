@@ -7,8 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
-#include "server/braze/braze_client.h"
-#include "server/braze/braze_response.h"
+#include "server/braze/users_track.h"
 
 namespace brazesync {
 namespace {
@@ -100,8 +99,10 @@ struct DeliveryEngine::Batch {
   absl::Duration timeout;
 };
 
-DeliveryEngine::DeliveryEngine(HttpClient* http, const EngineOptions& options)
+DeliveryEngine::DeliveryEngine(HttpClient* http, const ApiKeySource* keys,
+                               const EngineOptions& options)
     : http_(http),
+      keys_(keys),
       options_(options),
       backoff_(options.initial_backoff, options.max_backoff),
       dispatcher_([this] { DispatchLoop(); }) {}
@@ -394,12 +395,21 @@ void DeliveryEngine::Send(std::unique_ptr<Batch> batch, SendGate* gate) {
 }
 
 void DeliveryEngine::Post(std::unique_ptr<Batch> batch) {
+  const WorkspaceSettings& workspace = *batch->lane->workspace;
+  // Looked up per request, not per lane: a reload's new key must go out with
+  // the very next request.
+  absl::StatusOr<std::string> key = keys_->Current(workspace.name);
+  if (!key.ok()) {
+    OnAttemptDone(std::move(batch), key.status());
+    return;
+  }
   HttpRequest request =
-      MakeUsersTrackRequest(*batch->lane->workspace, batch->request.body, batch->timeout);
-  http_->Post(std::move(request),
-              [this, batch = std::move(batch)](absl::StatusOr<HttpResponse> response) mutable {
-                OnAttemptDone(std::move(batch), std::move(response));
-              });
+      MakeUsersTrackRequest(workspace.endpoint, *key, batch->request.body, batch->timeout);
+  http_->Post(std::move(request), [this, batch = std::move(batch), key = *std::move(key)](
+                                      absl::StatusOr<HttpResponse> response) mutable {
+    ScrubApiKey(key, &response);  // the key this request carried, even if rotated since
+    OnAttemptDone(std::move(batch), std::move(response));
+  });
 }
 
 void DeliveryEngine::Resolve(QueuedItem& item, ItemVerdict verdict,

@@ -26,11 +26,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/brazesync.pb.h"
-#include "server/http/http_client.h"
-#include "server/delivery/rate_governor.h"
 #include "server/braze/request_planner.h"
-#include "server/delivery/retry_policy.h"
+#include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
+#include "server/delivery/rate_governor.h"
+#include "server/delivery/retry_policy.h"
+#include "server/http/http_client.h"
 
 namespace brazesync {
 
@@ -100,8 +101,10 @@ class DeliveryEngine final {
  public:
   using Done = absl::AnyInvocable<void(DeliveryOutcome) &&>;
 
-  // `http` must outlive the engine.
-  DeliveryEngine(HttpClient* http, const EngineOptions& options);
+  // `http` and `keys` must outlive the engine. Each request carries the key
+  // `keys` gives for its workspace when the request is built, so a rotated
+  // key goes out with the next request.
+  DeliveryEngine(HttpClient* http, const ApiKeySource* keys, const EngineOptions& options);
   // Shutdown(), then waits for the requests still in flight.
   ~DeliveryEngine();
   DeliveryEngine(const DeliveryEngine&) = delete;
@@ -159,6 +162,7 @@ class DeliveryEngine final {
   static void RunDone(std::vector<std::shared_ptr<Call>>& finished);
 
   HttpClient* const http_;
+  const ApiKeySource* const keys_;
   const EngineOptions options_;
   Backoff backoff_;
   mutable absl::Mutex mu_;

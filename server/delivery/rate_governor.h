@@ -7,7 +7,7 @@
 #define BRAZESYNC_SERVER_DELIVERY_RATE_GOVERNOR_H_
 
 #include "absl/time/time.h"
-#include "server/braze/braze_client.h"
+#include "server/braze/users_track.h"
 
 namespace brazesync {
 

@@ -5,7 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "server/braze/braze_response.h"
+#include "server/braze/users_track.h"
 
 namespace brazesync {
 namespace {
@@ -212,7 +212,8 @@ void Relay::Record(std::vector<DeliveryReport> reports, std::vector<int64_t> ids
     absl::MutexLock lock(&mu_);
     ++outstanding_;
   }
-  outbox_->Report(std::move(reports), [this, ids = std::move(ids)](absl::Status) {
+  outbox_->Report(std::move(reports), [this, ids = std::move(ids)](absl::Status stored) {
+    if (!stored.ok() && options_.on_report_error) options_.on_report_error(stored, ids.size());
     absl::MutexLock lock(&mu_);
     for (int64_t id : ids) {
       in_flight_.erase(id);

@@ -13,17 +13,20 @@
 #ifndef BRAZESYNC_SERVER_DURABILITY_RELAY_H_
 #define BRAZESYNC_SERVER_DURABILITY_RELAY_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "server/delivery/delivery_engine.h"
-#include "server/durability/outbox.h"
-#include "server/delivery/retry_policy.h"
 #include "server/config/workspace.h"
+#include "server/delivery/delivery_engine.h"
+#include "server/delivery/retry_policy.h"
+#include "server/durability/outbox.h"
 
 namespace brazesync {
 
@@ -41,6 +44,11 @@ struct RelayOptions {
   absl::Duration poll_interval = absl::Seconds(1);
   // Items a killed process left in doubt: dead letters (true) or resent.
   bool dead_letter_in_doubt = true;
+  // Told when the outbox could not store `reports` verdicts (`error`). Those
+  // items keep their previous state and are fetched and sent again, so a
+  // delivered one may reach Braze twice: worth a log line. Runs on the
+  // outbox's thread, without the relay's lock; must be quick. May be empty.
+  std::function<void(const absl::Status& error, size_t reports)> on_report_error;
 };
 
 class Relay final : public SendGate {

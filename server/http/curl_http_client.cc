@@ -95,7 +95,7 @@ class CurlHttpClient final : public HttpClient {
       }
     }
     if (transfer != nullptr) {
-      std::move(transfer->done)(absl::UnavailableError("HTTP client is shutting down"));
+      std::move(transfer->done)(ShutdownStatus("HTTP client is shutting down"));
       return;
     }
     curl_multi_wakeup(multi_.get());
@@ -154,7 +154,7 @@ class CurlHttpClient final : public HttpClient {
     }
     for (auto& transfer : admitted) {
       if (stopping) {
-        std::move(transfer->done)(absl::UnavailableError("HTTP client is shutting down"));
+        std::move(transfer->done)(ShutdownStatus("HTTP client is shutting down"));
         continue;
       }
       absl::Status prepared = Prepare(*transfer);
@@ -200,7 +200,7 @@ class CurlHttpClient final : public HttpClient {
     }
     for (auto& transfer : running_) {
       curl_multi_remove_handle(multi_.get(), transfer->easy.get());
-      std::move(transfer->done)(absl::UnavailableError("HTTP client is shutting down"));
+      std::move(transfer->done)(ShutdownStatus("HTTP client is shutting down"));
     }
     running_.clear();
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -37,6 +38,17 @@ struct HttpResponse {
 // response arrived (connect failure, timeout, dropped connection, shutdown);
 // any HTTP status, 5xx included, is a response.
 using HttpCallback = absl::AnyInvocable<void(absl::StatusOr<HttpResponse>) &&>;
+
+// The outcome an HttpClient reports for a request it did not send, or
+// abandoned, because it is shutting down: UNAVAILABLE with `message`, marked
+// so that code (health, which must not count our own stop as Braze being
+// down) can tell it from a network failure without reading the text.
+absl::Status ShutdownStatus(absl::string_view message);
+// Whether `status` came from ShutdownStatus. The mark is a status payload, an
+// in-process signal: whoever turns a transport failure into a status that
+// leaves the process keeps only its code and message
+// (braze/users_track.h, InterpretBrazeAttempt).
+bool IsShutdown(const absl::Status& status);
 
 // Sends HTTP POST requests asynchronously. Implementations are thread-safe.
 class HttpClient {

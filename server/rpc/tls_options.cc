@@ -5,11 +5,10 @@
 #include <grpcpp/security/tls_credentials_options.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/base/files.h"
 #include "server/security/secret_source.h"
 
 namespace brazesync {
@@ -18,11 +17,9 @@ namespace {
 // A PEM file that exists and holds at least one `marker` block.
 absl::Status CheckPemFile(const std::string& path, absl::string_view field,
                           absl::string_view marker) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(field, ": cannot read file \"", path, "\""));
-  std::stringstream contents;
-  contents << in.rdbuf();
-  if (!absl::StrContains(contents.str(), marker)) {
+  absl::StatusOr<std::string> contents = ReadWholeFile(path, field);
+  if (!contents.ok()) return contents.status();
+  if (!absl::StrContains(*contents, marker)) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": \"", path, "\" holds no PEM ", marker, " block"));
   }

@@ -5,13 +5,12 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "server/base/files.h"
 
 namespace brazesync {
 
@@ -38,13 +37,13 @@ absl::Status CheckSecretFilePermissions(const std::string& path, absl::string_vi
 
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path, absl::string_view what) {
   if (absl::Status status = CheckSecretFilePermissions(path, what); !status.ok()) return status;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::FailedPreconditionError(absl::StrCat(what, ": cannot read file \"", path, "\""));
+  absl::StatusOr<std::string> contents = ReadWholeFile(path, what);
+  if (!contents.ok()) {
+    // The file exists (the check above saw it) but cannot be opened: a
+    // problem with the deployment, not a missing setting.
+    return absl::FailedPreconditionError(contents.status().message());
   }
-  std::stringstream contents;
-  contents << in.rdbuf();
-  return std::string(absl::StripAsciiWhitespace(contents.str()));
+  return std::string(absl::StripAsciiWhitespace(*contents));
 }
 
 FileChangeWatcher::FileChangeWatcher(std::vector<std::string> paths, absl::Duration interval,

@@ -28,8 +28,9 @@ namespace brazesync {
 // naming `what` and the file. Symlinks are followed (Kubernetes secrets).
 absl::Status CheckSecretFilePermissions(const std::string& path, absl::string_view what);
 
-// CheckSecretFilePermissions, then the file's contents with surrounding
-// whitespace removed.
+// CheckSecretFilePermissions, then the file's contents (ReadWholeFile,
+// base/files.h) with surrounding whitespace removed. A file that passes the
+// check but cannot be opened is FAILED_PRECONDITION.
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path, absl::string_view what);
 
 // Calls `on_change` (on its own thread) whenever the modification time, size

@@ -8,8 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/braze/converter.h"
-#include "server/validation/error_details.h"
 #include "server/braze/request_planner.h"
+#include "server/braze/users_track.h"
+#include "server/validation/error_details.h"
 #include "server/validation/validator.h"
 
 namespace brazesync {

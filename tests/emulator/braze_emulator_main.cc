@@ -9,11 +9,8 @@
 // POST /_emulator/faults; see braze_emulator.h for the admin endpoints.
 #include <pthread.h>
 #include <signal.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -24,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/base/files.h"
 #include "tests/emulator/braze_emulator.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "host:port to listen on; port 0 picks a free port");
@@ -64,19 +62,6 @@ bool ParseListen(const std::string& listen, std::string& host, int& port) {
   }
   return !host.empty() && absl::SimpleAtoi(listen.substr(colon + 1), &port) && port >= 0 &&
          port <= 65535;
-}
-
-// Write to a temporary file and rename it, so a reader polling for the file
-// never sees it half-written.
-bool WritePortFile(const std::string& path, int port) {
-  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return false;
-    out << port << "\n";
-    if (!out.flush()) return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 }  // namespace
@@ -142,9 +127,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
-  if (!port_file.empty() && !WritePortFile(port_file, emulator.port())) {
-    std::cerr << "braze_emulator: cannot write --port_file " << port_file << "\n";
-    return 1;
+  if (!port_file.empty()) {
+    if (absl::Status written = brazesync::WritePortFile(port_file, emulator.port());
+        !written.ok()) {
+      std::cerr << "braze_emulator: --port_file: " << written.message() << "\n";
+      return 1;
+    }
   }
   std::cout << "braze_emulator listening on " << emulator.base_url() << std::endl;
 

@@ -152,12 +152,12 @@ TEST(WorkspaceTest, AppliesDefaults) {
   EXPECT_THAT(settings->max_attempts, Eq(3));
 }
 
-TEST(WorkspaceTest, BuildsUsersTrackUrlStrippingTrailingSlash) {
+TEST(WorkspaceTest, StripsTheEndpointsTrailingSlash) {
   v1::WorkspaceConfig config = Workspace("us");
   config.set_endpoint("https://rest.iad-01.braze.com/");
   const absl::StatusOr<WorkspaceSettings> settings = ResolveWorkspace(config, ProdEnv());
   ASSERT_TRUE(settings.ok()) << settings.status();
-  EXPECT_THAT(settings->UsersTrackUrl(), StrEq("https://rest.iad-01.braze.com/users/track"));
+  EXPECT_THAT(settings->endpoint, StrEq("https://rest.iad-01.braze.com"));
 }
 
 TEST(WorkspaceTest, AppliesConfiguredValues) {

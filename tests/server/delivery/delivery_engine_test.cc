@@ -36,8 +36,9 @@
 #include "brazesync/v1/brazesync.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/http/http_client.h"
+#include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
+#include "server/http/http_client.h"
 #include "tests/server/testing/test_support.h"
 
 namespace brazesync {
@@ -131,6 +132,7 @@ class DeliveryEngineTest : public ::testing::Test {
     workspace_.endpoint = kEndpoint;
     workspace_.api_key = kApiKey;
     workspace_.max_attempts = kMaxAttempts;
+    keys_.Set(workspace_.name, kApiKey);
   }
 
   ~DeliveryEngineTest() override {
@@ -142,7 +144,7 @@ class DeliveryEngineTest : public ::testing::Test {
   }
 
   void StartEngine(const EngineOptions& options = FastOptions()) {
-    engine_ = std::make_unique<DeliveryEngine>(&http_, options);
+    engine_ = std::make_unique<DeliveryEngine>(&http_, &keys_, options);
   }
 
   // Starts the engine and parks the request carrying user "a"'s item "a-1"
@@ -184,6 +186,7 @@ class DeliveryEngineTest : public ::testing::Test {
   }
 
   WorkspaceSettings workspace_;
+  ApiKeySource keys_;
   FakeHttpClient http_;
   std::unique_ptr<DeliveryEngine> engine_;
   std::shared_ptr<CallResult> busy_call_;  // set by StartWithARequestParked
@@ -217,6 +220,35 @@ TEST_F(DeliveryEngineTest, PostsToTheWorkspaceWithItsKey) {
   EXPECT_THAT(request.url, StrEq("https://rest.iad-01.braze.com/users/track"));
   EXPECT_THAT(request.headers,
               testing::Contains(testing::Pair(StrEq("Authorization"), StrEq("Bearer sk-test"))));
+}
+
+// What a reload does (BrazeSyncServer::Reload sets the key source): the key
+// is looked up per request, so the very next request carries the new one.
+TEST_F(DeliveryEngineTest, EachRequestCarriesTheWorkspacesCurrentKey) {
+  StartEngine();
+  ASSERT_TRUE(Submit({Item("a", "e-a")})->Wait());
+  keys_.Set(workspace_.name, "sk-rotated");
+  ASSERT_TRUE(Submit({Item("b", "e-b")})->Wait());
+  ASSERT_THAT(http_.request_count(), Eq(2u));
+  EXPECT_THAT(http_.request(0).headers,
+              testing::Contains(testing::Pair(StrEq("Authorization"), StrEq("Bearer sk-test"))));
+  EXPECT_THAT(http_.request(1).headers,
+              testing::Contains(testing::Pair(StrEq("Authorization"), StrEq("Bearer sk-rotated"))));
+}
+
+// The start-up key in WorkspaceSettings is only the key source's seed; the
+// engine never falls back to it.
+TEST_F(DeliveryEngineTest, WorkspaceWithoutAKeyFailsWithoutSending) {
+  workspace_.name = "unkeyed";
+  StartEngine();
+  std::shared_ptr<CallResult> call = Submit({Item("a", "e-a")});
+  ASSERT_TRUE(call->Wait());
+  EXPECT_THAT(http_.request_count(), Eq(0u));
+  ASSERT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_FAILED)));
+  EXPECT_THAT(call->outcome.verdicts[0].failure,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("\"unkeyed\"")));
+  EXPECT_THAT(std::string(call->outcome.verdicts[0].failure.message()),
+              ::testing::Not(HasSubstr(kApiKey)));
 }
 
 // Two calls made while the only request slot is busy, so both wait for it.

@@ -13,7 +13,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/braze/braze_client.h"
+#include "server/braze/users_track.h"
 
 namespace brazesync {
 namespace {

@@ -26,10 +26,12 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -38,10 +40,11 @@
 #include "brazesync/v1/config.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/delivery/delivery_engine.h"
-#include "server/http/http_client.h"
-#include "server/durability/outbox.h"
+#include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
+#include "server/delivery/delivery_engine.h"
+#include "server/durability/outbox.h"
+#include "server/http/http_client.h"
 #include "tests/server/testing/test_support.h"
 
 namespace brazesync {
@@ -136,7 +139,10 @@ class RelayTest : public ::testing::Test {
           return name == kApiKeyEnv ? std::string(kApiKey) : std::string();
         });
     EXPECT_TRUE(registry.ok()) << registry.status();
-    if (registry.ok()) registry_.emplace(*std::move(registry));
+    if (registry.ok()) {
+      registry_.emplace(*std::move(registry));
+      keys_.emplace(*registry_);
+    }
   }
 
   ~RelayTest() override { StopAll(); }
@@ -155,7 +161,7 @@ class RelayTest : public ::testing::Test {
 
   // Starts an engine over `http_` and a relay over the outbox.
   void Start(const RelayOptions& options = FastRelayOptions()) {
-    engine_ = std::make_unique<DeliveryEngine>(&http_, FastEngineOptions());
+    engine_ = std::make_unique<DeliveryEngine>(&http_, &*keys_, FastEngineOptions());
     relay_ = std::make_unique<Relay>(outbox_.get(), engine_.get(), &*registry_, options);
   }
 
@@ -217,6 +223,7 @@ class RelayTest : public ::testing::Test {
 
   TempDir dir_;
   std::optional<WorkspaceRegistry> registry_;
+  std::optional<ApiKeySource> keys_;
   FakeHttpClient http_;
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<DeliveryEngine> engine_;
@@ -488,6 +495,58 @@ bool MarkedInDoubt(const std::string& dir, const std::string& item_id) {
   }
   sqlite3_close(db);
   return marked;
+}
+
+// Makes every DELETE from the outbox fail, through a connection of its own
+// (a trigger), so storing a "delivered" verdict fails the way a full or
+// broken disk would.
+bool RefuseOutboxDeletes(const std::string& dir) {
+  sqlite3* db = nullptr;
+  bool installed = false;
+  if (sqlite3_open_v2(absl::StrCat(dir, "/outbox.sqlite3").c_str(), &db, SQLITE_OPEN_READWRITE,
+                      nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 5000);
+    installed = sqlite3_exec(db,
+                             "CREATE TRIGGER refuse_delete BEFORE DELETE ON outbox "
+                             "BEGIN SELECT RAISE(ABORT, 'injected commit failure'); END",
+                             nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+  sqlite3_close(db);
+  return installed;
+}
+
+// What the relay's on_report_error was told first.
+struct ReportErrors {
+  absl::Mutex mu;
+  absl::Status first ABSL_GUARDED_BY(mu);
+  size_t reports ABSL_GUARDED_BY(mu) = 0;
+  absl::Notification told;
+};
+
+TEST_F(RelayTest, FailedVerdictCommitIsReportedAndTheItemStaysQueued) {
+  Accept({EventItem("e1", "signed_up")});
+  ASSERT_TRUE(RefuseOutboxDeletes(dir_.path()));
+  // Shared: the relay may report again (it retries the item) until it stops.
+  auto errors = std::make_shared<ReportErrors>();
+  RelayOptions options = FastRelayOptions();
+  options.on_report_error = [errors](const absl::Status& error, size_t reports) {
+    absl::MutexLock lock(&errors->mu);
+    if (errors->told.HasBeenNotified()) return;
+    errors->first = error;
+    errors->reports = reports;
+    errors->told.Notify();
+  };
+  Start(options);
+  relay_->Notify();
+
+  ASSERT_TRUE(errors->told.WaitForNotificationWithTimeout(kWait));
+  {
+    absl::MutexLock lock(&errors->mu);
+    EXPECT_THAT(std::string(errors->first.message()), HasSubstr("injected commit failure"));
+    EXPECT_EQ(errors->reports, 1u);
+  }
+  EXPECT_GE(http_.request_count(), 1u);  // Braze did get it: it was delivered
+  EXPECT_EQ(Queued(), 1);                // but the outbox could not forget it
 }
 
 TEST_F(RelayTest, ItemsAreMarkedInDoubtOnDiskBeforeTheirRequestLeaves) {

@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/cpp/brazesync_client.h"
+#include "server/config/api_key_source.h"
 #include "server/delivery/delivery_engine.h"
 #include "server/rpc/track_stream_reactor.h"
 #include "tests/server/testing/test_support.h"
@@ -71,7 +72,8 @@ class BrazeSyncServiceTest : public ::testing::Test {
     auto callers = CallerRegistry::Create(config.callers(), {"prod"});
     EXPECT_TRUE(callers.ok()) << callers.status();
     callers_ = std::make_unique<CallerAuthenticator>(*std::move(callers));
-    engine_ = std::make_unique<DeliveryEngine>(&http_, EngineOptions());
+    keys_ = std::make_unique<ApiKeySource>(registry_);
+    engine_ = std::make_unique<DeliveryEngine>(&http_, keys_.get(), EngineOptions());
     tracker_ = std::make_unique<Tracker>(&registry_, engine_.get());
     gate_ = std::make_unique<CallGate>(callers_.get(), &registry_, nullptr, kMaxItems);
     log_ = std::make_unique<CallLog>(nullptr, nullptr, &registry_);
@@ -102,6 +104,7 @@ class BrazeSyncServiceTest : public ::testing::Test {
   FakeHttpClient http_;
   WorkspaceRegistry registry_;
   std::unique_ptr<CallerAuthenticator> callers_;
+  std::unique_ptr<ApiKeySource> keys_;
   std::unique_ptr<DeliveryEngine> engine_;
   std::unique_ptr<Tracker> tracker_;
   std::unique_ptr<CallGate> gate_;

@@ -30,10 +30,11 @@
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "server/base/utf8.h"
+#include "server/config/api_key_source.h"
+#include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
 #include "server/http/http_client.h"
-#include "server/base/utf8.h"
-#include "server/config/workspace.h"
 #include "tests/server/testing/test_support.h"
 
 namespace brazesync {
@@ -131,7 +132,8 @@ class TrackerTest : public ::testing::Test {
     EngineOptions options;
     options.initial_backoff = absl::Milliseconds(1);
     options.max_backoff = absl::Milliseconds(5);
-    engine_ = std::make_unique<DeliveryEngine>(&http_, options);
+    keys_ = std::make_unique<ApiKeySource>(registry_);
+    engine_ = std::make_unique<DeliveryEngine>(&http_, keys_.get(), options);
     tracker_ = std::make_unique<Tracker>(&registry_, engine_.get());
     // A request the test did not script fails instead of succeeding.
     http_.set_responder([](const HttpRequest&) -> absl::StatusOr<HttpResponse> {
@@ -163,6 +165,7 @@ class TrackerTest : public ::testing::Test {
 
   FakeHttpClient http_;
   WorkspaceRegistry registry_;
+  std::unique_ptr<ApiKeySource> keys_;
   std::unique_ptr<DeliveryEngine> engine_;
   std::unique_ptr<Tracker> tracker_;
   v1::TrackResult result_;
@@ -587,7 +590,8 @@ TEST(TrackerBackPressureTest, FullDeliveryQueueIsResourceExhausted) {
   FakeHttpClient http;
   EngineOptions options;
   options.max_queued_items_per_workspace = 1;
-  DeliveryEngine engine(&http, options);
+  const ApiKeySource keys(*registry);
+  DeliveryEngine engine(&http, &keys, options);
   Tracker tracker(&*registry, &engine);
   absl::Notification done;
   absl::Status status;

@@ -33,11 +33,11 @@ void Plan(std::vector<PlannedItem> items, const RequestLimits& limits) {
     // Bodies must be JSON that Braze can parse.
     const Json parsed = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded()) __builtin_trap();
-    for (size_t i = 0; i < request.attributes.size(); ++i) {
-      if (request.Find("attributes", static_cast<int>(i)) == nullptr) __builtin_trap();
+    for (size_t i = 0; i < request.refs.attributes.size(); ++i) {
+      if (request.Find(v1::ITEM_KIND_ATTRIBUTES, static_cast<int>(i)) == nullptr) __builtin_trap();
     }
-    (void)request.Find("events", -1);
-    (void)request.Find("purchases", 1 << 30);
+    (void)request.Find(v1::ITEM_KIND_EVENT, -1);
+    (void)request.Find(v1::ITEM_KIND_PURCHASE, 1 << 30);
   }
 }
 

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/config.pb.h"
+#include "server/braze/limits.h"
 
 namespace brazesync {
 
@@ -23,9 +24,9 @@ struct WorkspaceSettings {
   std::string endpoint;  // e.g. "https://rest.iad-01.braze.com", no trailing '/'
   std::string api_key;   // secret: never log it
   bool per_array_cap = false;
-  int max_objects_per_request = 75;
-  size_t max_request_bytes = 4'000'000;
-  int max_array_length = 500;
+  int max_objects_per_request = kMaxObjectsPerRequest;
+  size_t max_request_bytes = kMaxRequestBytes;
+  int max_array_length = kMaxArrayLength;
   absl::Duration request_timeout = absl::Seconds(10);
   int max_attempts = 3;
 

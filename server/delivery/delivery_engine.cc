@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/braze/braze_client.h"
 #include "server/braze/braze_response.h"
+#include "server/braze/item_kind.h"
 
 namespace brazesync {
 namespace {
@@ -456,7 +457,8 @@ void DeliveryEngine::OnAttemptDone(std::unique_ptr<Batch> batch,
     if (attempt.HasItemVerdicts()) {
       std::vector<bool> rejected(batch->items.size(), false);
       for (const BrazeItemError& error : attempt.body.errors) {
-        const ItemRef* ref = batch->request.Find(error.input_array, error.index);
+        const ItemRef* ref =
+            batch->request.Find(KindFromBrazeArray(error.input_array), error.index);
         if (ref == nullptr || rejected[ref->index]) continue;  // not an object we sent
         rejected[ref->index] = true;
         Resolve(batch->items[ref->index],

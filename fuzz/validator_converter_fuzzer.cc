@@ -7,8 +7,10 @@
 // because gRPC can never deliver one. Every item is validated;
 // valid items are converted to Braze JSON exactly as the tracker does, and the
 // converted items are planned into /users/track bodies with limits taken from
-// the input, then serialized. Nothing may crash, leak or trip UBSan, and
-// every planned body must be valid JSON that serializes again.
+// the input, then serialized. Nothing may crash, leak or trip UBSan, every
+// planned body must be valid JSON that serializes again, and the validator's
+// size measure (braze/json_size.h) must equal the length of the converter's
+// text for every free-form JSON value of a valid item.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -22,6 +24,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/text_format.h"
 #include "server/braze/converter.h"
+#include "server/braze/json_size.h"
 #include "server/braze/request_planner.h"
 #include "server/validation/validator.h"
 
@@ -41,6 +44,17 @@ void Plan(std::vector<PlannedItem> items, const RequestLimits& limits) {
   }
 }
 
+// The size the validator measured is exactly what the converter writes.
+void ExpectExactJsonSize(const google::protobuf::Struct& object) {
+  if (JsonSize(object) != StructToJson(object).dump().size()) __builtin_trap();
+}
+
+void ExpectExactJsonSizes(const v1::UserProfile& profile) {
+  for (const auto& [key, value] : profile.custom_attributes()) {
+    if (value.has_object_value()) ExpectExactJsonSize(value.object_value());
+  }
+}
+
 void Run(const v1::TrackRequest& request, uint32_t knobs) {
   const ValidationLimits validation{(knobs & 1) ? 25 : 500};
   const absl::Time now = absl::FromUnixSeconds(1'700'000'000);
@@ -50,6 +64,7 @@ void Run(const v1::TrackRequest& request, uint32_t knobs) {
     ValidateUserProfile(request.attributes(i), absl::StrCat("attributes[", i, "]"), validation,
                         &violations);
     if (!violations.empty()) continue;
+    ExpectExactJsonSizes(request.attributes(i));
     items.push_back(PlannedItem{v1::ITEM_KIND_ATTRIBUTES, i, UserKey(request.attributes(i).user()),
                                 ProfileToBraze(request.attributes(i))});
   }
@@ -57,6 +72,7 @@ void Run(const v1::TrackRequest& request, uint32_t knobs) {
     FieldViolations violations;
     ValidateEvent(request.events(i), absl::StrCat("events[", i, "]"), validation, &violations);
     if (!violations.empty()) continue;
+    ExpectExactJsonSize(request.events(i).properties());
     items.push_back(PlannedItem{v1::ITEM_KIND_EVENT, i, UserKey(request.events(i).user()),
                                 EventToBraze(request.events(i), now, now)});
   }
@@ -65,6 +81,7 @@ void Run(const v1::TrackRequest& request, uint32_t knobs) {
     ValidatePurchase(request.purchases(i), absl::StrCat("purchases[", i, "]"), validation,
                      &violations);
     if (!violations.empty()) continue;
+    ExpectExactJsonSize(request.purchases(i).properties());
     items.push_back(PlannedItem{v1::ITEM_KIND_PURCHASE, i, UserKey(request.purchases(i).user()),
                                 PurchaseToBraze(request.purchases(i), now, now)});
   }

@@ -23,24 +23,24 @@
 #define BRAZESYNC_SERVER_VALIDATION_VALIDATOR_H_
 
 #include <string>
-#include <vector>
 
-#include "brazesync/v1/brazesync.pb.h"
 #include "brazesync/v1/types.pb.h"
+#include "server/braze/limits.h"
+#include "server/validation/violations.h"
 
 namespace brazesync {
 
 // Per-workspace limits the rules depend on.
 struct ValidationLimits {
-  // Largest array attribute (Braze's default and maximum is 500; legacy
-  // accounts use 25 or 100).
-  int max_array_length = 500;
+  // Largest array attribute (Braze's default and maximum; legacy accounts use
+  // 25 or 100).
+  int max_array_length = kMaxArrayLength;
 };
 
-using FieldViolations = std::vector<v1::FieldViolation>;
-
 // `path` is the item's own path, e.g. "attributes[0]"; violations name
-// fields below it, e.g. "attributes[0].email".
+// fields below it, e.g. "attributes[0].email". Every kind takes `limits`,
+// though today only profiles have a per-workspace rule (array attributes), so
+// a new one never changes the callers.
 void ValidateUserProfile(const v1::UserProfile& profile, const std::string& path,
                          const ValidationLimits& limits, FieldViolations* out);
 void ValidateEvent(const v1::Event& event, const std::string& path, const ValidationLimits& limits,

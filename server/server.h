@@ -18,19 +18,20 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/config.pb.h"
-#include "server/rpc/admin_service.h"
-#include "server/rpc/brazesync_service.h"
-#include "server/security/caller_auth.h"
+#include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
+#include "server/durability/outbox.h"
+#include "server/durability/relay.h"
 #include "server/http/http_client.h"
 #include "server/http/http_client_decorators.h"
 #include "server/ops/logging.h"
 #include "server/ops/metrics.h"
-#include "server/durability/outbox.h"
+#include "server/rpc/admin_service.h"
+#include "server/rpc/brazesync_service.h"
+#include "server/rpc/call_limits.h"
+#include "server/security/caller_auth.h"
 #include "server/security/redaction.h"
-#include "server/durability/relay.h"
 #include "server/track/tracker.h"
-#include "server/config/workspace.h"
 
 namespace spdlog::sinks {
 class sink;
@@ -45,8 +46,8 @@ struct ServerOptions {
   absl::Duration default_deadline = absl::Seconds(30);
   // Largest request message accepted.
   int max_receive_message_bytes = 16 * 1024 * 1024;
-  // Most items (attributes + events + purchases) per TrackRequest.
-  int max_items_per_request = 10'000;
+  // Most items (attributes + events + purchases) per TrackRequest; 0 = no cap.
+  int max_items_per_request = kDefaultMaxItemsPerRequest;
   EngineOptions engine;
   // Directory of the durable outbox; empty: no DELIVERY_MODE_ASYNC, no
   // dead letters (the admin service answers FAILED_PRECONDITION).

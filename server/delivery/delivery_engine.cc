@@ -162,13 +162,7 @@ EngineStats DeliveryEngine::stats() const {
 
 DeliveryEngine::Lane& DeliveryEngine::LaneFor(const WorkspaceSettings& workspace) {
   std::unique_ptr<Lane>& lane = lanes_[&workspace];
-  if (lane == nullptr) {
-    RateGovernorOptions governor;
-    governor.requests_per_window = options_.rate_limit_requests;
-    governor.window = options_.rate_limit_window;
-    governor.max_concurrency = options_.max_in_flight_per_workspace;
-    lane = std::make_unique<Lane>(&workspace, governor);
-  }
+  if (lane == nullptr) lane = std::make_unique<Lane>(&workspace, options_.governor);
   return *lane;
 }
 
@@ -367,8 +361,6 @@ void DeliveryEngine::DispatchLoop() {
     RunDone(finished);
     for (std::unique_ptr<Batch>& batch : ready) Send(std::move(batch), gate);
   }
-  absl::MutexLock lock(&mu_);
-  dispatcher_running_ = false;
 }
 
 void DeliveryEngine::Send(std::unique_ptr<Batch> batch, SendGate* gate) {

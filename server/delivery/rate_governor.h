@@ -43,7 +43,6 @@ class RateGovernor final {
   void OnAttempt(const BrazeAttempt& attempt, absl::Time now);
 
   int concurrency_limit() const { return concurrency_limit_; }
-  absl::Time paused_until() const { return paused_until_; }
   // How many times a request had to wait for a token or a pause (metrics).
   int64_t waits() const { return waits_; }
 

@@ -36,8 +36,8 @@
 #include "brazesync/v1/brazesync.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/http/http_client.h"
 #include "server/config/workspace.h"
+#include "server/http/http_client.h"
 #include "tests/server/testing/test_support.h"
 
 namespace brazesync {
@@ -120,7 +120,7 @@ EngineOptions FastOptions() {
 // every new item queues.
 EngineOptions OneSlotOptions() {
   EngineOptions options = FastOptions();
-  options.max_in_flight_per_workspace = 1;
+  options.governor.max_concurrency = 1;
   return options;
 }
 
@@ -404,7 +404,7 @@ TEST_F(DeliveryEngineTest, NeverExceedsMaxInFlight) {
   constexpr int kMaxInFlight = 2;
   EngineOptions options = FastOptions();
   options.coalesce = false;
-  options.max_in_flight_per_workspace = kMaxInFlight;
+  options.governor.max_concurrency = kMaxInFlight;
   StartEngine(options);
   http_.set_park(true);
   std::vector<std::shared_ptr<CallResult>> calls;

@@ -185,6 +185,13 @@ absl::StatusOr<WorkspaceRegistry> WorkspaceRegistry::Create(const v1::ServerConf
   return registry;
 }
 
+std::vector<std::string> WorkspaceRegistry::names() const {
+  std::vector<std::string> names;
+  names.reserve(workspaces_.size());
+  for (const WorkspaceSettings& workspace : workspaces_) names.push_back(workspace.name);
+  return names;
+}
+
 const WorkspaceSettings* WorkspaceRegistry::Find(const std::string& name) const {
   if (name.empty()) return &workspaces_[default_index_];
   for (const WorkspaceSettings& workspace : workspaces_) {

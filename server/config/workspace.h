@@ -55,6 +55,9 @@ class WorkspaceRegistry final {
   // The workspace called `name` ("" = the default), or nullptr.
   const WorkspaceSettings* Find(const std::string& name) const;
   const std::vector<WorkspaceSettings>& all() const { return workspaces_; }
+  // The workspace names, in configuration order (for messages and for
+  // checking the workspaces callers name).
+  std::vector<std::string> names() const;
 
  private:
   std::vector<WorkspaceSettings> workspaces_;

@@ -22,6 +22,7 @@ namespace brazesync {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::ElementsAre;
 using ::testing::Eq;
 using ::testing::Field;
 using ::testing::HasSubstr;
@@ -389,6 +390,14 @@ TEST(WorkspaceTest, FindReturnsWorkspaceByName) {
   ASSERT_TRUE(registry.ok()) << registry.status();
   EXPECT_THAT(registry->Find("eu"), Pointee(Field(&WorkspaceSettings::name, StrEq("eu"))));
   EXPECT_THAT(registry->all(), SizeIs(2));
+}
+
+TEST(WorkspaceTest, NamesListsEveryWorkspaceInConfigurationOrder) {
+  v1::ServerConfig config = TwoWorkspaces();
+  config.set_default_workspace("eu");  // the default is not moved first
+  const absl::StatusOr<WorkspaceRegistry> registry = WorkspaceRegistry::Create(config, ProdEnv());
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  EXPECT_THAT(registry->names(), ElementsAre("us", "eu"));
 }
 
 TEST(WorkspaceTest, FindReturnsNullForUnknownName) {

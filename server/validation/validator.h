@@ -19,6 +19,9 @@
 //   UTF-8 kept as is).
 // Violations on an attribute value name the oneof member below the entry:
 // `attributes[0].custom_attributes["nick"].string_value`.
+// violations.h builds these paths; the rules for free-form JSON values
+// (properties, nested attributes) are in json_value_rules.h, and Braze's caps
+// in braze/limits.h.
 #ifndef BRAZESYNC_SERVER_VALIDATION_VALIDATOR_H_
 #define BRAZESYNC_SERVER_VALIDATION_VALIDATOR_H_
 

@@ -25,6 +25,7 @@
 #include "google/protobuf/text_format.h"
 #include "server/braze/converter.h"
 #include "server/braze/json_size.h"
+#include "server/braze/limits.h"
 #include "server/braze/request_planner.h"
 #include "server/validation/validator.h"
 
@@ -56,7 +57,8 @@ void ExpectExactJsonSizes(const v1::UserProfile& profile) {
 }
 
 void Run(const v1::TrackRequest& request, uint32_t knobs) {
-  const ValidationLimits validation{(knobs & 1) ? 25 : 500};
+  // Legacy accounts cap arrays at 25 values.
+  const ValidationLimits validation{(knobs & 1) ? 25 : kMaxArrayLength};
   const absl::Time now = absl::FromUnixSeconds(1'700'000'000);
   std::vector<PlannedItem> items;
   for (int i = 0; i < request.attributes_size(); ++i) {
@@ -90,9 +92,9 @@ void Run(const v1::TrackRequest& request, uint32_t knobs) {
 
   RequestLimits limits;
   limits.per_array = (knobs & 2) != 0;
-  limits.max_objects = 1 + static_cast<int>((knobs >> 2) % 75);
+  limits.max_objects = 1 + static_cast<int>((knobs >> 2) % kMaxObjectsPerRequest);
   // Small byte caps exercise the "one item larger than a request" path.
-  limits.max_bytes = (knobs & 0x8000) ? 200 + (knobs >> 16) % 4000 : 4'000'000;
+  limits.max_bytes = (knobs & 0x8000) ? 200 + (knobs >> 16) % 4000 : kMaxRequestBytes;
   Plan(std::move(items), limits);
 }
 

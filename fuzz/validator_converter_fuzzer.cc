@@ -7,8 +7,10 @@
 // because gRPC can never deliver one. Every item is validated;
 // valid items are converted to Braze JSON exactly as the tracker does, and the
 // converted items are planned into /users/track bodies with limits taken from
-// the input, then serialized. Nothing may crash, leak or trip UBSan, and
-// every planned body must be valid JSON that serializes again.
+// the input, then serialized. Nothing may crash, leak or trip UBSan, every
+// planned body must be valid JSON that serializes again, and the validator's
+// size measure (braze/json_size.h) must equal the length of the converter's
+// text for every free-form JSON value of a valid item.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -22,6 +24,8 @@
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/text_format.h"
 #include "server/braze/converter.h"
+#include "server/braze/json_size.h"
+#include "server/braze/limits.h"
 #include "server/braze/request_planner.h"
 #include "server/validation/validator.h"
 
@@ -33,16 +37,28 @@ void Plan(std::vector<PlannedItem> items, const RequestLimits& limits) {
     // Bodies must be JSON that Braze can parse.
     const Json parsed = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded()) __builtin_trap();
-    for (size_t i = 0; i < request.attributes.size(); ++i) {
-      if (request.Find("attributes", static_cast<int>(i)) == nullptr) __builtin_trap();
+    for (size_t i = 0; i < request.refs.attributes.size(); ++i) {
+      if (request.Find(v1::ITEM_KIND_ATTRIBUTES, static_cast<int>(i)) == nullptr) __builtin_trap();
     }
-    (void)request.Find("events", -1);
-    (void)request.Find("purchases", 1 << 30);
+    (void)request.Find(v1::ITEM_KIND_EVENT, -1);
+    (void)request.Find(v1::ITEM_KIND_PURCHASE, 1 << 30);
+  }
+}
+
+// The size the validator measured is exactly what the converter writes.
+void ExpectExactJsonSize(const google::protobuf::Struct& object) {
+  if (JsonSize(object) != StructToJson(object).dump().size()) __builtin_trap();
+}
+
+void ExpectExactJsonSizes(const v1::UserProfile& profile) {
+  for (const auto& [key, value] : profile.custom_attributes()) {
+    if (value.has_object_value()) ExpectExactJsonSize(value.object_value());
   }
 }
 
 void Run(const v1::TrackRequest& request, uint32_t knobs) {
-  const ValidationLimits validation{(knobs & 1) ? 25 : 500};
+  // Legacy accounts cap arrays at 25 values.
+  const ValidationLimits validation{(knobs & 1) ? 25 : kMaxArrayLength};
   const absl::Time now = absl::FromUnixSeconds(1'700'000'000);
   std::vector<PlannedItem> items;
   for (int i = 0; i < request.attributes_size(); ++i) {
@@ -50,6 +66,7 @@ void Run(const v1::TrackRequest& request, uint32_t knobs) {
     ValidateUserProfile(request.attributes(i), absl::StrCat("attributes[", i, "]"), validation,
                         &violations);
     if (!violations.empty()) continue;
+    ExpectExactJsonSizes(request.attributes(i));
     items.push_back(PlannedItem{v1::ITEM_KIND_ATTRIBUTES, i, UserKey(request.attributes(i).user()),
                                 ProfileToBraze(request.attributes(i))});
   }
@@ -57,6 +74,7 @@ void Run(const v1::TrackRequest& request, uint32_t knobs) {
     FieldViolations violations;
     ValidateEvent(request.events(i), absl::StrCat("events[", i, "]"), validation, &violations);
     if (!violations.empty()) continue;
+    ExpectExactJsonSize(request.events(i).properties());
     items.push_back(PlannedItem{v1::ITEM_KIND_EVENT, i, UserKey(request.events(i).user()),
                                 EventToBraze(request.events(i), now, now)});
   }
@@ -65,6 +83,7 @@ void Run(const v1::TrackRequest& request, uint32_t knobs) {
     ValidatePurchase(request.purchases(i), absl::StrCat("purchases[", i, "]"), validation,
                      &violations);
     if (!violations.empty()) continue;
+    ExpectExactJsonSize(request.purchases(i).properties());
     items.push_back(PlannedItem{v1::ITEM_KIND_PURCHASE, i, UserKey(request.purchases(i).user()),
                                 PurchaseToBraze(request.purchases(i), now, now)});
   }
@@ -73,9 +92,9 @@ void Run(const v1::TrackRequest& request, uint32_t knobs) {
 
   RequestLimits limits;
   limits.per_array = (knobs & 2) != 0;
-  limits.max_objects = 1 + static_cast<int>((knobs >> 2) % 75);
+  limits.max_objects = 1 + static_cast<int>((knobs >> 2) % kMaxObjectsPerRequest);
   // Small byte caps exercise the "one item larger than a request" path.
-  limits.max_bytes = (knobs & 0x8000) ? 200 + (knobs >> 16) % 4000 : 4'000'000;
+  limits.max_bytes = (knobs & 0x8000) ? 200 + (knobs >> 16) % 4000 : kMaxRequestBytes;
   Plan(std::move(items), limits);
 }
 

@@ -15,14 +15,20 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "server/base/files.h"
 #include "server/config/workspace.h"
+#include "server/delivery/delivery_engine.h"
 #include "server/http/curl_http_client.h"
 #include "server/ops/logging.h"
 #include "server/security/secret_source.h"
 #include "server/server.h"
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+// Flags whose value is also an option default take it from the option struct
+// (ServerOptions, EngineOptions and the structs inside), so `--help` and a
+// server started without the flag agree with a server built in code.
+
+ABSL_FLAG(std::string, listen, brazesync::ServerOptions().listen,
           "gRPC listen address host:port; port 0 picks a free port (printed on start)");
 ABSL_FLAG(std::string, config, "",
           "Path of a brazesync.v1.ServerConfig textproto (several workspaces). Overrides "
@@ -37,17 +43,22 @@ ABSL_FLAG(bool, per_array_cap, false,
 ABSL_FLAG(std::string, port_file, "",
           "If set, the bound port is written to this file once the server is ready");
 ABSL_FLAG(int, shutdown_grace_ms, 10000, "How long running calls may finish on shutdown");
-ABSL_FLAG(bool, coalesce, true,
+ABSL_FLAG(bool, coalesce, brazesync::EngineOptions().coalesce,
           "Coalesce items from concurrent callers into shared Braze requests. false sends each "
           "call's items on their own (one Braze request per call), like a hand-written forwarder");
-ABSL_FLAG(int, max_in_flight, 32, "Concurrent Braze requests per workspace (AIMD ceiling)");
-ABSL_FLAG(int, max_queued_items, 100000,
+ABSL_FLAG(int, max_in_flight, brazesync::EngineOptions().governor.max_concurrency,
+          "Concurrent Braze requests per workspace (AIMD ceiling)");
+ABSL_FLAG(int, max_queued_items,
+          static_cast<int>(brazesync::EngineOptions().max_queued_items_per_workspace),
           "Items waiting per workspace before calls fail RESOURCE_EXHAUSTED");
-ABSL_FLAG(int, rate_limit_requests, 3000, "Braze /users/track requests allowed per window");
-ABSL_FLAG(int, rate_limit_window_ms, 3000, "Braze rate-limit window");
-ABSL_FLAG(int, max_receive_message_bytes, 16 * 1024 * 1024,
+ABSL_FLAG(int, rate_limit_requests, brazesync::EngineOptions().governor.requests_per_window,
+          "Braze /users/track requests allowed per window");
+ABSL_FLAG(int, rate_limit_window_ms,
+          static_cast<int>(absl::ToInt64Milliseconds(brazesync::EngineOptions().governor.window)),
+          "Braze rate-limit window");
+ABSL_FLAG(int, max_receive_message_bytes, brazesync::ServerOptions().max_receive_message_bytes,
           "Largest TrackRequest message accepted (config max_receive_message_bytes wins)");
-ABSL_FLAG(int, max_items_per_request, 10000,
+ABSL_FLAG(int, max_items_per_request, brazesync::ServerOptions().max_items_per_request,
           "Most items (attributes + events + purchases) per TrackRequest; 0 = no cap "
           "(config max_items_per_request wins)");
 ABSL_FLAG(std::string, metrics_listen, "",
@@ -61,21 +72,26 @@ ABSL_FLAG(std::string, tls_key_file, "",
           "PEM private key for TLS on the gRPC port (mode 0600 or stricter)");
 ABSL_FLAG(std::string, tls_client_ca_file, "",
           "PEM CA bundle; when set, callers need a client certificate it signed (mTLS)");
-ABSL_FLAG(bool, reflection, true, "Serve gRPC server reflection (config disable_reflection wins)");
+ABSL_FLAG(bool, reflection, brazesync::ServerOptions().reflection,
+          "Serve gRPC server reflection (config disable_reflection wins)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
-ABSL_FLAG(bool, redact_logs, true,
+ABSL_FLAG(bool, redact_logs, brazesync::ServerOptions().redact_logs,
           "Redact e-mails and phone numbers in logs (API keys and tokens always are)");
 ABSL_FLAG(std::string, data_dir, "",
           "Directory of the durable outbox (SQLite). Enables DELIVERY_MODE_ASYNC, idempotency "
           "and dead letters; undelivered items resume from it after a restart");
-ABSL_FLAG(std::string, in_doubt, "dead_letter",
+ABSL_FLAG(std::string, in_doubt,
+          brazesync::ServerOptions().relay.dead_letter_in_doubt ? "dead_letter" : "resend",
           "Async items a killed server left mid-request (Braze may have them): dead_letter "
           "(never sent twice; replay after checking Braze) or resend (at least once)");
-ABSL_FLAG(int, retry_horizon_s, 86400,
+ABSL_FLAG(int, retry_horizon_s,
+          static_cast<int>(absl::ToInt64Seconds(brazesync::ServerOptions().relay.retry_horizon)),
           "Async delivery: items failing retryably for longer become dead letters");
-ABSL_FLAG(int, idempotency_window_s, 86400,
-          "Async delivery: repeats of an event_id/purchase_id within this window are dropped");
-ABSL_FLAG(bool, fsync_every_commit, false,
+ABSL_FLAG(
+    int, idempotency_window_s,
+    static_cast<int>(absl::ToInt64Seconds(brazesync::ServerOptions().outbox.idempotency_window)),
+    "Async delivery: repeats of an event_id/purchase_id within this window are dropped");
+ABSL_FLAG(bool, fsync_every_commit, brazesync::ServerOptions().outbox.fsync_every_commit,
           "Outbox: fsync each commit (survives power loss) instead of WAL synchronous=NORMAL "
           "(survives a killed process)");
 ABSL_FLAG(int, secrets_poll_ms, 5000,
@@ -177,11 +193,11 @@ int Run() {
   options.log_level = log_level;
   options.redact_logs = absl::GetFlag(FLAGS_redact_logs);
   options.engine.coalesce = absl::GetFlag(FLAGS_coalesce);
-  options.engine.max_in_flight_per_workspace = absl::GetFlag(FLAGS_max_in_flight);
+  options.engine.governor.max_concurrency = absl::GetFlag(FLAGS_max_in_flight);
   options.engine.max_queued_items_per_workspace =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_items));
-  options.engine.rate_limit_requests = absl::GetFlag(FLAGS_rate_limit_requests);
-  options.engine.rate_limit_window = absl::Milliseconds(absl::GetFlag(FLAGS_rate_limit_window_ms));
+  options.engine.governor.requests_per_window = absl::GetFlag(FLAGS_rate_limit_requests);
+  options.engine.governor.window = absl::Milliseconds(absl::GetFlag(FLAGS_rate_limit_window_ms));
   if (absl::GetFlag(FLAGS_rate_limit_requests) < 1) {
     std::cerr << "brazesync_server: --rate_limit_requests: must be at least 1\n";
     return 2;

@@ -23,12 +23,6 @@ constexpr char kServiceName[] = "brazesync.v1.BrazeSync";
 // Touching the generated descriptor links health.pb.cc into the binary.
 void RegisterHealthDescriptors() { (void)grpc::health::v1::HealthCheckRequest::descriptor(); }
 
-std::vector<std::string> WorkspaceNames(const WorkspaceRegistry& workspaces) {
-  std::vector<std::string> names;
-  for (const WorkspaceSettings& workspace : workspaces.all()) names.push_back(workspace.name);
-  return names;
-}
-
 // `options` whose failed report commits are logged (besides whatever the
 // caller asked for): those items will be sent again.
 RelayOptions LoggingReportErrors(RelayOptions options, JsonLogger* logger) {
@@ -96,7 +90,7 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
       MakeServerCredentials(options.tls);
   if (!credentials.ok()) return credentials.status();
   absl::StatusOr<CallerRegistry> callers =
-      CallerRegistry::Create(options.callers, WorkspaceNames(workspaces));
+      CallerRegistry::Create(options.callers, workspaces.names());
   if (!callers.ok()) return callers.status();
 
   RegisterHealthDescriptors();
@@ -185,7 +179,7 @@ absl::Status BrazeSyncServer::Reload(const v1::ServerConfig& config, const EnvLo
     rotations.emplace_back(running.name, reloaded->api_key);
   }
   absl::StatusOr<CallerRegistry> callers =
-      status.ok() ? CallerRegistry::Create(config.callers(), WorkspaceNames(workspaces_))
+      status.ok() ? CallerRegistry::Create(config.callers(), workspaces_.names())
                   : absl::StatusOr<CallerRegistry>(status);
   if (!callers.ok()) {
     metrics_.CountReload("error");

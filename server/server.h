@@ -32,6 +32,7 @@
 #include "server/rpc/admin_service.h"
 #include "server/rpc/brazesync_service.h"
 #include "server/rpc/call_gate.h"
+#include "server/rpc/call_limits.h"
 #include "server/security/caller_auth.h"
 #include "server/security/redaction.h"
 #include "server/track/tracker.h"
@@ -49,8 +50,8 @@ struct ServerOptions {
   absl::Duration default_deadline = absl::Seconds(30);
   // Largest request message accepted.
   int max_receive_message_bytes = 16 * 1024 * 1024;
-  // Most items (attributes + events + purchases) per TrackRequest.
-  int max_items_per_request = 10'000;
+  // Most items (attributes + events + purchases) per TrackRequest; 0 = no cap.
+  int max_items_per_request = kDefaultMaxItemsPerRequest;
   EngineOptions engine;
   // Directory of the durable outbox; empty: no DELIVERY_MODE_ASYNC, no
   // dead letters (the admin service answers FAILED_PRECONDITION).

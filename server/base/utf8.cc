@@ -1,17 +1,37 @@
-// UTF-8-safe truncation.
+// UTF-8 truncation, character counting and validity.
 #include "server/base/utf8.h"
+
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 
 namespace brazesync {
+namespace {
+
+// A byte 10xxxxxx continues a multi-byte sequence; every other byte starts a
+// character.
+bool IsContinuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+}  // namespace
+
+absl::string_view Utf8Prefix(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t cut = max_bytes;
+  // Step back over continuation bytes to a character start.
+  while (cut > 0 && IsContinuationByte(text[cut])) --cut;
+  return text.substr(0, cut);
+}
 
 std::string TruncateUtf8(absl::string_view text, size_t max_bytes) {
   if (text.size() <= max_bytes) return std::string(text);
   constexpr absl::string_view kEllipsis = "...";
-  size_t cut = max_bytes > kEllipsis.size() ? max_bytes - kEllipsis.size() : 0;
-  // Step back over continuation bytes (10xxxxxx) to a character start.
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return absl::StrCat(text.substr(0, cut), kEllipsis);
+  return absl::StrCat(
+      Utf8Prefix(text, max_bytes > kEllipsis.size() ? max_bytes - kEllipsis.size() : 0), kEllipsis);
+}
+
+size_t Utf8CharCount(absl::string_view text) {
+  return static_cast<size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return !IsContinuationByte(c); }));
 }
 
 bool IsValidUtf8(absl::string_view text) {

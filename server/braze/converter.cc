@@ -5,11 +5,13 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "server/braze/profile_fields.h"
 
 namespace brazesync {
 namespace {
 
-constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
+// 2^53: every integer up to it is exactly a double, so it is written exactly.
+constexpr double kMaxExactInteger = 9007199254740992.0;
 
 absl::Time ToAbslTime(const google::protobuf::Timestamp& timestamp) {
   return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
@@ -21,36 +23,6 @@ std::string ItemTime(bool has_time, const google::protobuf::Timestamp& time, abs
                      absl::Time now) {
   absl::Time t = has_time ? ToAbslTime(time) : received;
   return FormatBrazeTime(std::min(t, now));
-}
-
-const char* GenderCode(v1::Gender gender) {
-  switch (gender) {
-    case v1::GENDER_MALE:
-      return "M";
-    case v1::GENDER_FEMALE:
-      return "F";
-    case v1::GENDER_OTHER:
-      return "O";
-    case v1::GENDER_NOT_APPLICABLE:
-      return "N";
-    case v1::GENDER_PREFER_NOT_TO_SAY:
-      return "P";
-    default:
-      return nullptr;
-  }
-}
-
-const char* SubscriptionStateName(v1::SubscriptionState state) {
-  switch (state) {
-    case v1::SUBSCRIPTION_STATE_OPTED_IN:
-      return "opted_in";
-    case v1::SUBSCRIPTION_STATE_SUBSCRIBED:
-      return "subscribed";
-    case v1::SUBSCRIPTION_STATE_UNSUBSCRIBED:
-      return "unsubscribed";
-    default:
-      return nullptr;
-  }
 }
 
 Json StringListToJson(const v1::StringList& list) {
@@ -109,16 +81,18 @@ std::string FormatBrazeTime(const google::protobuf::Timestamp& timestamp) {
   return FormatBrazeTime(ToAbslTime(timestamp));
 }
 
+Json NumberToJson(double number) {
+  if (std::isfinite(number) && std::trunc(number) == number &&
+      std::fabs(number) <= kMaxExactInteger) {
+    return static_cast<int64_t>(number);
+  }
+  return number;  // nlohmann writes non-finite numbers as null
+}
+
 Json ValueToJson(const google::protobuf::Value& value) {
   switch (value.kind_case()) {
-    case google::protobuf::Value::kNumberValue: {
-      const double number = value.number_value();
-      if (std::isfinite(number) && std::trunc(number) == number &&
-          std::fabs(number) <= kMaxExactInteger) {
-        return static_cast<int64_t>(number);
-      }
-      return number;
-    }
+    case google::protobuf::Value::kNumberValue:
+      return NumberToJson(value.number_value());
     case google::protobuf::Value::kStringValue:
       return value.string_value();
     case google::protobuf::Value::kBoolValue:
@@ -175,35 +149,8 @@ Json ProfileToBraze(const v1::UserProfile& profile) {
   AppendUpdateExistingOnly(profile.has_update_existing_only(), profile.update_existing_only(),
                            &out);
   if (profile.has_merge_objects()) out["_merge_objects"] = profile.merge_objects();
-  if (profile.has_first_name()) out["first_name"] = profile.first_name();
-  if (profile.has_last_name()) out["last_name"] = profile.last_name();
-  if (profile.has_email()) out["email"] = profile.email();
-  if (profile.has_phone()) out["phone"] = profile.phone();
-  if (profile.has_home_city()) out["home_city"] = profile.home_city();
-  if (profile.has_country()) out["country"] = profile.country();
-  if (profile.has_language()) out["language"] = profile.language();
-  if (profile.has_time_zone()) out["time_zone"] = profile.time_zone();
-  if (profile.has_dob()) out["dob"] = profile.dob();
-  if (const char* gender = GenderCode(profile.gender())) out["gender"] = gender;
-  if (const char* state = SubscriptionStateName(profile.email_subscribe())) {
-    out["email_subscribe"] = state;
-  }
-  if (const char* state = SubscriptionStateName(profile.push_subscribe())) {
-    out["push_subscribe"] = state;
-  }
-  if (profile.has_current_location()) {
-    out["current_location"] = Json{{"latitude", profile.current_location().latitude()},
-                                   {"longitude", profile.current_location().longitude()}};
-  }
-  if (profile.subscription_groups_size() > 0) {
-    Json groups = Json::array();
-    for (const auto& group : profile.subscription_groups()) {
-      Json entry = Json{{"subscription_group_id", group.subscription_group_id()},
-                        {"subscription_state", SubscriptionStateName(group.subscription_state())}};
-      if (group.use_double_opt_in_logic()) entry["use_double_opt_in_logic"] = true;
-      groups.push_back(std::move(entry));
-    }
-    out["subscription_groups"] = std::move(groups);
+  for (const ProfileField& field : StandardProfileFields()) {
+    if (field.is_set(profile)) field.write_json(profile, &out);
   }
   for (const std::string& field : profile.clear_fields()) out[field] = nullptr;
   std::map<std::string, const v1::AttributeValue*> custom;

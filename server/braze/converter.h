@@ -8,31 +8,37 @@
 #ifndef BRAZESYNC_SERVER_BRAZE_CONVERTER_H_
 #define BRAZESYNC_SERVER_BRAZE_CONVERTER_H_
 
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "absl/time/time.h"
 #include "brazesync/v1/types.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "server/braze/json.h"
 
 namespace brazesync {
-
-// Insertion-ordered so the JSON reads like Braze's examples (identifier first).
-using Json = nlohmann::ordered_json;
 
 // "2024-05-01T12:34:56.789Z": UTC, millisecond precision (truncated).
 std::string FormatBrazeTime(absl::Time time);
 std::string FormatBrazeTime(const google::protobuf::Timestamp& timestamp);
 
-// google.protobuf.Value/Struct to JSON. Integral doubles within ±2^53 are
-// written as integers so `{"count": 1}` stays `1`, not `1.0`.
+// The JSON number rule: a google.protobuf.Value number that is integral and
+// within ±2^53 (so exactly an integer) is written as a JSON integer, so
+// `{"count": 1}` stays `1`, not `1.0`; any other finite number as a double in
+// its shortest round-trip form; NaN and infinities as null. braze/json_size
+// measures numbers with this same function.
+Json NumberToJson(double number);
+
+// google.protobuf.Value/Struct to JSON, numbers as NumberToJson.
 Json ValueToJson(const google::protobuf::Value& value);
 Json StructToJson(const google::protobuf::Struct& fields);
 
 // The Braze identifier key/value pair(s) for `user`, e.g. {"external_id": "u1"}.
 void AppendUserRef(const v1::UserRef& user, Json* object);
 
+// The identifier, `_update_existing_only` and `_merge_objects` when set, the
+// standard fields that are set (braze/profile_fields.h, in that order), the
+// cleared fields as null, then the custom attributes by key.
 Json ProfileToBraze(const v1::UserProfile& profile);
 // Event and purchase times: absent -> `received`; in the future -> `now`
 // (Braze records future times as the current time anyway).

@@ -18,10 +18,10 @@ struct SerializedItem {
 };
 
 bool GroupFits(const RequestBuilder& builder, const std::vector<const SerializedItem*>& items) {
-  int counts[3] = {0, 0, 0};
+  PerKind<int> counts;
   size_t bytes = 0;
   for (const SerializedItem* item : items) {
-    ++counts[ArraySlot(item->ref.kind)];
+    ++counts[item->ref.kind];
     bytes += item->json.size();
   }
   return builder.Fits(counts, bytes);
@@ -29,73 +29,56 @@ bool GroupFits(const RequestBuilder& builder, const std::vector<const Serialized
 
 }  // namespace
 
-int ArraySlot(v1::ItemKind kind) {
-  switch (kind) {
-    case v1::ITEM_KIND_EVENT:
-      return 1;
-    case v1::ITEM_KIND_PURCHASE:
-      return 2;
-    default:
-      return 0;
-  }
-}
-
 RequestBuilder::RequestBuilder(const RequestLimits& limits)
     : limits_(limits), bytes_(kEnvelopeBytes) {}
 
-bool RequestBuilder::Fits(const int (&counts)[3], size_t json_bytes) const {
+bool RequestBuilder::Fits(const PerKind<int>& counts, size_t json_bytes) const {
+  const int added = SumOverKinds(counts);
   // Each object also costs a separating comma.
-  if (bytes_ + json_bytes + counts[0] + counts[1] + counts[2] > limits_.max_bytes) return false;
+  if (bytes_ + json_bytes + added > limits_.max_bytes) return false;
   if (limits_.per_array) {
-    for (int i = 0; i < 3; ++i) {
-      if (counts_[i] + counts[i] > limits_.max_objects) return false;
+    for (v1::ItemKind kind : kBrazeArrayKinds) {
+      if (counts_[kind] + counts[kind] > limits_.max_objects) return false;
     }
     return true;
   }
-  return static_cast<int>(size()) + counts[0] + counts[1] + counts[2] <= limits_.max_objects;
+  return SumOverKinds(counts_) + added <= limits_.max_objects;
 }
 
 bool RequestBuilder::Fits(v1::ItemKind kind, size_t json_bytes) const {
-  int counts[3] = {0, 0, 0};
-  ++counts[ArraySlot(kind)];
+  PerKind<int> counts;
+  ++counts[kind];
   return Fits(counts, json_bytes);
 }
 
 void RequestBuilder::Add(const ItemRef& ref, absl::string_view json) {
-  const int slot = ArraySlot(ref.kind);
-  if (counts_[slot]++ > 0) arrays_[slot] += ',';
-  absl::StrAppend(&arrays_[slot], json);
+  std::string& array = arrays_[ref.kind];
+  if (counts_[ref.kind]++ > 0) array += ',';
+  absl::StrAppend(&array, json);
   bytes_ += json.size() + 1;
-  refs_[slot].push_back(ref);
+  refs_[ref.kind].push_back(ref);
 }
 
 PlannedRequest RequestBuilder::Finish() {
-  static constexpr const char* kNames[3] = {"attributes", "events", "purchases"};
   PlannedRequest request;
   request.body.reserve(bytes_);
   request.body = "{";
-  for (int slot = 0; slot < 3; ++slot) {
-    if (counts_[slot] == 0) continue;
-    absl::StrAppend(&request.body, request.body.size() > 1 ? "," : "", "\"", kNames[slot], "\":[",
-                    arrays_[slot], "]");
+  for (v1::ItemKind kind : kBrazeArrayKinds) {
+    if (counts_[kind] == 0) continue;
+    absl::StrAppend(&request.body, request.body.size() > 1 ? "," : "", "\"", BrazeArrayName(kind),
+                    "\":[", arrays_[kind], "]");
   }
   request.body += "}";
-  request.attributes = std::move(refs_[0]);
-  request.events = std::move(refs_[1]);
-  request.purchases = std::move(refs_[2]);
+  request.refs = std::move(refs_);
   *this = RequestBuilder(limits_);
   return request;
 }
 
-const ItemRef* PlannedRequest::Find(const std::string& input_array, int index) const {
-  const std::vector<ItemRef>* array = input_array == "attributes"  ? &attributes
-                                      : input_array == "events"    ? &events
-                                      : input_array == "purchases" ? &purchases
-                                                                   : nullptr;
-  if (array == nullptr || index < 0 || static_cast<size_t>(index) >= array->size()) {
-    return nullptr;
-  }
-  return &(*array)[index];
+const ItemRef* PlannedRequest::Find(v1::ItemKind kind, int index) const {
+  if (!IsBrazeArrayKind(kind)) return nullptr;
+  const std::vector<ItemRef>& array = refs[kind];
+  if (index < 0 || static_cast<size_t>(index) >= array.size()) return nullptr;
+  return &array[index];
 }
 
 std::string UserKey(const v1::UserRef& user) {

@@ -1,7 +1,8 @@
 // Packing of converted items into Braze /users/track request bodies.
 //
-// Braze caps one request at 75 objects (combined across attributes, events and
-// purchases by default, or 75 per array on legacy accounts) and ~4 MB of body.
+// Braze caps one request at kMaxObjectsPerRequest objects (combined across
+// attributes, events and purchases by default, or per array on legacy
+// accounts) and kMaxRequestBytes of body (server/braze/limits.h).
 // Braze does not guarantee ordering across requests, so the planner keeps all
 // of one user's items in one request whenever they fit, and otherwise spreads
 // them over consecutive requests in input order.
@@ -15,6 +16,8 @@
 #include "absl/strings/string_view.h"
 #include "brazesync/v1/brazesync.pb.h"
 #include "server/braze/converter.h"
+#include "server/braze/item_kind.h"
+#include "server/braze/limits.h"
 
 namespace brazesync {
 
@@ -33,23 +36,24 @@ struct ItemRef {
 };
 
 struct RequestLimits {
-  bool per_array = false;  // 75 per array instead of 75 combined
-  int max_objects = 75;
-  size_t max_bytes = 4'000'000;
+  bool per_array = false;  // max_objects per array instead of combined
+  int max_objects = kMaxObjectsPerRequest;
+  size_t max_bytes = kMaxRequestBytes;
 };
 
 // One Braze request: its exact body, and for each Braze array the input items
 // in array order, so Braze's `errors[].{input_array,index}` map back.
 struct PlannedRequest {
   std::string body;
-  std::vector<ItemRef> attributes;
-  std::vector<ItemRef> events;
-  std::vector<ItemRef> purchases;
+  PerKind<std::vector<ItemRef>> refs;
 
-  // The input item at `index` of Braze array `input_array`
-  // ("attributes"/"events"/"purchases"), or nullptr when there is none.
-  const ItemRef* Find(const std::string& input_array, int index) const;
-  size_t size() const { return attributes.size() + events.size() + purchases.size(); }
+  // The input item at `index` of the Braze array of `kind` (for Braze's
+  // errors: KindFromBrazeArray(input_array)), or nullptr when there is none,
+  // including for a kind without a Braze array.
+  const ItemRef* Find(v1::ItemKind kind, int index) const;
+  size_t size() const {
+    return refs.attributes.size() + refs.events.size() + refs.purchases.size();
+  }
 };
 
 // Accumulates serialized Braze objects into one request body within the
@@ -59,10 +63,10 @@ class RequestBuilder final {
   explicit RequestBuilder(const RequestLimits& limits);
 
   bool empty() const { return size() == 0; }
-  size_t size() const { return counts_[0] + counts_[1] + counts_[2]; }
-  // Whether objects of the given counts per array (attributes, events,
-  // purchases) and total JSON bytes can be added without breaking a limit.
-  bool Fits(const int (&counts)[3], size_t json_bytes) const;
+  size_t size() const { return static_cast<size_t>(SumOverKinds(counts_)); }
+  // Whether objects of the given counts per Braze array and total JSON bytes
+  // can be added without breaking a limit.
+  bool Fits(const PerKind<int>& counts, size_t json_bytes) const;
   bool Fits(v1::ItemKind kind, size_t json_bytes) const;
   // Appends one serialized object; `ref` is reported back by Finish.
   void Add(const ItemRef& ref, absl::string_view json);
@@ -71,14 +75,11 @@ class RequestBuilder final {
 
  private:
   RequestLimits limits_;
-  int counts_[3] = {0, 0, 0};
+  PerKind<int> counts_;
   size_t bytes_;
-  std::string arrays_[3];
-  std::vector<ItemRef> refs_[3];
+  PerKind<std::string> arrays_;  // each array's objects, comma-separated
+  PerKind<std::vector<ItemRef>> refs_;
 };
-
-// Which Braze array (0 attributes, 1 events, 2 purchases) holds `kind`.
-int ArraySlot(v1::ItemKind kind);
 
 // A stable key for "the same Braze user" (identifier type and value).
 std::string UserKey(const v1::UserRef& user);

@@ -16,6 +16,10 @@
 namespace brazesync {
 namespace {
 
+// BrazeSync's floor for max_request_bytes (Braze has none): room for the
+// largest single item (a profile with 100 KB attributes).
+constexpr int64_t kMinRequestBytes = 1'000'000;
+
 // Collects textproto parse errors with their line and column.
 class ErrorCollector final : public google::protobuf::io::ErrorCollector {
  public:
@@ -105,28 +109,31 @@ absl::StatusOr<WorkspaceSettings> ResolveWorkspace(const v1::WorkspaceConfig& co
   if (!key.ok()) return key.status();
   settings.api_key = *std::move(key);
   settings.per_array_cap = config.object_cap_mode() == v1::OBJECT_CAP_MODE_PER_ARRAY;
-  if (config.max_objects_per_request() < 0 || config.max_objects_per_request() > 75) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ".max_objects_per_request: must be 1..75 (0 = 75)"));
+  if (config.max_objects_per_request() < 0 ||
+      config.max_objects_per_request() > kMaxObjectsPerRequest) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ".max_objects_per_request: must be 1..",
+                                                   kMaxObjectsPerRequest,
+                                                   " (0 = ", kMaxObjectsPerRequest, ")"));
   }
   if (config.max_objects_per_request() > 0) {
     settings.max_objects_per_request = config.max_objects_per_request();
   }
-  if (config.max_request_bytes() < 0 || config.max_request_bytes() > 4'000'000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ".max_request_bytes: must be at most 4000000 (0 = 4000000)"));
+  if (config.max_request_bytes() < 0 ||
+      config.max_request_bytes() > static_cast<int64_t>(kMaxRequestBytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ".max_request_bytes: must be at most ",
+                                                   kMaxRequestBytes, " (0 = ", kMaxRequestBytes,
+                                                   ")"));
   }
   if (config.max_request_bytes() > 0) {
-    // Room for the largest single item (a profile with 100 KB attributes).
-    if (config.max_request_bytes() < 1'000'000) {
+    if (config.max_request_bytes() < kMinRequestBytes) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ".max_request_bytes: must be at least 1000000"));
+          absl::StrCat(where, ".max_request_bytes: must be at least ", kMinRequestBytes));
     }
     settings.max_request_bytes = static_cast<size_t>(config.max_request_bytes());
   }
-  if (config.max_array_length() < 0 || config.max_array_length() > 500) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ".max_array_length: must be 1..500 (0 = 500)"));
+  if (config.max_array_length() < 0 || config.max_array_length() > kMaxArrayLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ".max_array_length: must be 1..", kMaxArrayLength, " (0 = ", kMaxArrayLength, ")"));
   }
   if (config.max_array_length() > 0) settings.max_array_length = config.max_array_length();
   if (config.request_timeout_ms() < 0) {
@@ -167,6 +174,13 @@ absl::StatusOr<WorkspaceRegistry> WorkspaceRegistry::Create(const v1::ServerConf
     registry.default_index_ = static_cast<size_t>(found - registry.workspaces_.data());
   }
   return registry;
+}
+
+std::vector<std::string> WorkspaceRegistry::names() const {
+  std::vector<std::string> names;
+  names.reserve(workspaces_.size());
+  for (const WorkspaceSettings& workspace : workspaces_) names.push_back(workspace.name);
+  return names;
 }
 
 const WorkspaceSettings* WorkspaceRegistry::Find(const std::string& name) const {

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/config.pb.h"
+#include "server/braze/limits.h"
 
 namespace brazesync {
 
@@ -25,9 +26,9 @@ struct WorkspaceSettings {
   // is ApiKeySource's (api_key_source.h), which a reload may have rotated.
   std::string api_key;
   bool per_array_cap = false;
-  int max_objects_per_request = 75;
-  size_t max_request_bytes = 4'000'000;
-  int max_array_length = 500;
+  int max_objects_per_request = kMaxObjectsPerRequest;
+  size_t max_request_bytes = kMaxRequestBytes;
+  int max_array_length = kMaxArrayLength;
   absl::Duration request_timeout = absl::Seconds(10);
   int max_attempts = 3;
 };
@@ -54,6 +55,9 @@ class WorkspaceRegistry final {
   // The workspace called `name` ("" = the default), or nullptr.
   const WorkspaceSettings* Find(const std::string& name) const;
   const std::vector<WorkspaceSettings>& all() const { return workspaces_; }
+  // The workspace names, in configuration order (for messages and for
+  // checking the workspaces callers name).
+  std::vector<std::string> names() const;
 
  private:
   std::vector<WorkspaceSettings> workspaces_;

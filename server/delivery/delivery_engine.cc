@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "server/braze/item_kind.h"
 #include "server/braze/users_track.h"
 
 namespace brazesync {
@@ -162,13 +163,7 @@ EngineStats DeliveryEngine::stats() const {
 
 DeliveryEngine::Lane& DeliveryEngine::LaneFor(const WorkspaceSettings& workspace) {
   std::unique_ptr<Lane>& lane = lanes_[&workspace];
-  if (lane == nullptr) {
-    RateGovernorOptions governor;
-    governor.requests_per_window = options_.rate_limit_requests;
-    governor.window = options_.rate_limit_window;
-    governor.max_concurrency = options_.max_in_flight_per_workspace;
-    lane = std::make_unique<Lane>(&workspace, governor);
-  }
+  if (lane == nullptr) lane = std::make_unique<Lane>(&workspace, options_.governor);
   return *lane;
 }
 
@@ -367,8 +362,6 @@ void DeliveryEngine::DispatchLoop() {
     RunDone(finished);
     for (std::unique_ptr<Batch>& batch : ready) Send(std::move(batch), gate);
   }
-  absl::MutexLock lock(&mu_);
-  dispatcher_running_ = false;
 }
 
 void DeliveryEngine::Send(std::unique_ptr<Batch> batch, SendGate* gate) {
@@ -466,7 +459,8 @@ void DeliveryEngine::OnAttemptDone(std::unique_ptr<Batch> batch,
     if (attempt.HasItemVerdicts()) {
       std::vector<bool> rejected(batch->items.size(), false);
       for (const BrazeItemError& error : attempt.body.errors) {
-        const ItemRef* ref = batch->request.Find(error.input_array, error.index);
+        const ItemRef* ref =
+            batch->request.Find(KindFromBrazeArray(error.input_array), error.index);
         if (ref == nullptr || rejected[ref->index]) continue;  // not an object we sent
         rejected[ref->index] = true;
         Resolve(batch->items[ref->index],

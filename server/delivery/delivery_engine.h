@@ -39,8 +39,6 @@ struct EngineOptions {
   // false: each Submit's items travel only with each other (one caller per
   // Braze request), as a hand-written forwarder would; the benchmark baseline.
   bool coalesce = true;
-  // Concurrent Braze requests per workspace (the AIMD ceiling).
-  int max_in_flight_per_workspace = 32;
   // A request that is not full leaves at once only while fewer than this
   // many requests are in flight (Braze idle); otherwise it waits for more
   // items, up to max_linger.
@@ -50,9 +48,10 @@ struct EngineOptions {
   size_t max_queued_items_per_workspace = 100'000;
   absl::Duration initial_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(5);
-  // Braze's /users/track limit the governor paces to.
-  int rate_limit_requests = 3000;
-  absl::Duration rate_limit_window = absl::Seconds(3);
+  // Pacing of each workspace: Braze's /users/track rate limit, and
+  // max_concurrency, the ceiling of concurrent Braze requests per workspace
+  // (the AIMD limit starts there). Every workspace gets its own RateGovernor.
+  RateGovernorOptions governor;
 };
 
 // One converted item handed to the engine.
@@ -171,7 +170,6 @@ class DeliveryEngine final {
   int in_flight_total_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<const WorkspaceSettings*, std::unique_ptr<Lane>> lanes_ ABSL_GUARDED_BY(mu_);
   EngineStats stats_ ABSL_GUARDED_BY(mu_);
-  bool dispatcher_running_ ABSL_GUARDED_BY(mu_) = true;
   SendGate* gate_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::thread dispatcher_;
 };

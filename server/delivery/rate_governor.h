@@ -1,19 +1,23 @@
 // Per-workspace pacing of Braze requests: a token bucket derived from Braze's
-// limit (3,000 requests per 3 s by default; burst 10%, refill 90% of the rate), tightened when
-// Braze's X-RateLimit-Remaining runs low so we slow down before Braze says 429, and an AIMD limit
-// on concurrent requests (halved on 429, +1 on each success). Not thread-safe: the delivery engine
-// calls it under its lock.
+// limit (kRateLimitRequests per kRateLimitWindow by default, server/braze/limits.h;
+// burst 10%, refill 90% of the rate), tightened when Braze's
+// X-RateLimit-Remaining runs low so we slow down before Braze says 429, and an
+// AIMD limit on concurrent requests (halved on 429, +1 on each success). Not
+// thread-safe: the delivery engine calls it under its lock.
 #ifndef BRAZESYNC_SERVER_DELIVERY_RATE_GOVERNOR_H_
 #define BRAZESYNC_SERVER_DELIVERY_RATE_GOVERNOR_H_
 
 #include "absl/time/time.h"
+#include "server/braze/limits.h"
 #include "server/braze/users_track.h"
 
 namespace brazesync {
 
 struct RateGovernorOptions {
-  int requests_per_window = 3000;
-  absl::Duration window = absl::Seconds(3);
+  // Braze's rate limit; lower it when several replicas share a workspace.
+  int requests_per_window = kRateLimitRequests;
+  absl::Duration window = kRateLimitWindow;
+  // Concurrent requests (the AIMD ceiling: halved on 429, +1 per success).
   int max_concurrency = 32;
   // Below this fraction of the window's limit remaining, spend no more than
   // Braze says is left.
@@ -39,7 +43,6 @@ class RateGovernor final {
   void OnAttempt(const BrazeAttempt& attempt, absl::Time now);
 
   int concurrency_limit() const { return concurrency_limit_; }
-  absl::Time paused_until() const { return paused_until_; }
   // How many times a request had to wait for a token or a pause (metrics).
   int64_t waits() const { return waits_; }
 

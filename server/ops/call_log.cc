@@ -11,17 +11,9 @@
 namespace brazesync {
 namespace {
 
-const char* KindName(v1::ItemKind kind) {
-  switch (kind) {
-    case v1::ITEM_KIND_ATTRIBUTES:
-      return "attributes";
-    case v1::ITEM_KIND_EVENT:
-      return "events";
-    case v1::ITEM_KIND_PURCHASE:
-      return "purchases";
-    default:
-      return "unspecified";
-  }
+// The metrics label of an item's kind: its Braze array.
+absl::string_view KindLabel(v1::ItemKind kind) {
+  return IsBrazeArrayKind(kind) ? BrazeArrayName(kind) : "unspecified";
 }
 
 // ITEM_STATUS_DELIVERED -> "delivered". Computed once per status: this runs
@@ -50,10 +42,6 @@ bool ServerSide(absl::StatusCode code) {
 
 }  // namespace
 
-ItemCountsByKind ItemCounts(const v1::TrackRequest& request) {
-  return {request.attributes_size(), request.events_size(), request.purchases_size()};
-}
-
 std::string CodeName(absl::StatusCode code) {
   return absl::AsciiStrToUpper(absl::StatusCodeToString(code));
 }
@@ -69,7 +57,7 @@ std::string CallLog::WorkspaceName(const std::string& workspace) const {
 
 void CallLog::RecordTrack(absl::string_view method, const std::string& request_id,
                           const Caller* caller, const std::string& workspace,
-                          const ItemCountsByKind& counts, const absl::Status& status,
+                          const PerKind<int>& counts, const absl::Status& status,
                           const v1::TrackResult* result, absl::Time started) const {
   const double seconds = absl::ToDoubleSeconds(absl::Now() - started);
   const std::string code = CodeName(status.code());
@@ -77,13 +65,13 @@ void CallLog::RecordTrack(absl::string_view method, const std::string& request_i
     metrics_->CountCall(method, code, seconds);
     if (result != nullptr) {
       for (const v1::ItemResult& item : result->items()) {
-        metrics_->CountItems(KindName(item.kind()), OutcomeName(item.status()), 1);
+        metrics_->CountItems(KindLabel(item.kind()), OutcomeName(item.status()), 1);
       }
     } else {
       const std::string outcome = absl::StrCat("call_", absl::AsciiStrToLower(code));
-      metrics_->CountItems("attributes", outcome, counts[0]);
-      metrics_->CountItems("events", outcome, counts[1]);
-      metrics_->CountItems("purchases", outcome, counts[2]);
+      for (const v1::ItemKind kind : kBrazeArrayKinds) {
+        metrics_->CountItems(BrazeArrayName(kind), outcome, counts[kind]);
+      }
     }
   }
   if (logger_ == nullptr) return;
@@ -96,9 +84,9 @@ void CallLog::RecordTrack(absl::string_view method, const std::string& request_i
       {"method", std::string(method)},
       {"workspace", WorkspaceName(workspace)},
       {"code", code},
-      {"attributes", counts[0]},
-      {"events", counts[1]},
-      {"purchases", counts[2]},
+      {"attributes", counts.attributes},
+      {"events", counts.events},
+      {"purchases", counts.purchases},
       {"latency_ms", seconds * 1000},
   };
   if (caller != nullptr) fields["caller"] = caller->name;

@@ -9,23 +9,19 @@
 #ifndef BRAZESYNC_SERVER_OPS_CALL_LOG_H_
 #define BRAZESYNC_SERVER_OPS_CALL_LOG_H_
 
-#include <array>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/brazesync.pb.h"
+#include "server/braze/item_kind.h"
 #include "server/config/workspace.h"
 #include "server/ops/logging.h"
 #include "server/ops/metrics.h"
 #include "server/security/caller_auth.h"
 
 namespace brazesync {
-
-// Attributes, events and purchases in a request.
-using ItemCountsByKind = std::array<int, 3>;
-ItemCountsByKind ItemCounts(const v1::TrackRequest& request);
 
 // "INVALID_ARGUMENT" etc.: the gRPC code name used in logs and metrics.
 std::string CodeName(absl::StatusCode code);
@@ -39,7 +35,7 @@ class CallLog final {
   // One Track call or TrackStream message; `result` is null unless `status`
   // is OK. `caller` is null when authentication is off or failed.
   void RecordTrack(absl::string_view method, const std::string& request_id, const Caller* caller,
-                   const std::string& workspace, const ItemCountsByKind& counts,
+                   const std::string& workspace, const PerKind<int>& counts,
                    const absl::Status& status, const v1::TrackResult* result,
                    absl::Time started) const;
 

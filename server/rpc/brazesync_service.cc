@@ -56,8 +56,7 @@ grpc::ServerUnaryReactor* BrazeSyncService::Track(grpc::CallbackServerContext* c
   if (!admitted.ok()) {
     log_->RecordTrack("Track", request_id, caller.ok() ? caller->get() : nullptr,
                       parsed ? request->workspace() : "",
-                      parsed ? ItemCounts(*request) : ItemCountsByKind{}, admitted, nullptr,
-                      started);
+                      parsed ? CountByKind(*request) : PerKind<int>{}, admitted, nullptr, started);
     reactor->Finish(ToGrpcStatus(admitted));
     return reactor;
   }
@@ -66,7 +65,7 @@ grpc::ServerUnaryReactor* BrazeSyncService::Track(grpc::CallbackServerContext* c
       [this, reactor, response, started, request, request_id = std::move(request_id),
        caller = *std::move(caller)](absl::Status status, v1::TrackResult result) {
         log_->RecordTrack("Track", request_id, caller.get(), request->workspace(),
-                          ItemCounts(*request), status, status.ok() ? &result : nullptr, started);
+                          CountByKind(*request), status, status.ok() ? &result : nullptr, started);
         grpc::Status grpc_status = ToGrpcStatus(status);
         if (status.ok()) {
           bool own_buffer = false;
@@ -86,7 +85,7 @@ grpc::ServerBidiReactor<v1::TrackRequest, v1::TrackResult>* BrazeSyncService::Tr
   if (admitted.ok()) admitted = gate_->AdmitSomeWorkspace(caller->get(), Role::kTrack);
   if (!admitted.ok()) {
     log_->RecordTrack("TrackStream", stream_id, caller.ok() ? caller->get() : nullptr, "",
-                      ItemCountsByKind{}, admitted, nullptr, absl::Now());
+                      PerKind<int>{}, admitted, nullptr, absl::Now());
     return RefusedStream(admitted);
   }
   context->AddInitialMetadata("x-request-id", stream_id);

@@ -123,7 +123,7 @@ class TrackStreamReactor final : public TrackStreamReactorBase {
     // What the log and metrics need (not the items), kept until the result.
     auto done = [this, slot = std::move(slot), started, request_id,
                  echoed_id = request_.request_id(), workspace = request_.workspace(),
-                 counts = ItemCounts(request_)](absl::Status status, v1::TrackResult result) {
+                 counts = CountByKind(request_)](absl::Status status, v1::TrackResult result) {
       log_->RecordTrack("TrackStream", request_id, caller_.get(), workspace, counts, status,
                         status.ok() ? &result : nullptr, started);
       if (!status.ok()) {

@@ -5,40 +5,29 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/braze/converter.h"
+#include "server/braze/item_kind.h"
 #include "server/braze/request_planner.h"
 #include "server/braze/users_track.h"
 #include "server/validation/error_details.h"
 #include "server/validation/validator.h"
 
 namespace brazesync {
-namespace {
 
-// Result slots are attributes, then events, then purchases, each in input
-// order; this finds an item's slot.
-class ResultIndex final {
- public:
-  explicit ResultIndex(const v1::TrackRequest& request)
-      : event_offset_(request.attributes_size()),
-        purchase_offset_(request.attributes_size() + request.events_size()) {}
-
-  int Slot(v1::ItemKind kind, int index) const {
-    switch (kind) {
-      case v1::ITEM_KIND_EVENT:
-        return event_offset_ + index;
-      case v1::ITEM_KIND_PURCHASE:
-        return purchase_offset_ + index;
-      default:
-        return index;
-    }
-  }
-
- private:
-  int event_offset_;
-  int purchase_offset_;
+struct ValidatedTrackRequest {
+  // One ItemResult per input item, attributes, then events, then purchases,
+  // each in input order; the invalid ones already REJECTED_INVALID.
+  v1::TrackResult result;
+  // The valid items (as Braze JSON unless they are stored as they are), and
+  // for each the index of its ItemResult in `result`.
+  std::vector<PlannedItem> items;
+  std::vector<int> slots;
 };
+
+namespace {
 
 v1::ItemResult* AddItem(v1::TrackResult* result, v1::ItemKind kind, int index,
                         const std::string& item_id) {
@@ -49,12 +38,14 @@ v1::ItemResult* AddItem(v1::TrackResult* result, v1::ItemKind kind, int index,
   return item;
 }
 
-// Validates every item into `result` (one ItemResult each, invalid ones marked)
-// and lists the valid ones in `planned`, converted to Braze JSON when
-// `to_json` (the asynchronous path stores the item itself instead).
+// Validates every item into `validated` (one ItemResult each, invalid ones
+// marked, in the order attributes, events, purchases) and lists the valid ones
+// with their result slot, converted to Braze JSON when `to_json` (the
+// asynchronous path stores the item itself instead).
 void ValidateAndConvert(const v1::TrackRequest& request, const ValidationLimits& limits,
-                        absl::Time now, bool to_json, v1::TrackResult* result,
-                        std::vector<PlannedItem>* planned, FieldViolations* all_violations) {
+                        absl::Time now, bool to_json, ValidatedTrackRequest* validated,
+                        FieldViolations* all_violations) {
+  v1::TrackResult* result = &validated->result;
   auto accept = [&](v1::ItemKind kind, int index, const std::string& item_id,
                     const v1::UserRef& user, FieldViolations violations, auto convert) {
     v1::ItemResult* item = AddItem(result, kind, index, item_id);
@@ -64,7 +55,9 @@ void ValidateAndConvert(const v1::TrackRequest& request, const ValidationLimits&
       all_violations->insert(all_violations->end(), violations.begin(), violations.end());
       return;
     }
-    planned->push_back(PlannedItem{kind, index, UserKey(user), to_json ? convert() : Json()});
+    validated->slots.push_back(result->items_size() - 1);
+    validated->items.push_back(
+        PlannedItem{kind, index, UserKey(user), to_json ? convert() : Json()});
   };
   for (int i = 0; i < request.attributes_size(); ++i) {
     const v1::UserProfile& profile = request.attributes(i);
@@ -134,6 +127,56 @@ v1::Outcome OutcomeOf(const v1::TrackResult& result) {
   return delivered > 0 ? v1::OUTCOME_PARTIAL : v1::OUTCOME_NOT_DELIVERED;
 }
 
+// The request-level checks, then every item's. An error fails the call as a
+// whole: no items, DELIVERY_MODE_ASYNC without an outbox, or invalid items
+// when the call may not be partial (or nothing valid is left).
+absl::StatusOr<ValidatedTrackRequest> ValidateAll(const v1::TrackRequest& request,
+                                                  const WorkspaceSettings& workspace,
+                                                  bool has_outbox, absl::Time now) {
+  const int total = SumOverKinds(CountByKind(request));
+  if (total == 0) {
+    v1::FieldViolation violation;
+    violation.set_field("attributes");
+    violation.set_description("at least one of attributes, events or purchases is required");
+    return InvalidArgumentWithViolations("the request has no items", {violation});
+  }
+  const bool async = request.delivery_mode() == v1::DELIVERY_MODE_ASYNC;
+  if (async && !has_outbox && !request.validate_only()) {
+    return absl::FailedPreconditionError(
+        "delivery_mode: DELIVERY_MODE_ASYNC needs a server started with --data_dir (a durable "
+        "outbox)");
+  }
+  ValidatedTrackRequest validated;
+  validated.result.set_request_id(request.request_id());
+  FieldViolations violations;
+  ValidateAndConvert(request, ValidationLimits{workspace.max_array_length}, now,
+                     /*to_json=*/!async || request.validate_only(), &validated, &violations);
+  const int invalid = total - static_cast<int>(validated.items.size());
+  if (invalid > 0 && (!request.allow_partial() || validated.items.empty())) {
+    return InvalidRequestStatus(invalid, total, /*nothing_sent=*/true, violations);
+  }
+  return validated;
+}
+
+// validate_only: the Braze request bodies the valid items would travel in;
+// nothing is sent or stored.
+void Preview(const WorkspaceSettings& workspace, ValidatedTrackRequest validated,
+             Tracker::Done done) {
+  v1::TrackResult& result = validated.result;
+  const std::vector<PlannedRequest> planned =
+      PlanRequests(std::move(validated.items),
+                   RequestLimits{workspace.per_array_cap, workspace.max_objects_per_request,
+                                 workspace.max_request_bytes});
+  for (const PlannedRequest& braze_request : planned) {
+    result.add_braze_request_bodies(braze_request.body);
+  }
+  for (v1::ItemResult& item : *result.mutable_items()) {
+    if (item.status() == v1::ITEM_STATUS_UNSPECIFIED) item.set_status(v1::ITEM_STATUS_VALID);
+  }
+  result.set_outcome(v1::OUTCOME_VALIDATED);
+  std::move(done)(absl::OkStatus(), std::move(result));
+}
+
 // The stored form of a valid item (kPayloadVersion): the item message with
 // the receipt time stamped where the caller gave none, so a later delivery
 // reports the time the event happened.
@@ -169,12 +212,6 @@ NewOutboxItem ToOutboxItem(const v1::TrackRequest& request, const PlannedItem& p
   return item;
 }
 
-std::string WorkspaceNames(const WorkspaceRegistry& registry) {
-  std::vector<std::string> names;
-  for (const WorkspaceSettings& workspace : registry.all()) names.push_back(workspace.name);
-  return absl::StrJoin(names, ", ");
-}
-
 }  // namespace
 
 Tracker::Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine, Outbox* outbox,
@@ -184,113 +221,71 @@ Tracker::Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine, Ou
       outbox_(outbox),
       on_accepted_(std::move(on_accepted)) {}
 
-void Tracker::Accept(const v1::TrackRequest& request, const WorkspaceSettings& workspace,
-                     std::vector<int> slots, std::vector<NewOutboxItem> items,
-                     v1::TrackResult result, Done done) {
-  outbox_->Accept(
-      std::move(items), [this, slots = std::move(slots), result = std::move(result),
-                         done = std::move(done)](absl::StatusOr<std::vector<bool>> stored) mutable {
-        if (!stored.ok()) {
-          std::move(done)(absl::UnavailableError(absl::StrCat(
-                              "the outbox could not store the items; nothing was accepted: ",
-                              stored.status().message())),
-                          {});
-          return;
-        }
-        for (size_t i = 0; i < slots.size(); ++i) {
-          result.mutable_items(slots[i])->set_status((*stored)[i] ? v1::ITEM_STATUS_QUEUED
-                                                                  : v1::ITEM_STATUS_DUPLICATE);
-        }
-        result.set_outcome(v1::OUTCOME_ACCEPTED);
-        std::move(done)(absl::OkStatus(), std::move(result));
-        if (on_accepted_) on_accepted_();
-      });
-}
-
 void Tracker::Track(const v1::TrackRequest& request, absl::Time deadline, Done done) {
   const WorkspaceSettings* workspace = workspaces_->Find(request.workspace());
   if (workspace == nullptr) {
-    std::move(done)(
-        absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"", request.workspace(),
-                                         "\" (configured: ", WorkspaceNames(*workspaces_), ")")),
-        {});
-    return;
-  }
-  const int total = request.attributes_size() + request.events_size() + request.purchases_size();
-  if (total == 0) {
-    v1::FieldViolation violation;
-    violation.set_field("attributes");
-    violation.set_description("at least one of attributes, events or purchases is required");
-    std::move(done)(InvalidArgumentWithViolations("the request has no items", {violation}), {});
-    return;
-  }
-
-  v1::TrackResult result;
-  result.set_request_id(request.request_id());
-  std::vector<PlannedItem> planned_items;
-  FieldViolations violations;
-  const absl::Time now = absl::Now();
-  const bool async = request.delivery_mode() == v1::DELIVERY_MODE_ASYNC;
-  if (async && outbox_ == nullptr && !request.validate_only()) {
-    std::move(done)(absl::FailedPreconditionError(
-                        "delivery_mode: DELIVERY_MODE_ASYNC needs a server started with "
-                        "--data_dir (a durable outbox)"),
+    std::move(done)(absl::NotFoundError(absl::StrCat(
+                        "workspace: no workspace is named \"", request.workspace(),
+                        "\" (configured: ", absl::StrJoin(workspaces_->names(), ", "), ")")),
                     {});
     return;
   }
-  ValidateAndConvert(request, ValidationLimits{workspace->max_array_length}, now,
-                     /*to_json=*/!async || request.validate_only(), &result, &planned_items,
-                     &violations);
-  const int invalid = total - static_cast<int>(planned_items.size());
-  if (invalid > 0 && (!request.allow_partial() || planned_items.empty())) {
-    std::move(done)(InvalidRequestStatus(invalid, total, /*nothing_sent=*/true, violations), {});
-    return;
+  const absl::Time now = absl::Now();
+  absl::StatusOr<ValidatedTrackRequest> validated =
+      ValidateAll(request, *workspace, /*has_outbox=*/outbox_ != nullptr, now);
+  if (!validated.ok()) {
+    std::move(done)(validated.status(), {});
+  } else if (request.validate_only()) {
+    Preview(*workspace, *std::move(validated), std::move(done));
+  } else if (request.delivery_mode() == v1::DELIVERY_MODE_ASYNC) {
+    AcceptDurably(request, workspace->name, now, *std::move(validated), std::move(done));
+  } else {
+    Deliver(*workspace, deadline, *std::move(validated), std::move(done));
   }
+}
 
-  const ResultIndex index(request);
-  if (request.validate_only()) {
-    const std::vector<PlannedRequest> planned =
-        PlanRequests(std::move(planned_items),
-                     RequestLimits{workspace->per_array_cap, workspace->max_objects_per_request,
-                                   workspace->max_request_bytes});
-    for (const PlannedRequest& braze_request : planned) {
-      result.add_braze_request_bodies(braze_request.body);
+void Tracker::AcceptDurably(const v1::TrackRequest& request, const std::string& workspace,
+                            absl::Time now, ValidatedTrackRequest validated, Done done) {
+  std::vector<NewOutboxItem> items;
+  items.reserve(validated.items.size());
+  for (const PlannedItem& planned : validated.items) {
+    items.push_back(ToOutboxItem(request, planned, workspace, now));
+  }
+  outbox_->Accept(std::move(items), [this, slots = std::move(validated.slots),
+                                     result = std::move(validated.result), done = std::move(done)](
+                                        absl::StatusOr<std::vector<bool>> stored) mutable {
+    if (!stored.ok()) {
+      std::move(done)(
+          absl::UnavailableError(absl::StrCat("the outbox could not store the items; nothing was "
+                                              "accepted: ",
+                                              stored.status().message())),
+          {});
+      return;
     }
-    for (v1::ItemResult& item : *result.mutable_items()) {
-      if (item.status() == v1::ITEM_STATUS_UNSPECIFIED) item.set_status(v1::ITEM_STATUS_VALID);
+    for (size_t i = 0; i < slots.size(); ++i) {
+      result.mutable_items(slots[i])->set_status((*stored)[i] ? v1::ITEM_STATUS_QUEUED
+                                                              : v1::ITEM_STATUS_DUPLICATE);
     }
-    result.set_outcome(v1::OUTCOME_VALIDATED);
+    result.set_outcome(v1::OUTCOME_ACCEPTED);
     std::move(done)(absl::OkStatus(), std::move(result));
-    return;
-  }
+    if (on_accepted_) on_accepted_();
+  });
+}
 
-  if (async) {
-    std::vector<int> slots;
-    std::vector<NewOutboxItem> items;
-    for (const PlannedItem& planned : planned_items) {
-      slots.push_back(index.Slot(planned.kind, planned.index));
-      items.push_back(ToOutboxItem(request, planned, workspace->name, now));
-    }
-    Accept(request, *workspace, std::move(slots), std::move(items), std::move(result),
-           std::move(done));
-    return;
-  }
-
+void Tracker::Deliver(const WorkspaceSettings& workspace, absl::Time deadline,
+                      ValidatedTrackRequest validated, Done done) {
   std::vector<EngineItem> items;
-  std::vector<int> slots;
-  items.reserve(planned_items.size());
-  slots.reserve(planned_items.size());
-  for (PlannedItem& planned : planned_items) {
-    slots.push_back(index.Slot(planned.kind, planned.index));
+  items.reserve(validated.items.size());
+  for (PlannedItem& planned : validated.items) {
     items.push_back(EngineItem{planned.kind, std::move(planned.user_key), planned.json.dump()});
   }
   // Submit fails only before taking ownership of the callback's work, so the
   // callback is shared with the failure path below.
   auto shared_done = std::make_shared<Done>(std::move(done));
   absl::Status submitted =
-      engine_->Submit(*workspace, std::move(items), deadline,
-                      [shared_done, slots = std::move(slots),
-                       result = std::move(result)](DeliveryOutcome outcome) mutable {
+      engine_->Submit(workspace, std::move(items), deadline,
+                      [shared_done, slots = std::move(validated.slots),
+                       result = std::move(validated.result)](DeliveryOutcome outcome) mutable {
                         absl::Status failure = WholeCallFailure(outcome);
                         if (!failure.ok()) {
                           std::move (*shared_done)(std::move(failure), {});

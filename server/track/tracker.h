@@ -7,17 +7,20 @@
 #define BRAZESYNC_SERVER_TRACK_TRACKER_H_
 
 #include <functional>
-#include <vector>
+#include <string>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/brazesync.pb.h"
+#include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
 #include "server/durability/outbox.h"
-#include "server/config/workspace.h"
 
 namespace brazesync {
+
+// A request whose items passed validation (defined in tracker.cc).
+struct ValidatedTrackRequest;
 
 class Tracker final {
  public:
@@ -33,15 +36,19 @@ class Tracker final {
   Tracker& operator=(const Tracker&) = delete;
 
   // Calls `done` exactly once: at once for invalid requests, validate_only and
-  // back-pressure, otherwise when the engine has a verdict for every item.
-  // `deadline` bounds all delivery work.
+  // back-pressure, otherwise when the engine has a verdict for every item
+  // (or, for DELIVERY_MODE_ASYNC, when the outbox stored them). `deadline`
+  // bounds all delivery work.
   void Track(const v1::TrackRequest& request, absl::Time deadline, Done done);
 
  private:
-  // DELIVERY_MODE_ASYNC: store the validated items durably, then answer.
-  void Accept(const v1::TrackRequest& request, const WorkspaceSettings& workspace,
-              std::vector<int> slots, std::vector<NewOutboxItem> items, v1::TrackResult result,
-              Done done);
+  // DELIVERY_MODE_ASYNC: store the valid items durably, then answer.
+  void AcceptDurably(const v1::TrackRequest& request, const std::string& workspace, absl::Time now,
+                     ValidatedTrackRequest validated, Done done);
+  // DELIVERY_MODE_SYNC: hand the valid items to the engine, answer with its
+  // verdicts.
+  void Deliver(const WorkspaceSettings& workspace, absl::Time deadline,
+               ValidatedTrackRequest validated, Done done);
 
   const WorkspaceRegistry* const workspaces_;
   DeliveryEngine* const engine_;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "server/braze/limits.h"
 
 namespace brazesync {
 namespace {
@@ -181,7 +182,8 @@ bool IsUuid(absl::string_view text) {
 
 bool IsIso8601DateTime(absl::string_view text) {
   absl::CivilDay day;
-  if (text.size() < 10 || !ParseCalendarDate(text.substr(0, 10), &day) || day.year() > 3000) {
+  if (text.size() < 10 || !ParseCalendarDate(text.substr(0, 10), &day) ||
+      day.year() > kMaxTimeYear) {
     return false;
   }
   text.remove_prefix(10);

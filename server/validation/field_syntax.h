@@ -39,8 +39,8 @@ bool IsUuid(absl::string_view text);
 
 // ISO 8601 date or date-time Braze parses as a time: "YYYY-MM-DD", optionally
 // followed by "T" or " " and "HH:MM:SS[.fraction]" and an optional "Z" or
-// "+hh:mm"/"-hh:mm" offset, with a real date and a year in 0..3000 (Braze
-// stores other years as strings).
+// "+hh:mm"/"-hh:mm" offset, with a real date and a year in 0..kMaxTimeYear
+// (3000; Braze stores other years as strings).
 bool IsIso8601DateTime(absl::string_view text);
 
 }  // namespace brazesync

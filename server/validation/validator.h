@@ -19,28 +19,31 @@
 //   UTF-8 kept as is).
 // Violations on an attribute value name the oneof member below the entry:
 // `attributes[0].custom_attributes["nick"].string_value`.
+// violations.h builds these paths; the rules for free-form JSON values
+// (properties, nested attributes) are in json_value_rules.h, and Braze's caps
+// in braze/limits.h.
 #ifndef BRAZESYNC_SERVER_VALIDATION_VALIDATOR_H_
 #define BRAZESYNC_SERVER_VALIDATION_VALIDATOR_H_
 
 #include <string>
-#include <vector>
 
-#include "brazesync/v1/brazesync.pb.h"
 #include "brazesync/v1/types.pb.h"
+#include "server/braze/limits.h"
+#include "server/validation/violations.h"
 
 namespace brazesync {
 
 // Per-workspace limits the rules depend on.
 struct ValidationLimits {
-  // Largest array attribute (Braze's default and maximum is 500; legacy
-  // accounts use 25 or 100).
-  int max_array_length = 500;
+  // Largest array attribute (Braze's default and maximum; legacy accounts use
+  // 25 or 100).
+  int max_array_length = kMaxArrayLength;
 };
 
-using FieldViolations = std::vector<v1::FieldViolation>;
-
 // `path` is the item's own path, e.g. "attributes[0]"; violations name
-// fields below it, e.g. "attributes[0].email".
+// fields below it, e.g. "attributes[0].email". Every kind takes `limits`,
+// though today only profiles have a per-workspace rule (array attributes), so
+// a new one never changes the callers.
 void ValidateUserProfile(const v1::UserProfile& profile, const std::string& path,
                          const ValidationLimits& limits, FieldViolations* out);
 void ValidateEvent(const v1::Event& event, const std::string& path, const ValidationLimits& limits,

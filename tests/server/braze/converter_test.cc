@@ -4,6 +4,7 @@
 // (identifiers first, Braze flags next) is checked too.
 #include "server/braze/converter.h"
 
+#include <limits>
 #include <string>
 
 #include "absl/time/time.h"
@@ -420,6 +421,16 @@ TEST(ConverterTest, WritesCustomAttributesSortedByKeyAfterStandardFields) {
 }
 
 // ---- Struct / Value ----
+
+TEST(ConverterTest, NumberToJsonWritesIntegersUpToTwoTo53ExactlyAndNonFiniteAsNull) {
+  EXPECT_THAT(NumberToJson(9007199254740992.0).dump(), StrEq("9007199254740992"));
+  EXPECT_THAT(NumberToJson(-9007199254740992.0).dump(), StrEq("-9007199254740992"));
+  EXPECT_THAT(NumberToJson(9007199254740994.0).dump(), StrEq("9.007199254740994e+15"));
+  EXPECT_THAT(NumberToJson(-0.0).dump(), StrEq("0"));
+  EXPECT_THAT(NumberToJson(0.1).dump(), StrEq("0.1"));
+  EXPECT_THAT(NumberToJson(std::numeric_limits<double>::quiet_NaN()).dump(), StrEq("null"));
+  EXPECT_THAT(NumberToJson(-std::numeric_limits<double>::infinity()).dump(), StrEq("null"));
+}
 
 TEST(ConverterTest, ValueToJsonWritesNegativeIntegralDoubleAsInteger) {
   const Json json = ValueToJson(NumberValue(-42));

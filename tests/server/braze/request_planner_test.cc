@@ -78,7 +78,8 @@ auto RefIs(v1::ItemKind kind, int index) {
 using ArraySizes = std::array<size_t, 3>;
 
 ArraySizes SizesOf(const PlannedRequest& request) {
-  return {request.attributes.size(), request.events.size(), request.purchases.size()};
+  return {request.refs.attributes.size(), request.refs.events.size(),
+          request.refs.purchases.size()};
 }
 
 // ---- Object caps ----
@@ -155,8 +156,8 @@ TEST(RequestPlannerTest, SplitsByBytesKeepingEveryBodyUnderTheCap) {
   for (const PlannedRequest& request : requests) {
     EXPECT_THAT(request.body.size(), Le(kMaxBytes));
   }
-  EXPECT_THAT(Indexes(requests[0].attributes), ElementsAre(0, 1, 2));
-  EXPECT_THAT(Indexes(requests[3].attributes), ElementsAre(9));
+  EXPECT_THAT(Indexes(requests[0].refs.attributes), ElementsAre(0, 1, 2));
+  EXPECT_THAT(Indexes(requests[3].refs.attributes), ElementsAre(9));
 }
 
 TEST(RequestPlannerTest, SendsAnItemLargerThanTheByteCapAlone) {
@@ -168,7 +169,7 @@ TEST(RequestPlannerTest, SendsAnItemLargerThanTheByteCapAlone) {
   const std::vector<PlannedRequest> requests =
       PlanRequests(items, RequestLimits{false, kBrazeCap, 2000});
   ASSERT_THAT(requests, SizeIs(3));
-  EXPECT_THAT(Indexes(requests[1].events), ElementsAre(1));
+  EXPECT_THAT(Indexes(requests[1].refs.events), ElementsAre(1));
 }
 
 // ---- Users kept together and in order ----
@@ -180,8 +181,8 @@ TEST(RequestPlannerTest, MovesAUsersItemsTogetherToTheNextRequest) {
   items.push_back(MakeItem(kAttributes, 75, "together"));
   const std::vector<PlannedRequest> requests = PlanRequests(items, kCombined);
   ASSERT_THAT(requests, SizeIs(2));
-  EXPECT_THAT(requests[0].attributes, SizeIs(74));
-  EXPECT_THAT(Indexes(requests[1].attributes), ElementsAre(74, 75));
+  EXPECT_THAT(requests[0].refs.attributes, SizeIs(74));
+  EXPECT_THAT(Indexes(requests[1].refs.attributes), ElementsAre(74, 75));
 }
 
 TEST(RequestPlannerTest, GroupsAUsersScatteredItemsInInputOrder) {
@@ -190,7 +191,7 @@ TEST(RequestPlannerTest, GroupsAUsersScatteredItemsInInputOrder) {
                                     MakeItem(kEvent, 4, "a")};
   const std::vector<PlannedRequest> requests = PlanRequests(items, kCombined);
   ASSERT_THAT(requests, SizeIs(1));
-  EXPECT_THAT(Indexes(requests[0].events), ElementsAre(0, 2, 4, 1, 3));
+  EXPECT_THAT(Indexes(requests[0].refs.events), ElementsAre(0, 2, 4, 1, 3));
 }
 
 TEST(RequestPlannerTest, KeepsAUsersItemsOfDifferentKindsInOneRequest) {
@@ -203,11 +204,11 @@ TEST(RequestPlannerTest, KeepsAUsersItemsOfDifferentKindsInOneRequest) {
   // distinct-user attribute, never one of "shared"'s items.
   const std::vector<PlannedRequest> requests = PlanRequests(items, kCombined);
   ASSERT_THAT(requests, SizeIs(2));
-  EXPECT_THAT(requests[0].events, ElementsAre(RefIs(kEvent, 0)));
-  EXPECT_THAT(requests[0].purchases, ElementsAre(RefIs(kPurchase, 0)));
-  EXPECT_THAT(requests[0].attributes.front(), RefIs(kAttributes, 0));
-  EXPECT_THAT(requests[1].events, SizeIs(0));
-  EXPECT_THAT(requests[1].purchases, SizeIs(0));
+  EXPECT_THAT(requests[0].refs.events, ElementsAre(RefIs(kEvent, 0)));
+  EXPECT_THAT(requests[0].refs.purchases, ElementsAre(RefIs(kPurchase, 0)));
+  EXPECT_THAT(requests[0].refs.attributes.front(), RefIs(kAttributes, 0));
+  EXPECT_THAT(requests[1].refs.events, SizeIs(0));
+  EXPECT_THAT(requests[1].refs.purchases, SizeIs(0));
 }
 
 TEST(RequestPlannerTest, SpreadsAUserWithMoreThanSeventyFiveItemsOverConsecutiveRequests) {
@@ -222,7 +223,7 @@ TEST(RequestPlannerTest, SpreadsAUserWithMoreThanSeventyFiveItemsOverConsecutive
   std::vector<size_t> heavy_requests;
   for (size_t r = 0; r < requests.size(); ++r) {
     EXPECT_THAT(requests[r].size(), Le(static_cast<size_t>(kBrazeCap)));
-    for (const ItemRef& ref : requests[r].events) {
+    for (const ItemRef& ref : requests[r].refs.events) {
       if (ref.index >= 1 && ref.index <= kHeavyItems) {
         heavy_indexes.push_back(ref.index);
         if (heavy_requests.empty() || heavy_requests.back() != r) heavy_requests.push_back(r);
@@ -264,7 +265,7 @@ class RequestPlannerFindTest : public ::testing::TestWithParam<FindCase> {
 
 TEST_P(RequestPlannerFindTest, MapsABrazeIndexBackToItsInput) {
   const FindCase& test = GetParam();
-  const ItemRef* found = request_.Find(test.input_array, test.index);
+  const ItemRef* found = request_.Find(KindFromBrazeArray(test.input_array), test.index);
   if (test.expected.has_value()) {
     EXPECT_THAT(found, Pointee(RefIs(test.expected->kind, test.expected->index)));
   } else {
@@ -294,9 +295,18 @@ TEST(RequestPlannerTest, FindResolvesIndexesWithinTheSecondRequest) {
   AppendDistinctUsers(kEvent, 0, 80, &items);
   const std::vector<PlannedRequest> requests = PlanRequests(items, kCombined);
   ASSERT_THAT(requests, SizeIs(2));
-  EXPECT_THAT(requests[1].Find("events", 0), Pointee(RefIs(kEvent, 75)));
-  EXPECT_THAT(requests[1].Find("events", 4), Pointee(RefIs(kEvent, 79)));
-  EXPECT_THAT(requests[1].Find("events", 5), IsNull());
+  EXPECT_THAT(requests[1].Find(kEvent, 0), Pointee(RefIs(kEvent, 75)));
+  EXPECT_THAT(requests[1].Find(kEvent, 4), Pointee(RefIs(kEvent, 79)));
+  EXPECT_THAT(requests[1].Find(kEvent, 5), IsNull());
+}
+
+// PerKind files unknown kinds under attributes; Find must not.
+TEST(RequestPlannerTest, FindReturnsNullForAKindWithoutABrazeArray) {
+  const std::vector<PlannedRequest> requests =
+      PlanRequests({MakeItem(kAttributes, 0, "a")}, kCombined);
+  ASSERT_THAT(requests, SizeIs(1));
+  ASSERT_THAT(requests[0].Find(kAttributes, 0), Pointee(RefIs(kAttributes, 0)));
+  EXPECT_THAT(requests[0].Find(v1::ITEM_KIND_UNSPECIFIED, 0), IsNull());
 }
 
 // ---- Body ----
@@ -325,9 +335,9 @@ TEST(RequestPlannerTest, BodyArraysHoldExactlyThePlannedItemsInRefOrder) {
     const struct {
       const char* name;
       const std::vector<ItemRef>* refs;
-    } arrays[] = {{"attributes", &request.attributes},
-                  {"events", &request.events},
-                  {"purchases", &request.purchases}};
+    } arrays[] = {{"attributes", &request.refs.attributes},
+                  {"events", &request.refs.events},
+                  {"purchases", &request.refs.purchases}};
     size_t keys = 0;
     for (const auto& array : arrays) {
       if (array.refs->empty()) {

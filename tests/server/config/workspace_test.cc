@@ -22,6 +22,7 @@ namespace brazesync {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::ElementsAre;
 using ::testing::Eq;
 using ::testing::Field;
 using ::testing::HasSubstr;
@@ -213,7 +214,8 @@ TEST(WorkspaceTest, RejectsTooManyObjectsPerRequest) {
   v1::WorkspaceConfig config = Workspace("us");
   config.set_max_objects_per_request(76);
   EXPECT_THAT(StatusOf(ResolveWorkspace(config, ProdEnv())),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(".max_objects_per_request")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(".max_objects_per_request: must be 1..75 (0 = 75)")));
 }
 
 TEST(WorkspaceTest, RejectsNegativeObjectsPerRequest) {
@@ -227,21 +229,24 @@ TEST(WorkspaceTest, RejectsRequestBytesOverFourMegabytes) {
   v1::WorkspaceConfig config = Workspace("us");
   config.set_max_request_bytes(4'000'001);
   EXPECT_THAT(StatusOf(ResolveWorkspace(config, ProdEnv())),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(".max_request_bytes")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(".max_request_bytes: must be at most 4000000 (0 = 4000000)")));
 }
 
 TEST(WorkspaceTest, RejectsRequestBytesTooSmallForOneItem) {
   v1::WorkspaceConfig config = Workspace("us");
   config.set_max_request_bytes(999'999);
   EXPECT_THAT(StatusOf(ResolveWorkspace(config, ProdEnv())),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(".max_request_bytes")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(".max_request_bytes: must be at least 1000000")));
 }
 
 TEST(WorkspaceTest, RejectsArrayLengthOverFiveHundred) {
   v1::WorkspaceConfig config = Workspace("us");
   config.set_max_array_length(501);
   EXPECT_THAT(StatusOf(ResolveWorkspace(config, ProdEnv())),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(".max_array_length")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(".max_array_length: must be 1..500 (0 = 500)")));
 }
 
 TEST(WorkspaceTest, RejectsNegativeRequestTimeout) {
@@ -385,6 +390,14 @@ TEST(WorkspaceTest, FindReturnsWorkspaceByName) {
   ASSERT_TRUE(registry.ok()) << registry.status();
   EXPECT_THAT(registry->Find("eu"), Pointee(Field(&WorkspaceSettings::name, StrEq("eu"))));
   EXPECT_THAT(registry->all(), SizeIs(2));
+}
+
+TEST(WorkspaceTest, NamesListsEveryWorkspaceInConfigurationOrder) {
+  v1::ServerConfig config = TwoWorkspaces();
+  config.set_default_workspace("eu");  // the default is not moved first
+  const absl::StatusOr<WorkspaceRegistry> registry = WorkspaceRegistry::Create(config, ProdEnv());
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  EXPECT_THAT(registry->names(), ElementsAre("us", "eu"));
 }
 
 TEST(WorkspaceTest, FindReturnsNullForUnknownName) {

@@ -121,7 +121,7 @@ EngineOptions FastOptions() {
 // every new item queues.
 EngineOptions OneSlotOptions() {
   EngineOptions options = FastOptions();
-  options.max_in_flight_per_workspace = 1;
+  options.governor.max_concurrency = 1;
   return options;
 }
 
@@ -436,7 +436,7 @@ TEST_F(DeliveryEngineTest, NeverExceedsMaxInFlight) {
   constexpr int kMaxInFlight = 2;
   EngineOptions options = FastOptions();
   options.coalesce = false;
-  options.max_in_flight_per_workspace = kMaxInFlight;
+  options.governor.max_concurrency = kMaxInFlight;
   StartEngine(options);
   http_.set_park(true);
   std::vector<std::shared_ptr<CallResult>> calls;

@@ -18,6 +18,7 @@
 namespace brazesync {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::Eq;
 using ::testing::Ge;
 using ::testing::Le;
@@ -184,7 +185,7 @@ TEST(RateGovernorTest, A429HalvesTheConcurrencyLimitDownToOne) {
 TEST(RateGovernorTest, A429PausesUntilRetryAfter) {
   RateGovernor governor(Options(), Start());
   governor.OnAttempt(TooManyRequests(absl::Seconds(2)), Start());
-  EXPECT_THAT(governor.paused_until(), Eq(Start() + absl::Seconds(2)));
+  EXPECT_THAT(governor.NextStartAt(Start()), Eq(Start() + absl::Seconds(2)));
   EXPECT_FALSE(governor.CanStart(Start() + absl::Seconds(2) - kSlack, 0));
   EXPECT_TRUE(governor.CanStart(Start() + absl::Seconds(2), 0));
 }
@@ -192,14 +193,15 @@ TEST(RateGovernorTest, A429PausesUntilRetryAfter) {
 TEST(RateGovernorTest, A429WithoutRetryAfterPausesOneSecond) {
   RateGovernor governor(Options(), Start());
   governor.OnAttempt(TooManyRequests(std::nullopt), Start());
-  EXPECT_THAT(governor.paused_until(), Eq(Start() + absl::Seconds(1)));
+  EXPECT_THAT(governor.NextStartAt(Start()), Eq(Start() + absl::Seconds(1)));
+  EXPECT_FALSE(governor.CanStart(Start() + absl::Seconds(1) - kSlack, 0));
 }
 
 TEST(RateGovernorTest, AShorterRetryAfterDoesNotShortenAPause) {
   RateGovernor governor(Options(), Start());
   governor.OnAttempt(TooManyRequests(absl::Seconds(5)), Start());
   governor.OnAttempt(TooManyRequests(absl::Seconds(1)), Start());
-  EXPECT_THAT(governor.paused_until(), Eq(Start() + absl::Seconds(5)));
+  EXPECT_THAT(governor.NextStartAt(Start()), Eq(Start() + absl::Seconds(5)));
 }
 
 TEST(RateGovernorTest, SuccessAddsOneToTheConcurrencyLimitUpToTheMaximum) {
@@ -237,7 +239,7 @@ TEST(RateGovernorTest, NoRemainingAndAResetPausesUntilTheReset) {
   BrazeAttempt attempt = Success(/*remaining=*/0);
   attempt.rate_limit_reset = Start() + absl::Seconds(30);
   governor.OnAttempt(attempt, Start());
-  EXPECT_THAT(governor.paused_until(), Eq(Start() + absl::Seconds(30)));
+  EXPECT_THAT(governor.NextStartAt(Start()), Eq(Start() + absl::Seconds(30)));
   EXPECT_FALSE(governor.CanStart(Start() + absl::Seconds(29), 0));
   EXPECT_TRUE(governor.CanStart(Start() + absl::Seconds(30), 0));
 }
@@ -245,8 +247,10 @@ TEST(RateGovernorTest, NoRemainingAndAResetPausesUntilTheReset) {
 TEST(RateGovernorTest, NoRemainingWithoutAResetDoesNotPause) {
   RateGovernor governor(Options(), Start());
   governor.OnAttempt(Success(/*remaining=*/0), Start());
-  EXPECT_THAT(governor.paused_until(), Eq(absl::InfinitePast()));
-  EXPECT_FALSE(governor.CanStart(Start(), 0));  // but no token is left
+  // Only the empty bucket holds the next request back: one token's refill.
+  EXPECT_THAT(governor.NextStartAt(Start()),
+              AllOf(Ge(Start() + kTokenInterval - kSlack), Le(Start() + kTokenInterval + kSlack)));
+  EXPECT_FALSE(governor.CanStart(Start(), 0));  // no token is left
 }
 
 // ---- NextStartAt ----

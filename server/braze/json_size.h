@@ -1,0 +1,36 @@
+// The size of the compact JSON text the converter writes, computed without
+// building it. Braze's size caps (kMaxNestedJsonBytes,
+// kMaxPurchasePropertiesJsonBytes in braze/limits.h) are on that text, so the
+// validator measures exactly what will be sent: not the proto wire size (which
+// is smaller for numbers) and not an upper bound (which would reject values
+// Braze accepts).
+//
+// Contract: for every value v, JsonSize(v) == ValueToJson(v).dump().size()
+// (StructToJson for a Struct, a JSON array of the strings for a StringList),
+// json_size_test checks it over many values. Numbers follow the converter's
+// NumberToJson; strings are counted as nlohmann escapes them (UTF-8 kept,
+// control characters escaped), and must be valid UTF-8, as proto3 strings are.
+#ifndef BRAZESYNC_SERVER_BRAZE_JSON_SIZE_H_
+#define BRAZESYNC_SERVER_BRAZE_JSON_SIZE_H_
+
+#include <cstddef>
+
+#include "absl/strings/string_view.h"
+#include "brazesync/v1/types.pb.h"
+#include "google/protobuf/struct.pb.h"
+
+namespace brazesync {
+
+// A JSON string literal, quotes included.
+size_t JsonStringSize(absl::string_view text);
+size_t JsonNumberSize(double number);
+
+size_t JsonSize(const google::protobuf::Value& value);
+size_t JsonSize(const google::protobuf::Struct& object);
+size_t JsonSize(const google::protobuf::ListValue& list);
+// An array attribute's values: a JSON array of strings.
+size_t JsonSize(const v1::StringList& list);
+
+}  // namespace brazesync
+
+#endif  // BRAZESYNC_SERVER_BRAZE_JSON_SIZE_H_

@@ -1,0 +1,127 @@
+// The standard fields of a v1::UserProfile and how each is written to Braze.
+#include "server/braze/profile_fields.h"
+
+#include <string>
+#include <utility>
+
+namespace brazesync {
+namespace {
+
+const char* GenderCode(v1::Gender gender) {
+  switch (gender) {
+    case v1::GENDER_MALE:
+      return "M";
+    case v1::GENDER_FEMALE:
+      return "F";
+    case v1::GENDER_OTHER:
+      return "O";
+    case v1::GENDER_NOT_APPLICABLE:
+      return "N";
+    case v1::GENDER_PREFER_NOT_TO_SAY:
+      return "P";
+    default:
+      return nullptr;
+  }
+}
+
+const char* SubscriptionStateName(v1::SubscriptionState state) {
+  switch (state) {
+    case v1::SUBSCRIPTION_STATE_OPTED_IN:
+      return "opted_in";
+    case v1::SUBSCRIPTION_STATE_SUBSCRIBED:
+      return "subscribed";
+    case v1::SUBSCRIPTION_STATE_UNSUBSCRIBED:
+      return "unsubscribed";
+    default:
+      return nullptr;
+  }
+}
+
+void WriteSubscription(const char* key, v1::SubscriptionState state, Json* object) {
+  if (const char* name = SubscriptionStateName(state)) (*object)[key] = name;
+}
+
+Json SubscriptionGroupsToJson(const v1::UserProfile& profile) {
+  Json groups = Json::array();
+  for (const auto& group : profile.subscription_groups()) {
+    Json entry = Json{{"subscription_group_id", group.subscription_group_id()},
+                      {"subscription_state", SubscriptionStateName(group.subscription_state())}};
+    if (group.use_double_opt_in_logic()) entry["use_double_opt_in_logic"] = true;
+    groups.push_back(std::move(entry));
+  }
+  return groups;
+}
+
+// Each entry names its key twice (in `name` and in write_json);
+// profile_fields_test checks that write_json writes exactly `name`.
+constexpr ProfileField kStandardFields[] = {
+    // Optional strings are written as they are (the validator checked them).
+    {"first_name", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_first_name(); },
+     [](const v1::UserProfile& p, Json* object) { (*object)["first_name"] = p.first_name(); }},
+    {"last_name", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_last_name(); },
+     [](const v1::UserProfile& p, Json* object) { (*object)["last_name"] = p.last_name(); }},
+    {"email", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_email(); },
+     [](const v1::UserProfile& p, Json* object) { (*object)["email"] = p.email(); }},
+    {"phone", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_phone(); },
+     [](const v1::UserProfile& p, Json* object) { (*object)["phone"] = p.phone(); }},
+    {"home_city", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_home_city(); },
+     [](const v1::UserProfile& p, Json* object) { (*object)["home_city"] = p.home_city(); }},
+    {"country", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_country(); },
+     [](const v1::UserProfile& p, Json* object) { (*object)["country"] = p.country(); }},
+    {"language", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_language(); },
+     [](const v1::UserProfile& p, Json* object) { (*object)["language"] = p.language(); }},
+    {"time_zone", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_time_zone(); },
+     [](const v1::UserProfile& p, Json* object) { (*object)["time_zone"] = p.time_zone(); }},
+    {"dob", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_dob(); },
+     [](const v1::UserProfile& p, Json* object) { (*object)["dob"] = p.dob(); }},
+    {"gender", /*clearable=*/true,
+     [](const v1::UserProfile& p) { return p.gender() != v1::GENDER_UNSPECIFIED; },
+     [](const v1::UserProfile& p, Json* object) {
+       if (const char* code = GenderCode(p.gender())) (*object)["gender"] = code;
+     }},
+    {"email_subscribe", /*clearable=*/true,
+     [](const v1::UserProfile& p) {
+       return p.email_subscribe() != v1::SUBSCRIPTION_STATE_UNSPECIFIED;
+     },
+     [](const v1::UserProfile& p, Json* object) {
+       WriteSubscription("email_subscribe", p.email_subscribe(), object);
+     }},
+    {"push_subscribe", /*clearable=*/true,
+     [](const v1::UserProfile& p) {
+       return p.push_subscribe() != v1::SUBSCRIPTION_STATE_UNSPECIFIED;
+     },
+     [](const v1::UserProfile& p, Json* object) {
+       WriteSubscription("push_subscribe", p.push_subscribe(), object);
+     }},
+    {"current_location", /*clearable=*/true,
+     [](const v1::UserProfile& p) { return p.has_current_location(); },
+     [](const v1::UserProfile& p, Json* object) {
+       (*object)["current_location"] = Json{{"latitude", p.current_location().latitude()},
+                                            {"longitude", p.current_location().longitude()}};
+     }},
+    // Not clearable: it is a list of per-group updates, not one value (a group
+    // is left by writing UNSUBSCRIBED).
+    {"subscription_groups", /*clearable=*/false,
+     [](const v1::UserProfile& p) { return p.subscription_groups_size() > 0; },
+     [](const v1::UserProfile& p, Json* object) {
+       (*object)["subscription_groups"] = SubscriptionGroupsToJson(p);
+     }},
+};
+
+constexpr absl::string_view kNonStandardFields[] = {"user", "update_existing_only", "merge_objects",
+                                                    "custom_attributes", "clear_fields"};
+
+}  // namespace
+
+absl::Span<const ProfileField> StandardProfileFields() { return kStandardFields; }
+
+const ProfileField* FindStandardProfileField(absl::string_view name) {
+  for (const ProfileField& field : kStandardFields) {
+    if (field.name == name) return &field;
+  }
+  return nullptr;
+}
+
+absl::Span<const absl::string_view> NonStandardProfileFields() { return kNonStandardFields; }
+
+}  // namespace brazesync

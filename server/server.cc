@@ -50,6 +50,8 @@ BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry
           &keys_)),
       engine_(http_.get(), options.engine),
       outbox_(std::move(outbox)),
+      dead_letters_(outbox_ == nullptr ? nullptr
+                                       : std::make_unique<DeadLetterStore>(outbox_.get())),
       relay_(outbox_ == nullptr
                  ? nullptr
                  : std::make_unique<Relay>(outbox_.get(), &engine_, &workspaces_, options.relay)),
@@ -60,7 +62,7 @@ BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry
       service_(&tracker_, options.default_deadline,
                ServicePolicy{&callers_, &workspaces_, options.max_items_per_request, &metrics_,
                              &logger_}),
-      admin_service_(outbox_.get(), &workspaces_) {
+      admin_service_(dead_letters_.get(), &workspaces_) {
   redactor_.SetSecrets(CurrentKeys());
   metrics_.SetEngineStatsSource([this] { return engine_.stats(); });
 }

@@ -18,19 +18,20 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/config.pb.h"
-#include "server/rpc/admin_service.h"
-#include "server/rpc/brazesync_service.h"
-#include "server/security/caller_auth.h"
+#include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
+#include "server/durability/dead_letter_store.h"
+#include "server/durability/outbox.h"
+#include "server/durability/relay.h"
 #include "server/http/http_client.h"
 #include "server/http/http_client_decorators.h"
 #include "server/ops/logging.h"
 #include "server/ops/metrics.h"
-#include "server/durability/outbox.h"
+#include "server/rpc/admin_service.h"
+#include "server/rpc/brazesync_service.h"
+#include "server/security/caller_auth.h"
 #include "server/security/redaction.h"
-#include "server/durability/relay.h"
 #include "server/track/tracker.h"
-#include "server/config/workspace.h"
 
 namespace spdlog::sinks {
 class sink;
@@ -120,7 +121,9 @@ class BrazeSyncServer final {
   std::unique_ptr<HttpClient> http_;
   DeliveryEngine engine_;
   std::unique_ptr<Outbox> outbox_;  // null without a data directory
-  std::unique_ptr<Relay> relay_;    // delivers the outbox in the background
+  // Admin queries over the outbox; null without a data directory.
+  std::unique_ptr<DeadLetterStore> dead_letters_;
+  std::unique_ptr<Relay> relay_;  // delivers the outbox in the background
   Tracker tracker_;
   BrazeSyncService service_;
   AdminService admin_service_;

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "server/braze/braze_response.h"
+#include "server/durability/stored_payload.h"
 
 namespace brazesync {
 namespace {
@@ -131,8 +132,8 @@ void Relay::Dispatch(std::vector<OutboxItem> items) {
           workspace == nullptr
               ? absl::StatusOr<std::string>(absl::FailedPreconditionError(
                     absl::StrCat("workspace \"", name, "\" is no longer configured")))
-              : PayloadToBrazeJson(item.payload_version, item.kind, item.payload, item.accepted,
-                                   now);
+              : StoredItemToBrazeJson(item.payload_version, item.kind, item.payload, item.accepted,
+                                      now);
       if (!json.ok()) {
         DeliveryReport report;
         report.id = item.id;

@@ -1,39 +1,132 @@
 // The gRPC adapter for brazesync.v1.BrazeSyncAdmin.
 #include "server/rpc/admin_service.h"
 
-#include <vector>
-
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/durability/outbox.h"
 #include "server/rpc/status_conversion.h"
 
 namespace brazesync {
 namespace {
 
-const absl::Status& NoOutbox() {
-  static const absl::Status* const status = new absl::Status(absl::FailedPreconditionError(
+// --- Storage structs -> v1 messages, one function per message. ---
+
+google::protobuf::Timestamp TimestampProto(absl::Time time) {
+  // The store keeps milliseconds.
+  return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(time));
+}
+
+v1::DeliveryState DeliveryStateProto(ItemIdState state) {
+  switch (state) {
+    case ItemIdState::kQueued:
+      return v1::DELIVERY_STATE_QUEUED;
+    case ItemIdState::kDelivered:
+      return v1::DELIVERY_STATE_DELIVERED;
+    case ItemIdState::kDeadLettered:
+      return v1::DELIVERY_STATE_DEAD_LETTERED;
+  }
+  return v1::DELIVERY_STATE_UNSPECIFIED;  // a value a newer release stored
+}
+
+v1::ItemState ItemStateProto(const ItemStatus& status) {
+  v1::ItemState proto;
+  proto.set_workspace(status.workspace);
+  proto.set_item_id(status.item_id);
+  proto.set_state(DeliveryStateProto(status.state));
+  *proto.mutable_accepted_at() = TimestampProto(status.accepted);
+  *proto.mutable_updated_at() = TimestampProto(status.updated);
+  proto.set_attempts(status.attempts);
+  proto.set_reason(status.reason);
+  proto.set_dead_letter_id(status.dead_letter_id);
+  return proto;
+}
+
+v1::DeliveryAttempt DeliveryAttemptProto(const AttemptRecord& attempt) {
+  v1::DeliveryAttempt proto;
+  *proto.mutable_at() = TimestampProto(attempt.at);
+  proto.set_outcome(attempt.outcome);
+  return proto;
+}
+
+v1::DeadLetter DeadLetterProto(const DeadLetter& letter) {
+  v1::DeadLetter proto;
+  proto.set_id(letter.id);
+  proto.set_workspace(letter.workspace);
+  proto.set_kind(letter.kind);
+  proto.set_item_id(letter.item_id);
+  proto.set_reason(letter.reason);
+  proto.set_braze_response(letter.braze_response);
+  for (const AttemptRecord& attempt : letter.attempts) {
+    *proto.add_attempts() = DeliveryAttemptProto(attempt);
+  }
+  *proto.mutable_accepted_at() = TimestampProto(letter.accepted);
+  *proto.mutable_dead_lettered_at() = TimestampProto(letter.dead_lettered);
+  proto.set_payload_version(letter.payload_version);
+  proto.set_braze_json(letter.braze_json);
+  proto.set_braze_json_omitted(letter.braze_json_omitted);
+  proto.set_braze_json_bytes(letter.braze_json_bytes);
+  return proto;
+}
+
+v1::ListDeadLettersResponse ListDeadLettersResponseProto(const DeadLetterPage& page) {
+  v1::ListDeadLettersResponse proto;
+  for (const DeadLetter& letter : page.letters) *proto.add_dead_letters() = DeadLetterProto(letter);
+  proto.set_next_after_id(page.next_after_id);
+  return proto;
+}
+
+v1::ReplayDeadLettersResponse ReplayDeadLettersResponseProto(const ReplayResult& result) {
+  v1::ReplayDeadLettersResponse proto;
+  proto.set_replayed(result.replayed);
+  proto.set_skipped_delivered(result.skipped_delivered);
+  return proto;
+}
+
+v1::PurgeDeadLettersResponse PurgeDeadLettersResponseProto(int purged) {
+  v1::PurgeDeadLettersResponse proto;
+  proto.set_purged(purged);
+  return proto;
+}
+
+// --- Requests -> store arguments. ---
+
+// The ids/all/workspace of a replay or purge request; INVALID_ARGUMENT
+// unless exactly one of ids and all is given.
+template <typename Request>
+absl::StatusOr<DeadLetterSelection> SelectionOf(const Request& request) {
+  if (request.ids_size() == 0 && !request.all()) {
+    return absl::InvalidArgumentError("ids: give ids, or all: true");
+  }
+  if (request.ids_size() > 0 && request.all()) {
+    return absl::InvalidArgumentError("ids: give ids or all: true, not both");
+  }
+  DeadLetterSelection selection;
+  selection.ids.assign(request.ids().begin(), request.ids().end());
+  selection.all = request.all();
+  selection.workspace = request.workspace();
+  return selection;
+}
+
+grpc::Status NoOutbox() {
+  return ToGrpcStatus(absl::FailedPreconditionError(
       "the server has no data directory (start it with --data_dir): there is no outbox"));
-  return *status;
 }
 
-// Runs `call` and stores its value in `response`, or returns its error.
-template <typename Response, typename Call>
-grpc::Status Answer(Outbox* outbox, Response* response, Call call) {
-  if (outbox == nullptr) return ToGrpcStatus(NoOutbox());
-  auto result = call();
+// The store's answer mapped by `to_proto` into `response`, or its error.
+template <typename Result, typename ToProto, typename Response>
+grpc::Status Answer(const absl::StatusOr<Result>& result, ToProto to_proto, Response* response) {
   if (!result.ok()) return ToGrpcStatus(result.status());
-  *response = *std::move(result);
+  *response = to_proto(*result);
   return grpc::Status::OK;
-}
-
-absl::Status SelectionError(int ids, bool all) {
-  if (ids == 0 && !all) return absl::InvalidArgumentError("ids: give ids, or all: true");
-  if (ids > 0 && all) return absl::InvalidArgumentError("ids: give ids or all: true, not both");
-  return absl::OkStatus();
 }
 
 }  // namespace
 
-AdminService::AdminService(Outbox* outbox, const WorkspaceRegistry* workspaces)
-    : outbox_(outbox), workspaces_(workspaces) {}
+AdminService::AdminService(DeadLetterStore* store, const WorkspaceRegistry* workspaces)
+    : store_(store), workspaces_(workspaces) {}
 
 grpc::Status AdminService::GetItemStatus(grpc::ServerContext*,
                                          const v1::GetItemStatusRequest* request,
@@ -45,8 +138,9 @@ grpc::Status AdminService::GetItemStatus(grpc::ServerContext*,
   if (workspace == nullptr) {
     return ToGrpcStatus(absl::NotFoundError("workspace: no such workspace"));
   }
-  return Answer(outbox_, response,
-                [&] { return outbox_->GetItemStatus(workspace->name, request->item_id()); });
+  if (store_ == nullptr) return NoOutbox();
+  return Answer(store_->GetItemStatus(workspace->name, request->item_id()), ItemStateProto,
+                response);
 }
 
 grpc::Status AdminService::ListDeadLetters(grpc::ServerContext*,
@@ -55,38 +149,35 @@ grpc::Status AdminService::ListDeadLetters(grpc::ServerContext*,
   if (request->page_size() < 0) {
     return ToGrpcStatus(absl::InvalidArgumentError("page_size: must be >= 0"));
   }
-  return Answer(outbox_, response, [&] {
-    return outbox_->ListDeadLetters(request->workspace(), request->page_size(),
-                                    request->after_id());
-  });
+  if (store_ == nullptr) return NoOutbox();
+  return Answer(
+      store_->ListDeadLetters(request->workspace(), request->page_size(), request->after_id()),
+      ListDeadLettersResponseProto, response);
 }
 
 grpc::Status AdminService::GetDeadLetter(grpc::ServerContext*,
                                          const v1::GetDeadLetterRequest* request,
                                          v1::DeadLetter* response) {
-  return Answer(outbox_, response, [&] { return outbox_->GetDeadLetter(request->id()); });
+  if (store_ == nullptr) return NoOutbox();
+  return Answer(store_->GetDeadLetter(request->id()), DeadLetterProto, response);
 }
 
 grpc::Status AdminService::ReplayDeadLetters(grpc::ServerContext*,
                                              const v1::ReplayDeadLettersRequest* request,
                                              v1::ReplayDeadLettersResponse* response) {
-  absl::Status selection = SelectionError(request->ids_size(), request->all());
-  if (!selection.ok()) return ToGrpcStatus(selection);
-  const std::vector<int64_t> ids(request->ids().begin(), request->ids().end());
-  return Answer(outbox_, response, [&] {
-    return outbox_->ReplayDeadLetters(ids, request->all(), request->workspace());
-  });
+  absl::StatusOr<DeadLetterSelection> selection = SelectionOf(*request);
+  if (!selection.ok()) return ToGrpcStatus(selection.status());
+  if (store_ == nullptr) return NoOutbox();
+  return Answer(store_->ReplayDeadLetters(*selection), ReplayDeadLettersResponseProto, response);
 }
 
 grpc::Status AdminService::PurgeDeadLetters(grpc::ServerContext*,
                                             const v1::PurgeDeadLettersRequest* request,
                                             v1::PurgeDeadLettersResponse* response) {
-  absl::Status selection = SelectionError(request->ids_size(), request->all());
-  if (!selection.ok()) return ToGrpcStatus(selection);
-  const std::vector<int64_t> ids(request->ids().begin(), request->ids().end());
-  return Answer(outbox_, response, [&] {
-    return outbox_->PurgeDeadLetters(ids, request->all(), request->workspace());
-  });
+  absl::StatusOr<DeadLetterSelection> selection = SelectionOf(*request);
+  if (!selection.ok()) return ToGrpcStatus(selection.status());
+  if (store_ == nullptr) return NoOutbox();
+  return Answer(store_->PurgeDeadLetters(*selection), PurgeDeadLettersResponseProto, response);
 }
 
 }  // namespace brazesync

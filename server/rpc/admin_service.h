@@ -1,20 +1,22 @@
 // The gRPC adapter for brazesync.v1.BrazeSyncAdmin: item status and the
-// dead-letter store, delegated to the Outbox and mapped with ToGrpcStatus.
+// dead-letter store. Each handler checks its request, delegates to the
+// DeadLetterStore (gRPC-free, plain structs) and maps the answer to the v1
+// message with one mapping function per message, errors with ToGrpcStatus.
 // Admin calls are rare and short, so the synchronous API is used.
 #ifndef BRAZESYNC_SERVER_RPC_ADMIN_SERVICE_H_
 #define BRAZESYNC_SERVER_RPC_ADMIN_SERVICE_H_
 
 #include "brazesync/v1/admin.grpc.pb.h"
-#include "server/durability/outbox.h"
 #include "server/config/workspace.h"
+#include "server/durability/dead_letter_store.h"
 
 namespace brazesync {
 
 class AdminService final : public v1::BrazeSyncAdmin::Service {
  public:
-  // `outbox` may be null (no data directory): every rpc is then
-  // FAILED_PRECONDITION. Both must outlive the service.
-  AdminService(Outbox* outbox, const WorkspaceRegistry* workspaces);
+  // `store` may be null (no data directory): every rpc whose request is
+  // valid is then FAILED_PRECONDITION. Both must outlive the service.
+  AdminService(DeadLetterStore* store, const WorkspaceRegistry* workspaces);
 
   grpc::Status GetItemStatus(grpc::ServerContext* context, const v1::GetItemStatusRequest* request,
                              v1::ItemState* response) override;
@@ -31,7 +33,7 @@ class AdminService final : public v1::BrazeSyncAdmin::Service {
                                 v1::PurgeDeadLettersResponse* response) override;
 
  private:
-  Outbox* const outbox_;
+  DeadLetterStore* const store_;
   const WorkspaceRegistry* const workspaces_;
 };
 

@@ -8,8 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/braze/converter.h"
-#include "server/validation/error_details.h"
 #include "server/braze/request_planner.h"
+#include "server/durability/stored_payload.h"
+#include "server/validation/error_details.h"
 #include "server/validation/validator.h"
 
 namespace brazesync {
@@ -133,41 +134,6 @@ v1::Outcome OutcomeOf(const v1::TrackResult& result) {
   return delivered > 0 ? v1::OUTCOME_PARTIAL : v1::OUTCOME_NOT_DELIVERED;
 }
 
-// The stored form of a valid item (kPayloadVersion): the item message with
-// the receipt time stamped where the caller gave none, so a later delivery
-// reports the time the event happened.
-NewOutboxItem ToOutboxItem(const v1::TrackRequest& request, const PlannedItem& planned,
-                           const std::string& workspace, absl::Time now) {
-  NewOutboxItem item;
-  item.workspace = workspace;
-  item.kind = planned.kind;
-  item.user_key = planned.user_key;
-  const int64_t now_ms = absl::ToUnixMillis(now);
-  auto stamp = [now_ms](google::protobuf::Timestamp* time) {
-    time->set_seconds(now_ms / 1000);
-    time->set_nanos(static_cast<int32_t>(now_ms % 1000) * 1'000'000);
-  };
-  switch (planned.kind) {
-    case v1::ITEM_KIND_EVENT: {
-      v1::Event event = request.events(planned.index);
-      if (!event.has_time()) stamp(event.mutable_time());
-      item.item_id = event.event_id();
-      item.payload = event.SerializeAsString();
-      break;
-    }
-    case v1::ITEM_KIND_PURCHASE: {
-      v1::Purchase purchase = request.purchases(planned.index);
-      if (!purchase.has_time()) stamp(purchase.mutable_time());
-      item.item_id = purchase.purchase_id();
-      item.payload = purchase.SerializeAsString();
-      break;
-    }
-    default:
-      item.payload = request.attributes(planned.index).SerializeAsString();
-  }
-  return item;
-}
-
 std::string WorkspaceNames(const WorkspaceRegistry& registry) {
   std::vector<std::string> names;
   for (const WorkspaceSettings& workspace : registry.all()) names.push_back(workspace.name);
@@ -268,7 +234,10 @@ void Tracker::Track(const v1::TrackRequest& request, absl::Time deadline, Done d
     std::vector<NewOutboxItem> items;
     for (const PlannedItem& planned : planned_items) {
       slots.push_back(index.Slot(planned.kind, planned.index));
-      items.push_back(ToOutboxItem(request, planned, workspace->name, now));
+      NewOutboxItem item = EncodeStoredItem(request, planned.kind, planned.index, now);
+      item.workspace = workspace->name;
+      item.user_key = planned.user_key;
+      items.push_back(std::move(item));
     }
     Accept(request, *workspace, std::move(slots), std::move(items), std::move(result),
            std::move(done));

@@ -47,11 +47,6 @@ void Relay::Stop() {
   loop_.join();
 }
 
-int64_t Relay::in_flight() const {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int64_t>(in_flight_.size());
-}
-
 void Relay::BeforeSend(std::vector<int64_t> durable_ids,
                        absl::AnyInvocable<void(absl::Status) &&> proceed) {
   outbox_->MarkInDoubt(std::move(durable_ids), std::move(proceed));

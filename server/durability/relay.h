@@ -20,10 +20,10 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "server/delivery/delivery_engine.h"
-#include "server/durability/outbox.h"
-#include "server/delivery/retry_policy.h"
 #include "server/config/workspace.h"
+#include "server/delivery/delivery_engine.h"
+#include "server/delivery/retry_policy.h"
+#include "server/durability/outbox.h"
 
 namespace brazesync {
 
@@ -60,8 +60,6 @@ class Relay final : public SendGate {
   // recorded; anything else stays queued for the next start.
   void Stop();
 
-  int64_t in_flight() const;
-
   // SendGate: marks the items in doubt before their request leaves.
   void BeforeSend(std::vector<int64_t> durable_ids,
                   absl::AnyInvocable<void(absl::Status) &&> proceed) override;
@@ -78,7 +76,7 @@ class Relay final : public SendGate {
   const WorkspaceRegistry* const workspaces_;
   const RelayOptions options_;
   Backoff backoff_;
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool notified_ ABSL_GUARDED_BY(mu_) = false;
   // Engine submissions without a verdict yet, and reports not yet stored.

@@ -145,18 +145,17 @@ absl::Status Database::RunSync(Task task) {
 absl::Status Database::Read(const char* sql, absl::string_view what,
                             absl::FunctionRef<bool(Statement&)> read) {
   absl::MutexLock lock(&reader_mu_);
-  StatementHandle& cached = reader_statements_[sql];
-  if (cached == nullptr) {
+  auto cached = reader_statements_.find(absl::string_view(sql));
+  if (cached == reader_statements_.end()) {
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v3(reader_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr) !=
         SQLITE_OK) {
-      reader_statements_.erase(sql);
       return absl::InternalError(
           absl::StrCat(options_.label, ": prepare ", what, ": ", sqlite3_errmsg(reader_.get())));
     }
-    cached.reset(raw);
+    cached = reader_statements_.emplace(sql, StatementHandle(raw)).first;
   }
-  Statement statement(cached.get());
+  Statement statement(cached->second.get());
   if (!read(statement)) {
     return absl::InternalError(
         absl::StrCat(options_.label, ": ", what, ": ", sqlite3_errmsg(reader_.get())));
@@ -165,22 +164,20 @@ absl::Status Database::Read(const char* sql, absl::string_view what,
 }
 
 absl::StatusOr<Statement> Database::Prepare(const char* sql) {
-  StatementHandle& cached = statements_[sql];
-  if (cached == nullptr) {
+  // Looked up by the text without copying it: Prepare runs per row written.
+  auto cached = statements_.find(absl::string_view(sql));
+  if (cached == statements_.end()) {
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v3(writer_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr) !=
         SQLITE_OK) {
       // Not cached: the next use tries again and reports its own error.
-      absl::Status status =
-          Error(absl::StrCat("prepare \"", absl::string_view(sql).substr(0, kQuotedSqlChars),
-                             absl::string_view(sql).size() > kQuotedSqlChars ? "...\"" : "\""));
-      sqlite3_finalize(raw);
-      statements_.erase(sql);
-      return status;
+      const absl::string_view text(sql);
+      return Error(absl::StrCat("prepare \"", text.substr(0, kQuotedSqlChars),
+                                text.size() > kQuotedSqlChars ? "...\"" : "\""));
     }
-    cached.reset(raw);
+    cached = statements_.emplace(sql, StatementHandle(raw)).first;
   }
-  return Statement(cached.get());
+  return Statement(cached->second.get());
 }
 
 absl::Status Database::Exec(absl::string_view sql) {

@@ -134,8 +134,8 @@ absl::StatusOr<DeadLetterPage> DeadLetterStore::ListDeadLetters(const std::strin
   const size_t limit =
       page_size <= 0 ? kDefaultPageSize : static_cast<size_t>(std::min(page_size, kMaxPageSize));
   // On the commit thread: the rows, raw. Reading stops once the payloads
-  // read exceed the byte budget, so a page of large letters never holds
-  // more than one letter beyond what can be listed.
+  // read reach the byte budget, so memory holds at most one payload more
+  // than a page can list, however large the letters are.
   std::vector<StoredRow> rows;
   bool more = false;
   absl::Status read = db_.RunSync([&](Database& db) -> absl::Status {
@@ -180,7 +180,7 @@ absl::StatusOr<DeadLetterPage> DeadLetterStore::ListDeadLetters(const std::strin
     page_bytes += bytes;
     page.letters.push_back(std::move(letter));
   }
-  page.next_after_id = more ? page.letters.back().id : 0;
+  page.next_after_id = more && !page.letters.empty() ? page.letters.back().id : 0;
   return page;
 }
 

@@ -56,6 +56,8 @@ BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry
           })),
       engine_(http_.get(), &api_keys_, options.engine),
       outbox_(std::move(outbox)),
+      dead_letters_(outbox_ == nullptr ? nullptr
+                                       : std::make_unique<DeadLetterStore>(outbox_.get())),
       relay_(outbox_ == nullptr
                  ? nullptr
                  : std::make_unique<Relay>(outbox_.get(), &engine_, &workspaces_,
@@ -67,7 +69,7 @@ BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry
       gate_(&callers_, &workspaces_, &metrics_, options.max_items_per_request),
       call_log_(&metrics_, &logger_, &workspaces_),
       service_(&tracker_, &gate_, &call_log_, options.default_deadline),
-      admin_service_(outbox_.get(), &workspaces_, &gate_, &call_log_) {
+      admin_service_(dead_letters_.get(), &workspaces_, &gate_, &call_log_) {
   redactor_.SetSecrets(api_keys_.AllKeys());
   metrics_.SetEngineStatsSource([this] { return engine_.stats(); });
 }

@@ -21,12 +21,13 @@
 #include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
+#include "server/durability/dead_letter_store.h"
 #include "server/durability/outbox.h"
 #include "server/durability/relay.h"
 #include "server/http/http_client.h"
 #include "server/http/http_client_decorators.h"
-#include "server/ops/call_log.h"
 #include "server/ops/braze_reachability.h"
+#include "server/ops/call_log.h"
 #include "server/ops/logging.h"
 #include "server/ops/metrics.h"
 #include "server/rpc/admin_service.h"
@@ -124,7 +125,9 @@ class BrazeSyncServer final {
   std::unique_ptr<HttpClient> http_;
   DeliveryEngine engine_;
   std::unique_ptr<Outbox> outbox_;  // null without a data directory
-  std::unique_ptr<Relay> relay_;    // delivers the outbox in the background
+  // Admin queries over the outbox; null without a data directory.
+  std::unique_ptr<DeadLetterStore> dead_letters_;
+  std::unique_ptr<Relay> relay_;  // delivers the outbox in the background
   Tracker tracker_;
   CallGate gate_;  // in front of every service below
   CallLog call_log_;

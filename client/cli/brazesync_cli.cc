@@ -5,6 +5,9 @@
 //                  server's durable outbox instead of waiting for Braze.
 //   status         where an accepted event/purchase is (BrazeSyncAdmin).
 //   dead-letters   list, show, replay or purge the server's dead letters.
+//                  `list` follows the server's pages to the end and prints
+//                  them as one response; a letter whose Braze JSON was too
+//                  large for a page is noted on stderr, for `show`.
 // Every response is printed as JSON. On an error it prints the gRPC code, the
 // message and each field violation, and exits non-zero.
 #include <google/protobuf/util/json_util.h>
@@ -14,6 +17,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -52,9 +56,9 @@ ABSL_FLAG(bool, async, false,
           "track: answer once the items are durably queued on the server "
           "(DELIVERY_MODE_ASYNC); check them later with `brazesync status`");
 ABSL_FLAG(std::string, item_id, "", "status: the event_id / purchase_id to look up");
-ABSL_FLAG(int, page_size, 0, "dead-letters list: at most this many (0 = server default 100)");
-ABSL_FLAG(int64_t, after_id, 0,
-          "dead-letters list: only ids after this (a previous next_after_id)");
+ABSL_FLAG(int, page_size, 0,
+          "dead-letters list: letters per rpc (0 = server default 100); every page is listed");
+ABSL_FLAG(int64_t, after_id, 0, "dead-letters list: only ids after this");
 ABSL_FLAG(int64_t, id, 0, "dead-letters show: the dead letter's id");
 ABSL_FLAG(std::vector<std::string>, ids, {},
           "dead-letters replay/purge: comma-separated dead-letter ids, e.g. --ids=1,2");
@@ -163,6 +167,12 @@ absl::StatusOr<v1::TrackRequest> RequestFromFlags() {
 
 absl::Duration Timeout() { return absl::Milliseconds(absl::GetFlag(FLAGS_timeout_ms)); }
 
+// The largest answer `dead-letters show` accepts: a dead letter's Braze JSON
+// is about the size of its item, and items come in requests of up to the
+// server's --max_receive_message_bytes (16 MiB by default); JSON escaping
+// can make it several times larger.
+constexpr int kShowMaxReceiveBytes = 128 * 1024 * 1024;
+
 // Prints `message` as JSON with proto field names and every primitive field.
 void PrintJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
@@ -244,22 +254,56 @@ absl::Status SelectionFromFlags(Request* request) {
   return absl::OkStatus();
 }
 
+// Every dead letter after --after_id (of --workspace), page by page, as one
+// response whose next_after_id is 0. The server keeps each page small enough
+// for a default channel, leaving out the Braze JSON of a letter too large
+// for a page; those letters are named on stderr.
+absl::StatusOr<v1::ListDeadLettersResponse> ListAllDeadLetters(AdminClient& client) {
+  v1::ListDeadLettersRequest request;
+  request.set_workspace(absl::GetFlag(FLAGS_workspace));
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_after_id(absl::GetFlag(FLAGS_after_id));
+  v1::ListDeadLettersResponse all;
+  while (true) {
+    absl::StatusOr<v1::ListDeadLettersResponse> page = client.ListDeadLetters(request, Timeout());
+    if (!page.ok()) return page.status();
+    for (v1::DeadLetter& letter : *page->mutable_dead_letters()) {
+      if (letter.braze_json_omitted()) {
+        std::cerr << "brazesync: dead letter " << letter.id() << ": braze_json ("
+                  << letter.braze_json_bytes()
+                  << " bytes) is too large to list; see `brazesync dead-letters show --id="
+                  << letter.id() << "`\n";
+      }
+      *all.add_dead_letters() = std::move(letter);
+    }
+    if (page->next_after_id() == 0) return all;
+    // A cursor that does not advance would list the same page forever.
+    if (page->next_after_id() <= request.after_id()) {
+      return absl::InternalError(absl::StrCat("next_after_id: ", page->next_after_id(),
+                                              " does not advance past after_id ",
+                                              request.after_id()));
+    }
+    request.set_after_id(page->next_after_id());
+  }
+}
+
 int RunDeadLetters(const std::string& action) {
-  AdminClient client = AdminClient::Connect(absl::GetFlag(FLAGS_target));
+  const std::string target = absl::GetFlag(FLAGS_target);
   if (action == "list") {
     if (absl::GetFlag(FLAGS_page_size) < 0) return UsageError("--page_size: must be >= 0");
-    v1::ListDeadLettersRequest request;
-    request.set_workspace(absl::GetFlag(FLAGS_workspace));
-    request.set_page_size(absl::GetFlag(FLAGS_page_size));
-    request.set_after_id(absl::GetFlag(FLAGS_after_id));
-    return Print(client.ListDeadLetters(request, Timeout()));
+    AdminClient client = AdminClient::Connect(target);
+    return Print(ListAllDeadLetters(client));
   }
   if (action == "show") {
     if (absl::GetFlag(FLAGS_id) <= 0) return UsageError("dead-letters show: --id is required");
     v1::GetDeadLetterRequest request;
     request.set_id(absl::GetFlag(FLAGS_id));
-    return Print(client.GetDeadLetter(request, Timeout()));
+    // One letter with its whole Braze JSON: about as large as its item, so
+    // it can be over gRPC's default 4 MiB receive limit.
+    return Print(
+        AdminClient::Connect(target, kShowMaxReceiveBytes).GetDeadLetter(request, Timeout()));
   }
+  AdminClient client = AdminClient::Connect(target);
   if (action == "replay") {
     v1::ReplayDeadLettersRequest request;
     absl::Status selection = SelectionFromFlags(&request);
@@ -297,7 +341,7 @@ int main(int argc, char** argv) {
       "  brazesync track --file=request.json\n"
       "  brazesync track --async --external_id=u1 --event=paid --event_id=order-17\n"
       "  brazesync status --item_id=order-17\n"
-      "  brazesync dead-letters list --workspace=prod --page_size=20\n"
+      "  brazesync dead-letters list --workspace=prod   (every page, as one JSON response)\n"
       "  brazesync dead-letters show --id=42\n"
       "  brazesync dead-letters replay --ids=42,43   (or --all [--workspace=prod])\n"
       "  brazesync dead-letters purge --all --workspace=staging\n"

@@ -4,6 +4,7 @@
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
 
 #include "absl/strings/cord.h"
 #include "google/rpc/status.pb.h"
@@ -50,6 +51,13 @@ AdminClient::AdminClient(std::shared_ptr<grpc::Channel> channel)
 
 AdminClient AdminClient::Connect(const std::string& target) {
   return AdminClient(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+}
+
+AdminClient AdminClient::Connect(const std::string& target, int max_receive_message_bytes) {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(max_receive_message_bytes);
+  return AdminClient(
+      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), arguments));
 }
 
 absl::StatusOr<v1::ItemState> AdminClient::GetItemStatus(const v1::GetItemStatusRequest& request,

@@ -41,8 +41,13 @@ class BrazeSyncClient final {
 class AdminClient final {
  public:
   explicit AdminClient(std::shared_ptr<grpc::Channel> channel);
-  // An insecure channel to `target` ("host:port").
+  // An insecure channel to `target` ("host:port") with gRPC's default 4 MiB
+  // limit on answers: enough for every rpc but GetDeadLetter of a letter
+  // whose Braze JSON is near or over 4 MiB.
   static AdminClient Connect(const std::string& target);
+  // The same with answers of up to `max_receive_message_bytes` (-1: no
+  // limit), e.g. to read a large dead letter with GetDeadLetter.
+  static AdminClient Connect(const std::string& target, int max_receive_message_bytes);
 
   absl::StatusOr<v1::ItemState> GetItemStatus(const v1::GetItemStatusRequest& request,
                                               absl::Duration timeout = absl::Seconds(30));

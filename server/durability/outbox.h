@@ -1,19 +1,24 @@
 // The durable outbox: an embedded SQLite database (WAL mode) in the server's
 // data directory holding accepted-but-undelivered items, the idempotency
-// record of event/purchase ids, and the dead-letter store.
+// record of event/purchase ids, and the dead-letter store. This file owns the
+// schema (and its migration) and the delivery side: acceptance, the relay's
+// FetchDue cursor, delivery reports, items in doubt and id pruning. Operator
+// queries over the same tables are in dead_letter_store.h.
 //
 // All database work runs on one thread that groups whatever is waiting into a
-// single transaction (group commit): many concurrent Track calls cost one
-// commit, so acceptance stays fast while every acknowledged item is on disk.
-// With synchronous=NORMAL (the default) a committed item survives a killed
-// process; synchronous=FULL also survives power loss.
+// single transaction (group commit, sqlite_db.h): many concurrent Track calls
+// cost one commit, so acceptance stays fast while every acknowledged item is
+// on disk. With synchronous=NORMAL (the default) a committed item survives a
+// killed process; synchronous=FULL also survives power loss.
 //
-// Payloads are stored with a format version (kPayloadVersion: a serialized
-// brazesync.v1 UserProfile/Event/Purchase with receipt time stamped), so
-// items queued or dead-lettered by one release are delivered by the next.
+// Payloads are opaque here: each is stored with the format version its
+// encoder gave it (stored_payload.h), so items queued or dead-lettered by one
+// release are delivered by the next. The outbox knows no Braze JSON and no
+// admin wire types.
 #ifndef BRAZESYNC_SERVER_DURABILITY_OUTBOX_H_
 #define BRAZESYNC_SERVER_DURABILITY_OUTBOX_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,12 +28,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "brazesync/v1/admin.pb.h"
 #include "brazesync/v1/brazesync.pb.h"
+#include "server/durability/sqlite_db.h"
 
 namespace brazesync {
-
-inline constexpr int kPayloadVersion = 1;
 
 struct OutboxOptions {
   // Repeats of an item id within this window are dropped as duplicates.
@@ -44,7 +47,8 @@ struct NewOutboxItem {
   v1::ItemKind kind = v1::ITEM_KIND_UNSPECIFIED;
   std::string item_id;  // event_id / purchase_id; empty = no idempotency
   std::string user_key;
-  std::string payload;  // kPayloadVersion format
+  std::string payload;      // opaque, in the format `payload_version` names
+  int payload_version = 0;  // set by the encoder (stored_payload.h)
 };
 
 // A stored item due for delivery.
@@ -70,18 +74,32 @@ struct DeliveryReport {
   absl::Time retry_at;         // kRetry: not before
 };
 
-// The Braze JSON object a stored payload converts to at `now` (event and
-// purchase times clamp to it). Fails for an unknown version or a payload
-// that does not parse.
-absl::StatusOr<std::string> PayloadToBrazeJson(int payload_version, v1::ItemKind kind,
-                                               const std::string& payload, absl::Time accepted,
-                                               absl::Time now);
+// Where an accepted item with an id is: the idempotency record's state. The
+// numbers are stored in the database, so they are never renumbered.
+enum class ItemIdState : int {
+  kQueued = 1,        // in the outbox
+  kDelivered = 2,     // Braze accepted it
+  kDeadLettered = 3,  // in the dead-letter store
+};
+
+// One delivery attempt of an item (its history keeps the last 20).
+struct AttemptRecord {
+  absl::Time at;
+  std::string outcome;
+};
+
+// Reads an item's stored attempt history as Report writes it; a history that
+// does not parse reads as empty (it is informational, never a reason to fail
+// a query).
+std::vector<AttemptRecord> ParseAttemptHistory(const std::string& history);
 
 class Outbox final {
  public:
-  // Opens (creating if needed) `directory`/outbox.sqlite3.
+  // Opens (creating or upgrading if needed) `directory`/outbox.sqlite3. Fails
+  // FAILED_PRECONDITION naming data_dir when it cannot.
   static absl::StatusOr<std::unique_ptr<Outbox>> Open(const std::string& directory,
                                                       const OutboxOptions& options);
+  // Runs pending group commits first (their callbacks run), then closes.
   ~Outbox();
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
@@ -93,7 +111,8 @@ class Outbox final {
   void Accept(std::vector<NewOutboxItem> items, AcceptDone done);
 
   // Up to `limit` items with id > `after_id` that are due at `now`, in id
-  // (acceptance) order. The relay walks the outbox with this cursor.
+  // (acceptance) order. The relay walks the outbox with this cursor. Reads
+  // committed state on its own connection, beside the commit thread.
   absl::StatusOr<std::vector<OutboxItem>> FetchDue(absl::Time now, int64_t after_id, size_t limit);
   // Applies delivery outcomes (deletes delivered, reschedules, dead-letters)
   // in the next group commit; `done` runs after it. A rescheduled item is no
@@ -108,30 +127,19 @@ class Outbox final {
   // the reason (no duplicate can reach Braze); otherwise they are sent again
   // (at least once). Returns how many there were.
   absl::StatusOr<int> SettleInDoubt(bool dead_letter);
-  // Items waiting in the outbox.
-  absl::StatusOr<int64_t> QueuedCount();
-  // Forgets item ids whose last change is older than the idempotency window.
+  // Forgets item ids whose last change is older than the idempotency window
+  // at `now`. Ids of queued items are kept: they guard their live item.
   absl::Status PruneIds(absl::Time now);
 
-  // Admin queries (see protos/brazesync/v1/admin.proto).
-  absl::StatusOr<v1::ItemState> GetItemStatus(const std::string& workspace,
-                                              const std::string& item_id);
-  absl::StatusOr<v1::ListDeadLettersResponse> ListDeadLetters(const std::string& workspace,
-                                                              int page_size, int64_t after_id);
-  absl::StatusOr<v1::DeadLetter> GetDeadLetter(int64_t id);
-  absl::StatusOr<v1::ReplayDeadLettersResponse> ReplayDeadLetters(const std::vector<int64_t>& ids,
-                                                                  bool all,
-                                                                  const std::string& workspace);
-  absl::StatusOr<v1::PurgeDeadLettersResponse> PurgeDeadLetters(const std::vector<int64_t>& ids,
-                                                                bool all,
-                                                                const std::string& workspace);
-
-  // The database thread and connection; defined in outbox.cc only.
-  class Impl;
+  // The database under the outbox, for the stores that query the same tables
+  // on the same commit thread (DeadLetterStore). Lives as long as the outbox.
+  Database& database() { return *db_; }
 
  private:
-  explicit Outbox(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  Outbox(std::unique_ptr<Database> db, const OutboxOptions& options);
+
+  const OutboxOptions options_;
+  std::unique_ptr<Database> db_;
 };
 
 }  // namespace brazesync

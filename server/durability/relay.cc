@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "server/braze/users_track.h"
+#include "server/durability/stored_payload.h"
 
 namespace brazesync {
 namespace {
@@ -44,11 +45,6 @@ void Relay::Stop() {
     stopping_ = true;
   }
   loop_.join();
-}
-
-int64_t Relay::in_flight() const {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int64_t>(in_flight_.size());
 }
 
 void Relay::BeforeSend(std::vector<int64_t> durable_ids,
@@ -131,8 +127,8 @@ void Relay::Dispatch(std::vector<OutboxItem> items) {
           workspace == nullptr
               ? absl::StatusOr<std::string>(absl::FailedPreconditionError(
                     absl::StrCat("workspace \"", name, "\" is no longer configured")))
-              : PayloadToBrazeJson(item.payload_version, item.kind, item.payload, item.accepted,
-                                   now);
+              : StoredItemToBrazeJson(item.payload_version, item.kind, item.payload, item.accepted,
+                                      now);
       if (!json.ok()) {
         DeliveryReport report;
         report.id = item.id;

@@ -68,8 +68,6 @@ class Relay final : public SendGate {
   // recorded; anything else stays queued for the next start.
   void Stop();
 
-  int64_t in_flight() const;
-
   // SendGate: marks the items in doubt before their request leaves.
   void BeforeSend(std::vector<int64_t> durable_ids,
                   absl::AnyInvocable<void(absl::Status) &&> proceed) override;
@@ -86,7 +84,7 @@ class Relay final : public SendGate {
   const WorkspaceRegistry* const workspaces_;
   const RelayOptions options_;
   Backoff backoff_;
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool notified_ ABSL_GUARDED_BY(mu_) = false;
   // Engine submissions without a verdict yet, and reports not yet stored.

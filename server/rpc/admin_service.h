@@ -1,10 +1,11 @@
 // The gRPC adapter for brazesync.v1.BrazeSyncAdmin: item status and the
 // dead-letter store. Every rpc passes the CallGate first (caller token, the
-// admin role in the workspace it acts on, rate), then delegates to the Outbox
-// and maps the outcome with ToGrpcStatus; the CallLog keeps an audit line per
-// call. A request that names no workspace acts on every workspace, so its
-// caller needs the admin role in "*". Admin calls are rare and short, so the
-// synchronous API is used.
+// admin role in the workspace it acts on, rate), then checks its request,
+// delegates to the DeadLetterStore (gRPC-free, plain structs) and maps the
+// answer to the v1 message with one mapping function per message, errors with
+// ToGrpcStatus; the CallLog keeps an audit line per call. A request that names no workspace acts on
+// every workspace, so its caller needs the admin role in "*". Admin calls are rare and short, so
+// the synchronous API is used.
 #ifndef BRAZESYNC_SERVER_RPC_ADMIN_SERVICE_H_
 #define BRAZESYNC_SERVER_RPC_ADMIN_SERVICE_H_
 
@@ -14,7 +15,7 @@
 #include "absl/status/status.h"
 #include "brazesync/v1/admin.grpc.pb.h"
 #include "server/config/workspace.h"
-#include "server/durability/outbox.h"
+#include "server/durability/dead_letter_store.h"
 #include "server/ops/call_log.h"
 #include "server/rpc/call_gate.h"
 
@@ -22,9 +23,10 @@ namespace brazesync {
 
 class AdminService final : public v1::BrazeSyncAdmin::Service {
  public:
-  // `outbox` may be null (no data directory): every admitted rpc is then
-  // FAILED_PRECONDITION. All must outlive the service.
-  AdminService(Outbox* outbox, const WorkspaceRegistry* workspaces, const CallGate* gate,
+  // `store` may be null (no data directory): every admitted rpc whose
+  // request is valid is then FAILED_PRECONDITION. All must outlive the
+  // service.
+  AdminService(DeadLetterStore* store, const WorkspaceRegistry* workspaces, const CallGate* gate,
                const CallLog* log);
 
   grpc::Status GetItemStatus(grpc::ServerContext* context, const v1::GetItemStatusRequest* request,
@@ -56,7 +58,7 @@ class AdminService final : public v1::BrazeSyncAdmin::Service {
                      const std::string& workspace,
                      absl::FunctionRef<absl::Status(const Caller* caller)> body);
 
-  Outbox* const outbox_;
+  DeadLetterStore* const store_;
   const WorkspaceRegistry* const workspaces_;
   const CallGate* const gate_;
   const CallLog* const log_;

@@ -12,6 +12,7 @@
 #include "server/braze/item_kind.h"
 #include "server/braze/request_planner.h"
 #include "server/braze/users_track.h"
+#include "server/durability/stored_payload.h"
 #include "server/validation/error_details.h"
 #include "server/validation/validator.h"
 
@@ -177,41 +178,6 @@ void Preview(const WorkspaceSettings& workspace, ValidatedTrackRequest validated
   std::move(done)(absl::OkStatus(), std::move(result));
 }
 
-// The stored form of a valid item (kPayloadVersion): the item message with
-// the receipt time stamped where the caller gave none, so a later delivery
-// reports the time the event happened.
-NewOutboxItem ToOutboxItem(const v1::TrackRequest& request, const PlannedItem& planned,
-                           const std::string& workspace, absl::Time now) {
-  NewOutboxItem item;
-  item.workspace = workspace;
-  item.kind = planned.kind;
-  item.user_key = planned.user_key;
-  const int64_t now_ms = absl::ToUnixMillis(now);
-  auto stamp = [now_ms](google::protobuf::Timestamp* time) {
-    time->set_seconds(now_ms / 1000);
-    time->set_nanos(static_cast<int32_t>(now_ms % 1000) * 1'000'000);
-  };
-  switch (planned.kind) {
-    case v1::ITEM_KIND_EVENT: {
-      v1::Event event = request.events(planned.index);
-      if (!event.has_time()) stamp(event.mutable_time());
-      item.item_id = event.event_id();
-      item.payload = event.SerializeAsString();
-      break;
-    }
-    case v1::ITEM_KIND_PURCHASE: {
-      v1::Purchase purchase = request.purchases(planned.index);
-      if (!purchase.has_time()) stamp(purchase.mutable_time());
-      item.item_id = purchase.purchase_id();
-      item.payload = purchase.SerializeAsString();
-      break;
-    }
-    default:
-      item.payload = request.attributes(planned.index).SerializeAsString();
-  }
-  return item;
-}
-
 }  // namespace
 
 Tracker::Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine, Outbox* outbox,
@@ -249,7 +215,10 @@ void Tracker::AcceptDurably(const v1::TrackRequest& request, const std::string& 
   std::vector<NewOutboxItem> items;
   items.reserve(validated.items.size());
   for (const PlannedItem& planned : validated.items) {
-    items.push_back(ToOutboxItem(request, planned, workspace, now));
+    NewOutboxItem item = EncodeStoredItem(request, planned.kind, planned.index, now);
+    item.workspace = workspace;
+    item.user_key = planned.user_key;
+    items.push_back(std::move(item));
   }
   outbox_->Accept(std::move(items), [this, slots = std::move(validated.slots),
                                      result = std::move(validated.result), done = std::move(done)](

@@ -6,10 +6,11 @@
 # dead-letter store with a reason: nothing acknowledged is lost and nothing
 # reaches Braze twice. (Events a kill caught mid-request are "in doubt": the
 # restarted server dead-letters them rather than risk a duplicate, the
-# default --in_doubt=dead_letter.)
-# Usage: crash_test.sh SERVER_BIN EMULATOR_BIN LOADGEN_BIN [KILLS]
+# default --in_doubt=dead_letter.) The dead letters are read with the
+# `brazesync` CLI, as an operator would, not from the database.
+# Usage: crash_test.sh SERVER_BIN EMULATOR_BIN LOADGEN_BIN CLI_BIN [KILLS]
 set -euo pipefail
-server="$1" emulator="$2" loadgen="$3" kills="${4:-3}"
+server="$1" emulator="$2" loadgen="$3" cli="$4" kills="${5:-3}"
 WORK_DIR="$(mktemp -d)"
 source "$(dirname "$0")/../../scripts/lib/processes.sh"
 SERVER_PID=""
@@ -75,13 +76,15 @@ print("outbox drained")
 PY
 
 curl -s "http://127.0.0.1:$EMULATOR_PORT/_emulator/accepted" >"$WORK_DIR/accepted.json"
-/usr/bin/python3 - "$WORK_DIR/acked.txt" "$WORK_DIR/accepted.json" "$data/outbox.sqlite3" "$kills" <<'PY'
-import collections, json, sqlite3, sys
+# Every dead letter (the CLI follows the pages).
+"$cli" --target="127.0.0.1:$port" dead-letters list >"$WORK_DIR/dead_letters.json"
+/usr/bin/python3 - "$WORK_DIR/acked.txt" "$WORK_DIR/accepted.json" "$WORK_DIR/dead_letters.json" <<'PY'
+import collections, json, sys
 acked = [line.strip() for line in open(sys.argv[1]) if line.strip()]
 events = json.load(open(sys.argv[2]))["events"]
 received = collections.Counter(e["properties"]["seq"] for e in events)
-db = sqlite3.connect(f"file:{sys.argv[3]}?mode=ro", uri=True)
-dead = {row[0]: row[1] for row in db.execute("SELECT item_id, reason FROM dead_letters")}
+letters = json.load(open(sys.argv[3]))["dead_letters"]
+dead = {letter["item_id"]: letter["reason"] for letter in letters}
 in_doubt = [seq for seq, reason in dead.items() if reason.startswith("in doubt")]
 lost = [seq for seq in acked if seq not in received and seq not in dead]
 duplicated = [seq for seq, count in received.items() if count > 1]

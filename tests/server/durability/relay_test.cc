@@ -35,7 +35,6 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "brazesync/v1/admin.pb.h"
 #include "brazesync/v1/brazesync.pb.h"
 #include "brazesync/v1/config.pb.h"
 #include "gmock/gmock.h"
@@ -43,8 +42,11 @@
 #include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
+#include "server/durability/dead_letter_store.h"
 #include "server/durability/outbox.h"
+#include "server/durability/stored_payload.h"
 #include "server/http/http_client.h"
+#include "tests/server/durability/outbox_test_support.h"
 #include "tests/server/testing/test_support.h"
 
 namespace brazesync {
@@ -89,21 +91,24 @@ absl::StatusOr<HttpResponse> RejectBadEvents(const HttpRequest& request) {
   return Response(201, ErrorsBody("success", errors));
 }
 
-// An event for user `user` named `name`, with `item_id` as its event_id.
+// An event for user `user` named `name`, with `item_id` as its event_id, in
+// the stored format.
 NewOutboxItem EventItem(const std::string& item_id, const std::string& name,
                         const std::string& workspace = kWorkspace, const std::string& user = "u1") {
   v1::Event event;
   event.mutable_user()->set_external_id(user);
   event.set_name(name);
   event.set_event_id(item_id);
-  event.mutable_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
-  NewOutboxItem item;
+  NewOutboxItem item = EncodeEvent(std::move(event), absl::Now());
   item.workspace = workspace;
-  item.kind = v1::ITEM_KIND_EVENT;
-  item.item_id = item_id;
   item.user_key = absl::StrCat("external_id:", user);
-  item.payload = event.SerializeAsString();
   return item;
+}
+
+// What a failing expectation prints about an item's status.
+std::string Describe(const ItemStatus& status) {
+  return absl::StrCat("state ", static_cast<int>(status.state), ", attempts ", status.attempts,
+                      ", reason \"", status.reason, "\"");
 }
 
 // Relay options that make every wait tiny.
@@ -156,6 +161,7 @@ class RelayTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<Outbox>> opened = Outbox::Open(dir_.path(), OutboxOptions());
     if (!opened.ok()) return opened.status();
     outbox_ = *std::move(opened);
+    store_ = std::make_unique<DeadLetterStore>(outbox_.get());
     return absl::OkStatus();
   }
 
@@ -174,6 +180,7 @@ class RelayTest : public ::testing::Test {
     http_.ReleaseAll(absl::UnavailableError("connection reset"));
     relay_.reset();
     engine_.reset();
+    store_.reset();
     outbox_.reset();
   }
 
@@ -187,38 +194,46 @@ class RelayTest : public ::testing::Test {
     if (relay_ != nullptr) relay_->Notify();
   }
 
-  std::optional<v1::ItemState> Status(const std::string& item_id) {
-    absl::StatusOr<v1::ItemState> state = outbox_->GetItemStatus(kWorkspace, item_id);
+  std::optional<ItemStatus> Status(const std::string& item_id) {
+    absl::StatusOr<ItemStatus> state = store_->GetItemStatus(kWorkspace, item_id);
     if (!state.ok()) return std::nullopt;
     return *state;
   }
 
   // Waits until `item_id` is in `state`; returns its final ItemState.
-  v1::ItemState AwaitState(const std::string& item_id, v1::DeliveryState state,
-                           const std::string& workspace = kWorkspace) {
-    v1::ItemState last;
+  ItemStatus AwaitState(const std::string& item_id, ItemIdState state,
+                        const std::string& workspace = kWorkspace) {
+    ItemStatus last;
     const bool reached = Eventually([&] {
-      absl::StatusOr<v1::ItemState> current = outbox_->GetItemStatus(workspace, item_id);
+      absl::StatusOr<ItemStatus> current = store_->GetItemStatus(workspace, item_id);
       if (!current.ok()) return false;
       last = *current;
-      return last.state() == state;
+      return last.state == state;
     });
-    EXPECT_TRUE(reached) << item_id << " never reached " << v1::DeliveryState_Name(state)
-                         << "; last: " << last.ShortDebugString();
+    EXPECT_TRUE(reached) << item_id << " never reached " << static_cast<int>(state)
+                         << "; last: " << Describe(last);
     return last;
   }
 
   int64_t Queued() {
-    absl::StatusOr<int64_t> count = outbox_->QueuedCount();
+    absl::StatusOr<int64_t> count = outbox_testing::QueuedCount(*outbox_);
     EXPECT_TRUE(count.ok()) << count.status();
     return count.ok() ? *count : -1;
   }
 
-  std::vector<v1::DeadLetter> DeadLetters() {
-    absl::StatusOr<v1::ListDeadLettersResponse> letters = outbox_->ListDeadLetters("", 1000, 0);
-    EXPECT_TRUE(letters.ok()) << letters.status();
-    if (!letters.ok()) return {};
-    return {letters->dead_letters().begin(), letters->dead_letters().end()};
+  // Every dead letter, following pages.
+  std::vector<DeadLetter> DeadLetters() {
+    std::vector<DeadLetter> letters;
+    int64_t after_id = 0;
+    do {
+      absl::StatusOr<DeadLetterPage> page =
+          store_->ListDeadLetters("", DeadLetterStore::kMaxPageSize, after_id);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) break;
+      for (DeadLetter& letter : page->letters) letters.push_back(std::move(letter));
+      after_id = page->next_after_id;
+    } while (after_id != 0);
+    return letters;
   }
 
   TempDir dir_;
@@ -226,6 +241,7 @@ class RelayTest : public ::testing::Test {
   std::optional<ApiKeySource> keys_;
   FakeHttpClient http_;
   std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<DeadLetterStore> store_;
   std::unique_ptr<DeliveryEngine> engine_;
   std::unique_ptr<Relay> relay_;
 };
@@ -237,8 +253,8 @@ TEST_F(RelayTest, DeliversAcceptedItemsAndEmptiesOutbox) {
 
   ASSERT_TRUE(Eventually([&] { return Queued() == 0; }));
   for (const char* id : {"e1", "e2", "e3"}) {
-    const v1::ItemState state = AwaitState(id, v1::DELIVERY_STATE_DELIVERED);
-    EXPECT_EQ(state.attempts(), 1) << id;
+    const ItemStatus state = AwaitState(id, ItemIdState::kDelivered);
+    EXPECT_EQ(state.attempts, 1) << id;
   }
   // Each exactly once (see also ManyItemsAreEachSentExactlyOnce).
   EXPECT_THAT(http_.posted_events(),
@@ -247,8 +263,20 @@ TEST_F(RelayTest, DeliversAcceptedItemsAndEmptiesOutbox) {
   EXPECT_EQ(request.url, absl::StrCat(kEndpoint, "/users/track"));
   EXPECT_THAT(request.headers, ::testing::Contains(std::pair<std::string, std::string>(
                                    "Authorization", absl::StrCat("Bearer ", kApiKey))));
-  EXPECT_TRUE(Eventually([&] { return relay_->in_flight() == 0; }));
   EXPECT_THAT(DeadLetters(), IsEmpty());
+}
+
+TEST_F(RelayTest, ASettledItemFreesItsInFlightSlot) {
+  // With room for one item in flight, the second is fetched only once the
+  // first one's verdict has released its slot.
+  RelayOptions options = FastRelayOptions();
+  options.max_in_flight_items = 1;
+  Start(options);
+  Accept({EventItem("e1", "signed_up")});
+  AwaitState("e1", ItemIdState::kDelivered);
+  Accept({EventItem("e2", "paid")});
+  AwaitState("e2", ItemIdState::kDelivered);
+  EXPECT_EQ(Queued(), 0);
 }
 
 TEST_F(RelayTest, NotifyDeliversWithoutWaitingForThePoll) {
@@ -258,7 +286,7 @@ TEST_F(RelayTest, NotifyDeliversWithoutWaitingForThePoll) {
 
   Accept({EventItem("e1", "signed_up")});  // Accept() calls relay_->Notify()
 
-  AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+  AwaitState("e1", ItemIdState::kDelivered);
   EXPECT_EQ(Queued(), 0);
 }
 
@@ -269,7 +297,7 @@ TEST_F(RelayTest, PollPicksUpItemsWithoutNotify) {
                   [&](absl::StatusOr<std::vector<bool>>) { done.Notify(); });
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
 
-  AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+  AwaitState("e1", ItemIdState::kDelivered);
 }
 
 TEST_F(RelayTest, ItemBrazeRejectsBecomesDeadLetterWithBrazesReason) {
@@ -277,19 +305,19 @@ TEST_F(RelayTest, ItemBrazeRejectsBecomesDeadLetterWithBrazesReason) {
   Start();
   Accept({EventItem("good", "signed_up"), EventItem("bad", "bad_event", kWorkspace, "u2")});
 
-  const v1::ItemState bad = AwaitState("bad", v1::DELIVERY_STATE_DEAD_LETTERED);
-  AwaitState("good", v1::DELIVERY_STATE_DELIVERED);
-  EXPECT_THAT(bad.reason(), HasSubstr(kRejection));
-  EXPECT_EQ(bad.attempts(), 1);
+  const ItemStatus bad = AwaitState("bad", ItemIdState::kDeadLettered);
+  AwaitState("good", ItemIdState::kDelivered);
+  EXPECT_THAT(bad.reason, HasSubstr(kRejection));
+  EXPECT_EQ(bad.attempts, 1);
 
-  absl::StatusOr<v1::DeadLetter> letter = outbox_->GetDeadLetter(bad.dead_letter_id());
+  absl::StatusOr<DeadLetter> letter = store_->GetDeadLetter(bad.dead_letter_id);
   ASSERT_TRUE(letter.ok()) << letter.status();
-  EXPECT_EQ(letter->item_id(), "bad");
-  EXPECT_EQ(letter->workspace(), kWorkspace);
-  EXPECT_EQ(letter->reason(), absl::StrCat("rejected by Braze: ", kRejection));
-  EXPECT_EQ(letter->braze_response(), kRejection);
-  EXPECT_THAT(letter->attempts(), SizeIs(1));
-  EXPECT_THAT(letter->braze_json(), HasSubstr("bad_event"));
+  EXPECT_EQ(letter->item_id, "bad");
+  EXPECT_EQ(letter->workspace, kWorkspace);
+  EXPECT_EQ(letter->reason, absl::StrCat("rejected by Braze: ", kRejection));
+  EXPECT_EQ(letter->braze_response, kRejection);
+  EXPECT_THAT(letter->attempts, SizeIs(1));
+  EXPECT_THAT(letter->braze_json, HasSubstr("bad_event"));
   EXPECT_EQ(Queued(), 0);
 }
 
@@ -303,20 +331,20 @@ TEST_F(RelayTest, RetryableFailureIsRescheduledThenDelivered) {
   Accept({EventItem("e1", "signed_up")});
 
   // Queued again with the failure as its reason.
-  v1::ItemState queued;
+  ItemStatus queued;
   ASSERT_TRUE(Eventually([&] {
-    std::optional<v1::ItemState> state = Status("e1");
-    if (!state.has_value() || state->attempts() < 1) return false;
+    std::optional<ItemStatus> state = Status("e1");
+    if (!state.has_value() || state->attempts < 1) return false;
     queued = *state;
     return true;
   }));
-  EXPECT_EQ(queued.state(), v1::DELIVERY_STATE_QUEUED);
-  EXPECT_THAT(queued.reason(), HasSubstr("503"));
+  EXPECT_EQ(queued.state, ItemIdState::kQueued);
+  EXPECT_THAT(queued.reason, HasSubstr("503"));
   EXPECT_EQ(Queued(), 1);
 
   braze_down.store(false);
-  const v1::ItemState delivered = AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
-  EXPECT_GE(delivered.attempts(), 2);
+  const ItemStatus delivered = AwaitState("e1", ItemIdState::kDelivered);
+  EXPECT_GE(delivered.attempts, 2);
   EXPECT_EQ(Queued(), 0);
   EXPECT_THAT(DeadLetters(), IsEmpty());
 }
@@ -331,13 +359,13 @@ TEST_F(RelayTest, NetworkFailureIsRescheduled) {
   Accept({EventItem("e1", "signed_up")});
 
   ASSERT_TRUE(Eventually([&] {
-    std::optional<v1::ItemState> state = Status("e1");
-    return state.has_value() && state->attempts() >= 2;
+    std::optional<ItemStatus> state = Status("e1");
+    return state.has_value() && state->attempts >= 2;
   }));
-  EXPECT_EQ(Status("e1")->state(), v1::DELIVERY_STATE_QUEUED);
+  EXPECT_EQ(Status("e1")->state, ItemIdState::kQueued);
 
   braze_down.store(false);
-  AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+  AwaitState("e1", ItemIdState::kDelivered);
 }
 
 TEST_F(RelayTest, ItemPastRetryHorizonBecomesDeadLetter) {
@@ -350,12 +378,12 @@ TEST_F(RelayTest, ItemPastRetryHorizonBecomesDeadLetter) {
   Start(options);
   Accept({EventItem("e1", "signed_up")});
 
-  const v1::ItemState state = AwaitState("e1", v1::DELIVERY_STATE_DEAD_LETTERED);
-  EXPECT_THAT(state.reason(), HasSubstr("retry horizon exceeded"));
-  absl::StatusOr<v1::DeadLetter> letter = outbox_->GetDeadLetter(state.dead_letter_id());
+  const ItemStatus state = AwaitState("e1", ItemIdState::kDeadLettered);
+  EXPECT_THAT(state.reason, HasSubstr("retry horizon exceeded"));
+  absl::StatusOr<DeadLetter> letter = store_->GetDeadLetter(state.dead_letter_id);
   ASSERT_TRUE(letter.ok()) << letter.status();
-  EXPECT_THAT(letter->reason(), AllOf(StartsWith("retry horizon exceeded"), HasSubstr("503")));
-  EXPECT_THAT(letter->attempts(), SizeIs(1));
+  EXPECT_THAT(letter->reason, AllOf(StartsWith("retry horizon exceeded"), HasSubstr("503")));
+  EXPECT_THAT(letter->attempts, SizeIs(1));
   EXPECT_EQ(Queued(), 0);
 }
 
@@ -366,20 +394,20 @@ TEST_F(RelayTest, PermanentFailureBecomesDeadLetterAtOnce) {
   Start();
   Accept({EventItem("e1", "signed_up")});
 
-  const v1::ItemState state = AwaitState("e1", v1::DELIVERY_STATE_DEAD_LETTERED);
-  EXPECT_THAT(state.reason(), StartsWith("permanent failure"));
-  EXPECT_EQ(state.attempts(), 1);
+  const ItemStatus state = AwaitState("e1", ItemIdState::kDeadLettered);
+  EXPECT_THAT(state.reason, StartsWith("permanent failure"));
+  EXPECT_EQ(state.attempts, 1);
 }
 
 TEST_F(RelayTest, ItemOfUnconfiguredWorkspaceBecomesDeadLetter) {
   Start();
   Accept({EventItem("e1", "signed_up", "retired")});
 
-  const v1::ItemState state = AwaitState("e1", v1::DELIVERY_STATE_DEAD_LETTERED, "retired");
-  EXPECT_THAT(state.reason(), HasSubstr("workspace \"retired\" is no longer configured"));
-  std::vector<v1::DeadLetter> letters = DeadLetters();
+  const ItemStatus state = AwaitState("e1", ItemIdState::kDeadLettered, "retired");
+  EXPECT_THAT(state.reason, HasSubstr("workspace \"retired\" is no longer configured"));
+  std::vector<DeadLetter> letters = DeadLetters();
   ASSERT_THAT(letters, SizeIs(1));
-  EXPECT_EQ(letters[0].workspace(), "retired");
+  EXPECT_EQ(letters[0].workspace, "retired");
   EXPECT_EQ(http_.request_count(), 0u);
   EXPECT_EQ(Queued(), 0);
 }
@@ -390,8 +418,8 @@ TEST_F(RelayTest, UnreadablePayloadBecomesDeadLetter) {
   Start();
   Accept({std::move(item)});
 
-  const v1::ItemState state = AwaitState("e1", v1::DELIVERY_STATE_DEAD_LETTERED);
-  EXPECT_THAT(state.reason(), HasSubstr("does not parse"));
+  const ItemStatus state = AwaitState("e1", ItemIdState::kDeadLettered);
+  EXPECT_THAT(state.reason, HasSubstr("does not parse"));
   EXPECT_EQ(http_.request_count(), 0u);
 }
 
@@ -399,17 +427,17 @@ TEST_F(RelayTest, ReplayedDeadLetterIsDelivered) {
   http_.set_responder(RejectBadEvents);
   Start();
   Accept({EventItem("e1", "bad_event")});
-  const v1::ItemState dead = AwaitState("e1", v1::DELIVERY_STATE_DEAD_LETTERED);
+  const ItemStatus dead = AwaitState("e1", ItemIdState::kDeadLettered);
 
   // The operator fixed the cause on Braze's side and replays.
   http_.set_responder(nullptr);
-  absl::StatusOr<v1::ReplayDeadLettersResponse> replay =
-      outbox_->ReplayDeadLetters({dead.dead_letter_id()}, false, "");
+  absl::StatusOr<ReplayResult> replay =
+      store_->ReplayDeadLetters({{dead.dead_letter_id}, false, ""});
   ASSERT_TRUE(replay.ok()) << replay.status();
-  EXPECT_EQ(replay->replayed(), 1);
+  EXPECT_EQ(replay->replayed, 1);
   relay_->Notify();
 
-  AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+  AwaitState("e1", ItemIdState::kDelivered);
   EXPECT_THAT(DeadLetters(), IsEmpty());
   EXPECT_GE(http_.posted_events()["bad_event"], 2);
 }
@@ -423,8 +451,8 @@ TEST_F(RelayTest, ItemsAcceptedBeforeRestartAreDeliveredAfterIt) {
   Start();
   relay_->Notify();
 
-  AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
-  AwaitState("e2", v1::DELIVERY_STATE_DELIVERED);
+  AwaitState("e1", ItemIdState::kDelivered);
+  AwaitState("e2", ItemIdState::kDelivered);
   EXPECT_EQ(Queued(), 0);
 }
 
@@ -445,7 +473,7 @@ TEST_F(RelayTest, RelayStoppedBeforeDeliveryLeavesItemsForNextStart) {
   Start();
   relay_->Notify();
 
-  AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+  AwaitState("e1", ItemIdState::kDelivered);
   EXPECT_GE(http_.posted_events()["signed_up"], 1);
 }
 
@@ -465,17 +493,17 @@ TEST_F(RelayTest, ItemInFlightAtShutdownIsDeliveredAfterRestart) {
 
   ASSERT_TRUE(OpenOutbox().ok());
   EXPECT_EQ(Queued(), 1);
-  std::optional<v1::ItemState> queued = Status("e1");
+  std::optional<ItemStatus> queued = Status("e1");
   ASSERT_TRUE(queued.has_value());
-  EXPECT_EQ(queued->state(), v1::DELIVERY_STATE_QUEUED);
-  EXPECT_EQ(queued->attempts(), 1);
+  EXPECT_EQ(queued->state, ItemIdState::kQueued);
+  EXPECT_EQ(queued->attempts, 1);
 
   http_.set_park(false);
   Start();
   relay_->Notify();
 
-  const v1::ItemState delivered = AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
-  EXPECT_EQ(delivered.attempts(), 2);
+  const ItemStatus delivered = AwaitState("e1", ItemIdState::kDelivered);
+  EXPECT_EQ(delivered.attempts, 2);
   EXPECT_EQ(Queued(), 0);
   EXPECT_GE(http_.posted_events()["signed_up"], 2);
 }
@@ -576,8 +604,8 @@ TEST_F(RelayTest, ItemLeftInDoubtByAKilledProcessIsDeadLetteredNotSentAgain) {
   Start();
   relay_->Notify();
 
-  const v1::ItemState dead = AwaitState("e1", v1::DELIVERY_STATE_DEAD_LETTERED);
-  EXPECT_THAT(dead.reason(), HasSubstr("in doubt"));
+  const ItemStatus dead = AwaitState("e1", ItemIdState::kDeadLettered);
+  EXPECT_THAT(dead.reason, HasSubstr("in doubt"));
   EXPECT_EQ(http_.request_count(), 0u);
   EXPECT_EQ(Queued(), 0);
 }
@@ -590,7 +618,7 @@ TEST_F(RelayTest, ItemLeftInDoubtIsSentAgainWhenConfiguredAtLeastOnce) {
   Start(resend);
   relay_->Notify();
 
-  AwaitState("e1", v1::DELIVERY_STATE_DELIVERED);
+  AwaitState("e1", ItemIdState::kDelivered);
   EXPECT_EQ(http_.posted_events()["signed_up"], 1);
 }
 
@@ -607,7 +635,7 @@ TEST_F(RelayTest, ManyItemsAreAllDelivered) {
   ASSERT_TRUE(Eventually([&] { return Queued() == 0; }));
   EXPECT_THAT(http_.posted_events(), SizeIs(kItems));
   for (int i = 0; i < kItems; i += 37) {
-    EXPECT_EQ(Status(absl::StrCat("e", i))->state(), v1::DELIVERY_STATE_DELIVERED);
+    EXPECT_EQ(Status(absl::StrCat("e", i))->state, ItemIdState::kDelivered);
   }
 }
 
@@ -695,7 +723,7 @@ TEST_F(RelayTest, ReplayedItemGetsAFreshRetryHorizon) {
   options.retry_horizon = kHorizon;
   Start(options);
   Accept({EventItem("e1", "bad_event")});
-  const v1::ItemState dead = AwaitState("e1", v1::DELIVERY_STATE_DEAD_LETTERED);
+  const ItemStatus dead = AwaitState("e1", ItemIdState::kDeadLettered);
   // Let the horizon of the original acceptance pass (a wait on the clock).
   const absl::Time horizon_end = absl::Now() + kHorizon;
   ASSERT_TRUE(Eventually([&] { return absl::Now() > horizon_end; }));
@@ -704,17 +732,17 @@ TEST_F(RelayTest, ReplayedItemGetsAFreshRetryHorizon) {
   http_.set_responder([](const HttpRequest&) -> absl::StatusOr<HttpResponse> {
     return Response(503, "Service Unavailable");
   });
-  ASSERT_TRUE(outbox_->ReplayDeadLetters({dead.dead_letter_id()}, false, "").ok());
+  ASSERT_TRUE(store_->ReplayDeadLetters({{dead.dead_letter_id}, false, ""}).ok());
   relay_->Notify();
 
-  v1::ItemState after;
+  ItemStatus after;
   ASSERT_TRUE(Eventually([&] {
-    std::optional<v1::ItemState> state = Status("e1");
-    if (!state.has_value() || state->reason().empty()) return false;
+    std::optional<ItemStatus> state = Status("e1");
+    if (!state.has_value() || state->reason.empty()) return false;
     after = *state;
     return true;
   }));
-  EXPECT_EQ(after.state(), v1::DELIVERY_STATE_QUEUED) << after.ShortDebugString();
+  EXPECT_EQ(after.state, ItemIdState::kQueued) << Describe(after);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -208,13 +209,27 @@ int Print(const absl::StatusOr<Response>& response) {
   return 0;
 }
 
+// `client` carrying the caller token from $BRAZESYNC_TOKEN or
+// $BRAZESYNC_TOKEN_FILE (never a flag: command lines are visible to every
+// user of the machine). Exits with status 2 when the file cannot be read.
+template <typename Client>
+Client WithToken(Client client) {
+  absl::StatusOr<std::string> token = TokenFromEnvironment();
+  if (!token.ok()) {
+    std::cerr << "brazesync: " << token.status().message() << "\n";
+    std::exit(2);
+  }
+  client.set_token(*std::move(token));
+  return client;
+}
+
 int RunTrack() {
   absl::StatusOr<v1::TrackRequest> request = RequestFromFlags();
   if (!request.ok()) {
     std::cerr << "brazesync: " << request.status().message() << "\n";
     return 2;
   }
-  BrazeSyncClient client = BrazeSyncClient::Connect(absl::GetFlag(FLAGS_target));
+  BrazeSyncClient client = WithToken(BrazeSyncClient::Connect(absl::GetFlag(FLAGS_target)));
   absl::StatusOr<v1::TrackResult> result = client.Track(*request, Timeout());
   if (!result.ok()) return PrintRpcError(result.status());
   PrintJson(*result);
@@ -231,7 +246,8 @@ int RunStatus() {
   v1::GetItemStatusRequest request;
   request.set_workspace(absl::GetFlag(FLAGS_workspace));
   request.set_item_id(absl::GetFlag(FLAGS_item_id));
-  return Print(AdminClient::Connect(absl::GetFlag(FLAGS_target)).GetItemStatus(request, Timeout()));
+  return Print(WithToken(AdminClient::Connect(absl::GetFlag(FLAGS_target)))
+                   .GetItemStatus(request, Timeout()));
 }
 
 // Fills `ids`/`all`/`workspace` of a replay or purge request from --ids,
@@ -291,7 +307,7 @@ int RunDeadLetters(const std::string& action) {
   const std::string target = absl::GetFlag(FLAGS_target);
   if (action == "list") {
     if (absl::GetFlag(FLAGS_page_size) < 0) return UsageError("--page_size: must be >= 0");
-    AdminClient client = AdminClient::Connect(target);
+    AdminClient client = WithToken(AdminClient::Connect(target));
     return Print(ListAllDeadLetters(client));
   }
   if (action == "show") {
@@ -300,10 +316,10 @@ int RunDeadLetters(const std::string& action) {
     request.set_id(absl::GetFlag(FLAGS_id));
     // One letter with its whole Braze JSON: about as large as its item, so
     // it can be over gRPC's default 4 MiB receive limit.
-    return Print(
-        AdminClient::Connect(target, kShowMaxReceiveBytes).GetDeadLetter(request, Timeout()));
+    return Print(WithToken(AdminClient::Connect(target, kShowMaxReceiveBytes))
+                     .GetDeadLetter(request, Timeout()));
   }
-  AdminClient client = AdminClient::Connect(target);
+  AdminClient client = WithToken(AdminClient::Connect(target));
   if (action == "replay") {
     v1::ReplayDeadLettersRequest request;
     absl::Status selection = SelectionFromFlags(&request);
@@ -345,6 +361,9 @@ int main(int argc, char** argv) {
       "  brazesync dead-letters show --id=42\n"
       "  brazesync dead-letters replay --ids=42,43   (or --all [--workspace=prod])\n"
       "  brazesync dead-letters purge --all --workspace=staging\n"
+      "A server with callers configured needs a token: set BRAZESYNC_TOKEN, or\n"
+      "BRAZESYNC_TOKEN_FILE to a file holding it (never a flag). Track needs the track role,\n"
+      "status and dead-letters the admin role.\n"
       "Exit codes: 0 delivered/validated/accepted (track) or success, 1 rpc error, 2 bad usage,\n"
       "3 some items not delivered (track).");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);

@@ -6,7 +6,12 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
 
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "google/rpc/status.pb.h"
 
 namespace brazesync {
@@ -14,13 +19,20 @@ namespace {
 
 constexpr char kBadRequestTypeUrl[] = "type.googleapis.com/google.rpc.BadRequest";
 
+// Prepares `context` for one call: its deadline, and the caller token.
+void PrepareContext(grpc::ClientContext* context, absl::Duration timeout,
+                    const std::string& token) {
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  if (!token.empty()) context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+}
+
 // Makes one unary call with `timeout` as the deadline; errors go through
 // FromGrpcStatus like Track's.
 template <typename Response, typename Request, typename Stub, typename Method>
 absl::StatusOr<Response> CallUnary(Stub& stub, Method method, const Request& request,
-                                   absl::Duration timeout) {
+                                   absl::Duration timeout, const std::string& token) {
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  PrepareContext(&context, timeout, token);
   Response response;
   grpc::Status status = (stub.*method)(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
@@ -28,6 +40,20 @@ absl::StatusOr<Response> CallUnary(Stub& stub, Method method, const Request& req
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> TokenFromEnvironment() {
+  if (const char* token = std::getenv("BRAZESYNC_TOKEN"); token != nullptr && *token != '\0') {
+    return std::string(token);
+  }
+  const char* file = std::getenv("BRAZESYNC_TOKEN_FILE");
+  if (file == nullptr || *file == '\0') return std::string();
+  std::ifstream in(file);
+  std::string token;
+  if (!in || !std::getline(in, token)) {
+    return absl::NotFoundError(absl::StrCat("BRAZESYNC_TOKEN_FILE: cannot read \"", file, "\""));
+  }
+  return std::string(absl::StripAsciiWhitespace(token));
+}
 
 BrazeSyncClient::BrazeSyncClient(std::shared_ptr<grpc::Channel> channel)
     : stub_(v1::BrazeSync::NewStub(std::move(channel))) {}
@@ -39,7 +65,7 @@ BrazeSyncClient BrazeSyncClient::Connect(const std::string& target) {
 absl::StatusOr<v1::TrackResult> BrazeSyncClient::Track(const v1::TrackRequest& request,
                                                        absl::Duration timeout) {
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  PrepareContext(&context, timeout, token_);
   v1::TrackResult result;
   grpc::Status status = stub_->Track(&context, request, &result);
   if (!status.ok()) return FromGrpcStatus(status);
@@ -63,31 +89,31 @@ AdminClient AdminClient::Connect(const std::string& target, int max_receive_mess
 absl::StatusOr<v1::ItemState> AdminClient::GetItemStatus(const v1::GetItemStatusRequest& request,
                                                          absl::Duration timeout) {
   return CallUnary<v1::ItemState>(*stub_, &v1::BrazeSyncAdmin::Stub::GetItemStatus, request,
-                                  timeout);
+                                  timeout, token_);
 }
 
 absl::StatusOr<v1::ListDeadLettersResponse> AdminClient::ListDeadLetters(
     const v1::ListDeadLettersRequest& request, absl::Duration timeout) {
   return CallUnary<v1::ListDeadLettersResponse>(*stub_, &v1::BrazeSyncAdmin::Stub::ListDeadLetters,
-                                                request, timeout);
+                                                request, timeout, token_);
 }
 
 absl::StatusOr<v1::DeadLetter> AdminClient::GetDeadLetter(const v1::GetDeadLetterRequest& request,
                                                           absl::Duration timeout) {
   return CallUnary<v1::DeadLetter>(*stub_, &v1::BrazeSyncAdmin::Stub::GetDeadLetter, request,
-                                   timeout);
+                                   timeout, token_);
 }
 
 absl::StatusOr<v1::ReplayDeadLettersResponse> AdminClient::ReplayDeadLetters(
     const v1::ReplayDeadLettersRequest& request, absl::Duration timeout) {
   return CallUnary<v1::ReplayDeadLettersResponse>(
-      *stub_, &v1::BrazeSyncAdmin::Stub::ReplayDeadLetters, request, timeout);
+      *stub_, &v1::BrazeSyncAdmin::Stub::ReplayDeadLetters, request, timeout, token_);
 }
 
 absl::StatusOr<v1::PurgeDeadLettersResponse> AdminClient::PurgeDeadLetters(
     const v1::PurgeDeadLettersRequest& request, absl::Duration timeout) {
   return CallUnary<v1::PurgeDeadLettersResponse>(
-      *stub_, &v1::BrazeSyncAdmin::Stub::PurgeDeadLetters, request, timeout);
+      *stub_, &v1::BrazeSyncAdmin::Stub::PurgeDeadLetters, request, timeout, token_);
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

@@ -19,11 +19,21 @@
 
 namespace brazesync {
 
+// The caller token for a server that configures callers, from the
+// environment: $BRAZESYNC_TOKEN, else the first line of the file named by
+// $BRAZESYNC_TOKEN_FILE; "" when neither is set (a server without callers
+// needs none). Never from a flag: command lines are visible to every user of
+// the machine. NOT_FOUND when the file cannot be read.
+absl::StatusOr<std::string> TokenFromEnvironment();
+
 class BrazeSyncClient final {
  public:
   explicit BrazeSyncClient(std::shared_ptr<grpc::Channel> channel);
   // An insecure channel to `target` ("host:port").
   static BrazeSyncClient Connect(const std::string& target);
+
+  // Sent as `authorization: Bearer <token>` with every call; "" sends none.
+  void set_token(std::string token) { token_ = std::move(token); }
 
   // Calls Track with `timeout` as the deadline. A non-OK status keeps the
   // gRPC code and message; its BadRequest details (if any) are available
@@ -33,6 +43,7 @@ class BrazeSyncClient final {
 
  private:
   std::unique_ptr<v1::BrazeSync::Stub> stub_;
+  std::string token_;
 };
 
 // Operator calls of brazesync.v1.BrazeSyncAdmin (see admin.proto for each
@@ -49,6 +60,10 @@ class AdminClient final {
   // limit), e.g. to read a large dead letter with GetDeadLetter.
   static AdminClient Connect(const std::string& target, int max_receive_message_bytes);
 
+  // Sent as `authorization: Bearer <token>` with every call; "" sends none.
+  // The server asks for the admin role in the workspace a call acts on.
+  void set_token(std::string token) { token_ = std::move(token); }
+
   absl::StatusOr<v1::ItemState> GetItemStatus(const v1::GetItemStatusRequest& request,
                                               absl::Duration timeout = absl::Seconds(30));
   absl::StatusOr<v1::ListDeadLettersResponse> ListDeadLetters(
@@ -62,6 +77,7 @@ class AdminClient final {
 
  private:
   std::unique_ptr<v1::BrazeSyncAdmin::Stub> stub_;
+  std::string token_;
 };
 
 // Converts a grpc::Status to absl::Status, copying the details of the

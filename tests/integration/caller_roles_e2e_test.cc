@@ -18,6 +18,8 @@
 #include <grpcpp/support/client_callback.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <future>
 #include <map>
 #include <memory>
@@ -27,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "brazesync/v1/brazesync.grpc.pb.h"
+#include "client/cpp/brazesync_client.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "server/server.h"
 #include "tests/server/testing/test_support.h"
@@ -355,6 +358,43 @@ TEST_F(CallerRolesTest, BrazeTextThatEchoesTheKeyIsRedactedBeforeTheCallerSeesIt
   EXPECT_THAT(status.error_message(), HasSubstr("401"));
   EXPECT_THAT(status.error_message(), Not(HasSubstr(kApiKey)));
   EXPECT_THAT(status.error_details(), Not(HasSubstr(kApiKey)));
+}
+
+// The C++ client (and so the CLI) sends the token it reads from the
+// environment or a file, and the server's roles apply to it.
+TEST_F(CallerRolesTest, ClientsSendTheTokenFromTheEnvironment) {
+  const std::string target = absl::StrCat("127.0.0.1:", server_->port());
+  testing_support::TempDir dir;
+  const std::string token_file = dir.path() + "/token";
+  {
+    std::ofstream out(token_file);
+    out << kAdminToken << "\n";
+  }
+  ::unsetenv("BRAZESYNC_TOKEN");
+  ::setenv("BRAZESYNC_TOKEN_FILE", token_file.c_str(), 1);
+  absl::StatusOr<std::string> admin_token = TokenFromEnvironment();
+  ASSERT_TRUE(admin_token.ok()) << admin_token.status();
+  EXPECT_EQ(*admin_token, kAdminToken);
+  ::setenv("BRAZESYNC_TOKEN", kTrackToken, 1);  // wins over the file
+  absl::StatusOr<std::string> track_token = TokenFromEnvironment();
+  ::unsetenv("BRAZESYNC_TOKEN");
+  ::unsetenv("BRAZESYNC_TOKEN_FILE");
+  ASSERT_TRUE(track_token.ok());
+  EXPECT_EQ(*track_token, kTrackToken);
+
+  AdminClient admin = AdminClient::Connect(target);
+  v1::ListDeadLettersRequest list;
+  EXPECT_EQ(admin.ListDeadLetters(list).status().code(), absl::StatusCode::kUnauthenticated);
+  admin.set_token(*admin_token);
+  EXPECT_TRUE(admin.ListDeadLetters(list).ok());
+  admin.set_token(*track_token);
+  EXPECT_EQ(admin.ListDeadLetters(list).status().code(), absl::StatusCode::kPermissionDenied);
+
+  BrazeSyncClient track = BrazeSyncClient::Connect(target);
+  track.set_token(*track_token);
+  v1::TrackRequest empty;
+  empty.set_workspace("sandbox");
+  EXPECT_EQ(track.Track(empty).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

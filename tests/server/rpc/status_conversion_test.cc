@@ -18,8 +18,8 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
-#include "server/validation/error_details.h"
 #include "server/base/utf8.h"
+#include "server/validation/error_details.h"
 
 namespace brazesync {
 namespace {

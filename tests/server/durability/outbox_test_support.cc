@@ -187,12 +187,12 @@ int64_t OutboxFixture::Queued() {
   return count.ok() ? *count : -1;
 }
 
-std::vector<DeadLetter> OutboxFixture::AllDeadLetters() {
+std::vector<DeadLetter> ListAllDeadLetters(DeadLetterStore& store) {
   std::vector<DeadLetter> letters;
   int64_t after_id = 0;
   do {
     absl::StatusOr<DeadLetterPage> page =
-        store_->ListDeadLetters("", DeadLetterStore::kMaxPageSize, after_id);
+        store.ListDeadLetters("", DeadLetterStore::kMaxPageSize, after_id);
     EXPECT_TRUE(page.ok()) << page.status();
     if (!page.ok()) break;
     for (DeadLetter& letter : page->letters) letters.push_back(std::move(letter));
@@ -200,6 +200,8 @@ std::vector<DeadLetter> OutboxFixture::AllDeadLetters() {
   } while (after_id != 0);
   return letters;
 }
+
+std::vector<DeadLetter> OutboxFixture::AllDeadLetters() { return ListAllDeadLetters(*store_); }
 
 }  // namespace outbox_testing
 }  // namespace brazesync

@@ -95,6 +95,9 @@ class OutboxFixture : public ::testing::Test {
   int64_t last_id_ = 0;  // the highest outbox id AcceptOne has seen
 };
 
+// Every dead letter in `store`, following pages (a failure on an error).
+std::vector<DeadLetter> ListAllDeadLetters(DeadLetterStore& store);
+
 }  // namespace outbox_testing
 }  // namespace brazesync
 

@@ -222,19 +222,7 @@ class RelayTest : public ::testing::Test {
   }
 
   // Every dead letter, following pages.
-  std::vector<DeadLetter> DeadLetters() {
-    std::vector<DeadLetter> letters;
-    int64_t after_id = 0;
-    do {
-      absl::StatusOr<DeadLetterPage> page =
-          store_->ListDeadLetters("", DeadLetterStore::kMaxPageSize, after_id);
-      EXPECT_TRUE(page.ok()) << page.status();
-      if (!page.ok()) break;
-      for (DeadLetter& letter : page->letters) letters.push_back(std::move(letter));
-      after_id = page->next_after_id;
-    } while (after_id != 0);
-    return letters;
-  }
+  std::vector<DeadLetter> DeadLetters() { return outbox_testing::ListAllDeadLetters(*store_); }
 
   TempDir dir_;
   std::optional<WorkspaceRegistry> registry_;

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <memory>
@@ -69,7 +70,11 @@ class SecurityTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     pki_ = new testing::TestPki();
-    ASSERT_TRUE(pki_->Create(::testing::TempDir() + "/security_e2e_pki"))
+    // One directory per process: ctest runs each test of this suite as its
+    // own process, in parallel, and a shared directory let one process
+    // rewrite the certificates while another's emulator was loading them.
+    ASSERT_TRUE(pki_->Create(
+        absl::StrCat(::testing::TempDir(), "/security_e2e_pki.", static_cast<int>(::getpid()))))
         << "openssl CLI failed (scripts/install_deps.sh installs it)";
   }
   static void TearDownTestSuite() {

@@ -11,7 +11,6 @@
 #include "server/braze/converter.h"
 #include "server/braze/item_kind.h"
 #include "server/braze/request_planner.h"
-#include "server/braze/users_track.h"
 #include "server/durability/stored_payload.h"
 #include "server/validation/error_details.h"
 #include "server/validation/validator.h"

@@ -56,44 +56,52 @@ Json SubscriptionGroupsToJson(const v1::UserProfile& profile) {
 // profile_fields_test checks that write_json writes exactly `name`.
 constexpr ProfileField kStandardFields[] = {
     // Optional strings are written as they are (the validator checked them).
-    {"first_name", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_first_name(); },
+    {"first_name", /*clearable=*/true, "",
+     [](const v1::UserProfile& p) { return p.has_first_name(); },
      [](const v1::UserProfile& p, Json* object) { (*object)["first_name"] = p.first_name(); }},
-    {"last_name", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_last_name(); },
+    {"last_name", /*clearable=*/true, "",
+     [](const v1::UserProfile& p) { return p.has_last_name(); },
      [](const v1::UserProfile& p, Json* object) { (*object)["last_name"] = p.last_name(); }},
-    {"email", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_email(); },
+    {"email", /*clearable=*/true, "", [](const v1::UserProfile& p) { return p.has_email(); },
      [](const v1::UserProfile& p, Json* object) { (*object)["email"] = p.email(); }},
-    {"phone", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_phone(); },
+    {"phone", /*clearable=*/true, "", [](const v1::UserProfile& p) { return p.has_phone(); },
      [](const v1::UserProfile& p, Json* object) { (*object)["phone"] = p.phone(); }},
-    {"home_city", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_home_city(); },
+    {"home_city", /*clearable=*/true, "",
+     [](const v1::UserProfile& p) { return p.has_home_city(); },
      [](const v1::UserProfile& p, Json* object) { (*object)["home_city"] = p.home_city(); }},
-    {"country", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_country(); },
+    {"country", /*clearable=*/true, "", [](const v1::UserProfile& p) { return p.has_country(); },
      [](const v1::UserProfile& p, Json* object) { (*object)["country"] = p.country(); }},
-    {"language", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_language(); },
+    {"language", /*clearable=*/true, "", [](const v1::UserProfile& p) { return p.has_language(); },
      [](const v1::UserProfile& p, Json* object) { (*object)["language"] = p.language(); }},
-    {"time_zone", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_time_zone(); },
+    {"time_zone", /*clearable=*/true, "",
+     [](const v1::UserProfile& p) { return p.has_time_zone(); },
      [](const v1::UserProfile& p, Json* object) { (*object)["time_zone"] = p.time_zone(); }},
-    {"dob", /*clearable=*/true, [](const v1::UserProfile& p) { return p.has_dob(); },
+    {"dob", /*clearable=*/true, "", [](const v1::UserProfile& p) { return p.has_dob(); },
      [](const v1::UserProfile& p, Json* object) { (*object)["dob"] = p.dob(); }},
-    {"gender", /*clearable=*/true,
+    {"gender", /*clearable=*/true, "",
      [](const v1::UserProfile& p) { return p.gender() != v1::GENDER_UNSPECIFIED; },
      [](const v1::UserProfile& p, Json* object) {
        if (const char* code = GenderCode(p.gender())) (*object)["gender"] = code;
      }},
-    {"email_subscribe", /*clearable=*/true,
+    // Not clearable: null is not a subscription state, Braze refuses it
+    // (BAD_EMAIL_/BAD_PUSH_SUBSCRIPTION_STATE).
+    {"email_subscribe", /*clearable=*/false,
+     "Braze refuses null as a subscription state; set it to UNSUBSCRIBED instead",
      [](const v1::UserProfile& p) {
        return p.email_subscribe() != v1::SUBSCRIPTION_STATE_UNSPECIFIED;
      },
      [](const v1::UserProfile& p, Json* object) {
        WriteSubscription("email_subscribe", p.email_subscribe(), object);
      }},
-    {"push_subscribe", /*clearable=*/true,
+    {"push_subscribe", /*clearable=*/false,
+     "Braze refuses null as a subscription state; set it to UNSUBSCRIBED instead",
      [](const v1::UserProfile& p) {
        return p.push_subscribe() != v1::SUBSCRIPTION_STATE_UNSPECIFIED;
      },
      [](const v1::UserProfile& p, Json* object) {
        WriteSubscription("push_subscribe", p.push_subscribe(), object);
      }},
-    {"current_location", /*clearable=*/true,
+    {"current_location", /*clearable=*/true, "",
      [](const v1::UserProfile& p) { return p.has_current_location(); },
      [](const v1::UserProfile& p, Json* object) {
        (*object)["current_location"] = Json{{"latitude", p.current_location().latitude()},
@@ -102,6 +110,7 @@ constexpr ProfileField kStandardFields[] = {
     // Not clearable: it is a list of per-group updates, not one value (a group
     // is left by writing UNSUBSCRIBED).
     {"subscription_groups", /*clearable=*/false,
+     "leave a group by setting its subscription_state to UNSUBSCRIBED",
      [](const v1::UserProfile& p) { return p.subscription_groups_size() > 0; },
      [](const v1::UserProfile& p, Json* object) {
        (*object)["subscription_groups"] = SubscriptionGroupsToJson(p);

@@ -23,6 +23,10 @@ struct ProfileField {
   absl::string_view name;
   // Whether clear_fields may name it (it can be written as null).
   bool clearable;
+  // For a field that is not clearable, why, for the caller's error (e.g.
+  // "Braze refuses null as a subscription state; set it to UNSUBSCRIBED
+  // instead"); empty for clearable fields.
+  absl::string_view not_clearable_because;
   // Whether `profile` sets the field (an enum: a value other than 0).
   bool (*is_set)(const v1::UserProfile& profile);
   // Adds the field's key and value to `object`; call only when is_set. A

@@ -120,7 +120,11 @@ bool IsTimeOfDay(absl::string_view text) {
 }  // namespace
 
 bool IsValidEmail(absl::string_view email) {
-  if (email.size() > kMaxEmailBytes || HasSpaceOrControl(email)) return false;
+  // A comma is the usual sign of two addresses pasted into one field, and
+  // Braze refuses it (docs/braze-rules.md).
+  if (email.size() > kMaxEmailBytes || HasSpaceOrControl(email) || absl::StrContains(email, ',')) {
+    return false;
+  }
   const size_t at = email.find('@');
   if (at == absl::string_view::npos || email.find('@', at + 1) != absl::string_view::npos) {
     return false;
@@ -144,7 +148,7 @@ bool IsE164Phone(absl::string_view phone) {
 
 bool IsValidDob(absl::string_view dob) {
   absl::CivilDay day;
-  return ParseCalendarDate(dob, &day) && day.year() >= 1900 && day.year() <= 2100;
+  return ParseCalendarDate(dob, &day) && day.year() >= 1;
 }
 
 bool IsIanaTimeZone(absl::string_view name) {

@@ -12,8 +12,8 @@
 
 namespace brazesync {
 
-// local@domain.tld: at most 254 bytes, exactly one "@", a non-empty local part
-// without whitespace or control characters, a domain of at least two
+// local@domain.tld: at most 254 bytes, no whitespace, control character or
+// comma, exactly one "@", a non-empty local part, a domain of at least two
 // non-empty dot-separated labels without whitespace, and a top-level label of
 // at least two letters (non-ASCII letters and "xn--" punycode labels count).
 bool IsValidEmail(absl::string_view email);
@@ -22,9 +22,9 @@ bool IsValidEmail(absl::string_view email);
 // e.g. "+15043277269". No spaces, dashes or parentheses.
 bool IsE164Phone(absl::string_view phone);
 
-// "YYYY-MM-DD" with a real calendar date (leap years honoured) and a year in
-// 1900..2100. A fixed range rather than "not in the future" keeps the result
-// independent of the server clock and time zone.
+// "YYYY-MM-DD" with a real calendar date (leap years honoured), any year
+// 0001..9999: Braze sets any such date, and a plausibility range ("not before
+// 1900", "not in the future") would refuse values Braze stores.
 bool IsValidDob(absl::string_view dob);
 
 // An IANA tz database name that loads from the system zoneinfo (Debian's

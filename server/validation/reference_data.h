@@ -20,9 +20,9 @@ bool IsIsoCountryAlpha2(absl::string_view code);
 // True for an ISO 639-1 two-letter language code in lower case ("en", "pt").
 bool IsIsoLanguage639_1(absl::string_view code);
 
-// True for an active ISO 4217 alphabetic code in upper case ("USD", "EUR"),
-// including fund and precious-metal codes but not the non-currency codes
-// "XTS" (testing) and "XXX" (no currency).
+// True for a circulating ISO 4217 alphabetic code in upper case ("USD",
+// "EUR", "VED"); fund, precious-metal, bond-unit and other codes that are
+// never a price ("XAU", "XDR", "CLF", "XTS") are false (docs/braze-rules.md).
 bool IsIsoCurrency4217(absl::string_view code);
 
 // True for a key Braze treats as a standard field or identifier of a user

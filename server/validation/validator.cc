@@ -137,6 +137,18 @@ void CheckGlobalSubscription(int state, const std::string& path, FieldViolations
   }
 }
 
+// The one deliberate refusal with nothing for Braze to alter
+// (docs/braze-rules.md, "Stricter than Braze"): Rails-style aliases such as
+// "Eastern Time (US & Canada)" change between Rails versions, so the error
+// points at the IANA name instead.
+std::string TimeZoneError(absl::string_view value) {
+  const bool rails_style = !absl::StrContains(value, '/') &&
+                           (absl::StrContains(value, ' ') || absl::StrContains(value, '('));
+  return absl::StrCat(rails_style ? "a Rails-style time zone alias is not accepted: "
+                                  : "must be an IANA time zone name: ",
+                      "use the IANA name, e.g. America/New_York", GotValue(value));
+}
+
 class ProfileValidator {
  public:
   ProfileValidator(const v1::UserProfile& profile, const std::string& path,
@@ -201,13 +213,11 @@ class ProfileValidator {
                    "must be an ISO 639-1 code such as \"en\"" + GotValue(profile_.language()));
     }
     if (profile_.has_time_zone() && !IsIanaTimeZone(profile_.time_zone())) {
-      AddViolation(out_, At("time_zone"),
-                   "must be an IANA time zone name such as \"America/New_York\"" +
-                       GotValue(profile_.time_zone()));
+      AddViolation(out_, At("time_zone"), TimeZoneError(profile_.time_zone()));
     }
     if (profile_.has_dob() && !IsValidDob(profile_.dob())) {
       AddViolation(out_, At("dob"),
-                   "must be a real date \"YYYY-MM-DD\" with a year in 1900..2100" +
+                   "must be a real date \"YYYY-MM-DD\" with a year in 0001..9999" +
                        GotValue(profile_.dob()));
     }
   }
@@ -272,6 +282,10 @@ class ProfileValidator {
       const auto previous = std::find(begin, begin + i, name);
       if (IsIdentifierName(name)) {
         AddViolation(out_, path, "identifiers cannot be cleared" + GotValue(name));
+      } else if (const ProfileField* standard = FindStandardProfileField(name);
+                 standard != nullptr && !standard->clearable) {
+        AddViolation(out_, path,
+                     absl::StrCat(name, " cannot be cleared: ", standard->not_clearable_because));
       } else if (field == nullptr) {
         AddViolation(out_, path,
                      absl::StrCat("must be a clearable standard field (", ClearableNames(), ")",

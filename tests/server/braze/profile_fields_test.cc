@@ -69,9 +69,15 @@ TEST(ProfileFieldsTest, EveryProtoFieldIsInExactlyOneList) {
   }
 }
 
-TEST(ProfileFieldsTest, EveryStandardFieldButSubscriptionGroupsIsClearable) {
+// docs/braze-rules.md: Braze refuses null for the subscription states and
+// push tokens; subscription groups are left one by one.
+TEST(ProfileFieldsTest, ClearableFieldsFollowBrazeRules) {
+  const std::set<absl::string_view> not_clearable = {"email_subscribe", "push_subscribe",
+                                                     "subscription_groups"};
   for (const ProfileField& field : StandardProfileFields()) {
-    EXPECT_THAT(field.clearable, Eq(field.name != "subscription_groups")) << field.name;
+    EXPECT_THAT(field.clearable, Eq(not_clearable.count(field.name) == 0)) << field.name;
+    // A field that cannot be cleared says why, in the caller's error.
+    EXPECT_THAT(field.not_clearable_because.empty(), Eq(field.clearable)) << field.name;
   }
 }
 

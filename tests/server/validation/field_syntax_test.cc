@@ -71,6 +71,8 @@ SyntaxTable EmailTable() {
               {"a@b@c.com", false},
               {"a@b.com\n", false},
               {"\ta@b.com", false},
+              {"a,b@example.com", false},  // comma: Braze refuses it
+              {"a@example,com", false},
           }};
 }
 
@@ -116,8 +118,11 @@ SyntaxTable DobTable() {
               {"1980-00-10", false},
               {"1980-01-00", false},
               {"1980-01-32", false},
-              {"1899-12-31", false},
-              {"2101-01-01", false},
+              {"1899-12-31", true},  // any year 0001..9999, as Braze
+              {"2101-01-01", true},
+              {"0001-01-01", true},
+              {"9999-12-31", true},
+              {"0000-01-01", false},  // there is no year 0
               {"1980-2-1", false},
               {"1980/12/21", false},
               {"1980-12-21T00:00:00Z", false},

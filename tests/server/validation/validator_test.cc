@@ -253,7 +253,9 @@ std::vector<ProfileCase> StandardFieldCases() {
        "attributes[0].time_zone", "IANA time zone name"},
       {"TimeZoneRailsAlias",
        [](v1::UserProfile* p) { p->set_time_zone("Eastern Time (US & Canada)"); },
-       "attributes[0].time_zone", "IANA"},
+       "attributes[0].time_zone",
+       "a Rails-style time zone alias is not accepted: use the IANA name, e.g. "
+       "America/New_York"},
       {"TimeZoneLocaltime", [](v1::UserProfile* p) { p->set_time_zone("localtime"); },
        "attributes[0].time_zone", "IANA"},
       // §6 #39: dob must be YYYY-MM-DD.
@@ -262,6 +264,13 @@ std::vector<ProfileCase> StandardFieldCases() {
       {"DobNotARealDate", [](v1::UserProfile* p) { p->set_dob("1980-02-30"); }, "attributes[0].dob",
        "real date"},
       {"DobLeapDay", [](v1::UserProfile* p) { p->set_dob("2000-02-29"); }},
+      // Any real date in 0001..9999: Braze sets it.
+      {"DobEarlyYear", [](v1::UserProfile* p) { p->set_dob("1850-06-01"); }},
+      {"DobFarFuture", [](v1::UserProfile* p) { p->set_dob("2200-01-01"); }},
+      {"DobYearZero", [](v1::UserProfile* p) { p->set_dob("0000-01-01"); }, "attributes[0].dob",
+       "year in 0001..9999"},
+      {"EmailWithComma", [](v1::UserProfile* p) { p->set_email("a,b@example.com"); },
+       "attributes[0].email", "valid email address"},
       // §6 #35: an unknown gender number on the wire (gender "X" in JSON).
       {"UnknownGender", [](v1::UserProfile* p) { p->set_gender(static_cast<v1::Gender>(42)); },
        "attributes[0].gender", "known Gender value, got 42"},
@@ -347,9 +356,9 @@ std::vector<ProfileCase> ClearFieldCases() {
       {"ClearSeveralFields",
        [](v1::UserProfile* p) {
          p->clear_first_name();
-         for (const char* field : {"first_name", "last_name", "email", "phone", "home_city",
-                                   "country", "language", "time_zone", "dob", "gender",
-                                   "email_subscribe", "push_subscribe", "current_location"}) {
+         for (const char* field :
+              {"first_name", "last_name", "email", "phone", "home_city", "country", "language",
+               "time_zone", "dob", "gender", "current_location"}) {
            p->add_clear_fields(field);
          }
        }},
@@ -363,6 +372,13 @@ std::vector<ProfileCase> ClearFieldCases() {
        "attributes[0].clear_fields[1]", "identifiers cannot be cleared"},
       {"ClearBrazeId", [](v1::UserProfile* p) { p->add_clear_fields("braze_id"); },
        "attributes[0].clear_fields[0]", "identifiers cannot be cleared"},
+      // Braze refuses null as a subscription state (BAD_*_SUBSCRIPTION_STATE).
+      {"ClearEmailSubscribe", [](v1::UserProfile* p) { p->add_clear_fields("email_subscribe"); },
+       "attributes[0].clear_fields[0]",
+       "email_subscribe cannot be cleared: Braze refuses null as a subscription state; set it "
+       "to UNSUBSCRIBED instead"},
+      {"ClearPushSubscribe", [](v1::UserProfile* p) { p->add_clear_fields("push_subscribe"); },
+       "attributes[0].clear_fields[0]", "push_subscribe cannot be cleared"},
       {"ClearUnknownField", [](v1::UserProfile* p) { p->add_clear_fields("favorite_color"); },
        "attributes[0].clear_fields[0]", "must be a clearable standard field"},
       {"ClearWrongCase", [](v1::UserProfile* p) { p->add_clear_fields("Last_Name"); },
@@ -852,7 +868,8 @@ TEST(ValidatorTest, ClearFieldsAcceptsExactlyTheClearableStandardFields) {
       EXPECT_THAT(violations, IsEmpty()) << field.name;
     } else {
       EXPECT_THAT(violations, ElementsAre(Violation("attributes[0].clear_fields[0]",
-                                                    "must be a clearable standard field")))
+                                                    absl::StrCat(field.name, " cannot be cleared: ",
+                                                                 field.not_clearable_because))))
           << field.name;
     }
   }

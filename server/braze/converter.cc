@@ -4,7 +4,9 @@
 #include <cmath>
 #include <map>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/string_view.h"
 #include "server/braze/profile_fields.h"
 
 namespace brazesync {
@@ -25,10 +27,54 @@ std::string ItemTime(bool has_time, const google::protobuf::Timestamp& time, abs
   return FormatBrazeTime(std::min(t, now));
 }
 
-Json StringListToJson(const v1::StringList& list) {
+// Braze stores an array attribute as a unique set, so a duplicate would be
+// an alteration (docs/braze-rules.md): each value is sent once, at its first
+// occurrence.
+template <typename Strings>
+Json UniqueStrings(const Strings& values) {
   Json array = Json::array();
-  for (const std::string& value : list.values()) array.push_back(value);
+  absl::flat_hash_set<absl::string_view> seen;
+  for (const std::string& value : values) {
+    if (seen.insert(value).second) array.push_back(value);
+  }
   return array;
+}
+
+Json StringListToJson(const v1::StringList& list) { return UniqueStrings(list.values()); }
+
+Json ArrayChangeToJson(const v1::StringListChange& change) {
+  Json out = Json::object();
+  if (change.add_size() > 0) out["add"] = UniqueStrings(change.add());
+  if (change.remove_size() > 0) out["remove"] = UniqueStrings(change.remove());
+  return out;
+}
+
+Json ObjectArrayMatchToJson(const std::string& key, const google::protobuf::Value& value) {
+  return Json{{"$identifier_key", key}, {"$identifier_value", ValueToJson(value)}};
+}
+
+Json OperationToJson(const v1::ObjectArrayOperation& operation) {
+  Json list = Json::array();
+  switch (operation.operation_case()) {
+    case v1::ObjectArrayOperation::kAdd:
+      for (const auto& object : operation.add().objects()) list.push_back(StructToJson(object));
+      return Json{{"$add", std::move(list)}};
+    case v1::ObjectArrayOperation::kRemove:
+      for (const auto& match : operation.remove().matches()) {
+        list.push_back(ObjectArrayMatchToJson(match.identifier_key(), match.identifier_value()));
+      }
+      return Json{{"$remove", std::move(list)}};
+    case v1::ObjectArrayOperation::kUpdate:
+      for (const auto& update : operation.update().updates()) {
+        Json entry = ObjectArrayMatchToJson(update.identifier_key(), update.identifier_value());
+        entry["$new_object"] = StructToJson(update.new_object());
+        list.push_back(std::move(entry));
+      }
+      return Json{{"$update", std::move(list)}};
+    case v1::ObjectArrayOperation::OPERATION_NOT_SET:
+      break;
+  }
+  return Json::object();
 }
 
 Json AttributeValueToJson(const v1::AttributeValue& value) {
@@ -60,6 +106,10 @@ Json AttributeValueToJson(const v1::AttributeValue& value) {
       }
       return array;
     }
+    case v1::AttributeValue::kObjectArrayOperation:
+      return OperationToJson(value.object_array_operation());
+    case v1::AttributeValue::kArrayChange:
+      return ArrayChangeToJson(value.array_change());
     case v1::AttributeValue::kNullValue:
     case v1::AttributeValue::VALUE_NOT_SET:
       return nullptr;
@@ -79,6 +129,10 @@ std::string FormatBrazeTime(absl::Time time) {
 
 std::string FormatBrazeTime(const google::protobuf::Timestamp& timestamp) {
   return FormatBrazeTime(ToAbslTime(timestamp));
+}
+
+Json ObjectArrayOperationToJson(const v1::ObjectArrayOperation& operation) {
+  return OperationToJson(operation);
 }
 
 Json NumberToJson(double number) {
@@ -149,6 +203,7 @@ Json ProfileToBraze(const v1::UserProfile& profile) {
   AppendUpdateExistingOnly(profile.has_update_existing_only(), profile.update_existing_only(),
                            &out);
   if (profile.has_merge_objects()) out["_merge_objects"] = profile.merge_objects();
+  if (profile.push_token_import()) out["push_token_import"] = true;
   for (const ProfileField& field : StandardProfileFields()) {
     if (field.is_set(profile)) field.write_json(profile, &out);
   }

@@ -33,12 +33,19 @@ Json NumberToJson(double number);
 Json ValueToJson(const google::protobuf::Value& value);
 Json StructToJson(const google::protobuf::Struct& fields);
 
+// {"$add": [...]}, {"$remove": [...]} or {"$update": [...]} (braze-api.md
+// §1.6); the validator measures it against the 100 KB cap.
+Json ObjectArrayOperationToJson(const v1::ObjectArrayOperation& operation);
+
 // The Braze identifier key/value pair(s) for `user`, e.g. {"external_id": "u1"}.
 void AppendUserRef(const v1::UserRef& user, Json* object);
 
-// The identifier, `_update_existing_only` and `_merge_objects` when set, the
-// standard fields that are set (braze/profile_fields.h, in that order), the
-// cleared fields as null, then the custom attributes by key.
+// The identifier, `_update_existing_only`, `_merge_objects` and
+// `push_token_import` when set, the standard fields that are set
+// (braze/profile_fields.h, in that order), the cleared fields as null, then
+// the custom attributes by key. Array values (array_value, add, remove,
+// array_change) are sent without duplicates, each at its first occurrence,
+// as Braze stores an array as a unique set.
 Json ProfileToBraze(const v1::UserProfile& profile);
 // Event and purchase times: absent -> `received`; in the future -> `now`
 // (Braze records future times as the current time anyway).

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "server/braze/converter.h"
 
 namespace brazesync {
@@ -88,9 +89,13 @@ size_t JsonSize(const Value& value) {
 }
 
 size_t JsonSize(const v1::StringList& list) {
-  size_t size = ContainerOverhead(list.values().size());
-  for (const std::string& element : list.values()) size += JsonStringSize(element);
-  return size;
+  // Each distinct value once, as the converter sends it.
+  absl::flat_hash_set<absl::string_view> seen;
+  size_t size = 0;
+  for (const std::string& element : list.values()) {
+    if (seen.insert(element).second) size += JsonStringSize(element);
+  }
+  return size + ContainerOverhead(seen.size());
 }
 
 }  // namespace brazesync

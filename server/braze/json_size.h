@@ -6,7 +6,8 @@
 // Braze accepts).
 //
 // Contract: for every value v, JsonSize(v) == ValueToJson(v).dump().size()
-// (StructToJson for a Struct, a JSON array of the strings for a StringList),
+// (StructToJson for a Struct, a JSON array of the distinct strings for a
+// StringList),
 // json_size_test checks it over many values. Numbers follow the converter's
 // NumberToJson; strings are counted as nlohmann escapes them (UTF-8 kept,
 // control characters escaped), and must be valid UTF-8, as proto3 strings are.
@@ -28,7 +29,8 @@ size_t JsonNumberSize(double number);
 size_t JsonSize(const google::protobuf::Value& value);
 size_t JsonSize(const google::protobuf::Struct& object);
 size_t JsonSize(const google::protobuf::ListValue& list);
-// An array attribute's values: a JSON array of strings.
+// An array attribute's values as the converter sends them: a JSON array of
+// the distinct strings (duplicates are sent once).
 size_t JsonSize(const v1::StringList& list);
 
 }  // namespace brazesync

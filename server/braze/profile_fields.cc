@@ -4,6 +4,9 @@
 #include <string>
 #include <utility>
 
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+
 namespace brazesync {
 namespace {
 
@@ -50,6 +53,47 @@ Json SubscriptionGroupsToJson(const v1::UserProfile& profile) {
     groups.push_back(std::move(entry));
   }
   return groups;
+}
+
+// Braze's time format, as the converter writes every time
+// (FormatBrazeTime is in converter.h, which includes this table's header).
+std::string Iso8601(const google::protobuf::Timestamp& timestamp) {
+  return absl::FormatTime(
+      "%Y-%m-%dT%H:%M:%E3SZ",
+      absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos()),
+      absl::UTCTimeZone());
+}
+
+Json FacebookToJson(const v1::FacebookData& facebook) {
+  Json out = Json::object();
+  if (facebook.has_id()) out["id"] = facebook.id();
+  if (facebook.likes_size() > 0) {
+    Json likes = Json::array();
+    for (const std::string& like : facebook.likes()) likes.push_back(like);
+    out["likes"] = std::move(likes);
+  }
+  if (facebook.has_num_friends()) out["num_friends"] = facebook.num_friends();
+  return out;
+}
+
+Json TwitterToJson(const v1::TwitterData& twitter) {
+  Json out = Json::object();
+  if (twitter.has_id()) out["id"] = twitter.id();
+  if (twitter.has_screen_name()) out["screen_name"] = twitter.screen_name();
+  if (twitter.has_followers_count()) out["followers_count"] = twitter.followers_count();
+  if (twitter.has_friends_count()) out["friends_count"] = twitter.friends_count();
+  if (twitter.has_statuses_count()) out["statuses_count"] = twitter.statuses_count();
+  return out;
+}
+
+Json PushTokensToJson(const v1::UserProfile& profile) {
+  Json tokens = Json::array();
+  for (const v1::PushToken& token : profile.push_tokens()) {
+    Json entry = Json{{"app_id", token.app_id()}, {"token", token.token()}};
+    if (!token.device_id().empty()) entry["device_id"] = token.device_id();
+    tokens.push_back(std::move(entry));
+  }
+  return tokens;
 }
 
 // Each entry names its key twice (in `name` and in write_json);
@@ -115,10 +159,58 @@ constexpr ProfileField kStandardFields[] = {
      [](const v1::UserProfile& p, Json* object) {
        (*object)["subscription_groups"] = SubscriptionGroupsToJson(p);
      }},
+    {"date_of_first_session", /*clearable=*/true, "",
+     [](const v1::UserProfile& p) { return p.has_date_of_first_session(); },
+     [](const v1::UserProfile& p, Json* object) {
+       (*object)["date_of_first_session"] = Iso8601(p.date_of_first_session());
+     }},
+    {"date_of_last_session", /*clearable=*/true, "",
+     [](const v1::UserProfile& p) { return p.has_date_of_last_session(); },
+     [](const v1::UserProfile& p, Json* object) {
+       (*object)["date_of_last_session"] = Iso8601(p.date_of_last_session());
+     }},
+    {"marked_email_as_spam_at", /*clearable=*/true, "",
+     [](const v1::UserProfile& p) { return p.has_marked_email_as_spam_at(); },
+     [](const v1::UserProfile& p, Json* object) {
+       (*object)["marked_email_as_spam_at"] = Iso8601(p.marked_email_as_spam_at());
+     }},
+    {"email_open_tracking_disabled", /*clearable=*/true, "",
+     [](const v1::UserProfile& p) { return p.has_email_open_tracking_disabled(); },
+     [](const v1::UserProfile& p, Json* object) {
+       (*object)["email_open_tracking_disabled"] = p.email_open_tracking_disabled();
+     }},
+    {"email_click_tracking_disabled", /*clearable=*/true, "",
+     [](const v1::UserProfile& p) { return p.has_email_click_tracking_disabled(); },
+     [](const v1::UserProfile& p, Json* object) {
+       (*object)["email_click_tracking_disabled"] = p.email_click_tracking_disabled();
+     }},
+    {"facebook", /*clearable=*/true, "", [](const v1::UserProfile& p) { return p.has_facebook(); },
+     [](const v1::UserProfile& p, Json* object) {
+       (*object)["facebook"] = FacebookToJson(p.facebook());
+     }},
+    {"twitter", /*clearable=*/true, "", [](const v1::UserProfile& p) { return p.has_twitter(); },
+     [](const v1::UserProfile& p, Json* object) {
+       (*object)["twitter"] = TwitterToJson(p.twitter());
+     }},
+    {"image_url", /*clearable=*/true, "",
+     [](const v1::UserProfile& p) { return p.has_image_url(); },
+     [](const v1::UserProfile& p, Json* object) { (*object)["image_url"] = p.image_url(); }},
+    // Not clearable: Braze answers a null with BAD_PUSH_TOKEN_VALUE.
+    {"push_tokens", /*clearable=*/false,
+     "Braze refuses null for push_tokens (BAD_PUSH_TOKEN_VALUE); tokens are removed on the "
+     "device",
+     [](const v1::UserProfile& p) { return p.push_tokens_size() > 0; },
+     [](const v1::UserProfile& p, Json* object) {
+       (*object)["push_tokens"] = PushTokensToJson(p);
+     }},
 };
 
-constexpr absl::string_view kNonStandardFields[] = {"user", "update_existing_only", "merge_objects",
-                                                    "custom_attributes", "clear_fields"};
+constexpr absl::string_view kNonStandardFields[] = {"user",
+                                                    "update_existing_only",
+                                                    "merge_objects",
+                                                    "push_token_import",
+                                                    "custom_attributes",
+                                                    "clear_fields"};
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // The standard fields of a v1::UserProfile, in one table: the Braze
 // user-attributes keys a profile sets by name (first_name ... current_location,
-// subscription_groups), each with how to tell it is set and how to write it.
+// subscription_groups, the session dates, facebook, twitter, image_url,
+// push_tokens), each with how to tell it is set and how to write it.
 //
 // The converter writes them (ProfileToBraze, in table order) and the validator
 // reads them (clear_fields may name the clearable ones; a profile must set
@@ -42,8 +43,8 @@ absl::Span<const ProfileField> StandardProfileFields();
 const ProfileField* FindStandardProfileField(absl::string_view name);
 
 // The UserProfile fields that are not standard fields: the identifier
-// (`user`), the request flags (`update_existing_only`, `merge_objects`),
-// `custom_attributes` and `clear_fields`.
+// (`user`), the request flags (`update_existing_only`, `merge_objects`,
+// `push_token_import`), `custom_attributes` and `clear_fields`.
 absl::Span<const absl::string_view> NonStandardProfileFields();
 
 }  // namespace brazesync

@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -194,6 +195,37 @@ bool IsIso8601DateTime(absl::string_view text) {
   if (text.empty()) return true;
   if (text[0] != 'T' && text[0] != 't' && text[0] != ' ') return false;
   return IsTimeOfDay(text.substr(1));
+}
+
+bool IsBrazeDateTimeString(absl::string_view text) {
+  absl::CivilDay day;
+  if (text.size() == 10 && text[2] == '/' && text[5] == '/') {
+    // MM/DD/YYYY, checked as the same date in YYYY-MM-DD form.
+    const std::string iso =
+        absl::StrCat(text.substr(6, 4), "-", text.substr(0, 2), "-", text.substr(3, 2));
+    return ParseCalendarDate(iso, &day);
+  }
+  if (text.size() < 10 || !ParseCalendarDate(text.substr(0, 10), &day)) return false;
+  text.remove_prefix(10);
+  if (text.empty()) return true;
+  if (text[0] != 'T' && text[0] != 't' && text[0] != ' ') return false;
+  text.remove_prefix(1);
+  // HH:MM:SS[.fraction], then nothing, "Z" or a "+HH:MM"/"-HH:MM" offset.
+  if (text.size() < 8 || !ParseHoursMinutes(text.substr(0, 5), 23) || text[5] != ':') return false;
+  int seconds;
+  if (!ParseFixedDigits(text.substr(6, 2), &seconds) || seconds > 59) return false;
+  text.remove_prefix(8);
+  if (!text.empty() && text[0] == '.') {
+    size_t digits = 1;
+    while (digits < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[digits]))) {
+      ++digits;
+    }
+    if (digits == 1) return false;
+    text.remove_prefix(digits);
+  }
+  if (text.empty() || text == "Z") return true;
+  return text.size() == 6 && (text[0] == '+' || text[0] == '-') &&
+         ParseHoursMinutes(text.substr(1), 23);
 }
 
 }  // namespace brazesync

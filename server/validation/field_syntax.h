@@ -43,6 +43,13 @@ bool IsUuid(absl::string_view text);
 // (3000; Braze stores other years as strings).
 bool IsIso8601DateTime(absl::string_view text);
 
+// A string Braze reads as a datetime (docs/braze-rules.md, "datetime
+// string"): "YYYY-MM-DD", optionally followed by "T", "t" or " " and
+// "HH:MM:SS" with an optional ".fraction" and an optional "Z" or "+HH:MM" /
+// "-HH:MM" offset; or "MM/DD/YYYY". Dates must be real, any year 0000..9999.
+// Braze refuses such strings inside property arrays.
+bool IsBrazeDateTimeString(absl::string_view text);
+
 }  // namespace brazesync
 
 #endif  // BRAZESYNC_SERVER_VALIDATION_FIELD_SYNTAX_H_

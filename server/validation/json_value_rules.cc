@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "server/braze/converter.h"
 #include "server/braze/json_size.h"
 #include "server/braze/limits.h"
 #include "server/validation/field_syntax.h"
@@ -69,7 +70,7 @@ class JsonValueChecker final {
         break;
       case Value::kListValue:
         for (int i = 0; i < value.list_value().values_size(); ++i) {
-          CheckValue(value.list_value().values(i), IndexPath(path, i));
+          CheckListElement(value.list_value().values(i), IndexPath(path, i));
         }
         break;
       case Value::kNullValue:
@@ -78,7 +79,29 @@ class JsonValueChecker final {
     }
   }
 
+  // A nested-attribute key outside an object: an array-of-objects
+  // operation's $identifier_key.
+  void CheckKeyAt(absl::string_view key, const std::string& path) { CheckPolicyKey(key, path); }
+
  private:
+  // Braze has no multi-dimensional arrays, and reads no datetime inside a
+  // property array (it would store it as a plain string).
+  void CheckListElement(const Value& element, const std::string& path) {
+    if (element.kind_case() == Value::kListValue) {
+      AddViolation(out_, path, "an array must not directly contain an array");
+      return;
+    }
+    if (policy_ == KeyPolicy::kProperty && element.kind_case() == Value::kStringValue &&
+        IsBrazeDateTimeString(element.string_value())) {
+      AddViolation(out_, path,
+                   "a datetime string is not allowed inside an array (Braze would store it as "
+                   "plain text)" +
+                       GotValue(element.string_value()));
+      return;
+    }
+    CheckValue(element, path);
+  }
+
   void CheckPolicyKey(absl::string_view key, const std::string& path) {
     if (!CheckKey(key, path, out_)) return;
     if (policy_ == KeyPolicy::kProperty) {
@@ -161,6 +184,76 @@ void CheckPurchaseProperties(const Struct& properties, const std::string& path,
 void CheckNestedObject(const Struct& object, const std::string& path, FieldViolations* out) {
   CheckJsonSize(JsonSize(object), kMaxNestedJsonBytes, path, out);
   JsonValueChecker(KeyPolicy::kNestedAttribute, out).CheckStruct(object, path);
+}
+
+namespace {
+
+// $identifier_value: a string or a finite number.
+void CheckIdentifierValue(const Value& value, const std::string& path, FieldViolations* out) {
+  if (value.kind_case() == Value::kStringValue) {
+    CheckMaxChars(value.string_value(), kMaxStringChars, path, out);
+  } else if (value.kind_case() == Value::kNumberValue) {
+    CheckFinite(value.number_value(), path, out);
+  } else {
+    AddViolation(out, path, "required: a string or a number");
+  }
+}
+
+}  // namespace
+
+void CheckObjectArrayOperation(const v1::ObjectArrayOperation& operation, const std::string& path,
+                               FieldViolations* out) {
+  CheckJsonSize(ObjectArrayOperationToJson(operation).dump().size(), kMaxNestedJsonBytes, path,
+                out);
+  JsonValueChecker checker(KeyPolicy::kNestedAttribute, out);
+  auto check_match = [&](const std::string& key, const Value& value, const std::string& at) {
+    const std::string key_path = FieldPath(at, "identifier_key");
+    checker.CheckKeyAt(key, key_path);
+    CheckIdentifierValue(value, FieldPath(at, "identifier_value"), out);
+  };
+  switch (operation.operation_case()) {
+    case v1::ObjectArrayOperation::OPERATION_NOT_SET:
+      AddViolation(out, path, "required: one of add, remove, update");
+      break;
+    case v1::ObjectArrayOperation::kAdd: {
+      const std::string objects_path = FieldPath(FieldPath(path, "add"), "objects");
+      if (operation.add().objects_size() == 0) {
+        AddViolation(out, objects_path, "required: at least one object");
+      }
+      for (int i = 0; i < operation.add().objects_size(); ++i) {
+        checker.CheckStruct(operation.add().objects(i), IndexPath(objects_path, i));
+      }
+      break;
+    }
+    case v1::ObjectArrayOperation::kRemove: {
+      const std::string matches_path = FieldPath(FieldPath(path, "remove"), "matches");
+      if (operation.remove().matches_size() == 0) {
+        AddViolation(out, matches_path, "required: at least one match");
+      }
+      for (int i = 0; i < operation.remove().matches_size(); ++i) {
+        const v1::ObjectArrayMatch& match = operation.remove().matches(i);
+        check_match(match.identifier_key(), match.identifier_value(), IndexPath(matches_path, i));
+      }
+      break;
+    }
+    case v1::ObjectArrayOperation::kUpdate: {
+      const std::string updates_path = FieldPath(FieldPath(path, "update"), "updates");
+      if (operation.update().updates_size() == 0) {
+        AddViolation(out, updates_path, "required: at least one update");
+      }
+      for (int i = 0; i < operation.update().updates_size(); ++i) {
+        const v1::ObjectArrayUpdate& update = operation.update().updates(i);
+        const std::string at = IndexPath(updates_path, i);
+        check_match(update.identifier_key(), update.identifier_value(), at);
+        if (!update.has_new_object()) {
+          AddViolation(out, FieldPath(at, "new_object"), "required: the properties to write");
+        } else {
+          checker.CheckStruct(update.new_object(), FieldPath(at, "new_object"));
+        }
+      }
+      break;
+    }
+  }
 }
 
 void CheckObjectArray(const ListValue& list, const std::string& path, FieldViolations* out) {

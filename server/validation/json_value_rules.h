@@ -1,8 +1,10 @@
 // Rules for free-form JSON values (google.protobuf.Struct / ListValue): event
 // and purchase `properties`, and nested custom attributes (`object_value`,
-// `object_array_value`). All share the value rules (set, finite, strings at
-// most kMaxStringChars characters, at every depth) and Braze's JSON size caps;
-// they differ in which object keys Braze accepts.
+// `object_array_value`, `object_array_operation`). All share the value rules
+// (set, finite, strings at most kMaxStringChars characters, no array directly
+// inside an array, at every depth) and Braze's JSON size caps; they differ in
+// which object keys Braze accepts, and properties also refuse a datetime
+// string inside an array.
 //
 // Each function appends one FieldViolation per broken rule below `path` (the
 // value's own path, e.g. `events[1].properties`), in a stable order, and
@@ -13,6 +15,7 @@
 
 #include <string>
 
+#include "brazesync/v1/types.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "server/validation/violations.h"
 
@@ -41,6 +44,13 @@ void CheckNestedObject(const google::protobuf::Struct& object, const std::string
 // element an object that passes CheckNestedObject's key and value rules.
 void CheckObjectArray(const google::protobuf::ListValue& list, const std::string& path,
                       FieldViolations* out);
+
+// An array-of-objects operation (`$add`, `$remove` or `$update`): exactly one
+// operator with at least one element, at most kMaxNestedJsonBytes as JSON;
+// objects follow CheckNestedObject's key and value rules, identifier keys are
+// nested-attribute keys, identifier values strings or finite numbers.
+void CheckObjectArrayOperation(const v1::ObjectArrayOperation& operation, const std::string& path,
+                               FieldViolations* out);
 
 }  // namespace brazesync
 

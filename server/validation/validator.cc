@@ -16,8 +16,10 @@
 #include <cmath>
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -31,6 +33,7 @@
 #include "server/validation/field_syntax.h"
 #include "server/validation/json_value_rules.h"
 #include "server/validation/reference_data.h"
+#include "server/validation/standard_field_rules.h"
 
 namespace brazesync {
 namespace {
@@ -156,7 +159,12 @@ class ProfileValidator {
       : profile_(profile), path_(path), limits_(limits), out_(out) {}
 
   void Run() {
-    CheckUserRef(profile_.user(), FieldPath(path_, "user"), out_);
+    // push_token_import may go without an identifier (the tokens are for
+    // users Braze does not know yet).
+    if (!profile_.push_token_import() || profile_.user().id_case() != v1::UserRef::ID_NOT_SET) {
+      CheckUserRef(profile_.user(), FieldPath(path_, "user"), out_);
+    }
+    CheckSessionSocialAndPushFields(profile_, path_, out_);
     CheckNames();
     CheckContact();
     CheckLocale();
@@ -321,8 +329,7 @@ class ProfileValidator {
       AddViolation(out_, path, "key must not contain \".\"");
     } else if (IsStandardAttributeField(key)) {
       // Braze would read it as the standard field (or identifier) instead.
-      AddViolation(out_, path,
-                   "key is a Braze standard field name; use the UserProfile field instead");
+      AddViolation(out_, path, StandardFieldKeyError(key));
     }
   }
 
@@ -333,7 +340,7 @@ class ProfileValidator {
             out_, path,
             "value required: set one of string_value, int_value, double_value, bool_value, "
             "time_value, array_value, object_value, increment, add, remove, null_value, "
-            "object_array_value");
+            "object_array_value, object_array_operation, array_change");
         break;
       case v1::AttributeValue::kStringValue:
         CheckMaxChars(value.string_value(), kMaxStringChars, FieldPath(path, "string_value"), out_);
@@ -359,6 +366,13 @@ class ProfileValidator {
       case v1::AttributeValue::kObjectArrayValue:
         CheckObjectArray(value.object_array_value(), FieldPath(path, "object_array_value"), out_);
         break;
+      case v1::AttributeValue::kObjectArrayOperation:
+        CheckObjectArrayOperation(value.object_array_operation(),
+                                  FieldPath(path, "object_array_operation"), out_);
+        break;
+      case v1::AttributeValue::kArrayChange:
+        CheckArrayChange(value.array_change(), FieldPath(path, "array_change"));
+        break;
       case v1::AttributeValue::kIntValue:
       case v1::AttributeValue::kBoolValue:
       case v1::AttributeValue::kIncrement:
@@ -368,16 +382,51 @@ class ProfileValidator {
   }
 
   void CheckStringList(const v1::StringList& list, const std::string& path) {
-    const std::string values_path = FieldPath(path, "values");
-    if (list.values_size() > limits_.max_array_length) {
-      AddViolation(out_, values_path,
-                   absl::StrFormat("must have at most %d values (got %d)", limits_.max_array_length,
-                                   list.values_size()));
-    }
-    for (int i = 0; i < list.values_size(); ++i) {
-      CheckMaxChars(list.values(i), kMaxStringChars, IndexPath(values_path, i), out_);
-    }
+    CheckStringValues(list.values(), FieldPath(path, "values"));
     CheckJsonSize(JsonSize(list), kMaxNestedJsonBytes, path, out_);
+  }
+
+  // The converter sends each distinct value once (Braze stores a unique
+  // set), so only distinct values count against the array cap.
+  void CheckStringValues(const google::protobuf::RepeatedPtrField<std::string>& values,
+                         const std::string& path) {
+    const absl::flat_hash_set<absl::string_view> distinct(values.begin(), values.end());
+    if (static_cast<int>(distinct.size()) > limits_.max_array_length) {
+      AddViolation(out_, path,
+                   absl::StrFormat("must have at most %d distinct values (got %d)",
+                                   limits_.max_array_length, distinct.size()));
+    }
+    for (int i = 0; i < values.size(); ++i) {
+      CheckMaxChars(values.Get(i), kMaxStringChars, IndexPath(path, i), out_);
+    }
+  }
+
+  // {"add": [...], "remove": [...]}: each list as an array attribute, at
+  // least one value, and no value in both (Braze does not say which applies
+  // first).
+  void CheckArrayChange(const v1::StringListChange& change, const std::string& path) {
+    if (change.add_size() == 0 && change.remove_size() == 0) {
+      AddViolation(out_, path, "required: at least one value in add or remove");
+      return;
+    }
+    for (const auto& [name, values] :
+         {std::pair<absl::string_view, const google::protobuf::RepeatedPtrField<std::string>*>{
+              "add", &change.add()},
+          {"remove", &change.remove()}}) {
+      const std::string list_path = FieldPath(path, name);
+      CheckStringValues(*values, list_path);
+      v1::StringList list;
+      *list.mutable_values() = *values;
+      CheckJsonSize(JsonSize(list), kMaxNestedJsonBytes, list_path, out_);
+    }
+    const absl::flat_hash_set<absl::string_view> added(change.add().begin(), change.add().end());
+    for (int i = 0; i < change.remove_size(); ++i) {
+      if (added.count(change.remove(i)) > 0) {
+        AddViolation(
+            out_, IndexPath(FieldPath(path, "remove"), i),
+            "value is also in add; add or remove it, not both" + GotValue(change.remove(i)));
+      }
+    }
   }
 
   // Braze bills every write and an empty object does nothing, so a profile

@@ -129,6 +129,16 @@ TEST(JsonSizeTest, StringListMatchesAJsonArrayOfItsStrings) {
   EXPECT_THAT(JsonSize(list), Eq(array.dump().size())) << array.dump();
 }
 
+// The converter sends each distinct value once, so that is what is measured.
+TEST(JsonSizeTest, StringListCountsEachDistinctValueOnce) {
+  v1::StringList list;
+  for (const char* text : {"hotdog", "hotdog", "pizza", "hotdog"}) list.add_values(text);
+  EXPECT_THAT(JsonSize(list), Eq(Json::array({"hotdog", "pizza"}).dump().size()));
+  v1::UserProfile profile;
+  (*profile.mutable_custom_attributes())["food"].mutable_array_value()->CopyFrom(list);
+  EXPECT_THAT(JsonSize(list), Eq(ProfileToBraze(profile)["food"].dump().size()));
+}
+
 // Random values: numbers from the edge list, random bit patterns and random
 // integers; strings of ASCII, control characters, escapes and multi-byte
 // UTF-8; objects and lists nested up to a few levels.

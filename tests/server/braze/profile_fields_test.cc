@@ -46,6 +46,15 @@ v1::UserProfile EveryStandardFieldSet() {
           subscription_group_id: "3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b"
           subscription_state: SUBSCRIPTION_STATE_SUBSCRIBED
         }
+        date_of_first_session { seconds: 1714566896 nanos: 789000000 }
+        date_of_last_session { seconds: 1714566897 }
+        marked_email_as_spam_at { seconds: 1714566898 }
+        email_open_tracking_disabled: true
+        email_click_tracking_disabled: false
+        facebook { id: "fb-1" likes: "chess" num_friends: 3 }
+        twitter { id: 42 screen_name: "ada" followers_count: 1 }
+        image_url: "https://example.com/ada.png"
+        push_tokens { app_id: "app-1" token: "tok-1" device_id: "device-0001" }
       )pb",
       &profile);
   EXPECT_TRUE(parsed);
@@ -73,7 +82,7 @@ TEST(ProfileFieldsTest, EveryProtoFieldIsInExactlyOneList) {
 // push tokens; subscription groups are left one by one.
 TEST(ProfileFieldsTest, ClearableFieldsFollowBrazeRules) {
   const std::set<absl::string_view> not_clearable = {"email_subscribe", "push_subscribe",
-                                                     "subscription_groups"};
+                                                     "subscription_groups", "push_tokens"};
   for (const ProfileField& field : StandardProfileFields()) {
     EXPECT_THAT(field.clearable, Eq(not_clearable.count(field.name) == 0)) << field.name;
     // A field that cannot be cleared says why, in the caller's error.

@@ -209,9 +209,41 @@ SyntaxTable Iso8601Table() {
           }};
 }
 
+// docs/braze-rules.md's "datetime string": what Braze refuses inside a
+// property array.
+SyntaxTable BrazeDateTimeTable() {
+  return {"IsBrazeDateTimeString",
+          IsBrazeDateTimeString,
+          {
+              {"2024-05-01", true},
+              {"2024-05-01T12:34:56", true},
+              {"2024-05-01t12:34:56", true},
+              {"2024-05-01 12:34:56", true},
+              {"2024-05-01T12:34:56.789Z", true},
+              {"2024-05-01T12:34:56+01:00", true},
+              {"2024-05-01T12:34:56-05:30", true},
+              {"0000-01-01", true},
+              {"9999-12-31T23:59:59Z", true},
+              {"05/01/2024", true},
+              {"02/29/2024", true},
+              {"", false},
+              {"hello", false},
+              {"2024-02-30", false},
+              {"02/30/2024", false},
+              {"2024-05-01T12:34", false},
+              {"2024-05-01T24:00:00", false},
+              {"2024-05-01T12:34:56+0100", false},
+              {"2024-05-01T12:34:56z", false},
+              {"2024-05-01X", false},
+              {"5/1/2024", false},
+              {"2024/05/01", false},
+              {"12345", false},
+          }};
+}
+
 INSTANTIATE_TEST_SUITE_P(Checks, FieldSyntaxTest,
                          testing::Values(EmailTable(), PhoneTable(), DobTable(), TimeZoneTable(),
-                                         UuidTable(), Iso8601Table()),
+                                         UuidTable(), Iso8601Table(), BrazeDateTimeTable()),
                          TableName);
 
 }  // namespace

@@ -172,6 +172,34 @@ std::vector<StructCase> EventPropertyCases() {
        [](Struct* p) { (*Child(p, "obj").mutable_fields())["$x"] = NumberValue(1); },
        props + ".obj.$x", "must not start with \"$\""},
       {"ValueNotSet", [](Struct* p) { Field(p, "x"); }, props + ".x", "value must be set"},
+      // §1.8: no datetime inside a property array (Braze stores it as text).
+      {"DatetimeInArray",
+       [](Struct* p) {
+         Field(p, "dates") = StringListValue(1, 3);
+         *Field(p, "dates").mutable_list_value()->add_values() =
+             StringValue("2024-05-01T00:00:00Z");
+       },
+       props + ".dates[1]", "a datetime string is not allowed inside an array"},
+      {"UsDateInNestedArray",
+       [](Struct* p) {
+         *Field(&Child(p, "obj"), "d").mutable_list_value()->add_values() =
+             StringValue("05/01/2024");
+       },
+       props + ".obj.d[0]", "datetime"},
+      {"DatetimeOutsideArray", [](Struct* p) { Field(p, "at") = StringValue("2024-05-01"); }},
+      {"DateLikeButNotADate",
+       [](Struct* p) {
+         *Field(p, "codes").mutable_list_value()->add_values() = StringValue("2024-13-45");
+       }},
+      // §1.5: no multi-dimensional arrays.
+      {"ArrayInArray",
+       [](Struct* p) { Field(p, "grid").mutable_list_value()->add_values()->mutable_list_value(); },
+       props + ".grid[0]", "an array must not directly contain an array"},
+      {"ArrayInObjectInArray",
+       [](Struct* p) {
+         Value* element = Field(p, "rows").mutable_list_value()->add_values();
+         (*element->mutable_struct_value()->mutable_fields())["cells"] = StringListValue(2, 1);
+       }},
       {"Exactly100KB", [](Struct* p) { *p = ObjectOfJsonSize(102400); }},
       // §6 #61: arrays/objects over 100 KB.
       {"Over100KB", [](Struct* p) { *p = ObjectOfJsonSize(102401); }, props,

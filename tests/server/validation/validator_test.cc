@@ -437,9 +437,33 @@ std::vector<ProfileCase> CustomAttributeCases() {
        "attributes[0].custom_attributes[\"first_name\"]", "standard field"},
       {"KeyIsIdentifier",
        [](v1::UserProfile* p) { Custom(p, "external_id").set_string_value("x"); },
-       "attributes[0].custom_attributes[\"external_id\"]", "standard field"},
+       "attributes[0].custom_attributes[\"external_id\"]",
+       "key is a Braze identifier; set UserProfile.user.external_id instead"},
+      {"KeyIsAliasPart", [](v1::UserProfile* p) { Custom(p, "alias_name").set_string_value("x"); },
+       "attributes[0].custom_attributes[\"alias_name\"]",
+       "set UserProfile.user.user_alias.alias_name instead"},
       {"KeyIsFlag", [](v1::UserProfile* p) { Custom(p, "_merge_objects").set_bool_value(true); },
-       "attributes[0].custom_attributes[\"_merge_objects\"]", "standard field"},
+       "attributes[0].custom_attributes[\"_merge_objects\"]",
+       "key is a Braze request flag; set UserProfile.merge_objects instead"},
+      {"KeyIsPushTokenImport",
+       [](v1::UserProfile* p) { Custom(p, "push_token_import").set_bool_value(true); },
+       "attributes[0].custom_attributes[\"push_token_import\"]",
+       "set UserProfile.push_token_import instead"},
+      {"KeyIsBio", [](v1::UserProfile* p) { Custom(p, "bio").set_string_value("hi"); },
+       "attributes[0].custom_attributes[\"bio\"]",
+       "key is \"bio\", which Braze no longer processes, not even as a custom attribute"},
+      {"KeyIsEmailSubscriptionInfo",
+       [](v1::UserProfile* p) { Custom(p, "email_subscription_info").set_string_value("x"); },
+       "attributes[0].custom_attributes[\"email_subscription_info\"]",
+       "INVALID_ATTRIBUTE_EMAIL_SUBSCRIPTION_INFO"},
+      // Braze stores an array as a unique set; the converter sends each value
+      // once, so duplicates do not count against the cap.
+      {"ArrayDuplicatesCountOnce",
+       [](v1::UserProfile* p) {
+         for (int i = 0; i < 600; ++i) {
+           Custom(p, "tags").mutable_array_value()->add_values(i % 2 == 0 ? "a" : "b");
+         }
+       }},
       {"KeyQuotedInPath", [](v1::UserProfile* p) { Custom(p, "say \"hi\"\n").clear_value(); },
        "attributes[0].custom_attributes[\"say \\\"hi\\\"\\n\"]", "value required"},
       {"ValueNotSet", [](v1::UserProfile* p) { Custom(p, "tier"); },
@@ -473,8 +497,13 @@ std::vector<ProfileCase> CustomAttributeCases() {
 }
 
 std::vector<ProfileCase> ArrayAttributeCases() {
+  // `count` distinct values of `length` characters (or the index's digits).
   auto fill = [](v1::StringList* list, int count, size_t length) {
-    for (int i = 0; i < count; ++i) list->add_values(Chars(length));
+    for (int i = 0; i < count; ++i) {
+      std::string value = absl::StrCat(i);
+      if (value.size() < length) value += Chars(length - value.size());
+      list->add_values(value);
+    }
   };
   return {
       {"ArrayAt500Values",
@@ -483,11 +512,11 @@ std::vector<ProfileCase> ArrayAttributeCases() {
       {"Array501Values",
        [fill](v1::UserProfile* p) { fill(Custom(p, "tags").mutable_array_value(), 501, 5); },
        "attributes[0].custom_attributes[\"tags\"].array_value.values",
-       "must have at most 500 values (got 501)"},
+       "must have at most 500 distinct values (got 501)"},
       {"ArrayOverLegacyCap",
        [fill](v1::UserProfile* p) { fill(Custom(p, "tags").mutable_array_value(), 26, 5); },
-       "attributes[0].custom_attributes[\"tags\"].array_value.values", "at most 25 values (got 26)",
-       25},
+       "attributes[0].custom_attributes[\"tags\"].array_value.values",
+       "at most 25 distinct values (got 26)", 25},
       {"ArrayAtLegacyCap",
        [fill](v1::UserProfile* p) { fill(Custom(p, "tags").mutable_array_value(), 25, 5); }, "", "",
        25},
@@ -504,13 +533,13 @@ std::vector<ProfileCase> ArrayAttributeCases() {
        "must be at most 102400 bytes as JSON"},
       {"Add501Values",
        [fill](v1::UserProfile* p) { fill(Custom(p, "tags").mutable_add(), 501, 1); },
-       "attributes[0].custom_attributes[\"tags\"].add.values", "at most 500 values"},
+       "attributes[0].custom_attributes[\"tags\"].add.values", "at most 500 distinct values"},
       {"AddElementTooLong",
        [](v1::UserProfile* p) { Custom(p, "tags").mutable_add()->add_values(Chars(256)); },
        "attributes[0].custom_attributes[\"tags\"].add.values[0]", "at most 255 characters"},
       {"RemoveOverLegacyCap",
        [fill](v1::UserProfile* p) { fill(Custom(p, "tags").mutable_remove(), 101, 1); },
-       "attributes[0].custom_attributes[\"tags\"].remove.values", "at most 100 values", 100},
+       "attributes[0].custom_attributes[\"tags\"].remove.values", "at most 100 distinct values", 100},
       {"RemoveOver100KB",
        [fill](v1::UserProfile* p) { fill(Custom(p, "tags").mutable_remove(), 450, 250); },
        "attributes[0].custom_attributes[\"tags\"].remove", "102400 bytes"},
@@ -884,7 +913,8 @@ TEST(ValidatorTest, CustomAttributeKeysCannotBeStandardFieldNames) {
     EXPECT_THAT(
         violations,
         ElementsAre(Violation(absl::StrCat("attributes[0].custom_attributes[\"", field.name, "\"]"),
-                              "key is a Braze standard field name")))
+                              absl::StrCat("key is Braze's standard field ", field.name,
+                                           "; set UserProfile.", field.name, " instead"))))
         << field.name;
   }
 }

@@ -1,0 +1,279 @@
+// Table-driven tests for the UserProfile parts of the contract added for the
+// rest of /users/track (docs/braze-rules.md): the session dates, facebook,
+// twitter, image_url, push tokens and push_token_import
+// (standard_field_rules.h), and the array_change and object_array_operation
+// attribute values (validator.h, json_value_rules.h). Each case names exactly
+// one expected violation, or none.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "brazesync/v1/types.pb.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "gtest/gtest.h"
+#include "server/validation/validator.h"
+
+namespace brazesync {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Property;
+
+auto Violation(const std::string& field, const std::string& description) {
+  return AllOf(Property(&v1::FieldViolation::field, field),
+               Property(&v1::FieldViolation::description, HasSubstr(description)));
+}
+
+v1::UserProfile BaseProfile() {
+  v1::UserProfile profile;
+  profile.mutable_user()->set_external_id("user-1");
+  profile.set_first_name("Ada");
+  return profile;
+}
+
+v1::AttributeValue& Custom(v1::UserProfile* profile, const std::string& key) {
+  return (*profile->mutable_custom_attributes())[key];
+}
+
+google::protobuf::Value Str(const std::string& text) {
+  google::protobuf::Value value;
+  value.set_string_value(text);
+  return value;
+}
+
+google::protobuf::Value Num(double number) {
+  google::protobuf::Value value;
+  value.set_number_value(number);
+  return value;
+}
+
+v1::PushToken* AddToken(v1::UserProfile* p, const std::string& device_id = "") {
+  v1::PushToken* token = p->add_push_tokens();
+  token->set_app_id("app-1");
+  token->set_token("tok-1");
+  token->set_device_id(device_id);
+  return token;
+}
+
+v1::ObjectArrayOperation& Op(v1::UserProfile* p) {
+  return *Custom(p, "pets").mutable_object_array_operation();
+}
+
+struct Case {
+  std::string name;
+  std::function<void(v1::UserProfile*)> mutate;
+  std::string field = "";  // empty: valid
+  std::string description = "";
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+std::vector<Case> Cases() {
+  return {
+      // ---- Standard fields ----
+      {"SessionDates",
+       [](v1::UserProfile* p) {
+         p->mutable_date_of_first_session()->set_seconds(1714566896);
+         p->mutable_date_of_last_session()->set_seconds(1714566897);
+         p->mutable_marked_email_as_spam_at()->set_seconds(1714566898);
+       }},
+      {"SessionDateAfter3000",
+       [](v1::UserProfile* p) { p->mutable_date_of_last_session()->set_seconds(32535216000); },
+       "attributes[0].date_of_last_session", "3000"},
+      {"TrackingFlags",
+       [](v1::UserProfile* p) {
+         p->set_email_open_tracking_disabled(true);
+         p->set_email_click_tracking_disabled(false);
+       }},
+      {"Facebook",
+       [](v1::UserProfile* p) {
+         p->mutable_facebook()->set_id("fb");
+         p->mutable_facebook()->add_likes("chess");
+         p->mutable_facebook()->set_num_friends(2);
+       }},
+      {"FacebookEmpty", [](v1::UserProfile* p) { p->mutable_facebook(); }, "attributes[0].facebook",
+       "set at least one of id, likes, num_friends"},
+      {"Twitter", [](v1::UserProfile* p) { p->mutable_twitter()->set_screen_name("ada"); }},
+      {"TwitterEmpty", [](v1::UserProfile* p) { p->mutable_twitter(); }, "attributes[0].twitter",
+       "set at least one of id, screen_name"},
+      {"ImageUrl", [](v1::UserProfile* p) { p->set_image_url("https://example.com/a.png"); }},
+      {"ImageUrl256Chars", [](v1::UserProfile* p) { p->set_image_url(std::string(256, 'a')); },
+       "attributes[0].image_url", "at most 255 characters"},
+      {"PushTokenWithDeviceId", [](v1::UserProfile* p) { AddToken(p, "12345678"); }},
+      {"PushTokenDeviceId7Bytes", [](v1::UserProfile* p) { AddToken(p, "1234567"); },
+       "attributes[0].push_tokens[0].device_id", "must be 8 to 255 bytes when set (got 7)"},
+      {"PushTokenDeviceId256Bytes", [](v1::UserProfile* p) { AddToken(p, std::string(256, 'd')); },
+       "attributes[0].push_tokens[0].device_id", "(got 256)"},
+      {"PushTokenNoAppId", [](v1::UserProfile* p) { AddToken(p)->clear_app_id(); },
+       "attributes[0].push_tokens[0].app_id", "required"},
+      {"PushTokenNoToken", [](v1::UserProfile* p) { AddToken(p)->clear_token(); },
+       "attributes[0].push_tokens[0].token", "required"},
+      {"PushTokenImportByAlias",
+       [](v1::UserProfile* p) {
+         p->mutable_user()->mutable_user_alias()->set_alias_name("n");
+         p->mutable_user()->mutable_user_alias()->set_alias_label("l");
+         p->set_push_token_import(true);
+         AddToken(p);
+       }},
+      {"PushTokenImportWithoutUser",
+       [](v1::UserProfile* p) {
+         p->clear_user();
+         p->set_push_token_import(true);
+         AddToken(p);
+       }},
+      {"PushTokenImportByExternalId",
+       [](v1::UserProfile* p) {
+         p->set_push_token_import(true);
+         AddToken(p);
+       },
+       "attributes[0].user", "must not be an external_id or braze_id when push_token_import"},
+      {"PushTokenImportWithoutTokens",
+       [](v1::UserProfile* p) {
+         p->mutable_user()->set_email("a@b.co");
+         p->set_push_token_import(true);
+       },
+       "attributes[0].push_tokens", "required when push_token_import is true"},
+      {"NoUserWithoutImport", [](v1::UserProfile* p) { p->clear_user(); }, "attributes[0].user",
+       "required"},
+      {"ClearNewFields",
+       [](v1::UserProfile* p) {
+         for (const char* name :
+              {"date_of_first_session", "date_of_last_session", "marked_email_as_spam_at",
+               "email_open_tracking_disabled", "email_click_tracking_disabled", "facebook",
+               "twitter", "image_url"}) {
+           p->add_clear_fields(name);
+         }
+       }},
+      {"ClearPushTokens", [](v1::UserProfile* p) { p->add_clear_fields("push_tokens"); },
+       "attributes[0].clear_fields[0]", "push_tokens cannot be cleared"},
+      // ---- array_change ----
+      {"ArrayChangeBoth",
+       [](v1::UserProfile* p) {
+         Custom(p, "tags").mutable_array_change()->add_add("a");
+         Custom(p, "tags").mutable_array_change()->add_remove("b");
+       }},
+      {"ArrayChangeEmpty", [](v1::UserProfile* p) { Custom(p, "tags").mutable_array_change(); },
+       "attributes[0].custom_attributes[\"tags\"].array_change",
+       "at least one value in add or remove"},
+      {"ArrayChangeValueInBoth",
+       [](v1::UserProfile* p) {
+         Custom(p, "tags").mutable_array_change()->add_add("a");
+         Custom(p, "tags").mutable_array_change()->add_remove("a");
+       },
+       "attributes[0].custom_attributes[\"tags\"].array_change.remove[0]",
+       "also in add; add or remove it, not both"},
+      {"ArrayChangeLongValue",
+       [](v1::UserProfile* p) {
+         Custom(p, "tags").mutable_array_change()->add_remove(std::string(256, 'x'));
+       },
+       "attributes[0].custom_attributes[\"tags\"].array_change.remove[0]", "at most 255"},
+      {"ArrayChangeOverCap",
+       [](v1::UserProfile* p) {
+         for (int i = 0; i < 501; ++i) {
+           Custom(p, "tags").mutable_array_change()->add_add(absl::StrCat(i));
+         }
+       },
+       "attributes[0].custom_attributes[\"tags\"].array_change.add",
+       "at most 500 distinct values (got 501)"},
+      // ---- object_array_operation ----
+      {"ObjectArrayAdd",
+       [](v1::UserProfile* p) {
+         (*Op(p).mutable_add()->add_objects()->mutable_fields())["id"] = Num(3);
+       }},
+      {"ObjectArrayAddNone", [](v1::UserProfile* p) { Op(p).mutable_add(); },
+       "attributes[0].custom_attributes[\"pets\"].object_array_operation.add.objects",
+       "at least one object"},
+      {"ObjectArrayAddBadKey",
+       [](v1::UserProfile* p) {
+         (*Op(p).mutable_add()->add_objects()->mutable_fields())["a.b"] = Num(3);
+       },
+       "attributes[0].custom_attributes[\"pets\"].object_array_operation.add.objects[0][\"a.b\"]",
+       "must not contain \".\""},
+      {"ObjectArrayAddNestedArray",
+       [](v1::UserProfile* p) {
+         google::protobuf::Value grid;
+         grid.mutable_list_value()->add_values()->mutable_list_value();
+         (*Op(p).mutable_add()->add_objects()->mutable_fields())["grid"] = grid;
+       },
+       "attributes[0].custom_attributes[\"pets\"].object_array_operation.add.objects[0].grid[0]",
+       "an array must not directly contain an array"},
+      {"ObjectArrayRemove",
+       [](v1::UserProfile* p) {
+         v1::ObjectArrayMatch* match = Op(p).mutable_remove()->add_matches();
+         match->set_identifier_key("type");
+         *match->mutable_identifier_value() = Str("dog");
+       }},
+      {"ObjectArrayRemoveBoolValue",
+       [](v1::UserProfile* p) {
+         v1::ObjectArrayMatch* match = Op(p).mutable_remove()->add_matches();
+         match->set_identifier_key("id");
+         match->mutable_identifier_value()->set_bool_value(true);
+       },
+       "attributes[0].custom_attributes[\"pets\"].object_array_operation.remove.matches[0]."
+       "identifier_value",
+       "a string or a number"},
+      {"ObjectArrayRemoveKeyWithDollar",
+       [](v1::UserProfile* p) {
+         v1::ObjectArrayMatch* match = Op(p).mutable_remove()->add_matches();
+         match->set_identifier_key("$id");
+         *match->mutable_identifier_value() = Num(1);
+       },
+       "attributes[0].custom_attributes[\"pets\"].object_array_operation.remove.matches[0]."
+       "identifier_key",
+       "must not contain \"$\""},
+      {"ObjectArrayUpdate",
+       [](v1::UserProfile* p) {
+         v1::ObjectArrayUpdate* update = Op(p).mutable_update()->add_updates();
+         update->set_identifier_key("id");
+         *update->mutable_identifier_value() = Num(4);
+         (*update->mutable_new_object()->mutable_fields())["breed"] = Str("goldfish");
+       }},
+      {"ObjectArrayUpdateNoNewObject",
+       [](v1::UserProfile* p) {
+         v1::ObjectArrayUpdate* update = Op(p).mutable_update()->add_updates();
+         update->set_identifier_key("id");
+         *update->mutable_identifier_value() = Num(4);
+       },
+       "attributes[0].custom_attributes[\"pets\"].object_array_operation.update.updates[0]."
+       "new_object",
+       "required"},
+      {"ObjectArrayNoOperator", [](v1::UserProfile* p) { Op(p); },
+       "attributes[0].custom_attributes[\"pets\"].object_array_operation",
+       "one of add, remove, update"},
+      {"ObjectArrayOver100KB",
+       [](v1::UserProfile* p) {
+         auto* add = Op(p).mutable_add();
+         for (int i = 0; i < 450; ++i) {
+           (*add->add_objects()->mutable_fields())["v"] = Str(std::string(250, 'x'));
+         }
+       },
+       "attributes[0].custom_attributes[\"pets\"].object_array_operation",
+       "at most 102400 bytes as JSON"},
+  };
+}
+
+class ProfileContractTest : public testing::TestWithParam<Case> {};
+
+TEST_P(ProfileContractTest, ReportsExactlyTheExpectedViolation) {
+  const Case& test = GetParam();
+  v1::UserProfile profile = BaseProfile();
+  test.mutate(&profile);
+  FieldViolations violations;
+  ValidateUserProfile(profile, "attributes[0]", ValidationLimits(), &violations);
+  if (test.field.empty()) {
+    EXPECT_THAT(violations, IsEmpty());
+  } else {
+    EXPECT_THAT(violations, ElementsAre(Violation(test.field, test.description)));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, ProfileContractTest, testing::ValuesIn(Cases()),
+                         [](const testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace brazesync

@@ -81,6 +81,13 @@ const ItemRef* PlannedRequest::Find(v1::ItemKind kind, int index) const {
   return &array[index];
 }
 
+size_t MaxItemJsonBytes(size_t max_request_bytes) {
+  // RequestBuilder::Fits for one object in an empty request: the envelope
+  // and the object's separating comma.
+  const size_t overhead = kEnvelopeBytes + 1;
+  return max_request_bytes > overhead ? max_request_bytes - overhead : 0;
+}
+
 std::string UserKey(const v1::UserRef& user) {
   switch (user.id_case()) {
     case v1::UserRef::kExternalId:

@@ -81,6 +81,12 @@ class RequestBuilder final {
   PerKind<std::vector<ItemRef>> refs_;
 };
 
+// The largest serialized Braze object that fits, alone, in a request of at
+// most `max_request_bytes` (the request envelope `{"attributes":[...]}` and
+// its separators deducted). The validator refuses larger items
+// (docs/braze-rules.md), so every accepted item can be sent.
+size_t MaxItemJsonBytes(size_t max_request_bytes);
+
 // A stable key for "the same Braze user" (identifier type and value).
 std::string UserKey(const v1::UserRef& user);
 

@@ -252,6 +252,10 @@ std::unique_ptr<DeliveryEngine::Batch> DeliveryEngine::TakeBatch(
           break;
         }
         // Too large for any request: fail it rather than block the lane.
+        // The validator refuses such items up front (ValidationLimits::
+        // max_request_bytes), so only the relay can bring one here: an item
+        // stored before that rule existed, or after the workspace's
+        // max_request_bytes was lowered. Kept as a defensive check.
         fail(items, absl::InvalidArgumentError(
                         absl::StrCat("the item's Braze JSON (", item.json.size(),
                                      " bytes) exceeds the workspace's max_request_bytes")));

@@ -27,6 +27,13 @@ struct ValidatedTrackRequest {
   std::vector<int> slots;
 };
 
+ValidationLimits ValidationLimitsFor(const WorkspaceSettings& workspace) {
+  ValidationLimits limits;
+  limits.max_array_length = workspace.max_array_length;
+  limits.max_request_bytes = workspace.max_request_bytes;
+  return limits;
+}
+
 namespace {
 
 v1::ItemResult* AddItem(v1::TrackResult* result, v1::ItemKind kind, int index,
@@ -149,7 +156,7 @@ absl::StatusOr<ValidatedTrackRequest> ValidateAll(const v1::TrackRequest& reques
   ValidatedTrackRequest validated;
   validated.result.set_request_id(request.request_id());
   FieldViolations violations;
-  ValidateAndConvert(request, ValidationLimits{workspace.max_array_length}, now,
+  ValidateAndConvert(request, ValidationLimitsFor(workspace), now,
                      /*to_json=*/!async || request.validate_only(), &validated, &violations);
   const int invalid = total - static_cast<int>(validated.items.size());
   if (invalid > 0 && (!request.allow_partial() || validated.items.empty())) {

@@ -19,6 +19,14 @@
 
 namespace brazesync {
 
+// server/validation/validator.h (not included here: its FieldViolations alias
+// would clash with the client library's function in callers that use both).
+struct ValidationLimits;
+
+// The validator's per-workspace limits (array cap, request body cap) from the
+// workspace's settings: the one place they are built.
+ValidationLimits ValidationLimitsFor(const WorkspaceSettings& workspace);
+
 // A request whose items passed validation (defined in tracker.cc).
 struct ValidatedTrackRequest;
 

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,10 +27,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "server/braze/converter.h"
 #include "server/braze/json_size.h"
 #include "server/braze/limits.h"
 #include "server/braze/profile_fields.h"
+#include "server/braze/request_planner.h"
 #include "server/validation/field_syntax.h"
 #include "server/validation/json_value_rules.h"
 #include "server/validation/reference_data.h"
@@ -89,6 +93,29 @@ void CheckUserRef(const v1::UserRef& user, const std::string& path, FieldViolati
                      "must be an E.164 phone number such as \"+15043277269\"");
       }
       break;
+  }
+}
+
+// The one item-level size rule (docs/braze-rules.md, "one item's Braze
+// JSON"): measured on exactly what the converter sends, and only for an item
+// whose fields are valid (the converter assumes valid input). Without it an
+// item would be "valid" in validate_only, then fail as a whole call (sync) or
+// be dead-lettered after it was accepted (async).
+void CheckFitsOneRequest(size_t violations_before, const std::function<Json()>& convert,
+                         const ValidationLimits& limits, const std::string& path,
+                         FieldViolations* out) {
+  if (out->size() != violations_before) return;
+  const size_t json_bytes = convert().dump().size();
+  const size_t max_bytes = MaxItemJsonBytes(limits.max_request_bytes);
+  if (json_bytes > max_bytes) {
+    AddViolation(
+        out, path,
+        absl::StrCat("the item's Braze JSON is ", json_bytes,
+                     " bytes; one Braze request of this workspace holds at most ", max_bytes,
+                     " bytes of item (max_request_bytes ", limits.max_request_bytes,
+                     " minus the request envelope), and Braze refuses a larger body "
+                     "(413): split the item (e.g. its custom attributes) over several "
+                     "items"));
   }
 }
 
@@ -459,11 +486,15 @@ class ProfileValidator {
 
 void ValidateUserProfile(const v1::UserProfile& profile, const std::string& path,
                          const ValidationLimits& limits, FieldViolations* out) {
+  const size_t before = out->size();
   ProfileValidator(profile, path, limits, out).Run();
+  CheckFitsOneRequest(
+      before, [&profile] { return ProfileToBraze(profile); }, limits, path, out);
 }
 
 void ValidateEvent(const v1::Event& event, const std::string& path, const ValidationLimits& limits,
                    FieldViolations* out) {
+  const size_t before = out->size();
   CheckUserRef(event.user(), FieldPath(path, "user"), out);
   if (CheckRequired(event.name(), FieldPath(path, "name"), out)) {
     CheckMaxChars(event.name(), kMaxStringChars, FieldPath(path, "name"), out);
@@ -474,10 +505,16 @@ void ValidateEvent(const v1::Event& event, const std::string& path, const Valida
     CheckEventProperties(event.properties(), FieldPath(path, "properties"), out);
   }
   CheckMaxBytes(event.event_id(), kMaxItemIdBytes, FieldPath(path, "event_id"), out);
+  // Every time is written in the same 24 characters, so any instant measures
+  // the size that will be sent.
+  CheckFitsOneRequest(
+      before, [&event] { return EventToBraze(event, absl::UnixEpoch(), absl::UnixEpoch()); },
+      limits, path, out);
 }
 
 void ValidatePurchase(const v1::Purchase& purchase, const std::string& path,
                       const ValidationLimits& limits, FieldViolations* out) {
+  const size_t before = out->size();
   CheckUserRef(purchase.user(), FieldPath(path, "user"), out);
   if (CheckRequired(purchase.product_id(), FieldPath(path, "product_id"), out)) {
     CheckMaxChars(purchase.product_id(), kMaxStringChars, FieldPath(path, "product_id"), out);
@@ -507,6 +544,10 @@ void ValidatePurchase(const v1::Purchase& purchase, const std::string& path,
     CheckPurchaseProperties(purchase.properties(), FieldPath(path, "properties"), out);
   }
   CheckMaxBytes(purchase.purchase_id(), kMaxItemIdBytes, FieldPath(path, "purchase_id"), out);
+  CheckFitsOneRequest(
+      before,
+      [&purchase] { return PurchaseToBraze(purchase, absl::UnixEpoch(), absl::UnixEpoch()); },
+      limits, path, out);
 }
 
 }  // namespace brazesync

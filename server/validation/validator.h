@@ -33,17 +33,21 @@
 
 namespace brazesync {
 
-// Per-workspace limits the rules depend on.
+// Per-workspace limits the rules depend on (server/track builds them from
+// the workspace's settings: ValidationLimitsFor).
 struct ValidationLimits {
   // Largest array attribute (Braze's default and maximum; legacy accounts use
   // 25 or 100).
   int max_array_length = kMaxArrayLength;
+  // The workspace's request body cap: an item whose Braze JSON cannot fit in
+  // one request on its own is invalid (Braze would answer 413).
+  size_t max_request_bytes = kMaxRequestBytes;
 };
 
 // `path` is the item's own path, e.g. "attributes[0]"; violations name
-// fields below it, e.g. "attributes[0].email". Every kind takes `limits`,
-// though today only profiles have a per-workspace rule (array attributes), so
-// a new one never changes the callers.
+// fields below it, e.g. "attributes[0].email". An item whose fields are all
+// valid but whose Braze JSON is too large for one request of
+// `limits.max_request_bytes` gets one violation at `path` itself.
 void ValidateUserProfile(const v1::UserProfile& profile, const std::string& path,
                          const ValidationLimits& limits, FieldViolations* out);
 void ValidateEvent(const v1::Event& event, const std::string& path, const ValidationLimits& limits,

@@ -160,7 +160,10 @@ TEST(RequestPlannerTest, SplitsByBytesKeepingEveryBodyUnderTheCap) {
   EXPECT_THAT(Indexes(requests[3].refs.attributes), ElementsAre(9));
 }
 
-TEST(RequestPlannerTest, SendsAnItemLargerThanTheByteCapAlone) {
+// The validator refuses an item too large for one request (docs/braze-rules.md),
+// so validate_only never plans one; this only pins that the planner, given one
+// anyway, neither drops it nor merges it with other users' items.
+TEST(RequestPlannerTest, KeepsAnItemLargerThanTheByteCapInARequestOfItsOwn) {
   std::vector<PlannedItem> items;
   AppendDistinctUsers(kEvent, 0, 1, &items);
   items.push_back(MakeItem(kEvent, 1, "big"));
@@ -170,6 +173,23 @@ TEST(RequestPlannerTest, SendsAnItemLargerThanTheByteCapAlone) {
       PlanRequests(items, RequestLimits{false, kBrazeCap, 2000});
   ASSERT_THAT(requests, SizeIs(3));
   EXPECT_THAT(Indexes(requests[1].refs.events), ElementsAre(1));
+}
+
+TEST(RequestPlannerTest, MaxItemJsonBytesIsWhatFitsAloneInARequest) {
+  const RequestLimits limits{false, kBrazeCap, 2000};
+  const size_t max_item = MaxItemJsonBytes(2000);
+  for (v1::ItemKind kind : {kAttributes, kEvent}) {
+    EXPECT_TRUE(RequestBuilder(limits).Fits(kind, max_item)) << kind;
+    EXPECT_FALSE(RequestBuilder(limits).Fits(kind, max_item + 1)) << kind;
+  }
+  std::vector<PlannedItem> items;
+  items.push_back(MakeItem(kEvent, 0, "u"));
+  items.back().json["pad"] = std::string(max_item - items.back().json.dump().size() - 9, 'x');
+  ASSERT_THAT(items.back().json.dump().size(), Eq(max_item));  // ,"pad":"" is 9 bytes
+  const std::vector<PlannedRequest> requests = PlanRequests(items, limits);
+  ASSERT_THAT(requests, SizeIs(1));
+  EXPECT_THAT(requests[0].body.size(), Le(2000u));
+  EXPECT_THAT(MaxItemJsonBytes(10), Eq(0u));
 }
 
 // ---- Users kept together and in order ----

@@ -275,5 +275,62 @@ TEST_P(ProfileContractTest, ReportsExactlyTheExpectedViolation) {
 INSTANTIATE_TEST_SUITE_P(Cases, ProfileContractTest, testing::ValuesIn(Cases()),
                          [](const testing::TestParamInfo<Case>& info) { return info.param.name; });
 
+// ---- One item's Braze JSON must fit one request (docs/braze-rules.md) ----
+
+ValidationLimits SmallRequests(size_t max_request_bytes) {
+  ValidationLimits limits;
+  limits.max_request_bytes = max_request_bytes;
+  return limits;
+}
+
+v1::Event EventWithPropertyBytes(size_t bytes) {
+  v1::Event event;
+  event.mutable_user()->set_external_id("u1");
+  event.set_name("e");
+  for (size_t i = 0; i * 250 < bytes; ++i) {
+    (*event.mutable_properties()->mutable_fields())[absl::StrCat("k", i)].set_string_value(
+        std::string(250, 'x'));
+  }
+  return event;
+}
+
+TEST(OversizeItemRuleTest, AnItemTooLargeForOneRequestIsInvalidAtItsOwnPath) {
+  FieldViolations violations;
+  ValidateEvent(EventWithPropertyBytes(60'000), "events[3]", SmallRequests(50'000), &violations);
+  EXPECT_THAT(violations, ElementsAre(Violation("events[3]", "max_request_bytes 50000")));
+}
+
+TEST(OversizeItemRuleTest, AnItemThatFitsIsValid) {
+  FieldViolations violations;
+  ValidateEvent(EventWithPropertyBytes(40'000), "events[3]", SmallRequests(50'000), &violations);
+  EXPECT_THAT(violations, IsEmpty());
+}
+
+TEST(OversizeItemRuleTest, AppliesToProfilesAndPurchases) {
+  v1::UserProfile profile = BaseProfile();
+  Custom(&profile, "bio_text").set_string_value(std::string(200, 'x'));
+  FieldViolations violations;
+  ValidateUserProfile(profile, "attributes[0]", SmallRequests(200), &violations);
+  EXPECT_THAT(violations, ElementsAre(Violation("attributes[0]", "the item's Braze JSON is")));
+  v1::Purchase purchase;
+  purchase.mutable_user()->set_external_id("u1");
+  purchase.set_product_id(std::string(200, 'p'));
+  purchase.set_currency("usd");
+  purchase.set_price(1);
+  violations.clear();
+  ValidatePurchase(purchase, "purchases[0]", SmallRequests(200), &violations);
+  EXPECT_THAT(violations, ElementsAre(Violation("purchases[0]", "413")));
+}
+
+// An item with a field violation is not also measured: the converter assumes
+// valid input, and the field violation is what the caller must fix first.
+TEST(OversizeItemRuleTest, IsNotReportedBesideAFieldViolation) {
+  v1::Event event = EventWithPropertyBytes(60'000);
+  event.clear_name();
+  FieldViolations violations;
+  ValidateEvent(event, "events[0]", SmallRequests(50'000), &violations);
+  EXPECT_THAT(violations, ElementsAre(Violation("events[0].name", "required")));
+}
+
 }  // namespace
 }  // namespace brazesync

@@ -34,6 +34,7 @@
 #include "server/braze/limits.h"
 #include "server/braze/profile_fields.h"
 #include "server/braze/request_planner.h"
+#include "server/validation/ecommerce_rules.h"
 #include "server/validation/field_syntax.h"
 #include "server/validation/json_value_rules.h"
 #include "server/validation/reference_data.h"
@@ -504,6 +505,8 @@ void ValidateEvent(const v1::Event& event, const std::string& path, const Valida
   if (event.has_properties()) {
     CheckEventProperties(event.properties(), FieldPath(path, "properties"), out);
   }
+  // Absent properties are an empty object: every required one is missing.
+  CheckEcommerceProperties(event.name(), event.properties(), FieldPath(path, "properties"), out);
   CheckMaxBytes(event.event_id(), kMaxItemIdBytes, FieldPath(path, "event_id"), out);
   // Every time is written in the same 24 characters, so any instant measures
   // the size that will be sent.

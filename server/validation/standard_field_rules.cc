@@ -4,7 +4,11 @@
 // so each is caught before sending.
 #include "server/validation/standard_field_rules.h"
 
+#include <cstdint>
+#include <tuple>
+
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "server/braze/limits.h"
 
 namespace brazesync {
@@ -13,6 +17,21 @@ namespace {
 // Braze's bounds on a push token's device_id (BAD_DEVICE_ID outside them).
 constexpr size_t kMinDeviceIdBytes = 8;
 constexpr size_t kMaxDeviceIdBytes = 255;
+
+// Any instant a Timestamp can hold (0001..9999): Braze sets any datetime
+// string on these fields, so the 3000 cap of custom time attributes (stored
+// as text beyond it) does not apply.
+void CheckSessionDate(const google::protobuf::Timestamp& time, const std::string& path,
+                      FieldViolations* out) {
+  constexpr int64_t kMinSeconds = -62'135'596'800;  // 0001-01-01T00:00:00Z
+  constexpr int64_t kMaxSeconds = 253'402'300'799;  // 9999-12-31T23:59:59Z
+  if (time.seconds() < kMinSeconds || time.seconds() > kMaxSeconds || time.nanos() < 0 ||
+      time.nanos() > 999'999'999) {
+    AddViolation(out, path,
+                 "must be a valid time between 0001-01-01 and 9999-12-31 (google.protobuf."
+                 "Timestamp range)");
+  }
+}
 
 void CheckPushTokens(const v1::UserProfile& profile, const std::string& path,
                      FieldViolations* out) {
@@ -67,34 +86,20 @@ std::string StandardFieldKeyError(absl::string_view key) {
 
 void CheckSessionSocialAndPushFields(const v1::UserProfile& profile, const std::string& path,
                                      FieldViolations* out) {
-  if (profile.has_date_of_first_session()) {
-    CheckTimestamp(profile.date_of_first_session(), FieldPath(path, "date_of_first_session"), out);
-  }
-  if (profile.has_date_of_last_session()) {
-    CheckTimestamp(profile.date_of_last_session(), FieldPath(path, "date_of_last_session"), out);
-  }
-  if (profile.has_marked_email_as_spam_at()) {
-    CheckTimestamp(profile.marked_email_as_spam_at(), FieldPath(path, "marked_email_as_spam_at"),
-                   out);
+  // facebook and twitter need no rule beyond their proto types: every member
+  // is optional and Braze takes any combination (docs/braze-rules.md).
+  for (const auto& [name, has, time] :
+       {std::tuple<absl::string_view, bool, const google::protobuf::Timestamp*>{
+            "date_of_first_session", profile.has_date_of_first_session(),
+            &profile.date_of_first_session()},
+        {"date_of_last_session", profile.has_date_of_last_session(),
+         &profile.date_of_last_session()},
+        {"marked_email_as_spam_at", profile.has_marked_email_as_spam_at(),
+         &profile.marked_email_as_spam_at()}}) {
+    if (has) CheckSessionDate(*time, FieldPath(path, name), out);
   }
   if (profile.has_image_url()) {
     CheckMaxChars(profile.image_url(), kMaxStringChars, FieldPath(path, "image_url"), out);
-  }
-  if (profile.has_facebook()) {
-    const v1::FacebookData& facebook = profile.facebook();
-    if (!facebook.has_id() && facebook.likes_size() == 0 && !facebook.has_num_friends()) {
-      AddViolation(out, FieldPath(path, "facebook"),
-                   "set at least one of id, likes, num_friends (an empty object updates nothing)");
-    }
-  }
-  if (profile.has_twitter()) {
-    const v1::TwitterData& twitter = profile.twitter();
-    if (!twitter.has_id() && !twitter.has_screen_name() && !twitter.has_followers_count() &&
-        !twitter.has_friends_count() && !twitter.has_statuses_count()) {
-      AddViolation(out, FieldPath(path, "twitter"),
-                   "set at least one of id, screen_name, followers_count, friends_count, "
-                   "statuses_count (an empty object updates nothing)");
-    }
   }
   CheckPushTokens(profile, path, out);
 }

@@ -38,12 +38,15 @@ struct ValidationLimits {
   // Largest array attribute (Braze's default and maximum; legacy accounts use
   // 25 or 100).
   int max_array_length = kMaxArrayLength;
+  // ISO 3166-1 alpha-2 region of national phone numbers, e.g. "FR"; empty:
+  // phones must be E.164 (phone_numbers.h NormalizePhone).
+  std::string default_phone_region;
 };
 
 // `path` is the item's own path, e.g. "attributes[0]"; violations name
-// fields below it, e.g. "attributes[0].email". Every kind takes `limits`,
-// though today only profiles have a per-workspace rule (array attributes), so
-// a new one never changes the callers.
+// fields below it, e.g. "attributes[0].email". Every kind takes `limits`
+// (array attributes, and the phone region of every user's phone), so a new
+// per-workspace rule never changes the callers.
 void ValidateUserProfile(const v1::UserProfile& profile, const std::string& path,
                          const ValidationLimits& limits, FieldViolations* out);
 void ValidateEvent(const v1::Event& event, const std::string& path, const ValidationLimits& limits,

@@ -50,6 +50,7 @@ SYSTEM_LIBS = {
     "prometheus-cpp::pull": "prometheus",
     "prometheus-cpp::core": "prometheus",
     "PkgConfig::RE2": "re2",
+    "PhoneNumber::PhoneNumber": "phonenumber",
 }
 # Every other absl:: target is in @system_libs//:absl.
 ABSL_DEFAULT = "absl"

@@ -55,6 +55,9 @@ _LIBS = {
     "prometheus": (["prometheus-cpp-pull", "prometheus-cpp-core"], [], False),
     # PkgConfig::RE2
     "re2": (["re2"], [], False),
+    # PhoneNumber::PhoneNumber (libphonenumber-dev has no .pc file; its
+    # headers are in /usr/include/phonenumbers).
+    "phonenumber": ([], ["-lphonenumber"], False),
 }
 
 def _dedup(flags):

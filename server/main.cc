@@ -13,6 +13,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -40,6 +42,9 @@ ABSL_FLAG(std::string, api_key_env, "BRAZE_API_KEY",
           "Environment variable holding the default workspace's Braze REST API key");
 ABSL_FLAG(bool, per_array_cap, false,
           "Default workspace: Braze's legacy 75-objects-per-array cap instead of 75 combined");
+ABSL_FLAG(std::string, default_phone_region, "",
+          "Default workspace: ISO 3166-1 alpha-2 region (e.g. FR) of national phone numbers, sent "
+          "to Braze in E.164; empty = phones must be E.164");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the bound port is written to this file once the server is ready");
 ABSL_FLAG(int, shutdown_grace_ms, 10000, "How long running calls may finish on shutdown");
@@ -118,6 +123,7 @@ absl::StatusOr<v1::ServerConfig> ConfigFromFlags() {
   if (absl::GetFlag(FLAGS_per_array_cap)) {
     workspace->set_object_cap_mode(v1::OBJECT_CAP_MODE_PER_ARRAY);
   }
+  workspace->set_default_phone_region(absl::GetFlag(FLAGS_default_phone_region));
   return config;
 }
 
@@ -276,6 +282,13 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "BrazeSync gRPC server.\n  BRAZE_API_KEY=... brazesync_server "
       "--braze_endpoint=https://rest.iad-01.braze.com --listen=127.0.0.1:50051");
+  // --help and --helpshort list the flags of this file: abseil's default
+  // lists only those of a file named after the binary (brazesync_server.cc).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = usage.contains_helpshort_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "server/main.cc");
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   // Debian builds abseil with mutex deadlock detection on; its cycle graph
   // bookkeeping costs several percent of CPU on every lock (gRPC's too).

@@ -7,11 +7,13 @@
 #include <cstdlib>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "server/base/files.h"
 #include "server/security/secret_source.h"
+#include "server/validation/phone_numbers.h"
 
 namespace brazesync {
 namespace {
@@ -146,6 +148,16 @@ absl::StatusOr<WorkspaceSettings> ResolveWorkspace(const v1::WorkspaceConfig& co
     return absl::InvalidArgumentError(absl::StrCat(where, ".max_attempts: must be 0..20"));
   }
   if (config.max_attempts() > 0) settings.max_attempts = config.max_attempts();
+  if (!config.default_phone_region().empty()) {
+    settings.default_phone_region = absl::AsciiStrToUpper(config.default_phone_region());
+    if (!IsPhoneRegion(settings.default_phone_region)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where,
+                       ".default_phone_region: must be an ISO 3166-1 alpha-2 region with phone "
+                       "numbers, such as \"FR\" (got \"",
+                       config.default_phone_region(), "\")"));
+    }
+  }
   return settings;
 }
 

@@ -31,6 +31,9 @@ struct WorkspaceSettings {
   int max_array_length = kMaxArrayLength;
   absl::Duration request_timeout = absl::Seconds(10);
   int max_attempts = 3;
+  // Region of national phone numbers, e.g. "FR" (upper case); empty: E.164
+  // only.
+  std::string default_phone_region;
 };
 
 // Reads an environment variable; injectable for tests. Returns "" when unset.

@@ -50,18 +50,6 @@ NewOutboxItem EncodePurchase(v1::Purchase purchase, absl::Time received) {
   return item;
 }
 
-NewOutboxItem EncodeStoredItem(const v1::TrackRequest& request, v1::ItemKind kind, int index,
-                               absl::Time received) {
-  switch (kind) {
-    case v1::ITEM_KIND_EVENT:
-      return EncodeEvent(request.events(index), received);
-    case v1::ITEM_KIND_PURCHASE:
-      return EncodePurchase(request.purchases(index), received);
-    default:
-      return EncodeProfile(request.attributes(index));
-  }
-}
-
 absl::StatusOr<std::string> StoredItemToBrazeJson(int payload_version, v1::ItemKind kind,
                                                   const std::string& payload, absl::Time accepted,
                                                   absl::Time now) {

@@ -26,15 +26,14 @@ inline constexpr int kPayloadVersion = 1;
 
 // The outbox items for one Track item, in the current format: kind, item_id
 // (event_id / purchase_id; none for a profile), payload and payload_version
-// are set; workspace and user_key are the caller's to fill in.
+// are set; workspace and user_key are the caller's to fill in. The tracker
+// passes items whose phones are already E.164 (track/normalize.h), so
+// decoding needs no workspace setting.
 NewOutboxItem EncodeProfile(const v1::UserProfile& profile);
 // `received` is stamped as the event's time when it has none.
 NewOutboxItem EncodeEvent(v1::Event event, absl::Time received);
 // `received` is stamped as the purchase's time when it has none.
 NewOutboxItem EncodePurchase(v1::Purchase purchase, absl::Time received);
-// Item `index` of `kind` in `request` (attributes, events or purchases).
-NewOutboxItem EncodeStoredItem(const v1::TrackRequest& request, v1::ItemKind kind, int index,
-                               absl::Time received);
 
 // The Braze JSON object a stored payload converts to at `now` (event and
 // purchase times clamp to it; `accepted` is the time of one without its own).

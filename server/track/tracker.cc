@@ -2,6 +2,7 @@
 #include "server/track/tracker.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "server/braze/item_kind.h"
 #include "server/braze/request_planner.h"
 #include "server/durability/stored_payload.h"
+#include "server/track/normalize.h"
 #include "server/validation/error_details.h"
 #include "server/validation/validator.h"
 
@@ -25,12 +27,16 @@ struct ValidatedTrackRequest {
   // for each the index of its ItemResult in `result`.
   std::vector<PlannedItem> items;
   std::vector<int> slots;
+  // Asynchronous path: each valid item encoded for the outbox, in `items`
+  // order (workspace and user_key still to fill in).
+  std::vector<NewOutboxItem> stored;
 };
 
 ValidationLimits ValidationLimitsFor(const WorkspaceSettings& workspace) {
   ValidationLimits limits;
   limits.max_array_length = workspace.max_array_length;
   limits.max_request_bytes = workspace.max_request_bytes;
+  limits.default_phone_region = workspace.default_phone_region;
   return limits;
 }
 
@@ -47,14 +53,16 @@ v1::ItemResult* AddItem(v1::TrackResult* result, v1::ItemKind kind, int index,
 
 // Validates every item into `validated` (one ItemResult each, invalid ones
 // marked, in the order attributes, events, purchases) and lists the valid ones
-// with their result slot, converted to Braze JSON when `to_json` (the
-// asynchronous path stores the item itself instead).
+// with their result slot, converted to Braze JSON when `to_json`, otherwise
+// encoded for the outbox (the asynchronous path stores the item itself). Both
+// see the item with its phones in E.164 (normalize.h).
 void ValidateAndConvert(const v1::TrackRequest& request, const ValidationLimits& limits,
                         absl::Time now, bool to_json, ValidatedTrackRequest* validated,
                         FieldViolations* all_violations) {
   v1::TrackResult* result = &validated->result;
   auto accept = [&](v1::ItemKind kind, int index, const std::string& item_id,
-                    const v1::UserRef& user, FieldViolations violations, auto convert) {
+                    const v1::UserRef& user, FieldViolations violations, auto convert,
+                    auto encode) {
     v1::ItemResult* item = AddItem(result, kind, index, item_id);
     if (!violations.empty()) {
       item->set_status(v1::ITEM_STATUS_REJECTED_INVALID);
@@ -65,27 +73,37 @@ void ValidateAndConvert(const v1::TrackRequest& request, const ValidationLimits&
     validated->slots.push_back(result->items_size() - 1);
     validated->items.push_back(
         PlannedItem{kind, index, UserKey(user), to_json ? convert() : Json()});
+    if (!to_json) validated->stored.push_back(encode());
   };
+  const std::string& region = limits.default_phone_region;
   for (int i = 0; i < request.attributes_size(); ++i) {
-    const v1::UserProfile& profile = request.attributes(i);
     FieldViolations violations;
-    ValidateUserProfile(profile, absl::StrCat("attributes[", i, "]"), limits, &violations);
-    accept(v1::ITEM_KIND_ATTRIBUTES, i, "", profile.user(), std::move(violations),
-           [&] { return ProfileToBraze(profile); });
+    ValidateUserProfile(request.attributes(i), absl::StrCat("attributes[", i, "]"), limits,
+                        &violations);
+    std::optional<v1::UserProfile> copy;
+    const v1::UserProfile& profile = WithE164Phones(request.attributes(i), region, &copy);
+    accept(
+        v1::ITEM_KIND_ATTRIBUTES, i, "", profile.user(), std::move(violations),
+        [&] { return ProfileToBraze(profile); }, [&] { return EncodeProfile(profile); });
   }
   for (int i = 0; i < request.events_size(); ++i) {
-    const v1::Event& event = request.events(i);
     FieldViolations violations;
-    ValidateEvent(event, absl::StrCat("events[", i, "]"), limits, &violations);
-    accept(v1::ITEM_KIND_EVENT, i, event.event_id(), event.user(), std::move(violations),
-           [&] { return EventToBraze(event, now, now); });
+    ValidateEvent(request.events(i), absl::StrCat("events[", i, "]"), limits, &violations);
+    std::optional<v1::Event> copy;
+    const v1::Event& event = WithE164Phones(request.events(i), region, &copy);
+    accept(
+        v1::ITEM_KIND_EVENT, i, event.event_id(), event.user(), std::move(violations),
+        [&] { return EventToBraze(event, now, now); }, [&] { return EncodeEvent(event, now); });
   }
   for (int i = 0; i < request.purchases_size(); ++i) {
-    const v1::Purchase& purchase = request.purchases(i);
     FieldViolations violations;
-    ValidatePurchase(purchase, absl::StrCat("purchases[", i, "]"), limits, &violations);
-    accept(v1::ITEM_KIND_PURCHASE, i, purchase.purchase_id(), purchase.user(),
-           std::move(violations), [&] { return PurchaseToBraze(purchase, now, now); });
+    ValidatePurchase(request.purchases(i), absl::StrCat("purchases[", i, "]"), limits, &violations);
+    std::optional<v1::Purchase> copy;
+    const v1::Purchase& purchase = WithE164Phones(request.purchases(i), region, &copy);
+    accept(
+        v1::ITEM_KIND_PURCHASE, i, purchase.purchase_id(), purchase.user(), std::move(violations),
+        [&] { return PurchaseToBraze(purchase, now, now); },
+        [&] { return EncodePurchase(purchase, now); });
   }
 }
 
@@ -210,21 +228,18 @@ void Tracker::Track(const v1::TrackRequest& request, absl::Time deadline, Done d
   } else if (request.validate_only()) {
     Preview(*workspace, *std::move(validated), std::move(done));
   } else if (request.delivery_mode() == v1::DELIVERY_MODE_ASYNC) {
-    AcceptDurably(request, workspace->name, now, *std::move(validated), std::move(done));
+    AcceptDurably(workspace->name, *std::move(validated), std::move(done));
   } else {
     Deliver(*workspace, deadline, *std::move(validated), std::move(done));
   }
 }
 
-void Tracker::AcceptDurably(const v1::TrackRequest& request, const std::string& workspace,
-                            absl::Time now, ValidatedTrackRequest validated, Done done) {
-  std::vector<NewOutboxItem> items;
-  items.reserve(validated.items.size());
-  for (const PlannedItem& planned : validated.items) {
-    NewOutboxItem item = EncodeStoredItem(request, planned.kind, planned.index, now);
-    item.workspace = workspace;
-    item.user_key = planned.user_key;
-    items.push_back(std::move(item));
+void Tracker::AcceptDurably(const std::string& workspace, ValidatedTrackRequest validated,
+                            Done done) {
+  std::vector<NewOutboxItem> items = std::move(validated.stored);
+  for (size_t i = 0; i < items.size(); ++i) {
+    items[i].workspace = workspace;
+    items[i].user_key = std::move(validated.items[i].user_key);
   }
   outbox_->Accept(std::move(items), [this, slots = std::move(validated.slots),
                                      result = std::move(validated.result), done = std::move(done)](

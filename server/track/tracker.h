@@ -51,8 +51,7 @@ class Tracker final {
 
  private:
   // DELIVERY_MODE_ASYNC: store the valid items durably, then answer.
-  void AcceptDurably(const v1::TrackRequest& request, const std::string& workspace, absl::Time now,
-                     ValidatedTrackRequest validated, Done done);
+  void AcceptDurably(const std::string& workspace, ValidatedTrackRequest validated, Done done);
   // DELIVERY_MODE_SYNC: hand the valid items to the engine, answer with its
   // verdicts.
   void Deliver(const WorkspaceSettings& workspace, absl::Time deadline,

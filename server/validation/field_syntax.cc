@@ -144,7 +144,7 @@ bool IsValidEmail(absl::string_view email) {
 bool IsE164Phone(absl::string_view phone) {
   if (phone.empty() || phone[0] != '+') return false;
   const absl::string_view digits = phone.substr(1);
-  return digits.size() >= 8 && digits.size() <= 15 && IsAsciiDigits(digits) && digits[0] != '0';
+  return digits.size() >= 7 && digits.size() <= 15 && IsAsciiDigits(digits) && digits[0] != '0';
 }
 
 bool IsValidDob(absl::string_view dob) {

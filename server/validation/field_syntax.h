@@ -18,8 +18,9 @@ namespace brazesync {
 // at least two letters (non-ASCII letters and "xn--" punycode labels count).
 bool IsValidEmail(absl::string_view email);
 
-// E.164: "+" followed by 8 to 15 ASCII digits, the first of which is not "0",
-// e.g. "+15043277269". No spaces, dashes or parentheses.
+// E.164: "+" followed by 7 to 15 ASCII digits, the first of which is not "0",
+// e.g. "+15043277269" or "+2902222" (St Helena). No spaces, dashes or
+// parentheses; phone_numbers.h turns national numbers into this form.
 bool IsE164Phone(absl::string_view phone);
 
 // "YYYY-MM-DD" with a real calendar date (leap years honoured), any year

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -37,6 +38,7 @@
 #include "server/validation/ecommerce_rules.h"
 #include "server/validation/field_syntax.h"
 #include "server/validation/json_value_rules.h"
+#include "server/validation/phone_numbers.h"
 #include "server/validation/reference_data.h"
 #include "server/validation/standard_field_rules.h"
 
@@ -62,9 +64,20 @@ void CheckUserAlias(const v1::UserAlias& alias, const std::string& path, FieldVi
   }
 }
 
+// A phone Braze can use: E.164, or a national number of `region`
+// (phone_numbers.h). Returns its E.164 form, or "" after adding a violation.
+std::string CheckPhone(const std::string& phone, absl::string_view region, const std::string& path,
+                       FieldViolations* out) {
+  absl::StatusOr<std::string> e164 = NormalizePhone(phone, region);
+  if (e164.ok()) return *std::move(e164);
+  AddViolation(out, path, std::string(e164.status().message()));
+  return "";
+}
+
 // `path` is the UserRef's own path, e.g. "events[0].user". The oneof already
 // guarantees at most one identifier; Braze rejects objects with none.
-void CheckUserRef(const v1::UserRef& user, const std::string& path, FieldViolations* out) {
+void CheckUserRef(const v1::UserRef& user, const std::string& path, const ValidationLimits& limits,
+                  FieldViolations* out) {
   switch (user.id_case()) {
     case v1::UserRef::ID_NOT_SET:
       AddViolation(out, path, "required: one of external_id, user_alias, braze_id, email, phone");
@@ -88,10 +101,8 @@ void CheckUserRef(const v1::UserRef& user, const std::string& path, FieldViolati
       }
       break;
     case v1::UserRef::kPhone:
-      if (CheckRequired(user.phone(), FieldPath(path, "phone"), out) &&
-          !IsE164Phone(user.phone())) {
-        AddViolation(out, FieldPath(path, "phone"),
-                     "must be an E.164 phone number such as \"+15043277269\"");
+      if (CheckRequired(user.phone(), FieldPath(path, "phone"), out)) {
+        CheckPhone(user.phone(), limits.default_phone_region, FieldPath(path, "phone"), out);
       }
       break;
   }
@@ -190,7 +201,7 @@ class ProfileValidator {
     // push_token_import may go without an identifier (the tokens are for
     // users Braze does not know yet).
     if (!profile_.push_token_import() || profile_.user().id_case() != v1::UserRef::ID_NOT_SET) {
-      CheckUserRef(profile_.user(), FieldPath(path_, "user"), out_);
+      CheckUserRef(profile_.user(), FieldPath(path_, "user"), limits_, out_);
     }
     CheckSessionSocialAndPushFields(profile_, path_, out_);
     CheckNames();
@@ -228,9 +239,12 @@ class ProfileValidator {
       }
     }
     if (profile_.has_phone()) {
-      if (!IsE164Phone(profile_.phone())) {
-        AddViolation(out_, At("phone"), "must be an E.164 phone number such as \"+15043277269\"");
-      } else if (profile_.user().has_phone() && profile_.user().phone() != profile_.phone()) {
+      // Compared in E.164: "06 12 34 56 78" is "+33612345678" in FR.
+      const std::string phone =
+          CheckPhone(profile_.phone(), limits_.default_phone_region, At("phone"), out_);
+      if (!phone.empty() && profile_.user().has_phone() &&
+          NormalizePhone(profile_.user().phone(), limits_.default_phone_region)
+                  .value_or(profile_.user().phone()) != phone) {
         AddViolation(out_, At("phone"),
                      "must equal user.phone when the user is looked up by phone");
       }
@@ -496,7 +510,7 @@ void ValidateUserProfile(const v1::UserProfile& profile, const std::string& path
 void ValidateEvent(const v1::Event& event, const std::string& path, const ValidationLimits& limits,
                    FieldViolations* out) {
   const size_t before = out->size();
-  CheckUserRef(event.user(), FieldPath(path, "user"), out);
+  CheckUserRef(event.user(), FieldPath(path, "user"), limits, out);
   if (CheckRequired(event.name(), FieldPath(path, "name"), out)) {
     CheckMaxChars(event.name(), kMaxStringChars, FieldPath(path, "name"), out);
   }
@@ -518,7 +532,7 @@ void ValidateEvent(const v1::Event& event, const std::string& path, const Valida
 void ValidatePurchase(const v1::Purchase& purchase, const std::string& path,
                       const ValidationLimits& limits, FieldViolations* out) {
   const size_t before = out->size();
-  CheckUserRef(purchase.user(), FieldPath(path, "user"), out);
+  CheckUserRef(purchase.user(), FieldPath(path, "user"), limits, out);
   if (CheckRequired(purchase.product_id(), FieldPath(path, "product_id"), out)) {
     CheckMaxChars(purchase.product_id(), kMaxStringChars, FieldPath(path, "product_id"), out);
   }

@@ -42,12 +42,17 @@ struct ValidationLimits {
   // The workspace's request body cap: an item whose Braze JSON cannot fit in
   // one request on its own is invalid (Braze would answer 413).
   size_t max_request_bytes = kMaxRequestBytes;
+  // ISO 3166-1 alpha-2 region of national phone numbers, e.g. "FR"; empty:
+  // phones must be E.164 (phone_numbers.h NormalizePhone).
+  std::string default_phone_region;
 };
 
 // `path` is the item's own path, e.g. "attributes[0]"; violations name
-// fields below it, e.g. "attributes[0].email". An item whose fields are all
-// valid but whose Braze JSON is too large for one request of
-// `limits.max_request_bytes` gets one violation at `path` itself.
+// fields below it, e.g. "attributes[0].email". Every kind takes `limits`
+// (array attributes, the phone region of every user's phone, the request
+// cap). An item whose fields are all valid but whose Braze JSON is too large
+// for one request of `limits.max_request_bytes` gets one violation at `path`
+// itself.
 void ValidateUserProfile(const v1::UserProfile& profile, const std::string& path,
                          const ValidationLimits& limits, FieldViolations* out);
 void ValidateEvent(const v1::Event& event, const std::string& path, const ValidationLimits& limits,

@@ -18,7 +18,7 @@ ALLOWED = {
     "http": ["base"],
     "braze": ["base", "http"],
     "validation": ["base", "braze"],
-    "config": ["base", "security", "braze"],
+    "config": ["base", "security", "braze", "validation"],
     "delivery": ["base", "security", "http", "braze", "config"],
     "durability": ["base", "security", "http", "braze", "config", "delivery"],
     "ops": ["base", "security", "http", "braze", "config", "delivery"],

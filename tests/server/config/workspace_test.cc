@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/config.pb.h"
 #include "gmock/gmock.h"
@@ -26,6 +27,7 @@ using ::testing::ElementsAre;
 using ::testing::Eq;
 using ::testing::Field;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::IsNull;
 using ::testing::Not;
 using ::testing::NotNull;
@@ -247,6 +249,46 @@ TEST(WorkspaceTest, RejectsArrayLengthOverFiveHundred) {
   EXPECT_THAT(StatusOf(ResolveWorkspace(config, ProdEnv())),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr(".max_array_length: must be 1..500 (0 = 500)")));
+}
+
+TEST(WorkspaceTest, HasNoDefaultPhoneRegionByDefault) {
+  const absl::StatusOr<WorkspaceSettings> settings = ResolveWorkspace(Workspace("us"), ProdEnv());
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_THAT(settings->default_phone_region, IsEmpty());
+}
+
+TEST(WorkspaceTest, AppliesDefaultPhoneRegionInUpperCase) {
+  for (const char* region : {"FR", "fr"}) {
+    v1::WorkspaceConfig config = Workspace("eu");
+    config.set_default_phone_region(region);
+    const absl::StatusOr<WorkspaceSettings> settings = ResolveWorkspace(config, ProdEnv());
+    ASSERT_TRUE(settings.ok()) << settings.status();
+    EXPECT_THAT(settings->default_phone_region, StrEq("FR"));
+  }
+}
+
+TEST(WorkspaceTest, RejectsUnknownPhoneRegionNamingTheField) {
+  for (const char* region : {"ZZ", "FRA", "France", "001", " FR"}) {
+    v1::WorkspaceConfig config = Workspace("eu");
+    config.set_default_phone_region(region);
+    EXPECT_THAT(StatusOf(ResolveWorkspace(config, ProdEnv())),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr("workspaces[\"eu\"].default_phone_region: must be an ISO "
+                                         "3166-1 alpha-2 region"),
+                               HasSubstr(absl::StrCat("(got \"", region, "\")")))))
+        << region;
+  }
+}
+
+TEST(WorkspaceTest, ParsesDefaultPhoneRegionFromTextproto) {
+  const absl::StatusOr<v1::ServerConfig> config =
+      ParseServerConfig(R"pb(workspaces {
+                               name: "eu"
+                               endpoint: "https://rest.fra-01.braze.eu"
+                               default_phone_region: "FR"
+                             })pb");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->workspaces(0).default_phone_region(), StrEq("FR"));
 }
 
 TEST(WorkspaceTest, RejectsNegativeRequestTimeout) {

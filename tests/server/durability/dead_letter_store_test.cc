@@ -189,14 +189,14 @@ TEST_F(DeadLetterStoreTest, ReplaySkipsIdDeliveredSince) {
               StatusIs(absl::StatusCode::kNotFound, ::testing::_));
 }
 
-// BUG: server/outbox.cc ReplayDeadLetters (line 630) skips a dead letter
-// only when its id is DELIVERED. When the caller has sent the id again
-// (allowed after a dead letter) and it is still QUEUED, replay adds a second
-// outbox row with the same id and Braze receives the item twice. The same
-// happens with `all` when one id has two dead letters. Fix: also skip when
-// the id's state is kQueued (`seen.Int(0) == kDelivered || seen.Int(0) ==
-// kQueued`), counting it in skipped_delivered (it is about to be
-// delivered), and drop the dead letter as for DELIVERED.
+// Regression test (was a bug in server/durability/dead_letter_store.cc,
+// ReplayDeadLetters): it skipped a dead letter only when its id was DELIVERED.
+// When the caller had sent the id again (allowed after a dead letter) and it
+// was still QUEUED, replay added a second outbox row with the same id and Braze
+// received the item twice; likewise with `all` when one id had two dead
+// letters. Replay now also skips an id that is QUEUED (counted in
+// skipped_delivered: it is about to be delivered) and drops the dead letter as
+// for DELIVERED.
 TEST_F(DeadLetterStoreTest, ReplaySkipsIdQueuedAgainSince) {
   const int64_t dead_id = DeadLetterOne(EventItem("e1"));
   AcceptOne(EventItem("e1"));  // sent again; still queued

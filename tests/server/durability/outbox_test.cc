@@ -381,14 +381,14 @@ TEST_F(OutboxTest, PruneIdsWithTinyWindowForgetsSettledIds) {
               StatusIs(absl::StatusCode::kNotFound, ::testing::_));
 }
 
-// BUG: server/outbox.cc Outbox::Accept (the `seen` query, "AND updated_ms >=
-// ?3") only treats an id as a duplicate while its row is younger than the
-// window, even when the item is still QUEUED. PruneIds deliberately keeps
-// queued ids "to guard against duplicates of live items", but Accept ignores
-// them once they age: after an outage longer than the window (server down,
+// Regression test (was a bug in server/durability/outbox.cc, Outbox::Accept):
+// an id was treated as a duplicate only while its row was younger than the
+// window, even when the item was still QUEUED. PruneIds deliberately keeps
+// queued ids "to guard against duplicates of live items", but Accept ignored
+// them once they aged: after an outage longer than the window (server down,
 // or an item waiting that long for its first attempt), a client retry of a
-// still-queued id is stored again and Braze receives it twice. Fix: in the
-// query use "AND (updated_ms >= ?3 OR state = <kQueued>)".
+// still-queued id was stored again and Braze received it twice. Accept's
+// claim now keeps a queued id a duplicate however old it is.
 TEST_F(OutboxTest, QueuedIdStaysADuplicateAfterWindow) {
   options_.idempotency_window = absl::Milliseconds(1);
   ASSERT_TRUE(Reopen().ok());

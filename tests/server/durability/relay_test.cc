@@ -627,16 +627,13 @@ TEST_F(RelayTest, ManyItemsAreAllDelivered) {
   }
 }
 
-// BUG: server/relay.cc Relay::Loop (lines ~62-77) races with Relay::Record
-// (line ~185). FetchDue can read an item before the Report that deletes it
-// commits; if Record's callback then erases the id from in_flight_ before
-// Loop re-inserts it (line 76), the already delivered item is dispatched and
-// sent to Braze again. Seen as a whole 300-item batch posted twice in 2 to
-// 11 of this test's 100 rounds. Fix: make Loop ignore ids settled
-// while its fetch was running, e.g. a `settled_` set (guarded by mu_) that
-// Loop clears just before FetchDue, Record's callback fills alongside
-// in_flight_.erase, and Loop consults (skipping those ids) when inserting
-// into in_flight_. Run with --gtest_also_run_disabled_tests.
+// Regression test (was a bug in server/durability/relay.cc: Relay::Loop raced
+// with Relay::Record). FetchDue could read an item before the Report that
+// deletes it committed; if Record's callback then erased the id from
+// in_flight_ before Loop re-inserted it, the already delivered item was
+// dispatched and sent to Braze again: a whole 300-item batch posted twice in
+// 2 to 11 of this test's 100 rounds. Loop now skips the ids settled while its
+// fetch was running (the `settled_` set).
 TEST_F(RelayTest, ManyItemsAreEachSentExactlyOnce) {
   constexpr int kRounds = 100;
   constexpr int kItems = 300;
@@ -669,15 +666,14 @@ absl::Duration ProcessCpuTime() {
   return absl::DurationFromTimespec(now);
 }
 
-// BUG: server/relay.cc Relay::Loop busy-loops while any due item is in
-// flight. A pass fetches the in-flight items (all skipped), Notify()s
-// (line 80), reaches the end, resets the cursor and Notify()s again (line
-// 67), so the loop never waits for poll_interval and runs two database
-// transactions per turn: a full core for as long as Braze takes to answer
-// (and likewise while engine Submit keeps failing). Fix: at the wrap-around
-// only Notify() when the pass just finished dispatched something (track a
-// `dispatched_this_pass` flag set when `fresh` is non-empty and Submit
-// succeeded); Record's callback already sets notified_ when verdicts land.
+// Regression test (was a bug in server/durability/relay.cc: Relay::Loop
+// busy-looped while any due item was in flight). A pass fetched the in-flight
+// items (all skipped), Notify()d, reached the end, reset the cursor and
+// Notify()d again, so the loop never waited for poll_interval and ran two
+// database transactions per turn: a full core for as long as Braze took to
+// answer. At the wrap-around Loop now Notify()s only when the pass dispatched
+// something (`dispatched_this_pass`); Record's callback wakes it when
+// verdicts land.
 TEST_F(RelayTest, IdlesWhileItemsAreInFlight) {
   http_.set_park(true);
   Start();
@@ -694,16 +690,14 @@ TEST_F(RelayTest, IdlesWhileItemsAreInFlight) {
   EXPECT_LT(used, kWindow / 4) << "CPU used while one request was in flight";
 }
 
-// BUG: server/outbox.cc ReplayDeadLetters (lines 633-636) copies the dead
-// letter's original accepted_ms into the outbox, and Relay measures the
-// retry horizon from it (relay.cc `item.accepted + options_.retry_horizon`).
-// So an item replayed after the horizon (the usual case: it was
-// dead-lettered *because* a Braze outage outlived the horizon) is
-// dead-lettered again by its first retryable failure: "retry horizon
-// exceeded after 1 attempts". Fix: give a replayed item a fresh horizon,
-// e.g. insert it with accepted_ms = now (the payload already carries the
-// stamped event/purchase time, so conversion does not change), or add a
-// horizon_start_ms column set on Accept and on Replay.
+// Regression test (was a bug in server/durability/dead_letter_store.cc,
+// ReplayDeadLetters): it copied the dead letter's original accepted_ms into the
+// outbox, and Relay measures the retry horizon from it. So an item replayed
+// after the horizon (the usual case: it was dead-lettered *because* a Braze
+// outage outlived the horizon) was dead-lettered again by its first retryable
+// failure: "retry horizon exceeded after 1 attempts". A replayed item now gets
+// a fresh horizon (accepted_ms = now; the payload keeps the stamped event
+// time).
 TEST_F(RelayTest, ReplayedItemGetsAFreshRetryHorizon) {
   constexpr absl::Duration kHorizon = absl::Seconds(1);
   http_.set_responder(RejectBadEvents);

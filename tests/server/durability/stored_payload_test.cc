@@ -99,22 +99,6 @@ TEST_F(EncodeTest, ProfileHasNoItemId) {
   EXPECT_EQ(item.payload_version, kPayloadVersion);
 }
 
-TEST_F(EncodeTest, StoredItemPicksTheItemByKindAndIndex) {
-  v1::TrackRequest request;
-  request.add_attributes()->set_first_name("first");
-  request.add_attributes()->set_first_name("second");
-  *request.add_events() = MakeEvent("u1", "only_event");
-  *request.add_purchases() = MakePurchase("p0");
-  *request.add_purchases() = MakePurchase("p1");
-
-  EXPECT_EQ(EncodeStoredItem(request, v1::ITEM_KIND_ATTRIBUTES, 1, received_).payload,
-            request.attributes(1).SerializeAsString());
-  const NewOutboxItem event = EncodeStoredItem(request, v1::ITEM_KIND_EVENT, 0, received_);
-  EXPECT_EQ(event.kind, v1::ITEM_KIND_EVENT);
-  EXPECT_THAT(event.payload, HasSubstr("only_event"));
-  EXPECT_EQ(EncodeStoredItem(request, v1::ITEM_KIND_PURCHASE, 1, received_).item_id, "p1");
-}
-
 TEST_F(EncodeTest, RoundTripKeepsTheReceiptTimeWhateverTheAcceptTime) {
   const NewOutboxItem item = EncodeEvent(MakeEvent("u1", "signed_up"), received_);
   // Decoded a day later with another accept time (e.g. after a replay).

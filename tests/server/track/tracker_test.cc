@@ -34,6 +34,8 @@
 #include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
+#include "server/durability/outbox.h"
+#include "server/durability/stored_payload.h"
 #include "server/http/http_client.h"
 #include "tests/server/testing/test_support.h"
 
@@ -576,6 +578,112 @@ TEST_F(TrackerTest, EchoesTheRequestIdForValidateOnly) {
   request.set_validate_only(true);
   ASSERT_TRUE(Track(request).ok());
   EXPECT_THAT(result_.request_id(), StrEq(kRequestId));
+}
+
+// ---- Phones: national numbers reach Braze in E.164 on every path ----
+
+// The fixture's engine and HTTP fake, over one workspace "fr" with
+// default_phone_region FR, and an outbox for DELIVERY_MODE_ASYNC.
+class TrackerPhoneTest : public TrackerTest {
+ protected:
+  TrackerPhoneTest() {
+    tracker_.reset();
+    engine_.reset();
+    v1::ServerConfig config;
+    v1::WorkspaceConfig* fr = config.add_workspaces();
+    fr->set_name("fr");
+    fr->set_endpoint(kLegacyEndpoint);
+    fr->set_api_key_env(kKeyVariable);
+    fr->set_default_phone_region("FR");
+    absl::StatusOr<WorkspaceRegistry> registry =
+        WorkspaceRegistry::Create(config, [](const std::string&) { return std::string("sk"); });
+    EXPECT_TRUE(registry.ok()) << registry.status();
+    registry_ = *std::move(registry);
+    keys_ = std::make_unique<ApiKeySource>(registry_);
+    engine_ = std::make_unique<DeliveryEngine>(&http_, keys_.get(), EngineOptions());
+    absl::StatusOr<std::unique_ptr<Outbox>> outbox = Outbox::Open(dir_.path(), OutboxOptions());
+    EXPECT_TRUE(outbox.ok()) << outbox.status();
+    if (outbox.ok()) outbox_ = *std::move(outbox);
+    tracker_ = std::make_unique<Tracker>(&registry_, engine_.get(), outbox_.get());
+  }
+  ~TrackerPhoneTest() override {
+    tracker_.reset();
+    outbox_.reset();
+  }
+
+  // A profile, an event and a purchase of the user "06 12 34 56 78" (the
+  // profile also sets its phone to the same number, written differently).
+  static v1::TrackRequest NationalPhonesRequest() {
+    v1::TrackRequest request;
+    v1::UserProfile* profile = request.add_attributes();
+    *profile = Profile("unused");
+    profile->mutable_user()->set_phone("06 12 34 56 78");
+    profile->set_phone("06.12.34.56.78");
+    *request.add_events() = Event("unused", "signed_up");
+    request.mutable_events(0)->mutable_user()->set_phone("06 12 34 56 78");
+    *request.add_purchases() = Purchase("unused");
+    request.mutable_purchases(0)->mutable_user()->set_phone("+33 6 12 34 56 78");
+    return request;
+  }
+
+  testing_support::TempDir dir_;
+  std::unique_ptr<Outbox> outbox_;
+};
+
+constexpr char kE164[] = "+33612345678";
+
+TEST_F(TrackerPhoneTest, ValidateOnlyBodyCarriesE164) {
+  v1::TrackRequest request = NationalPhonesRequest();
+  request.set_validate_only(true);
+  ASSERT_TRUE(Track(request).ok());
+  ASSERT_THAT(result_.braze_request_bodies(), SizeIs(1));
+  const JsonValue body = JsonValue::parse(result_.braze_request_bodies(0));
+  EXPECT_THAT(body["attributes"][0]["phone"], Eq(JsonValue(kE164)));
+  EXPECT_THAT(body["events"][0]["phone"], Eq(JsonValue(kE164)));
+  EXPECT_THAT(body["purchases"][0]["phone"], Eq(JsonValue(kE164)));
+  EXPECT_THAT(result_.braze_request_bodies(0), Not(HasSubstr("06 12")));
+}
+
+TEST_F(TrackerPhoneTest, SyncDeliveryCarriesE164) {
+  http_.Respond(201, kSuccess);
+  ASSERT_TRUE(Track(NationalPhonesRequest()).ok());
+  EXPECT_THAT(result_.outcome(), Eq(v1::OUTCOME_DELIVERED));
+  ASSERT_THAT(http_.requests(), SizeIs(1));
+  const JsonValue body = JsonValue::parse(http_.requests()[0].body);
+  EXPECT_THAT(body["attributes"][0]["phone"], Eq(JsonValue(kE164)));
+  EXPECT_THAT(body["events"][0]["phone"], Eq(JsonValue(kE164)));
+  EXPECT_THAT(body["purchases"][0]["phone"], Eq(JsonValue(kE164)));
+}
+
+// The relay converts stored items later, without the workspace's region: the
+// stored proto must already hold E.164.
+TEST_F(TrackerPhoneTest, AsyncStoresE164) {
+  ASSERT_NE(outbox_, nullptr);
+  v1::TrackRequest request = NationalPhonesRequest();
+  request.set_delivery_mode(v1::DELIVERY_MODE_ASYNC);
+  ASSERT_TRUE(Track(request).ok());
+  EXPECT_THAT(result_.outcome(), Eq(v1::OUTCOME_ACCEPTED));
+  const absl::Time now = absl::Now() + absl::Hours(1);
+  absl::StatusOr<std::vector<OutboxItem>> stored = outbox_->FetchDue(now, 0, 10);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  ASSERT_THAT(*stored, SizeIs(3));
+  for (const OutboxItem& item : *stored) {
+    EXPECT_THAT(item.user_key, HasSubstr(kE164));
+    absl::StatusOr<std::string> json =
+        StoredItemToBrazeJson(item.payload_version, item.kind, item.payload, item.accepted, now);
+    ASSERT_TRUE(json.ok()) << json.status();
+    EXPECT_THAT(JsonValue::parse(*json)["phone"], Eq(JsonValue(kE164))) << *json;
+  }
+}
+
+TEST_F(TrackerPhoneTest, InvalidNationalPhoneIsInvalidArgumentNamingFieldNotNumber) {
+  v1::TrackRequest request = NationalPhonesRequest();
+  request.mutable_events(0)->mutable_user()->set_phone("06 12");
+  const absl::Status status = Track(request);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument,
+                               AllOf(HasSubstr("events[0].user.phone: not a valid FR phone number"),
+                                     Not(HasSubstr("06 12")))));
+  EXPECT_THAT(http_.requests(), IsEmpty());
 }
 
 TEST(TrackerBackPressureTest, FullDeliveryQueueIsResourceExhausted) {

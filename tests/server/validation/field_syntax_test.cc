@@ -81,14 +81,16 @@ SyntaxTable PhoneTable() {
           IsE164Phone,
           {
               {"+15043277269", true},
-              {"+12345678", true},         // 8 digits, the minimum
+              {"+1234567", true},          // 7 digits, the minimum
+              {"+2902222", true},          // St Helena: 7-digit numbers exist
+              {"+6831234", true},          // Niue
               {"+123456789012345", true},  // 15 digits, the E.164 maximum
               {"+447911123456", true},
               {"", false},
               {"+", false},
               {"15043277269", false},        // no "+"
               {"+0123456789", false},        // country code cannot start with 0
-              {"+1234567", false},           // 7 digits
+              {"+123456", false},            // 6 digits
               {"+1234567890123456", false},  // 16 digits
               {"+1 504 327 7269", false},
               {"+1-504-327-7269", false},

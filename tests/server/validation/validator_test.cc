@@ -928,5 +928,67 @@ TEST(ValidatorTest, LongValuesAreShortenedInDescriptions) {
   EXPECT_THAT(violations[0].description(), HasSubstr("(got \"" + Chars(20, "é") + "\"...)"));
 }
 
+// ---------------------------------------------------------------------------
+// Phones with a workspace default region (phone_numbers.h).
+
+ValidationLimits FrenchPhones() {
+  ValidationLimits limits;
+  limits.default_phone_region = "FR";
+  return limits;
+}
+
+TEST(ValidatorPhoneTest, NationalPhonesAreValidWithARegion) {
+  v1::UserProfile profile = BaseProfile();
+  profile.mutable_user()->set_phone("06 12 34 56 78");
+  profile.set_phone("+33 6 12 34 56 78");  // the same number: compared in E.164
+  FieldViolations violations;
+  ValidateUserProfile(profile, "attributes[0]", FrenchPhones(), &violations);
+  EXPECT_THAT(violations, IsEmpty());
+
+  v1::Event event = BaseEvent();
+  event.mutable_user()->set_phone("06 12 34 56 78");
+  ValidateEvent(event, "events[0]", FrenchPhones(), &violations);
+  v1::Purchase purchase = BasePurchase();
+  purchase.mutable_user()->set_phone("+1 504-327-7269");
+  ValidatePurchase(purchase, "purchases[0]", FrenchPhones(), &violations);
+  EXPECT_THAT(violations, IsEmpty());
+}
+
+TEST(ValidatorPhoneTest, InvalidNationalPhoneNamesFieldAndRegion) {
+  v1::UserProfile profile = BaseProfile();
+  profile.mutable_user()->set_phone("06 12");
+  profile.set_phone("12");
+  FieldViolations violations;
+  ValidateUserProfile(profile, "attributes[0]", FrenchPhones(), &violations);
+  EXPECT_THAT(violations,
+              ElementsAre(Violation("attributes[0].user.phone", "not a valid FR phone number"),
+                          Violation("attributes[0].phone", "not a valid FR phone number")));
+}
+
+TEST(ValidatorPhoneTest, NationalPhoneWithoutRegionNeedsOne) {
+  v1::Event event = BaseEvent();
+  event.mutable_user()->set_phone("06 12 34 56 78");
+  FieldViolations violations;
+  ValidateEvent(event, "events[0]", ValidationLimits(), &violations);
+  EXPECT_THAT(violations, ElementsAre(Violation("events[0].user.phone", "default_phone_region")));
+}
+
+TEST(ValidatorPhoneTest, DifferentNationalPhoneThanIdentifier) {
+  v1::UserProfile profile = BaseProfile();
+  profile.mutable_user()->set_phone("06 12 34 56 78");
+  profile.set_phone("06 12 34 56 79");
+  FieldViolations violations;
+  ValidateUserProfile(profile, "attributes[0]", FrenchPhones(), &violations);
+  EXPECT_THAT(violations, ElementsAre(Violation("attributes[0].phone", "must equal user.phone")));
+}
+
+TEST(ValidatorPhoneTest, SevenDigitE164IsValid) {
+  v1::Purchase purchase = BasePurchase();
+  purchase.mutable_user()->set_phone("+2902222");
+  FieldViolations violations;
+  ValidatePurchase(purchase, "purchases[0]", ValidationLimits(), &violations);
+  EXPECT_THAT(violations, IsEmpty());
+}
+
 }  // namespace
 }  // namespace brazesync

@@ -492,6 +492,7 @@ BrazeEmulator::Outcome BrazeEmulator::Evaluate(const httplib::Request& req) cons
       req.get_header_value("Authorization") != absl::StrCat("Bearer ", options_.api_key)) {
     return fail(401, kInvalidApiKey);
   }
+  if (!options_.track_permission) return fail(403, kAccessDenied);
   if (!req.has_header("Content-Type") || !IsJsonContentType(req.get_header_value("Content-Type"))) {
     return fail(415, kUnsupportedMediaType);
   }

@@ -91,6 +91,9 @@ struct EmulatorOptions {
   int max_array_length = 500;
   // The workspace's app_ids for push_tokens; empty accepts any (case #33).
   std::vector<std::string> push_app_ids;
+  // Whether api_key holds the users.track permission; false answers every
+  // authenticated request 403 "Access Denied" (case #69).
+  bool track_permission = true;
   // external_ids refused as BLACKLISTED_EXTERNAL_USER_ID (case #21); Braze's
   // own list is unpublished, so none by default.
   std::vector<std::string> blocked_external_ids;

@@ -4,6 +4,7 @@
 // .checkout_started, .order_placed, .order_cancelled or .order_refunded must
 // carry its required properties with their types, and nothing else at the
 // top level (custom data goes in `metadata`). A failing event is rejected.
+// The schemas are docs/braze-rules.md's "eCommerce events" section.
 #ifndef BRAZESYNC_TESTS_EMULATOR_ECOMMERCE_SCHEMA_H_
 #define BRAZESYNC_TESTS_EMULATOR_ECOMMERCE_SCHEMA_H_
 

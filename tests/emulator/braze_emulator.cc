@@ -542,7 +542,7 @@ void BrazeEmulator::Record(uint64_t seq, absl::Time received, const httplib::Req
   if (outcome != nullptr && outcome->verdict) {
     // accepted = every processed object as sent; stored = as Braze applies
     // it. Objects are applied to the profiles in Braze's processing order.
-    const Json sent = Json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    const Json& sent = outcome->verdict->request;
     entry.accepted = Json::object();
     entry.stored = Json::object();
     for (const char* name : kTrackArrayNames) {

@@ -41,6 +41,13 @@ void DeepMerge(Json& into, const Json& from) {
   }
 }
 
+// Index keys: the value's JSON text; an alias by its name and label only.
+std::string Key(const Json& value) { return value.dump(); }
+std::string AliasKey(const Json& alias) {
+  return absl::StrCat(Key(alias.value("alias_name", Json())), "\n",
+                      Key(alias.value("alias_label", Json())));
+}
+
 bool Matches(const Json& element, const Json& criterion) {
   const std::string& key = criterion["$identifier_key"].get_ref<const std::string&>();
   return element.is_object() && element.contains(key) &&
@@ -54,6 +61,11 @@ ProfileStore::ProfileStore(int max_array_length) : max_array_length_(max_array_l
 void ProfileStore::Clear() {
   profiles_.clear();
   clock_ = 0;
+  by_external_id_.clear();
+  by_alias_.clear();
+  by_braze_id_.clear();
+  by_email_.clear();
+  by_phone_.clear();
 }
 
 Json ProfileStore::AllProfiles() const {
@@ -63,47 +75,54 @@ Json ProfileStore::AllProfiles() const {
 }
 
 int ProfileStore::Find(const Json& ids) const {
-  auto match = [&](auto&& predicate) {
-    for (size_t i = 0; i < profiles_.size(); ++i) {
-      if (predicate(profiles_[i].doc)) return static_cast<int>(i);
-    }
-    return -1;
+  auto lookup = [](const std::unordered_map<std::string, int>& index, const std::string& key) {
+    auto it = index.find(key);
+    return it == index.end() ? -1 : it->second;
   };
-  if (Present(ids, "external_id")) {
-    return match(
-        [&](const Json& d) { return d.value("external_id", Json()) == ids["external_id"]; });
-  }
-  if (Present(ids, "user_alias")) {
-    const Json& alias = ids["user_alias"];
-    return match([&](const Json& d) {
-      auto it = d.find("user_aliases");
-      return it != d.end() && std::find(it->begin(), it->end(), alias) != it->end();
-    });
-  }
-  if (Present(ids, "braze_id")) {
-    return match([&](const Json& d) { return d["braze_id"] == ids["braze_id"]; });
-  }
+  if (Present(ids, "external_id")) return lookup(by_external_id_, Key(ids["external_id"]));
+  if (Present(ids, "user_alias")) return lookup(by_alias_, AliasKey(ids["user_alias"]));
+  if (Present(ids, "braze_id")) return lookup(by_braze_id_, Key(ids["braze_id"]));
   const char* key = Present(ids, "email") ? "email" : Present(ids, "phone") ? "phone" : nullptr;
   if (key == nullptr) return -1;
   if (std::string(key) == "phone" &&
       (!ids["phone"].is_string() || !IsE164(ids["phone"].get_ref<const std::string&>()))) {
     return -1;  // Braze looks up only valid numbers
   }
+  const auto& index = std::string(key) == "email" ? by_email_ : by_phone_;
+  auto it = index.find(Key(ids[key]));
+  if (it == index.end()) return -1;
   // Several profiles may share an e-mail or phone: the most recently updated
   // one with an external_id, else the most recently updated one.
   int best = -1;
   bool best_identified = false;
-  for (size_t i = 0; i < profiles_.size(); ++i) {
+  for (int i : it->second) {
     const Profile& p = profiles_[i];
-    if (p.doc.value(key, Json()) != ids[key]) continue;
     const bool identified = p.doc.contains("external_id");
     if (best < 0 || (identified && !best_identified) ||
         (identified == best_identified && p.updated > profiles_[best].updated)) {
-      best = static_cast<int>(i);
+      best = i;
       best_identified = identified;
     }
   }
   return best;
+}
+
+void ProfileStore::SetContact(int index, const std::string& key, const Json& value) {
+  auto& by = key == "email" ? by_email_ : by_phone_;
+  Json& doc = profiles_[index].doc;
+  if (doc.contains(key)) {
+    auto it = by.find(Key(doc[key]));
+    if (it != by.end()) {
+      it->second.erase(std::remove(it->second.begin(), it->second.end(), index), it->second.end());
+      if (it->second.empty()) by.erase(it);
+    }
+  }
+  if (value.is_null()) {
+    doc.erase(key);
+    return;
+  }
+  doc[key] = value;
+  by[Key(value)].push_back(index);
 }
 
 std::optional<Json> ProfileStore::FindProfile(const Json& identifiers) const {
@@ -113,22 +132,28 @@ std::optional<Json> ProfileStore::FindProfile(const Json& identifiers) const {
 }
 
 int ProfileStore::Create(const Json& stored) {
+  const int index = static_cast<int>(profiles_.size());
   Profile p;
-  p.doc = {{"braze_id", absl::StrFormat("%024x", profiles_.size() + 1)},
+  const std::string braze_id = absl::StrFormat("%024x", index + 1);
+  p.doc = {{"braze_id", braze_id},
            {"custom_attributes", Json::object()},
            {"custom_events", Json::array()},
            {"purchases", Json::array()}};
-  if (Present(stored, "external_id")) {
-    p.doc["external_id"] = stored["external_id"];
-  } else if (Present(stored, "user_alias")) {
-    p.doc["user_aliases"] = Json::array({stored["user_alias"]});
-  } else if (Present(stored, "email")) {
-    p.doc["email"] = stored["email"];
-  } else if (Present(stored, "phone")) {
-    p.doc["phone"] = stored["phone"];
-  }
   profiles_.push_back(std::move(p));
-  return static_cast<int>(profiles_.size() - 1);
+  by_braze_id_[Key(braze_id)] = index;
+  Json& doc = profiles_.back().doc;
+  if (Present(stored, "external_id")) {
+    doc["external_id"] = stored["external_id"];
+    by_external_id_[Key(stored["external_id"])] = index;
+  } else if (Present(stored, "user_alias")) {
+    doc["user_aliases"] = Json::array({stored["user_alias"]});
+    by_alias_[AliasKey(stored["user_alias"])] = index;
+  } else if (Present(stored, "email")) {
+    SetContact(index, "email", stored["email"]);
+  } else if (Present(stored, "phone")) {
+    SetContact(index, "phone", stored["phone"]);
+  }
+  return index;
 }
 
 int ProfileStore::Resolve(const std::string& array, const Json& stored, std::string& why) {
@@ -249,8 +274,9 @@ void ProfileStore::ApplyCustom(Json& attributes, const std::string& key, const J
   }
 }
 
-void ProfileStore::ApplyAttributes(Profile& profile, const Json& stored,
+void ProfileStore::ApplyAttributes(int index, const Json& stored,
                                    std::vector<std::string>& alterations) {
+  Profile& profile = profiles_[index];
   const bool merge = stored.value("_merge_objects", false);
   Json& doc = profile.doc;
   for (const auto& [key, value] : stored.items()) {
@@ -272,6 +298,8 @@ void ProfileStore::ApplyAttributes(Profile& profile, const Json& stored,
         doc["subscription_groups"][group["subscription_group_id"].get<std::string>()] =
             group["subscription_state"];
       }
+    } else if (key == "email" || key == "phone") {
+      SetContact(index, key, value);
     } else if (IsStandardAttributeKey(key)) {
       if (value.is_null()) {
         doc.erase(key);
@@ -295,7 +323,7 @@ std::vector<std::string> ProfileStore::Apply(const std::string& array, const Jso
   Profile& profile = profiles_[index];
   profile.updated = ++clock_;
   if (array == "attributes") {
-    ApplyAttributes(profile, stored, alterations);
+    ApplyAttributes(index, stored, alterations);
     return alterations;
   }
   Json record = Json::object();

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "nlohmann/json.hpp"
@@ -69,14 +70,26 @@ class ProfileStore final {
   // Braze would neither find nor create one.
   int Resolve(const std::string& array, const nlohmann::json& stored, std::string& why);
   int Create(const nlohmann::json& stored);
-  void ApplyAttributes(Profile& profile, const nlohmann::json& stored,
+  void ApplyAttributes(int index, const nlohmann::json& stored,
                        std::vector<std::string>& alterations);
   void ApplyCustom(nlohmann::json& attributes, const std::string& key, const nlohmann::json& value,
                    bool merge, std::vector<std::string>& alterations);
 
+  // Keeps by_email_ / by_phone_ in step when `key` ("email" or "phone") of
+  // profile `index` is set to `value` (null: removed).
+  void SetContact(int index, const std::string& key, const nlohmann::json& value);
+
   const int max_array_length_;
   std::vector<Profile> profiles_;
   uint64_t clock_ = 0;
+  // Indexes into profiles_, so that a benchmark's hundreds of thousands of
+  // objects do not each scan every profile. Keys are the JSON text of the
+  // value (an alias: name and label).
+  std::unordered_map<std::string, int> by_external_id_;
+  std::unordered_map<std::string, int> by_alias_;
+  std::unordered_map<std::string, int> by_braze_id_;
+  std::unordered_map<std::string, std::vector<int>> by_email_;
+  std::unordered_map<std::string, std::vector<int>> by_phone_;
 };
 
 }  // namespace brazesync::emulator

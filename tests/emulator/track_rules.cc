@@ -34,7 +34,7 @@ BodyVerdict Fatal(int status, const char* message) {
 
 BodyVerdict JudgeTrackBody(const std::string& body, const TrackRules& rules) {
   if (body.size() > rules.max_body_bytes) return Fatal(413, kTooLarge);
-  const Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.is_object()) return Fatal(400, kParseError);
 
   // Which arrays were sent; a present non-array is unusable data.
@@ -106,6 +106,7 @@ BodyVerdict JudgeTrackBody(const std::string& body, const TrackRules& rules) {
     response[absl::StrCat(name, "_processed")] = processed;
     processed_total += processed;
   }
+  out.request = std::move(parsed);  // `arrays` point into it: not used below
   if (processed_total == 0) {
     out.status = 400;
     out.response = {{"message", kValidDataRequired}, {"errors", errors}};

@@ -50,6 +50,9 @@ struct BodyVerdict {
   // object in order. Only arrays present in the body have an entry; empty
   // when the whole request is fatal (400/413).
   std::map<std::string, std::vector<ObjectVerdict>> objects;
+  // The parsed body when the request was judged object by object (null for a
+  // fatal 400/413), so the HTTP layer need not parse it a second time.
+  nlohmann::json request;
 };
 
 // The three array names, in Braze's processing order.

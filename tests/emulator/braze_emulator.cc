@@ -1,33 +1,21 @@
-// Braze emulator implementation: the HTTP plumbing (cpp-httplib 0.11.4), the
-// fault injector, the rate limiter, and an independent re-implementation of
-// the checks Braze applies to a /users/track body (braze-api.md §1-§2, §6).
-// None of the server's validation code is used here on purpose.
+// Braze emulator implementation: lifecycle, routes, fault injection, the
+// rate limiter and the record of requests. What Braze does with a body is
+// JudgeTrackBody's business (track_rules.h) and what it leaves on profiles is
+// the ProfileStore's (profile_store.h); the HTTP plumbing is http_plumbing.h.
 #include "tests/emulator/braze_emulator.h"
 
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
-#include <deque>
-#include <functional>
 #include <limits>
-#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/string_view.h"
-#include "absl/strings/strip.h"
+#include "tests/emulator/http_plumbing.h"
+#include "tests/emulator/track_rules.h"
 
 namespace brazesync::emulator {
 namespace {
@@ -37,498 +25,31 @@ using OrderedJson = nlohmann::ordered_json;
 
 // Braze's wording (braze-api.md §2, §6) where it is known.
 constexpr char kInvalidApiKey[] = "Invalid API Key";
-constexpr char kParseError[] = "Error while parsing request body. Please check your syntax.";
-constexpr char kMaxInputLength[] = "Max Input Length Exceeded";
-constexpr char kValidDataRequired[] =
-    "Valid data must be provided in the 'attributes', 'events', or 'purchases' fields.";
-constexpr char kRateLimitExceeded[] = "Rate Limit Exceeded";
 constexpr char kAccessDenied[] = "Access Denied";
 constexpr char kUnsupportedMediaType[] =
     "Unsupported Media Type: the Content-Type header must be application/json";
-constexpr char kTooLarge[] = "Request Entity Too Large";
-constexpr char kIdentifierRequired[] =
-    "'external_id', 'braze_id', 'user_alias', 'email' or 'phone' is required";
-constexpr char kOnePrimaryOnly[] =
-    "Only one of 'external_id', 'braze_id' or 'user_alias' may be provided";
-constexpr char kInvalidEmail[] = "The value provided for the 'email' field is not a valid email.";
-constexpr char kInvalidProperties[] = "Invalid 'properties' field";
-constexpr char kInvalidQuantity[] = "'quantity' is not valid";
-constexpr char kInvalidCurrency[] = "'currency' must be an ISO 4217 currency";
 
-constexpr size_t kMaxExternalIdBytes = 987;
-constexpr size_t kMaxAliasPartBytes = 236;
-constexpr size_t kMaxStringChars = 255;
-
-constexpr const char* kArrayNames[] = {"attributes", "events", "purchases"};
-
-// Active ISO 4217 alphabetic codes. Braze checks purchases against such a
-// list (after upper-casing in the SDK; the REST API takes the code as sent).
-constexpr const char* kCurrencies[] = {
-    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
-    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD",
-    "CDF", "CHF", "CLP", "CNY", "COP", "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD",
-    "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ",
-    "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD",
-    "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR",
-    "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR",
-    "MWK", "MXN", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN",
-    "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR",
-    "SDG", "SEK", "SGD", "SHP", "SLE", "SLL", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL",
-    "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU",
-    "UZS", "VES", "VND", "VUV", "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWL",
-};
-
-constexpr const char* kPurchaseReservedProperties[] = {"time",       "product_id", "quantity",
-                                                       "event_name", "price",      "currency"};
-constexpr const char* kEventReservedProperties[] = {"time", "event_name"};
-
-// ---------------------------------------------------------------------------
-// Per-object checks. Each returns the errors[] "type" text of the first
-// problem found, or nullopt when the object is valid.
-
-// A key that is present with a non-null value. null is Braze's "remove this
-// attribute", so it does not count as supplying an identifier.
-bool Present(const Json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && !it->is_null();
-}
-
-bool IsNonEmptyString(const Json& value) {
-  return value.is_string() && !value.get_ref<const std::string&>().empty();
-}
-
-// Deliberately lenient (Braze's exact rule is unpublished): one '@', a
-// non-empty local part, a dotted domain with non-empty labels, no whitespace.
-bool LooksLikeEmail(const std::string& email) {
-  if (email.size() > 254) return false;
-  for (char c : email) {
-    if (absl::ascii_isspace(static_cast<unsigned char>(c)) || c == ',') return false;
+// Braze's key order for a /users/track answer: message, the processed
+// counts, then errors with type, input_array, index (JudgeTrackBody's JSON
+// sorts keys).
+OrderedJson InBrazeOrder(const Json& response) {
+  OrderedJson out;
+  for (const char* key :
+       {"message", "attributes_processed", "events_processed", "purchases_processed"}) {
+    if (response.contains(key)) out[key] = response[key];
   }
-  const size_t at = email.find('@');
-  if (at == std::string::npos || at == 0 || email.find('@', at + 1) != std::string::npos) {
-    return false;
-  }
-  const std::string domain = email.substr(at + 1);
-  if (domain.find('.') == std::string::npos) return false;
-  for (absl::string_view label : absl::StrSplit(domain, '.')) {
-    if (label.empty()) return false;
-  }
-  return true;
-}
-
-bool IsUuid(const std::string& id) {
-  if (id.size() != 36) return false;
-  for (size_t i = 0; i < id.size(); ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (id[i] != '-') return false;
-    } else if (!absl::ascii_isxdigit(static_cast<unsigned char>(id[i]))) {
-      return false;
+  if (response.contains("errors")) {
+    OrderedJson errors = OrderedJson::array();
+    for (const Json& e : response["errors"]) {
+      errors.push_back(
+          {{"type", e["type"]}, {"input_array", e["input_array"]}, {"index", e["index"]}});
     }
+    out["errors"] = std::move(errors);
   }
-  return true;
-}
-
-bool DigitsAt(const std::string& s, size_t pos, size_t n) {
-  if (pos + n > s.size()) return false;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
-}
-
-// Braze accepts several datetime shapes (braze-api.md §1.7) and treats a bad
-// zone as UTC, so this only checks the date part of the documented shapes:
-// "yyyy-MM-dd...", "MM/dd/yyyy..." or "ddd MM dd HH:mm:ss.TZD YYYY".
-bool LooksLikeTime(const Json& value) {
-  if (!value.is_string()) return false;
-  const std::string& s = value.get_ref<const std::string&>();
-  if (DigitsAt(s, 0, 4) && s.size() >= 10 && s[4] == '-' && DigitsAt(s, 5, 2) && s[7] == '-' &&
-      DigitsAt(s, 8, 2)) {
-    return s.size() == 10 || s[10] == 'T' || s[10] == 't' || s[10] == ' ';
-  }
-  if (DigitsAt(s, 0, 2) && s.size() >= 10 && s[2] == '/' && DigitsAt(s, 3, 2) && s[5] == '/' &&
-      DigitsAt(s, 6, 4)) {
-    return true;
-  }
-  return s.size() >= 8 && absl::ascii_isalpha(static_cast<unsigned char>(s[0])) &&
-         absl::ascii_isalpha(static_cast<unsigned char>(s[1])) &&
-         absl::ascii_isalpha(static_cast<unsigned char>(s[2])) && s[3] == ' ';
-}
-
-std::optional<std::string> CheckIdentifiers(const Json& object, bool identifier_optional) {
-  const int primaries =
-      Present(object, "external_id") + Present(object, "user_alias") + Present(object, "braze_id");
-  const bool secondary = Present(object, "email") || Present(object, "phone");
-  if (primaries == 0 && !secondary && !identifier_optional) return kIdentifierRequired;
-  if (primaries > 1) return kOnePrimaryOnly;
-  if (Present(object, "external_id")) {
-    const Json& id = object["external_id"];
-    if (!IsNonEmptyString(id)) return "'external_id' must be a non-empty string";
-    if (id.get_ref<const std::string&>().size() > kMaxExternalIdBytes) {
-      return "EXTERNAL_USER_ID_TOO_LARGE";
-    }
-  }
-  if (Present(object, "user_alias")) {
-    const Json& alias = object["user_alias"];
-    bool ok = alias.is_object();
-    for (const char* part : {"alias_name", "alias_label"}) {
-      if (!ok) break;
-      auto it = alias.find(part);
-      ok = it != alias.end() && IsNonEmptyString(*it) &&
-           it->get_ref<const std::string&>().size() <= kMaxAliasPartBytes;
-    }
-    if (!ok) {
-      return "'user_alias' must be an object with non-empty 'alias_name' and 'alias_label' "
-             "strings of at most 236 bytes";
-    }
-  }
-  if (Present(object, "braze_id") && !IsNonEmptyString(object["braze_id"])) {
-    return "'braze_id' must be a non-empty string";
-  }
-  if (Present(object, "email")) {
-    const Json& email = object["email"];
-    if (!email.is_string() || !LooksLikeEmail(email.get<std::string>())) return kInvalidEmail;
-  }
-  if (Present(object, "phone") && !IsNonEmptyString(object["phone"])) {
-    return "The value provided for the 'phone' field is not a valid phone number.";
-  }
-  return std::nullopt;
-}
-
-bool IsOneOf(const Json& value, std::initializer_list<const char*> allowed) {
-  if (!value.is_string()) return false;
-  const std::string& s = value.get_ref<const std::string&>();
-  return std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return s == a; });
-}
-
-std::optional<std::string> CheckSubscriptionGroups(const Json& groups) {
-  if (!groups.is_array()) return "BAD_SUBSCRIPTION_GROUP_ARRAY";
-  for (const Json& group : groups) {
-    if (!group.is_object() || !group.contains("subscription_group_id") ||
-        !group.contains("subscription_state")) {
-      return "BAD_SUBSCRIPTION_GROUP_HASH";
-    }
-    const Json& id = group["subscription_group_id"];
-    if (!id.is_string() || !IsUuid(id.get<std::string>())) return "BAD_SUBSCRIPTION_GROUP_ID";
-    if (!IsOneOf(group["subscription_state"], {"subscribed", "unsubscribed"})) {
-      return "BAD_SUBSCRIPTION_GROUP_STATE";
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> CheckPushTokens(const Json& tokens) {
-  if (!tokens.is_array()) return "BAD_PUSH_TOKEN_VALUE";
-  for (const Json& token : tokens) {
-    if (!token.is_object() || !token.contains("token") || !token.contains("app_id")) {
-      return "BAD_PUSH_TOKEN_VALUE";
-    }
-    if (!token["token"].is_string()) return "BAD_PUSH_TOKEN_STRING";
-    if (!IsNonEmptyString(token["app_id"])) return "BAD_PUSH_TOKEN_APP_ID";
-    if (token.contains("device_id")) {
-      const Json& device = token["device_id"];
-      if (!device.is_string() || device.get_ref<const std::string&>().size() < 8 ||
-          device.get_ref<const std::string&>().size() > 255) {
-        return "BAD_DEVICE_ID";
-      }
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> CheckAttributes(const Json& object) {
-  const auto import_it = object.find("push_token_import");
-  const bool push_token_import =
-      import_it != object.end() && import_it->is_boolean() && import_it->get<bool>();
-  if (push_token_import) {
-    // Imported tokens create anonymous profiles: no primary id allowed, and
-    // tokens are the whole point of the object.
-    if (Present(object, "external_id") || Present(object, "braze_id") ||
-        !Present(object, "push_tokens")) {
-      return "BAD_PUSH_TOKEN_IMPORT";
-    }
-  }
-  if (auto error = CheckIdentifiers(object, push_token_import)) return error;
-  if (object.contains("email_subscription_info")) {
-    return "INVALID_ATTRIBUTE_EMAIL_SUBSCRIPTION_INFO";
-  }
-  if (object.contains("email_subscribe") &&
-      !IsOneOf(object["email_subscribe"], {"opted_in", "subscribed", "unsubscribed"})) {
-    return "BAD_EMAIL_SUBSCRIPTION_STATE";
-  }
-  if (object.contains("push_subscribe") &&
-      !IsOneOf(object["push_subscribe"], {"opted_in", "subscribed", "unsubscribed"})) {
-    return "BAD_PUSH_SUBSCRIPTION_STATE";
-  }
-  if (object.contains("subscription_groups")) {
-    if (auto error = CheckSubscriptionGroups(object["subscription_groups"])) return error;
-  }
-  if (Present(object, "current_location")) {
-    const Json& location = object["current_location"];
-    const bool ok = location.is_object() && location.contains("latitude") &&
-                    location.contains("longitude") && location["latitude"].is_number() &&
-                    location["longitude"].is_number() &&
-                    std::abs(location["latitude"].get<double>()) <= 90 &&
-                    std::abs(location["longitude"].get<double>()) <= 180;
-    if (!ok) return "BAD_LOCATION_UPDATE";
-  }
-  if (Present(object, "push_tokens")) {
-    if (auto error = CheckPushTokens(object["push_tokens"])) return error;
-  }
-  return std::nullopt;
-}
-
-// Property maps of events and purchases: keys non-empty, not starting with
-// "$", and not one of the reserved names.
-template <size_t N>
-bool PropertiesOk(const Json& object, const char* const (&reserved)[N]) {
-  auto it = object.find("properties");
-  if (it == object.end() || it->is_null()) return true;
-  if (!it->is_object()) return false;
-  for (const auto& [key, value] : it->items()) {
-    if (key.empty() || key[0] == '$' || key.size() > kMaxStringChars) return false;
-    for (const char* r : reserved) {
-      if (key == r) return false;
-    }
-  }
-  return true;
-}
-
-std::optional<std::string> CheckTime(const Json& object) {
-  if (!Present(object, "time")) return "'time' is required";
-  if (!LooksLikeTime(object["time"])) return "'time' is not a valid time";
-  return std::nullopt;
-}
-
-std::optional<std::string> CheckEvent(const Json& object) {
-  if (auto error = CheckIdentifiers(object, /*identifier_optional=*/false)) return error;
-  if (!Present(object, "name")) return "'name' is required";
-  if (!IsNonEmptyString(object["name"])) return "'name' must be a non-empty string";
-  if (auto error = CheckTime(object)) return error;
-  if (!PropertiesOk(object, kEventReservedProperties)) return kInvalidProperties;
-  return std::nullopt;
-}
-
-std::optional<std::string> CheckPurchase(const Json& object) {
-  if (auto error = CheckIdentifiers(object, /*identifier_optional=*/false)) return error;
-  if (!Present(object, "product_id")) return "'product_id' is required";
-  const Json& product = object["product_id"];
-  if (!IsNonEmptyString(product) ||
-      product.get_ref<const std::string&>().size() > kMaxStringChars) {
-    return "'product_id' is not valid";
-  }
-  if (!Present(object, "currency")) return "'currency' is required";
-  const Json& currency = object["currency"];
-  if (!currency.is_string() ||
-      std::none_of(std::begin(kCurrencies), std::end(kCurrencies),
-                   [&](const char* c) { return currency.get_ref<const std::string&>() == c; })) {
-    return kInvalidCurrency;
-  }
-  if (!Present(object, "price")) return "'price' is required";
-  if (!object["price"].is_number()) return "'price' is not valid";
-  if (Present(object, "quantity")) {
-    const Json& quantity = object["quantity"];
-    if (!quantity.is_number_integer() || quantity.get<int64_t>() < 1 ||
-        quantity.get<int64_t>() > 100) {
-      return kInvalidQuantity;
-    }
-  }
-  if (auto error = CheckTime(object)) return error;
-  if (!PropertiesOk(object, kPurchaseReservedProperties)) return kInvalidProperties;
-  return std::nullopt;
-}
-
-std::optional<std::string> CheckObject(int array_index, const Json& object) {
-  if (!object.is_object()) return "Each element must be a JSON object";
-  switch (array_index) {
-    case 0:
-      return CheckAttributes(object);
-    case 1:
-      return CheckEvent(object);
-    default:
-      return CheckPurchase(object);
-  }
-}
-
-// ---------------------------------------------------------------------------
-// HTTP helpers.
-
-// "application/json", optionally with a UTF-8 charset parameter.
-bool IsJsonContentType(absl::string_view value) {
-  std::vector<absl::string_view> parts = absl::StrSplit(value, ';');
-  if (absl::AsciiStrToLower(absl::StripAsciiWhitespace(parts[0])) != "application/json") {
-    return false;
-  }
-  for (size_t i = 1; i < parts.size(); ++i) {
-    std::string param = absl::AsciiStrToLower(absl::StripAsciiWhitespace(parts[i]));
-    param.erase(std::remove(param.begin(), param.end(), '"'), param.end());
-    if (absl::StartsWith(param, "charset=") && param != "charset=utf-8" &&
-        param != "charset=utf8") {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string StatusMessage(int status) {
-  switch (status) {
-    case 429:
-      return kRateLimitExceeded;
-    case 500:
-      return "Internal Server Error";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return status >= 500 ? "Internal Server Error" : "Error";
-  }
-}
-
-std::string Dump(const OrderedJson& json) {
-  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-std::string Dump(const Json& json) {
-  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-void SendJson(httplib::Response& res, int status, const std::string& body) {
-  res.status = status;
-  res.set_content(body, "application/json");
-}
-
-struct Endpoint {
-  std::string addr;
-  int port = -1;
-};
-
-bool GetEndpoint(int fd, bool peer, Endpoint& out) {
-  sockaddr_storage storage{};
-  socklen_t len = sizeof(storage);
-  auto* addr = reinterpret_cast<sockaddr*>(&storage);
-  if ((peer ? getpeername(fd, addr, &len) : getsockname(fd, addr, &len)) != 0) return false;
-  char text[INET6_ADDRSTRLEN] = {};
-  if (storage.ss_family == AF_INET) {
-    auto* in = reinterpret_cast<sockaddr_in*>(&storage);
-    inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
-    out.port = ntohs(in->sin_port);
-  } else if (storage.ss_family == AF_INET6) {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
-    inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
-    out.port = ntohs(in6->sin6_port);
-  } else {
-    return false;
-  }
-  out.addr = text;
-  return true;
-}
-
-// cpp-httplib 0.11.4 never hands a handler its socket, and its keep-alive loop
-// only notices Server::stop() between requests. To drop a connection without
-// sending a byte, and to make Stop() close idle keep-alive connections at
-// once, we find the server-side sockets ourselves: connected TCP sockets whose
-// local port is the emulator's port (client sockets in this process have an
-// ephemeral local port, so they never match). With `peer` set, only the
-// socket of that one connection matches; a handler that is running keeps its
-// socket open, so that fd cannot be reused under us. shutdown() (not close())
-// leaves the fd to httplib, which closes it when its write/read fails.
-int ShutdownServerSockets(int local_port, const Endpoint* peer) {
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return 0;
-  int count = 0;
-  while (dirent* entry = readdir(dir)) {
-    int fd = 0;
-    if (!absl::SimpleAtoi(entry->d_name, &fd) || fd == dirfd(dir)) continue;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    Endpoint local, remote;
-    if (!GetEndpoint(fd, /*peer=*/false, local) || local.port != local_port) continue;
-    if (!GetEndpoint(fd, /*peer=*/true, remote)) continue;  // the listening socket
-    if (peer != nullptr && (remote.port != peer->port || remote.addr != peer->addr)) continue;
-    ::shutdown(fd, SHUT_RDWR);
-    ++count;
-  }
-  closedir(dir);
-  return count;
-}
-
-// A thread pool that starts `initial` threads and adds one whenever a job
-// arrives and no thread is idle, up to `max`. httplib serves each keep-alive
-// connection on one pool thread for the connection's lifetime, so a fixed
-// small pool would leave most of 1,000 concurrent clients waiting in a queue.
-class GrowingThreadPool final : public httplib::TaskQueue {
- public:
-  GrowingThreadPool(int initial, int max) : max_(static_cast<size_t>(std::max(1, max))) {
-    absl::MutexLock lock(&mu_);
-    for (int i = 0; i < std::min(initial, max); ++i) SpawnLocked();
-  }
-  ~GrowingThreadPool() override { shutdown(); }
-
-  void enqueue(std::function<void()> fn) override {
-    absl::MutexLock lock(&mu_);
-    jobs_.push_back(std::move(fn));
-    if (!shutdown_ && jobs_.size() > idle_ && threads_.size() < max_) SpawnLocked();
-  }
-
-  // Finishes queued jobs, then joins every thread.
-  void shutdown() override {
-    std::vector<std::thread> threads;
-    {
-      absl::MutexLock lock(&mu_);
-      shutdown_ = true;
-      threads.swap(threads_);
-    }
-    for (std::thread& t : threads) t.join();
-  }
-
- private:
-  void SpawnLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    threads_.emplace_back([this] { Work(); });
-  }
-
-  void Work() {
-    while (true) {
-      std::function<void()> job;
-      {
-        absl::MutexLock lock(&mu_);
-        ++idle_;
-        mu_.Await(absl::Condition(
-            +[](GrowingThreadPool* p)
-                 ABSL_NO_THREAD_SAFETY_ANALYSIS { return p->shutdown_ || !p->jobs_.empty(); },
-            this));
-        --idle_;
-        if (jobs_.empty()) return;  // shutting down and drained
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      job();
-    }
-  }
-
-  const size_t max_;
-  absl::Mutex mu_;
-  std::deque<std::function<void()>> jobs_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
-  size_t idle_ ABSL_GUARDED_BY(mu_) = 0;
-  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
-};
-
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
-}
-
-// A recorded body as JSON when it parses, else as the raw string.
-Json BodyAsJson(const std::string& body) {
-  Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) return body;
-  return parsed;
+  return out;
 }
 
 }  // namespace
-
-namespace {
 
 // Server subclasses only to reach the protected listening socket, whose
 // backlog we raise: httplib listens with a backlog of 5, and a burst of
@@ -539,8 +60,6 @@ class SocketServer final : public Base {
   using Base::Base;
   int listen_fd() const { return this->svr_sock_; }
 };
-
-}  // namespace
 
 // The plain or TLS httplib server, seen as an httplib::Server.
 class BrazeEmulator::HttpServer final {
@@ -571,77 +90,15 @@ class BrazeEmulator::HttpServer final {
 struct BrazeEmulator::Outcome {
   int status = 0;
   OrderedJson body;
-  Json accepted;  // null unless something was processed
+  // Set only when something was processed (a 201).
+  std::optional<BodyVerdict> verdict;
 };
-
-// ---------------------------------------------------------------------------
-// Faults as JSON.
-
-Json FaultsToJson(const Faults& faults) {
-  return Json{{"latency_ms", absl::ToDoubleMilliseconds(faults.latency)},
-              {"error_5xx_rate", faults.error_5xx_rate},
-              {"error_5xx_status", faults.error_5xx_status},
-              {"rate_429", faults.rate_429},
-              {"retry_after_seconds", faults.retry_after_seconds},
-              {"drop_rate", faults.drop_rate},
-              {"fail_next", faults.fail_next},
-              {"fail_next_status", faults.fail_next_status},
-              {"drop_next", faults.drop_next},
-              {"seed", faults.seed}};
-}
-
-absl::StatusOr<Faults> FaultsFromJson(const Json& json) {
-  if (!json.is_object()) return absl::InvalidArgumentError("faults must be a JSON object");
-  Faults faults;
-  auto rate = [](const Json& v, double& out) {
-    if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 1) return false;
-    out = v.get<double>();
-    return true;
-  };
-  auto integer = [](const Json& v, int lo, int hi, int& out) {
-    if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi) return false;
-    out = static_cast<int>(v.get<int64_t>());
-    return true;
-  };
-  constexpr int kMaxInt = std::numeric_limits<int>::max();
-  for (const auto& [key, value] : json.items()) {
-    bool ok = true;
-    if (key == "latency_ms") {
-      ok = value.is_number() && value.get<double>() >= 0;
-      if (ok) faults.latency = absl::Milliseconds(value.get<double>());
-    } else if (key == "error_5xx_rate") {
-      ok = rate(value, faults.error_5xx_rate);
-    } else if (key == "error_5xx_status") {
-      ok = integer(value, 100, 599, faults.error_5xx_status);
-    } else if (key == "rate_429") {
-      ok = rate(value, faults.rate_429);
-    } else if (key == "retry_after_seconds") {
-      ok = integer(value, 0, kMaxInt, faults.retry_after_seconds);
-    } else if (key == "drop_rate") {
-      ok = rate(value, faults.drop_rate);
-    } else if (key == "fail_next") {
-      ok = integer(value, 0, kMaxInt, faults.fail_next);
-    } else if (key == "fail_next_status") {
-      ok = integer(value, 100, 599, faults.fail_next_status);
-    } else if (key == "drop_next") {
-      ok = integer(value, 0, kMaxInt, faults.drop_next);
-    } else if (key == "seed") {
-      ok = value.is_number_unsigned() || (value.is_number_integer() && value.get<int64_t>() >= 0);
-      if (ok) faults.seed = value.get<uint64_t>();
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown fault field '", key, "'"));
-    }
-    if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat("bad value for '", key, "': ", Dump(value)));
-    }
-  }
-  return faults;
-}
 
 // ---------------------------------------------------------------------------
 // Lifecycle.
 
-BrazeEmulator::BrazeEmulator(EmulatorOptions options) : options_(std::move(options)) {
+BrazeEmulator::BrazeEmulator(EmulatorOptions options)
+    : options_(std::move(options)), profiles_(options_.max_array_length) {
   absl::MutexLock lock(&mu_);
   rng_.seed(faults_.seed);
 }
@@ -753,11 +210,43 @@ Json BrazeEmulator::accepted() const {
   absl::MutexLock lock(&mu_);
   for (const auto& [seq, e] : entries_) {
     if (e.accepted.is_null()) continue;
-    for (const char* name : kArrayNames) {
+    for (const char* name : kTrackArrayNames) {
       for (const Json& object : e.accepted[name]) out[name].push_back(object);
     }
   }
   return out;
+}
+
+Json BrazeEmulator::stored() const {
+  Json out = {
+      {"attributes", Json::array()}, {"events", Json::array()}, {"purchases", Json::array()}};
+  absl::MutexLock lock(&mu_);
+  for (const auto& [seq, e] : entries_) {
+    if (e.stored.is_null()) continue;
+    for (const char* name : kTrackArrayNames) {
+      for (const Json& object : e.stored[name]) out[name].push_back(object);
+    }
+  }
+  return out;
+}
+
+std::vector<Alteration> BrazeEmulator::alterations() const {
+  std::vector<Alteration> out;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [seq, e] : entries_) {
+    out.insert(out.end(), e.alterations.begin(), e.alterations.end());
+  }
+  return out;
+}
+
+std::optional<Json> BrazeEmulator::profile(const Json& identifiers) const {
+  absl::MutexLock lock(&mu_);
+  return profiles_.FindProfile(identifiers);
+}
+
+Json BrazeEmulator::profiles() const {
+  absl::MutexLock lock(&mu_);
+  return profiles_.AllProfiles();
 }
 
 EmulatorStats BrazeEmulator::stats() const {
@@ -768,6 +257,7 @@ EmulatorStats BrazeEmulator::stats() const {
 void BrazeEmulator::Reset() {
   absl::MutexLock lock(&mu_);
   entries_.clear();
+  profiles_.Clear();
   stats_ = EmulatorStats();
   window_end_ = absl::InfinitePast();
   window_count_ = 0;
@@ -810,6 +300,20 @@ void BrazeEmulator::RegisterRoutes() {
   });
   s.Get("/_emulator/accepted", [this](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, Dump(accepted()));
+  });
+  s.Get("/_emulator/stored", [this](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, Dump(stored()));
+  });
+  s.Get("/_emulator/alterations", [this](const httplib::Request&, httplib::Response& res) {
+    Json out = Json::array();
+    for (const Alteration& a : alterations()) {
+      out.push_back(
+          {{"array", a.array}, {"sequence", a.sequence}, {"index", a.index}, {"text", a.text}});
+    }
+    SendJson(res, 200, Dump(out));
+  });
+  s.Get("/_emulator/profiles", [this](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, Dump(profiles()));
   });
   s.Get("/_emulator/stats", [this](const httplib::Request&, httplib::Response& res) {
     const EmulatorStats st = stats();
@@ -972,8 +476,7 @@ void BrazeEmulator::HandleTrack(const httplib::Request& req, httplib::Response& 
   }
   const std::string body = Dump(outcome.body);
   SendJson(res, outcome.status, body);
-  Record(seq, received, req, outcome.status, body,
-         outcome.accepted.is_null() ? nullptr : &outcome.accepted);
+  Record(seq, received, req, outcome.status, body, &outcome);
 }
 
 BrazeEmulator::Outcome BrazeEmulator::Evaluate(const httplib::Request& req) const {
@@ -989,64 +492,26 @@ BrazeEmulator::Outcome BrazeEmulator::Evaluate(const httplib::Request& req) cons
       req.get_header_value("Authorization") != absl::StrCat("Bearer ", options_.api_key)) {
     return fail(401, kInvalidApiKey);
   }
+  if (!options_.track_permission) return fail(403, kAccessDenied);
   if (!req.has_header("Content-Type") || !IsJsonContentType(req.get_header_value("Content-Type"))) {
     return fail(415, kUnsupportedMediaType);
   }
-  if (req.body.size() > options_.max_body_bytes) return fail(413, kTooLarge);
-
-  const Json body = Json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) return fail(400, kParseError);
-
-  // Which arrays were sent; a present non-array is unusable data.
-  const Json* arrays[3] = {nullptr, nullptr, nullptr};
-  size_t total = 0;
-  bool over_cap = false;
-  for (int i = 0; i < 3; ++i) {
-    auto it = body.find(kArrayNames[i]);
-    if (it == body.end() || it->is_null()) continue;
-    if (!it->is_array()) return fail(400, kValidDataRequired);
-    arrays[i] = &*it;
-    total += it->size();
-    if (it->size() > static_cast<size_t>(options_.max_objects)) over_cap = true;
-  }
-  if (!options_.per_array_cap) over_cap = total > static_cast<size_t>(options_.max_objects);
-  // Over the cap is fatal for the whole request: nothing is processed.
-  if (over_cap) return fail(400, kMaxInputLength);
-  if (total == 0) return fail(400, kValidDataRequired);
-
-  OrderedJson errors = OrderedJson::array();
-  Json accepted = {
-      {"attributes", Json::array()}, {"events", Json::array()}, {"purchases", Json::array()}};
-  size_t processed[3] = {0, 0, 0};
-  for (int i = 0; i < 3; ++i) {
-    if (arrays[i] == nullptr) continue;
-    for (size_t index = 0; index < arrays[i]->size(); ++index) {
-      const Json& object = (*arrays[i])[index];
-      if (std::optional<std::string> error = CheckObject(i, object)) {
-        errors.push_back({{"type", *error}, {"input_array", kArrayNames[i]}, {"index", index}});
-      } else {
-        accepted[kArrayNames[i]].push_back(object);
-        ++processed[i];
-      }
-    }
-  }
-  if (processed[0] + processed[1] + processed[2] == 0) {
-    out.status = 400;
-    out.body = {{"message", kValidDataRequired}, {"errors", errors}};
-    return out;
-  }
-  out.status = 201;
-  out.body = {{"message", "success"}};
-  for (int i = 0; i < 3; ++i) {
-    if (arrays[i] != nullptr) out.body[absl::StrCat(kArrayNames[i], "_processed")] = processed[i];
-  }
-  if (!errors.empty()) out.body["errors"] = errors;
-  out.accepted = std::move(accepted);
+  TrackRules rules;
+  rules.per_array_cap = options_.per_array_cap;
+  rules.max_objects = options_.max_objects;
+  rules.max_body_bytes = options_.max_body_bytes;
+  rules.max_array_length = options_.max_array_length;
+  rules.push_app_ids = options_.push_app_ids;
+  rules.blocked_external_ids = options_.blocked_external_ids;
+  BodyVerdict verdict = JudgeTrackBody(req.body, rules);
+  out.status = verdict.status;
+  out.body = InBrazeOrder(verdict.response);
+  if (verdict.status == 201) out.verdict = std::move(verdict);
   return out;
 }
 
 void BrazeEmulator::Record(uint64_t seq, absl::Time received, const httplib::Request& req,
-                           int status, const std::string& response_body, const Json* accepted) {
+                           int status, const std::string& response_body, Outcome* outcome) {
   Entry entry;
   RecordedRequest& r = entry.request;
   r.method = req.method;
@@ -1070,15 +535,37 @@ void BrazeEmulator::Record(uint64_t seq, absl::Time received, const httplib::Req
   r.status = status;
   r.response_body = response_body;
   r.received = received;
-  if (accepted != nullptr) entry.accepted = *accepted;
 
   absl::MutexLock lock(&mu_);
   ++stats_.requests;
   ++stats_.by_status[status];
-  if (accepted != nullptr) {
-    stats_.attributes_accepted += (*accepted)["attributes"].size();
-    stats_.events_accepted += (*accepted)["events"].size();
-    stats_.purchases_accepted += (*accepted)["purchases"].size();
+  if (outcome != nullptr && outcome->verdict) {
+    // accepted = every processed object as sent; stored = as Braze applies
+    // it. Objects are applied to the profiles in Braze's processing order.
+    const Json& sent = outcome->verdict->request;
+    entry.accepted = Json::object();
+    entry.stored = Json::object();
+    for (const char* name : kTrackArrayNames) {
+      entry.accepted[name] = Json::array();
+      entry.stored[name] = Json::array();
+      auto it = outcome->verdict->objects.find(name);
+      if (it == outcome->verdict->objects.end()) continue;
+      for (size_t index = 0; index < it->second.size(); ++index) {
+        const ObjectVerdict& verdict = it->second[index];
+        if (verdict.fate != Fate::kStored) continue;
+        entry.accepted[name].push_back(sent[name][index]);
+        entry.stored[name].push_back(verdict.stored);
+        for (const std::string& text : verdict.alterations) {
+          entry.alterations.push_back({name, seq, index, text});
+        }
+        for (std::string& text : profiles_.Apply(name, verdict.stored)) {
+          entry.alterations.push_back({name, seq, index, std::move(text)});
+        }
+      }
+    }
+    stats_.attributes_accepted += entry.accepted["attributes"].size();
+    stats_.events_accepted += entry.accepted["events"].size();
+    stats_.purchases_accepted += entry.accepted["purchases"].size();
   }
   entries_.emplace_hint(entries_.end(), seq, std::move(entry));
   if (options_.record_limit > 0) {

@@ -1,23 +1,31 @@
 // Braze emulator: a real HTTP server on loopback that answers POST /users/track
-// the way Braze documents it (shared/reference/braze-api.md §1-§2 and the §6
-// conformance cases), with fault injection (latency, 5xx, 429, dropped
-// connections) and a record of every request for assertions.
+// the way Braze does (shared/reference/braze-api.md §1-§3 and the §6
+// conformance cases, with the choices of docs/braze-rules.md), with fault
+// injection (latency, 5xx, 429, dropped connections), a record of every
+// request, and a model of the profiles Braze would hold afterwards.
 //
 // It is used in-process by the server's integration tests and, through
 // braze_emulator_main.cc, as the standalone `braze_emulator` binary for the
 // quick start and benchmarks. It deliberately shares no code with the
-// server's validator: it checks the JSON itself, so a bug in the server's
-// validation shows up as a disagreement instead of being mirrored here.
+// server's validator: each body is judged by JudgeTrackBody (track_rules.h),
+// an independent re-implementation of Braze's rules, so a bug in the server's
+// validation shows up as a disagreement instead of being mirrored here. The
+// judge decides each object's fate (rejected into errors[], stored with
+// alterations, or stored as sent); the stored forms are then applied to a
+// ProfileStore (profile_store.h).
 //
 // Besides Braze's endpoint it serves a few admin endpoints under /_emulator/
 // (not Braze's) for scripts and humans:
-//   GET  /_emulator/health    -> 200 "ok"
-//   GET  /_emulator/requests  -> JSON array of recorded /users/track requests
-//   GET  /_emulator/accepted  -> accepted() as JSON
-//   GET  /_emulator/stats     -> counters (kept even when recording is capped)
-//   GET  /_emulator/faults    -> the faults in force, as JSON
-//   POST /_emulator/faults    -> replace the faults (JSON body, see SetFaults)
-//   POST /_emulator/reset     -> Reset()
+//   GET  /_emulator/health       -> 200 "ok"
+//   GET  /_emulator/requests     -> JSON array of recorded /users/track requests
+//   GET  /_emulator/accepted     -> accepted() as JSON
+//   GET  /_emulator/stored       -> stored() as JSON
+//   GET  /_emulator/alterations  -> alterations() as a JSON array
+//   GET  /_emulator/profiles     -> every profile in the store, as a JSON array
+//   GET  /_emulator/stats        -> counters (kept even when recording is capped)
+//   GET  /_emulator/faults       -> the faults in force, as JSON
+//   POST /_emulator/faults       -> replace the faults (JSON body, see SetFaults)
+//   POST /_emulator/reset        -> Reset()
 #ifndef BRAZESYNC_TESTS_EMULATOR_BRAZE_EMULATOR_H_
 #define BRAZESYNC_TESTS_EMULATOR_BRAZE_EMULATOR_H_
 
@@ -25,6 +33,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -37,6 +46,8 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "tests/emulator/faults.h"
+#include "tests/emulator/profile_store.h"
 
 namespace httplib {
 struct Request;
@@ -75,31 +86,26 @@ struct EmulatorOptions {
   // local CA and a certificate for 127.0.0.1 with the openssl CLI.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // The workspace's array attribute cap (Data Settings > Custom Attributes;
+  // 500 by default, 25 or 100 on older workspaces).
+  int max_array_length = 500;
+  // The workspace's app_ids for push_tokens; empty accepts any (case #33).
+  std::vector<std::string> push_app_ids;
+  // Whether api_key holds the users.track permission; false answers every
+  // authenticated request 403 "Access Denied" (case #69).
+  bool track_permission = true;
+  // external_ids refused as BLACKLISTED_EXTERNAL_USER_ID (case #21); Braze's
+  // own list is unpublished, so none by default.
+  std::vector<std::string> blocked_external_ids;
 };
 
-// Faults injected into /users/track (never into the admin endpoints). Checked
-// in this order: latency (every request), drop_next, fail_next, then the random
-// drop_rate, error_5xx_rate and rate_429.
-struct Faults {
-  // Added before every /users/track response, including rejected ones.
-  absl::Duration latency;
-  // Probability of answering error_5xx_status with a {"message": ...} body.
-  double error_5xx_rate = 0;
-  int error_5xx_status = 503;
-  // Probability of answering 429 with X-Ratelimit-Retry-After (MAU-style, no
-  // X-RateLimit-* headers), independent of the real rate limiter.
-  double rate_429 = 0;
-  int retry_after_seconds = 1;
-  // Probability of closing the connection without sending any response.
-  double drop_rate = 0;
-  // Deterministic (for tests): the next fail_next requests get
-  // fail_next_status; the next drop_next requests are dropped. drop_next is
-  // used up first.
-  int fail_next = 0;
-  int fail_next_status = 503;
-  int drop_next = 0;
-  // Seeds the generator behind the *_rate faults, so runs are repeatable.
-  uint64_t seed = 1;
+// One silent change Braze makes to a processed object (track_rules.h) or
+// one thing it does not do with it (profile_store.h).
+struct Alteration {
+  std::string array;      // "attributes", "events" or "purchases"
+  uint64_t sequence = 0;  // the request's arrival number since Start()
+  size_t index = 0;       // the object's index in its array
+  std::string text;
 };
 
 // One request to /users/track (or the rejected "/users/track/").
@@ -126,12 +132,6 @@ struct EmulatorStats {
   uint64_t events_accepted = 0;
   uint64_t purchases_accepted = 0;
 };
-
-// Faults <-> the JSON used by POST /_emulator/faults (latency as latency_ms).
-nlohmann::json FaultsToJson(const Faults& faults);
-// Fields missing from `json` keep their Faults{} defaults; unknown fields and
-// wrongly typed values are an InvalidArgument error (typos should not pass).
-absl::StatusOr<Faults> FaultsFromJson(const nlohmann::json& json);
 
 class BrazeEmulator final {
  public:
@@ -163,9 +163,20 @@ class BrazeEmulator final {
   // Braze would have processed (2xx response and not listed in errors[]), in
   // request arrival order and array order within a request.
   nlohmann::json accepted() const;
+  // The same objects in the same shape, each in the form Braze applies it
+  // (country mapped or wiped, over-long strings not applied, arrays
+  // deduplicated or truncated, future times replaced by now, ...).
+  nlohmann::json stored() const;
+  // Every alteration, in request arrival order, then array and index order.
+  std::vector<Alteration> alterations() const;
+  // The profile `identifiers` resolves to (ProfileStore::FindProfile), e.g.
+  // profile({{"external_id", "u1"}}); nullopt when there is none.
+  std::optional<nlohmann::json> profile(const nlohmann::json& identifiers) const;
+  // Every profile, in creation order.
+  nlohmann::json profiles() const;
   EmulatorStats stats() const;
 
-  // Forgets recorded requests, accepted objects and stats, restarts the
+  // Forgets recorded requests, accepted objects, profiles and stats, restarts the
   // rate-limit window, cancels pending fail_next/drop_next and reseeds the
   // generator. Latency and the *_rate faults stay, so a benchmark configured
   // by flags keeps its shape across resets.
@@ -178,6 +189,8 @@ class BrazeEmulator final {
     RecordedRequest request;
     // {"attributes":[...],"events":[...],"purchases":[...]} or null.
     nlohmann::json accepted;
+    nlohmann::json stored;  // same shape as accepted, or null
+    std::vector<Alteration> alterations;
   };
   enum class Injected { kNone, kDrop, kFail, kRateLimit429 };
   struct RateWindow {
@@ -193,7 +206,7 @@ class BrazeEmulator final {
   Injected DecideFaultLocked(int& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   RateWindow CountRequestLocked(absl::Time now, bool consume) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Record(uint64_t seq, absl::Time received, const httplib::Request& req, int status,
-              const std::string& response_body, const nlohmann::json* accepted);
+              const std::string& response_body, Outcome* outcome);
   nlohmann::json RequestsJson() const;
 
   const EmulatorOptions options_;
@@ -214,6 +227,7 @@ class BrazeEmulator final {
   // map keeps insertion cheap while iterating in arrival order.
   std::map<uint64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
   EmulatorStats stats_ ABSL_GUARDED_BY(mu_);
+  ProfileStore profiles_ ABSL_GUARDED_BY(mu_);
   absl::Time window_end_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int window_count_ ABSL_GUARDED_BY(mu_) = 0;
 };

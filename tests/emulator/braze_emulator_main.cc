@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -46,6 +47,13 @@ ABSL_FLAG(std::string, port_file, "",
           "If set, the bound port is written here (atomically) once listening");
 ABSL_FLAG(int, threads, 64, "Worker threads started up front (the pool grows on demand)");
 ABSL_FLAG(int, max_threads, 4096, "Upper bound of the worker pool (one per open connection)");
+ABSL_FLAG(int, max_array_length, 500,
+          "The workspace's array attribute cap: longer arrays keep their newest values");
+ABSL_FLAG(std::vector<std::string>, push_app_ids, {},
+          "Comma-separated app_ids of the workspace; push tokens for others get "
+          "BAD_PUSH_TOKEN_APP_ID (empty: any app_id)");
+ABSL_FLAG(std::vector<std::string>, blocked_external_ids, {},
+          "Comma-separated external_ids refused as BLACKLISTED_EXTERNAL_USER_ID");
 ABSL_FLAG(int64_t, record_limit, 100000,
           "Keep only the newest N requests for /_emulator/requests (0 = all)");
 
@@ -101,6 +109,9 @@ int main(int argc, char** argv) {
   options.threads = absl::GetFlag(FLAGS_threads);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
   options.record_limit = static_cast<size_t>(absl::GetFlag(FLAGS_record_limit));
+  options.max_array_length = absl::GetFlag(FLAGS_max_array_length);
+  options.push_app_ids = absl::GetFlag(FLAGS_push_app_ids);
+  options.blocked_external_ids = absl::GetFlag(FLAGS_blocked_external_ids);
 
   emu::Faults faults;
   faults.latency = absl::Milliseconds(absl::GetFlag(FLAGS_latency_ms));

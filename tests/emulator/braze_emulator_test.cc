@@ -1,7 +1,8 @@
-// Tests for the Braze emulator: each test starts it on a free loopback port and
-// talks to it over real HTTP with httplib::Client, checking the Braze contract
-// (braze-api.md §2 and the numbered §6 conformance cases), fault injection,
-// recording and the /_emulator/ admin endpoints.
+// Tests for the Braze emulator's HTTP side: each test starts it on a free
+// loopback port and talks to it over real HTTP with httplib::Client, checking
+// the Braze contract (braze-api.md §2 and some §6 cases; every case has its own
+// test in conformance_cases_test.cc), fault injection, recording, stored(),
+// alterations(), the profile store and the /_emulator/ admin endpoints.
 #include "tests/emulator/braze_emulator.h"
 
 #include <arpa/inet.h>
@@ -675,6 +676,62 @@ TEST_F(BrazeEmulatorTest, AdminEndpoints) {
   EXPECT_EQ(Json::parse(res->body), Json::array());
   // Admin calls are not Braze traffic and are never recorded.
   EXPECT_TRUE(emulator_->requests().empty());
+}
+
+TEST_F(BrazeEmulatorTest, StoredAlterationsAndProfilesOverHttpAndInProcess) {
+  const Json narnia = {{"external_id", "u1"}, {"country", "Narnia"}, {"first_name", "Ada"}};
+  auto track = Track({{"attributes", {narnia}}, {"events", Many(Event, 1)}});
+  ASSERT_TRUE(track);
+  ASSERT_EQ(track->status, 201);
+
+  EXPECT_EQ(emulator_->accepted()["attributes"], (Json{narnia}));  // as sent
+  Json stored = narnia;
+  stored["country"] = nullptr;
+  EXPECT_EQ(emulator_->stored()["attributes"], (Json{stored}));  // as Braze applies it
+  EXPECT_EQ(emulator_->stored()["events"], Many(Event, 1));
+  const std::vector<Alteration> alterations = emulator_->alterations();
+  ASSERT_EQ(alterations.size(), 1u);
+  EXPECT_EQ(alterations[0].array, "attributes");
+  EXPECT_EQ(alterations[0].index, 0u);
+  EXPECT_EQ(alterations[0].text,
+            "country: \"Narnia\" is not a country; Braze sets country to null");
+  ASSERT_TRUE(emulator_->profile({{"external_id", "u1"}}).has_value());
+  EXPECT_EQ((*emulator_->profile({{"external_id", "u1"}}))["first_name"], "Ada");
+  EXPECT_EQ((*emulator_->profile({{"external_id", "user-0"}}))["custom_events"].size(), 1u);
+
+  auto client = NewClient();
+  auto res = client->Get("/_emulator/stored");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(Json::parse(res->body), emulator_->stored());
+  res = client->Get("/_emulator/alterations");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(Json::parse(res->body), (Json{{{"array", "attributes"},
+                                           {"sequence", alterations[0].sequence},
+                                           {"index", 0},
+                                           {"text", alterations[0].text}}}));
+  res = client->Get("/_emulator/profiles");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(Json::parse(res->body), emulator_->profiles());
+  EXPECT_EQ(Json::parse(res->body).size(), 2u);
+
+  emulator_->Reset();
+  EXPECT_EQ(emulator_->profiles(), Json::array());
+  EXPECT_TRUE(emulator_->alterations().empty());
+}
+
+// The audit (test-audit.md MEDIUM-1) found these measured in bytes; Braze's
+// rule is 255 characters.
+TEST_F(BrazeEmulatorTest, ProductIdAndPropertyKeysAreCountedInCharacters) {
+  std::string u200;
+  for (int i = 0; i < 200; ++i) u200 += "\u00fc";
+  Json purchase = Purchase(0);
+  purchase["product_id"] = u200;
+  Json event = Event(0);
+  event["properties"] = {{u200, 1}};
+  auto res = Track({{"events", {event}}, {"purchases", {purchase}}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 201);
+  EXPECT_FALSE(BodyOf(res).contains("errors")) << res->body;
 }
 
 TEST_F(BrazeEmulatorTest, ServesManyConcurrentKeepAliveClients) {

@@ -1,0 +1,97 @@
+// A minimal model of the Braze profiles a /users/track stream leaves behind,
+// so the emulator can assert the state-dependent cases of braze-api.md §6
+// (#11-#18 identifier resolution and _update_existing_only, #42-#46 and #53
+// value semantics, #54 an array of objects over 100 KB, #62 no dedupe, #64
+// default quantity).
+//
+// The HTTP emulator judges a body with JudgeTrackBody (stateless, content
+// only) and then applies each stored object here, in Braze's processing order
+// (attributes, events, purchases). When Braze would do nothing with a stored
+// object (no profile and none created, an update discarded), Apply() returns
+// that as an alteration line, e.g. "no profile has this user_alias and
+// _update_existing_only is not false: nothing is created".
+//
+// Profiles are JSON documents shaped like /users/export/ids users:
+//   {"braze_id", "external_id"?, "user_aliases"?: [{alias_name, alias_label}],
+//    "email"?, "phone"?, <standard fields>, "custom_attributes": {...},
+//    "custom_events": [{name, time, properties?, app_id?}, ...],
+//    "purchases": [{product_id, currency, price, quantity, time, ...}, ...],
+//    "push_tokens"?: [...], "subscription_groups"?: {id: state}}
+// so a later round can serve /users/export/ids from FindProfile().
+//
+// Not thread-safe: the emulator calls it under its own mutex.
+#ifndef BRAZESYNC_TESTS_EMULATOR_PROFILE_STORE_H_
+#define BRAZESYNC_TESTS_EMULATOR_PROFILE_STORE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+
+namespace brazesync::emulator {
+
+class ProfileStore final {
+ public:
+  // max_array_length: the workspace's cap on scalar array attributes (the
+  // oldest values are dropped when `add` goes over it).
+  explicit ProfileStore(int max_array_length = 500);
+
+  // Applies one stored object (ObjectVerdict::stored) of `array`
+  // ("attributes", "events" or "purchases"). Returns one line per thing Braze
+  // does not do with it; empty when it was applied as is.
+  std::vector<std::string> Apply(const std::string& array, const nlohmann::json& stored);
+
+  // The profile that `identifiers` resolves to, looked up the way Braze
+  // resolves a track object (braze-api.md §1.3): external_id, user_alias or
+  // braze_id; else email (the most recently updated profile, preferring one
+  // with an external_id); else phone. nullopt when none matches.
+  //   FindProfile({{"external_id", "u1"}})
+  //   FindProfile({{"user_alias", {{"alias_name", "a"}, {"alias_label", "l"}}}})
+  std::optional<nlohmann::json> FindProfile(const nlohmann::json& identifiers) const;
+
+  // Every profile, in creation order.
+  nlohmann::json AllProfiles() const;
+  size_t size() const { return profiles_.size(); }
+  void Clear();
+
+ private:
+  struct Profile {
+    nlohmann::json doc;
+    uint64_t updated = 0;  // for "the most recently updated profile"
+  };
+
+  // Index into profiles_ or -1.
+  int Find(const nlohmann::json& identifiers) const;
+  // Finds or creates the profile `stored` addresses; -1 with `why` set when
+  // Braze would neither find nor create one.
+  int Resolve(const std::string& array, const nlohmann::json& stored, std::string& why);
+  int Create(const nlohmann::json& stored);
+  void ApplyAttributes(int index, const nlohmann::json& stored,
+                       std::vector<std::string>& alterations);
+  void ApplyCustom(nlohmann::json& attributes, const std::string& key, const nlohmann::json& value,
+                   bool merge, std::vector<std::string>& alterations);
+
+  // Keeps by_email_ / by_phone_ in step when `key` ("email" or "phone") of
+  // profile `index` is set to `value` (null: removed).
+  void SetContact(int index, const std::string& key, const nlohmann::json& value);
+
+  const int max_array_length_;
+  std::vector<Profile> profiles_;
+  uint64_t clock_ = 0;
+  // Indexes into profiles_, so that a benchmark's hundreds of thousands of
+  // objects do not each scan every profile. Keys are the JSON text of the
+  // value (an alias: name and label).
+  std::unordered_map<std::string, int> by_external_id_;
+  std::unordered_map<std::string, int> by_alias_;
+  std::unordered_map<std::string, int> by_braze_id_;
+  std::unordered_map<std::string, std::vector<int>> by_email_;
+  std::unordered_map<std::string, std::vector<int>> by_phone_;
+};
+
+}  // namespace brazesync::emulator
+
+#endif  // BRAZESYNC_TESTS_EMULATOR_PROFILE_STORE_H_

@@ -1,0 +1,145 @@
+// Unit tests for the emulator's profile store (profile_store.h): identifier
+// resolution and _update_existing_only (braze-api.md §1.3), and how stored
+// attribute objects, events and purchases change a profile.
+#include "tests/emulator/profile_store.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace brazesync::emulator {
+namespace {
+
+using Json = nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+const Json kAlias = {{"alias_name", "a"}, {"alias_label", "crm"}};
+
+TEST(ProfileStoreTest, ExternalIdCreatesUnlessUpdateExistingOnly) {
+  ProfileStore store;
+  EXPECT_THAT(store.Apply("attributes", {{"external_id", "u1"}, {"_update_existing_only", true}}),
+              ElementsAre(HasSubstr("nothing changes")));
+  EXPECT_EQ(store.size(), 0u);
+  EXPECT_THAT(store.Apply("events", {{"external_id", "u1"}, {"name", "e"}, {"time", "2024-01-01"}}),
+              IsEmpty());
+  ASSERT_TRUE(store.FindProfile({{"external_id", "u1"}}).has_value());
+  EXPECT_THAT(
+      store.Apply("attributes",
+                  {{"external_id", "u1"}, {"_update_existing_only", true}, {"first_name", "Ada"}}),
+      IsEmpty());
+  EXPECT_EQ((*store.FindProfile({{"external_id", "u1"}}))["first_name"], "Ada");
+}
+
+TEST(ProfileStoreTest, AliasesAreUpdateOnlyUnlessAttributesSayFalse) {
+  ProfileStore store;
+  EXPECT_THAT(store.Apply("attributes", {{"user_alias", kAlias}}),
+              ElementsAre(HasSubstr("nothing is created")));
+  EXPECT_THAT(
+      store.Apply("purchases",
+                  {{"user_alias", kAlias}, {"_update_existing_only", false}, {"product_id", "p"}}),
+      ElementsAre(HasSubstr("nothing is recorded")));
+  EXPECT_THAT(store.Apply("attributes", {{"user_alias", kAlias}, {"_update_existing_only", false}}),
+              IsEmpty());
+  EXPECT_THAT(store.Apply("purchases", {{"user_alias", kAlias}, {"product_id", "p"}}), IsEmpty());
+  const Json profile = *store.FindProfile({{"user_alias", kAlias}});
+  EXPECT_EQ(profile["purchases"], (Json{{{"product_id", "p"}, {"quantity", 1}}}));
+}
+
+TEST(ProfileStoreTest, BrazeIdNeverCreatesAndFindsExisting) {
+  ProfileStore store;
+  EXPECT_THAT(store.Apply("attributes", {{"braze_id", "x"}}),
+              ElementsAre(HasSubstr("cannot create")));
+  store.Apply("attributes", {{"external_id", "u1"}});
+  const std::string braze_id = (*store.FindProfile({{"external_id", "u1"}}))["braze_id"];
+  EXPECT_THAT(store.Apply("attributes", {{"braze_id", braze_id}, {"home_city", "Oslo"}}),
+              IsEmpty());
+  EXPECT_EQ((*store.FindProfile({{"external_id", "u1"}}))["home_city"], "Oslo");
+}
+
+TEST(ProfileStoreTest, EmailPrefersTheMostRecentProfileWithAnExternalId) {
+  ProfileStore store;
+  store.Apply("attributes", {{"external_id", "old"}, {"email", "a@b.io"}});
+  store.Apply("attributes", {{"external_id", "new"}, {"email", "a@b.io"}});
+  store.Apply("attributes", {{"email", "other@b.io"}});
+  store.Apply("attributes", {{"external_id", "old"}, {"first_name", "touched"}});
+  EXPECT_EQ((*store.FindProfile({{"email", "a@b.io"}}))["external_id"], "old");
+  EXPECT_EQ(store.size(), 3u);
+}
+
+TEST(ProfileStoreTest, PhoneLookupNeedsE164) {
+  ProfileStore store;
+  EXPECT_THAT(store.Apply("attributes", {{"phone", "0612345678"}}),
+              ElementsAre(HasSubstr("not E.164")));
+  EXPECT_THAT(store.Apply("attributes", {{"phone", "+33612345678"}}), IsEmpty());
+  EXPECT_TRUE(store.FindProfile({{"phone", "+33612345678"}}).has_value());
+  EXPECT_FALSE(store.FindProfile({{"phone", "0612345678"}}).has_value());
+}
+
+TEST(ProfileStoreTest, ScalarArraysAreSetsCappedAtTheWorkspaceLength) {
+  ProfileStore store(3);
+  store.Apply("attributes", {{"external_id", "u"}, {"tags", {"a", "b", "c"}}});
+  EXPECT_THAT(store.Apply("attributes", {{"external_id", "u"}, {"tags", {{"add", {"a", "d"}}}}}),
+              ElementsAre(HasSubstr("drops the oldest 1")));
+  EXPECT_EQ((*store.FindProfile({{"external_id", "u"}}))["custom_attributes"]["tags"],
+            (Json{"c", "a", "d"}));
+  store.Apply("attributes", {{"external_id", "u"}, {"tags", {{"remove", {"a", "zz"}}}}});
+  EXPECT_EQ((*store.FindProfile({{"external_id", "u"}}))["custom_attributes"]["tags"],
+            (Json{"c", "d"}));
+}
+
+TEST(ProfileStoreTest, ArraysOfObjectsOperators) {
+  ProfileStore store;
+  store.Apply("attributes",
+              {{"external_id", "u"}, {"pets", {{{"id", 1}, {"type", "dog"}}, {{"id", 2}}}}});
+  store.Apply("attributes", {{"external_id", "u"}, {"pets", {{"$add", {{{"id", 3}}}}}}});
+  store.Apply(
+      "attributes",
+      {{"external_id", "u"},
+       {"pets", {{"$remove", {{{"$identifier_key", "type"}, {"$identifier_value", "dog"}}}}}}});
+  store.Apply("attributes", {{"external_id", "u"},
+                             {"_merge_objects", true},
+                             {"pets",
+                              {{"$update",
+                                {{{"$identifier_key", "id"},
+                                  {"$identifier_value", 3},
+                                  {"$new_object", {{"breed", "goldfish"}}}}}}}}});
+  EXPECT_EQ((*store.FindProfile({{"external_id", "u"}}))["custom_attributes"]["pets"],
+            (Json{{{"id", 2}}, {{"id", 3}, {"breed", "goldfish"}}}));
+}
+
+TEST(ProfileStoreTest, IncNullAndNestedMerge) {
+  ProfileStore store;
+  store.Apply("attributes",
+              {{"external_id", "u"}, {"n", {{"inc", 2}}}, {"o", {{"a", {{"x", 1}}}}}});
+  store.Apply("attributes", {{"external_id", "u"},
+                             {"n", {{"inc", -5}}},
+                             {"_merge_objects", true},
+                             {"o", {{"a", {{"y", 2}}}}}});
+  Json custom = (*store.FindProfile({{"external_id", "u"}}))["custom_attributes"];
+  EXPECT_EQ(custom["n"], -3);
+  EXPECT_EQ(custom["o"], (Json{{"a", {{"x", 1}, {"y", 2}}}}));
+  store.Apply("attributes", {{"external_id", "u"}, {"o", nullptr}, {"country", nullptr}});
+  custom = (*store.FindProfile({{"external_id", "u"}}))["custom_attributes"];
+  EXPECT_FALSE(custom.contains("o"));
+}
+
+TEST(ProfileStoreTest, EventsAreRecordedWithoutIdentifiers) {
+  ProfileStore store;
+  const Json event = {
+      {"external_id", "u"}, {"name", "e"}, {"time", "2024-01-01"}, {"properties", {{"k", 1}}}};
+  store.Apply("events", event);
+  store.Apply("events", event);
+  const Json events = (*store.FindProfile({{"external_id", "u"}}))["custom_events"];
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0], (Json{{"name", "e"}, {"time", "2024-01-01"}, {"properties", {{"k", 1}}}}));
+  store.Clear();
+  EXPECT_EQ(store.size(), 0u);
+  EXPECT_EQ(store.AllProfiles(), Json::array());
+}
+
+}  // namespace
+}  // namespace brazesync::emulator

@@ -4,9 +4,10 @@
 # runs of the parsers and the validate -> convert -> plan pipeline. Any
 # finding fails the script.
 #
-# Usage: scripts/quality.sh [format] [tidy] [asan] [fuzz]   (default: all four, in that order)
+# Usage: scripts/quality.sh [format] [tidy] [differential] [asan] [fuzz]   (default: all five, in that order)
 # Environment:
 #   FUZZ_SECONDS=30        time budget per fuzz target (libFuzzer -max_total_time)
+#   DIFFERENTIAL_ITEMS=60000, DIFFERENTIAL_SEED=1   the long validator-vs-emulator run
 #   TIDY_JOBS=$(nproc)     parallel clang-tidy processes
 #   ASAN_BUILD_DIR, FUZZ_BUILD_DIR   default build-asan/ and build-fuzz/
 #   BUILD_DIR              the regular build whose compile_commands.json clang-tidy reads (build/)
@@ -22,10 +23,10 @@ tidy_jobs="${TIDY_JOBS:-$(nproc)}"
 jobs="$(nproc)"
 
 steps=("$@")
-[ "${#steps[@]}" -gt 0 ] || steps=(format tidy asan fuzz)
+[ "${#steps[@]}" -gt 0 ] || steps=(format tidy differential asan fuzz)
 for s in "${steps[@]}"; do
-  case "$s" in format | tidy | asan | fuzz) ;; *)
-    echo "quality.sh: unknown step '$s' (format, tidy, asan, fuzz)" >&2
+  case "$s" in format | tidy | differential | asan | fuzz) ;; *)
+    echo "quality.sh: unknown step '$s' (format, tidy, differential, asan, fuzz)" >&2
     exit 2
     ;;
   esac
@@ -78,6 +79,15 @@ step_tidy() {
     return 1
   fi
   echo "clang-tidy: $(wc -l <<<"$files") files clean"
+}
+
+step_differential() {
+  # The ctest run checks 3,000 items with one seed; this one many more with
+  # another (tests/conformance/differential_test.cc, docs/braze-rules.md).
+  cmake --build "$build" -j "$jobs" --target differential_test
+  BRAZESYNC_DIFFERENTIAL_ITEMS="${DIFFERENTIAL_ITEMS:-60000}" \
+    BRAZESYNC_DIFFERENTIAL_SEED="${DIFFERENTIAL_SEED:-1}" \
+    "$build/tests/conformance/differential_test"
 }
 
 step_asan() {

@@ -231,7 +231,7 @@ Json PurchaseToBraze(const v1::Purchase& purchase, absl::Time received, absl::Ti
   if (!purchase.app_id().empty()) out["app_id"] = purchase.app_id();
   out["product_id"] = purchase.product_id();
   out["currency"] = absl::AsciiStrToUpper(purchase.currency());
-  out["price"] = purchase.price();
+  if (purchase.has_price()) out["price"] = purchase.price();
   if (purchase.has_quantity()) out["quantity"] = purchase.quantity();
   out["time"] = ItemTime(purchase.has_time(), purchase.time(), received, now);
   if (purchase.has_properties()) out["properties"] = StructToJson(purchase.properties());

@@ -47,8 +47,11 @@ void WriteSubscription(const char* key, v1::SubscriptionState state, Json* objec
 Json SubscriptionGroupsToJson(const v1::UserProfile& profile) {
   Json groups = Json::array();
   for (const auto& group : profile.subscription_groups()) {
+    // An unset or unknown state (refused by the validator) converts to null
+    // rather than crashing: the converter is total.
+    const char* state = SubscriptionStateName(group.subscription_state());
     Json entry = Json{{"subscription_group_id", group.subscription_group_id()},
-                      {"subscription_state", SubscriptionStateName(group.subscription_state())}};
+                      {"subscription_state", state != nullptr ? Json(state) : Json()}};
     if (group.use_double_opt_in_logic()) entry["use_double_opt_in_logic"] = true;
     groups.push_back(std::move(entry));
   }

@@ -132,9 +132,15 @@ void CheckFitsOneRequest(size_t violations_before, const std::function<Json()>& 
 }
 
 // Event and purchase `time`: optional (the server stamps it), valid if set.
+// A time after now is sent as now (the converter clamps it, as Braze would,
+// braze-api.md §6 #57), so the year-3000 cap of attribute times does not
+// apply: only the lower bound and the nanos can make it invalid.
 void CheckItemTime(bool has_time, const Timestamp& time, const std::string& path,
                    FieldViolations* out) {
-  if (has_time) CheckTimestamp(time, path, out);
+  if (!has_time) return;
+  Timestamp bounded = time;
+  bounded.set_seconds(std::min(time.seconds(), kMaxTimeSeconds));
+  CheckTimestamp(bounded, path, out);
 }
 
 // ---------------------------------------------------------------------------

@@ -498,6 +498,20 @@ Judged JudgeOne(const Json& object, const TrackRules& rules) {
   }
 
   // Silent drops and alterations of standard fields.
+  if (Present(object, "subscription_groups")) {
+    const Json& groups = object["subscription_groups"];
+    for (size_t i = 0; i < groups.size(); ++i) {
+      // "use_double_opt_in_logic ... only applies when the state is
+      // subscribed" (braze-api.md §1.4): Braze ignores it otherwise.
+      if (groups[i].value("use_double_opt_in_logic", false) &&
+          groups[i]["subscription_state"] != "subscribed") {
+        alt.push_back(absl::StrCat("subscription_groups[", i,
+                                   "].use_double_opt_in_logic: only applies when subscribing; "
+                                   "Braze ignores it"));
+        stored["subscription_groups"][i].erase("use_double_opt_in_logic");
+      }
+    }
+  }
   for (const char* key : kStringFields) {
     if (!Present(object, key)) continue;
     const size_t chars = CharCount(object[key].get_ref<const std::string&>());

@@ -31,14 +31,16 @@ ObjectVerdict Reject(std::string type) {
   return out;
 }
 
-bool HasDollarKey(const Json& value) {
+// A key that is empty or starts with "$", at any depth (nested keys follow
+// the property-key rules, docs/braze-rules.md).
+bool HasBadNestedKey(const Json& value) {
   if (value.is_object()) {
     for (const auto& [key, v] : value.items()) {
-      if (!key.empty() && key[0] == '$') return true;
-      if (HasDollarKey(v)) return true;
+      if (key.empty() || key[0] == '$') return true;
+      if (HasBadNestedKey(v)) return true;
     }
   } else if (value.is_array()) {
-    return std::any_of(value.begin(), value.end(), HasDollarKey);
+    return std::any_of(value.begin(), value.end(), HasBadNestedKey);
   }
   return false;
 }
@@ -48,6 +50,17 @@ bool HasLongString(const Json& value) {
   if (value.is_object() || value.is_array()) {
     return std::any_of(value.begin(), value.end(), HasLongString);
   }
+  return false;
+}
+
+// An array directly inside an array, at any depth (Braze supports no
+// multi-dimensional arrays, braze-api.md §1.5).
+bool HasNestedArray(const Json& value) {
+  if (value.is_array()) {
+    return std::any_of(value.begin(), value.end(),
+                       [](const Json& v) { return v.is_array() || HasNestedArray(v); });
+  }
+  if (value.is_object()) return std::any_of(value.begin(), value.end(), HasNestedArray);
   return false;
 }
 
@@ -84,7 +97,7 @@ std::optional<std::string> JudgeProperties(const Json& object, Json& stored,
                     [&](const char* r) { return key == r; })) {
       return kInvalidProperties;
     }
-    if (HasDollarKey(value)) return kInvalidProperties;
+    if (HasBadNestedKey(value)) return kInvalidProperties;
   }
   if (JsonBytes(properties) > max_bytes) return kInvalidProperties;
 
@@ -102,7 +115,7 @@ std::optional<std::string> JudgeProperties(const Json& object, Json& stored,
   }
   std::vector<std::string> dropped;
   for (const auto& [key, value] : kept.items()) {
-    if (HasLongString(value)) {
+    if (HasLongString(value) || HasNestedArray(value)) {
       dropped.push_back(key);
     } else if (HasDatetimeInArray(value, false)) {
       alt.push_back(absl::StrCat("properties.", key,
@@ -111,8 +124,8 @@ std::optional<std::string> JudgeProperties(const Json& object, Json& stored,
   }
   for (const std::string& key : dropped) {
     alt.push_back(absl::StrCat("properties.", key,
-                               ": holds a string over 255 characters; the property is not "
-                               "stored"));
+                               ": holds a string over 255 characters or an array directly "
+                               "inside an array; the property is not stored"));
     kept.erase(key);
   }
   return std::nullopt;
@@ -198,7 +211,10 @@ ObjectVerdict JudgePurchaseObject(const Json& object, const TrackRules& rules, a
     return Reject("'currency' must be an ISO 4217 currency");
   }
   if (!Present(object, "price")) return Reject("'price' is required");
-  if (!object["price"].is_number()) return Reject("'price' is not valid");
+  // A negative price is refused as Braze's SDKs refuse it (docs/braze-rules.md).
+  if (!object["price"].is_number() || object["price"].get<double>() < 0) {
+    return Reject("'price' is not valid");
+  }
   if (Present(object, "quantity")) {
     const Json& quantity = object["quantity"];
     if (!quantity.is_number_integer() || quantity.get<int64_t>() < 1 ||

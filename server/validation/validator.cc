@@ -17,10 +17,8 @@
 #include <cstddef>
 #include <functional>
 #include <string>
-#include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -31,10 +29,10 @@
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "server/braze/converter.h"
-#include "server/braze/json_size.h"
 #include "server/braze/limits.h"
 #include "server/braze/profile_fields.h"
 #include "server/braze/request_planner.h"
+#include "server/validation/array_attribute_rules.h"
 #include "server/validation/ecommerce_rules.h"
 #include "server/validation/field_syntax.h"
 #include "server/validation/json_value_rules.h"
@@ -400,13 +398,14 @@ class ProfileValidator {
         CheckTimestamp(value.time_value(), FieldPath(path, "time_value"), out_);
         break;
       case v1::AttributeValue::kArrayValue:
-        CheckStringList(value.array_value(), FieldPath(path, "array_value"));
+        CheckStringList(value.array_value(), limits_.max_array_length,
+                        FieldPath(path, "array_value"), out_);
         break;
       case v1::AttributeValue::kAdd:
-        CheckStringList(value.add(), FieldPath(path, "add"));
+        CheckStringList(value.add(), limits_.max_array_length, FieldPath(path, "add"), out_);
         break;
       case v1::AttributeValue::kRemove:
-        CheckStringList(value.remove(), FieldPath(path, "remove"));
+        CheckStringList(value.remove(), limits_.max_array_length, FieldPath(path, "remove"), out_);
         break;
       case v1::AttributeValue::kObjectValue:
         CheckNestedObject(value.object_value(), FieldPath(path, "object_value"), out_);
@@ -419,61 +418,14 @@ class ProfileValidator {
                                   FieldPath(path, "object_array_operation"), out_);
         break;
       case v1::AttributeValue::kArrayChange:
-        CheckArrayChange(value.array_change(), FieldPath(path, "array_change"));
+        CheckArrayChange(value.array_change(), limits_.max_array_length,
+                         FieldPath(path, "array_change"), out_);
         break;
       case v1::AttributeValue::kIntValue:
       case v1::AttributeValue::kBoolValue:
       case v1::AttributeValue::kIncrement:
       case v1::AttributeValue::kNullValue:
         break;
-    }
-  }
-
-  void CheckStringList(const v1::StringList& list, const std::string& path) {
-    CheckStringValues(list.values(), FieldPath(path, "values"));
-    CheckJsonSize(JsonSize(list), kMaxNestedJsonBytes, path, out_);
-  }
-
-  // The converter sends each distinct value once (Braze stores a unique
-  // set), so only distinct values count against the array cap.
-  void CheckStringValues(const google::protobuf::RepeatedPtrField<std::string>& values,
-                         const std::string& path) {
-    const absl::flat_hash_set<absl::string_view> distinct(values.begin(), values.end());
-    if (static_cast<int>(distinct.size()) > limits_.max_array_length) {
-      AddViolation(out_, path,
-                   absl::StrFormat("must have at most %d distinct values (got %d)",
-                                   limits_.max_array_length, distinct.size()));
-    }
-    for (int i = 0; i < values.size(); ++i) {
-      CheckMaxChars(values.Get(i), kMaxStringChars, IndexPath(path, i), out_);
-    }
-  }
-
-  // {"add": [...], "remove": [...]}: each list as an array attribute, at
-  // least one value, and no value in both (Braze does not say which applies
-  // first).
-  void CheckArrayChange(const v1::StringListChange& change, const std::string& path) {
-    if (change.add_size() == 0 && change.remove_size() == 0) {
-      AddViolation(out_, path, "required: at least one value in add or remove");
-      return;
-    }
-    for (const auto& [name, values] :
-         {std::pair<absl::string_view, const google::protobuf::RepeatedPtrField<std::string>*>{
-              "add", &change.add()},
-          {"remove", &change.remove()}}) {
-      const std::string list_path = FieldPath(path, name);
-      CheckStringValues(*values, list_path);
-      v1::StringList list;
-      *list.mutable_values() = *values;
-      CheckJsonSize(JsonSize(list), kMaxNestedJsonBytes, list_path, out_);
-    }
-    const absl::flat_hash_set<absl::string_view> added(change.add().begin(), change.add().end());
-    for (int i = 0; i < change.remove_size(); ++i) {
-      if (added.count(change.remove(i)) > 0) {
-        AddViolation(
-            out_, IndexPath(FieldPath(path, "remove"), i),
-            "value is also in add; add or remove it, not both" + GotValue(change.remove(i)));
-      }
     }
   }
 

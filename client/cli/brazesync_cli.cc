@@ -24,7 +24,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/cpp/brazesync_client.h"
@@ -43,7 +45,9 @@ ABSL_FLAG(std::string, first_name, "", "Profile first name");
 ABSL_FLAG(std::string, last_name, "", "Profile last name");
 ABSL_FLAG(std::string, email, "",
           "Profile email; the user identifier when no external_id or alias is given");
-ABSL_FLAG(std::string, phone, "", "Profile phone in E.164");
+ABSL_FLAG(std::string, phone, "",
+          "Profile phone in E.164, or a national number when the workspace sets "
+          "default_phone_region");
 ABSL_FLAG(std::string, dob, "", "Profile date of birth YYYY-MM-DD");
 ABSL_FLAG(std::string, home_city, "", "Profile home city");
 ABSL_FLAG(std::string, country, "", "Profile country, ISO 3166-1 alpha-2");
@@ -366,6 +370,13 @@ int main(int argc, char** argv) {
       "status and dead-letters the admin role.\n"
       "Exit codes: 0 delivered/validated/accepted (track) or success, 1 rpc error, 2 bad usage,\n"
       "3 some items not delivered (track).");
+  // --help lists the flags of this file: abseil's default lists only those of
+  // a file named after the binary (brazesync.cc).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = usage.contains_helpshort_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "client/cli/brazesync_cli.cc");
+  };
+  absl::SetFlagsUsageConfig(usage);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   const std::string command = args.size() >= 2 ? args[1] : "";
   if (command == "track" && args.size() == 2) return brazesync::RunTrack();

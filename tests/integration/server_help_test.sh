@@ -2,10 +2,12 @@
 # `brazesync_server --help` lists the server's own flags (README.md says so);
 # abseil's default would print "No flags matched" for a main.cc. Also: a bad
 # --default_phone_region stops the server at start-up, naming the field.
-#   server_help_test.sh BRAZESYNC_SERVER
+# The CLI's --help lists its flags too.
+#   server_help_test.sh BRAZESYNC_SERVER BRAZESYNC_CLI
 set -uo pipefail
 source "$(dirname "$0")/../lib/expect.sh"
 server="$1"
+cli="$2"
 # abseil exits 1 after printing usage.
 help="$("$server" --help 2>&1)"
 for flag in --listen --data_dir --config --braze_endpoint --default_phone_region; do
@@ -13,6 +15,13 @@ for flag in --listen --data_dir --config --braze_endpoint --default_phone_region
 done
 if [[ "$help" == *"No flags matched"* ]]; then
   echo "FAIL: --help says No flags matched"; failures=$((failures + 1))
+fi
+help="$("$cli" --help 2>&1)"
+for flag in --target --external_id --phone --async --item_id; do
+  expect_contains "$help" "$flag " "brazesync --help lists $flag"
+done
+if [[ "$help" == *"No flags matched"* ]]; then
+  echo "FAIL: brazesync --help says No flags matched"; failures=$((failures + 1))
 fi
 # The flag-built workspace checks --default_phone_region at start-up.
 out="$(BRAZE_API_KEY=k timeout 20 "$server" --braze_endpoint=http://127.0.0.1:1 \

@@ -226,7 +226,8 @@ std::optional<std::string> NestedValueProblem(const Json& value, const std::stri
   return std::nullopt;
 }
 
-bool IsIdentifierValue(const Json& value) { return value.is_string() || value.is_number(); }
+// JSON numbers are always finite (the parser refuses NaN and infinities).
+bool IsIdentifierValue(const Json& value) { return IsShortString(value) || value.is_number(); }
 
 // $add / $remove / $update on an array of objects (braze-api.md §1.6).
 std::optional<std::string> OperatorProblem(const Json& op, const std::string& path) {
@@ -237,7 +238,9 @@ std::optional<std::string> OperatorProblem(const Json& op, const std::string& pa
   }
   const auto& [name, list] = *op.items().begin();
   const std::string where = absl::StrCat(path, ".", name);
-  if (!list.is_array()) return absl::StrCat(where, ": must be an array");
+  if (!list.is_array() || list.empty()) {
+    return absl::StrCat(where, ": must be an array of at least one element");
+  }
   for (size_t i = 0; i < list.size(); ++i) {
     const Json& item = list[i];
     const std::string at = absl::StrCat(where, "[", i, "]");
@@ -255,11 +258,16 @@ std::optional<std::string> OperatorProblem(const Json& op, const std::string& pa
                                   : ": must be {\"$identifier_key\", \"$identifier_value\", "
                                     "\"$new_object\"}");
     }
-    if (!IsNonEmptyString(item["$identifier_key"])) {
-      return absl::StrCat(at, ".$identifier_key: must be a non-empty string");
+    const Json& key = item["$identifier_key"];
+    if (!key.is_string()) return absl::StrCat(at, ".$identifier_key: must be a string");
+    if (auto problem = NestedKeyProblem(key.get_ref<const std::string&>(),
+                                        absl::StrCat(at, ".$identifier_key"))) {
+      return problem;
     }
     if (!IsIdentifierValue(item["$identifier_value"])) {
-      return absl::StrCat(at, ".$identifier_value: must be a string or a number");
+      return absl::StrCat(at,
+                          ".$identifier_value: must be a string of at most 255 characters or a "
+                          "number");
     }
     if (name == "$update") {
       const Json& next = item["$new_object"];
@@ -365,6 +373,15 @@ std::optional<std::string> JudgeCustomAttribute(const std::string& key, const Js
         value.begin(), value.end(), [](const Json& v) { return v.is_object() || v.is_array(); });
     if (of_objects) {
       nested.keys.push_back(key);
+      if (!nested.problem) {
+        for (size_t i = 0; i < value.size() && !nested.problem; ++i) {
+          if (!value[i].is_object()) {
+            nested.problem = absl::StrCat(key, "[", i, "]: ", Shown(value[i]),
+                                          " in an array of objects (every element must be an "
+                                          "object)");
+          }
+        }
+      }
       if (!nested.problem) nested.problem = NestedValueProblem(value, key);
       if (!nested.problem && JsonBytes(value) > kHundredKb) {
         alterations.push_back(absl::StrCat(key, ": ", JsonBytes(value),
@@ -401,7 +418,23 @@ std::optional<std::string> JudgeCustomAttribute(const std::string& key, const Js
       std::optional<Json> kept = StoredScalarArray(list, path, rules, op == "add", alterations);
       if (kept) kept_op[op] = *kept;
     }
-    if (kept_op.empty()) {
+    if (kept_op.contains("add") && kept_op.contains("remove")) {
+      for (const Json& v : kept_op["add"]) {
+        if (std::find(kept_op["remove"].begin(), kept_op["remove"].end(), v) !=
+            kept_op["remove"].end()) {
+          // Braze does not say which list applies first (docs/braze-rules.md).
+          alterations.push_back(absl::StrCat(key, ": ", Shown(v),
+                                             " is in both add and remove; the emulator applies "
+                                             "add, then remove"));
+        }
+      }
+    }
+    size_t values = 0;
+    for (const auto& [op, list] : kept_op.items()) values += list.size();
+    if (values == 0) {
+      if (!kept_op.empty()) {
+        alterations.push_back(absl::StrCat(key, ": no value to add or remove; nothing changes"));
+      }
       stored.erase(key);
     } else {
       stored[key] = kept_op;
@@ -474,7 +507,8 @@ Judged JudgeOne(const Json& object, const TrackRules& rules) {
   if (Present(object, "current_location") && !LocationOk(object["current_location"])) {
     return Reject("BAD_LOCATION_UPDATE");
   }
-  if (Present(object, "push_tokens")) {
+  // null is not an array of objects either: push tokens cannot be cleared.
+  if (object.contains("push_tokens")) {
     if (auto error = PushTokensError(object["push_tokens"], rules)) return Reject(*error);
   }
   if (object.contains("gender") && !object["gender"].is_null() &&

@@ -558,6 +558,7 @@ void BrazeEmulator::Record(uint64_t seq, absl::Time received, const httplib::Req
         for (const std::string& text : verdict.alterations) {
           entry.alterations.push_back({name, seq, index, text});
         }
+        if (!options_.profile_store) continue;
         for (std::string& text : profiles_.Apply(name, verdict.stored)) {
           entry.alterations.push_back({name, seq, index, std::move(text)});
         }

@@ -86,6 +86,10 @@ struct EmulatorOptions {
   // local CA and a certificate for 127.0.0.1 with the openssl CLI.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Apply every stored object to the profile store (profile(), profiles()).
+  // Long benchmark runs may turn it off: the store keeps every event and
+  // purchase, and record_limit does not bound it.
+  bool profile_store = true;
   // The workspace's array attribute cap (Data Settings > Custom Attributes;
   // 500 by default, 25 or 100 on older workspaces).
   int max_array_length = 500;

@@ -47,6 +47,9 @@ ABSL_FLAG(std::string, port_file, "",
           "If set, the bound port is written here (atomically) once listening");
 ABSL_FLAG(int, threads, 64, "Worker threads started up front (the pool grows on demand)");
 ABSL_FLAG(int, max_threads, 4096, "Upper bound of the worker pool (one per open connection)");
+ABSL_FLAG(bool, profile_store, true,
+          "Keep the profiles Braze would hold (GET /_emulator/profiles); off for long benchmark "
+          "runs, as it keeps every event");
 ABSL_FLAG(int, max_array_length, 500,
           "The workspace's array attribute cap: longer arrays keep their newest values");
 ABSL_FLAG(std::vector<std::string>, push_app_ids, {},
@@ -110,6 +113,7 @@ int main(int argc, char** argv) {
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
   options.record_limit = static_cast<size_t>(absl::GetFlag(FLAGS_record_limit));
   options.max_array_length = absl::GetFlag(FLAGS_max_array_length);
+  options.profile_store = absl::GetFlag(FLAGS_profile_store);
   options.push_app_ids = absl::GetFlag(FLAGS_push_app_ids);
   options.blocked_external_ids = absl::GetFlag(FLAGS_blocked_external_ids);
 

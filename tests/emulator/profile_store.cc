@@ -222,13 +222,15 @@ void ProfileStore::ApplyCustom(Json& attributes, const std::string& key, const J
   }
   if (value.contains("add") || value.contains("remove")) {
     if (!current.is_array()) current = Json::array();
-    for (const Json& v : value.value("remove", Json::array())) {
-      current.erase(std::remove(current.begin(), current.end(), v), current.end());
-    }
+    // add, then remove: the order the emulator models for a value in both
+    // lists (docs/braze-rules.md).
     for (const Json& v : value.value("add", Json::array())) {
       // Arrays are sets; adding a value already present moves it to the end.
       current.erase(std::remove(current.begin(), current.end(), v), current.end());
       current.push_back(v);
+    }
+    for (const Json& v : value.value("remove", Json::array())) {
+      current.erase(std::remove(current.begin(), current.end(), v), current.end());
     }
     if (current.size() > static_cast<size_t>(max_array_length_)) {
       const size_t drop = current.size() - static_cast<size_t>(max_array_length_);

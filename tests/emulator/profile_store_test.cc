@@ -86,7 +86,8 @@ TEST(ProfileStoreTest, ScalarArraysAreSetsCappedAtTheWorkspaceLength) {
               ElementsAre(HasSubstr("drops the oldest 1")));
   EXPECT_EQ((*store.FindProfile({{"external_id", "u"}}))["custom_attributes"]["tags"],
             (Json{"c", "a", "d"}));
-  store.Apply("attributes", {{"external_id", "u"}, {"tags", {{"remove", {"a", "zz"}}}}});
+  store.Apply("attributes",
+              {{"external_id", "u"}, {"tags", {{"add", {"e"}}, {"remove", {"a", "zz", "e"}}}}});
   EXPECT_EQ((*store.FindProfile({{"external_id", "u"}}))["custom_attributes"]["tags"],
             (Json{"c", "d"}));
 }

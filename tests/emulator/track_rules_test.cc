@@ -514,6 +514,10 @@ TEST(CustomAttributeRulesTest, OneBadNestedValueDropsEveryNestedUpdateInTheReque
       {{"$remove", {{{"$identifier_key", "id"}}}}},
       {{"$update", {{{"$identifier_key", "id"}, {"$identifier_value", 1}}}}},
       {{"$add", {1}}},
+      {{"$add", Json::array()}},
+      {{"$remove", {{{"$identifier_key", "a.b"}, {"$identifier_value", 1}}}}},
+      {{"$remove", {{{"$identifier_key", "id"}, {"$identifier_value", Repeat("é", 256)}}}}},
+      {{"$remove", {{{"$identifier_key", "id"}, {"$identifier_value", true}}}}},
   };
   for (const Json& value : bad) {
     const Json body = {{"attributes",
@@ -528,6 +532,33 @@ TEST(CustomAttributeRulesTest, OneBadNestedValueDropsEveryNestedUpdateInTheReque
     EXPECT_EQ(objects[1].alterations.size(), 2u) << value;
     ExpectAsSent(objects[2], body["attributes"][2]);  // inc is not a nested update
   }
+}
+
+TEST(CustomAttributeRulesTest, AnArrayOfObjectsHoldsOnlyObjects) {
+  const BodyVerdict v = JudgeTrackBody(Json{{"attributes",
+                                             {{{"external_id", "u1"}, {"pets", {{{"id", 1}}, 2}}},
+                                              {{"external_id", "u2"}, {"car", {{"make", "x"}}}}}}}
+                                           .dump(),
+                                       Rules());
+  EXPECT_EQ(v.objects.at("attributes")[0].stored, (Json{{"external_id", "u1"}}));
+  EXPECT_EQ(v.objects.at("attributes")[1].stored, (Json{{"external_id", "u2"}}));
+  EXPECT_THAT(v.objects.at("attributes")[0].alterations,
+              ElementsAre(HasSubstr("every element must be an object")));
+}
+
+TEST(CustomAttributeRulesTest, AddAndRemoveOfTheSameValueOrOfNothing) {
+  ObjectVerdict v = Attr({{"tags", {{"add", {"a", "b"}}, {"remove", {"b"}}}}});
+  EXPECT_EQ(v.stored["tags"], (Json{{"add", {"a", "b"}}, {"remove", {"b"}}}));
+  EXPECT_THAT(v.alterations, ElementsAre("tags: \"b\" is in both add and remove; the emulator "
+                                         "applies add, then remove"));
+  v = Attr({{"tags", {{"add", Json::array()}, {"remove", Json::array()}}}});
+  EXPECT_FALSE(v.stored.contains("tags"));
+  EXPECT_THAT(v.alterations, ElementsAre(HasSubstr("nothing changes")));
+}
+
+TEST(StandardFieldRulesTest, PushTokensCannotBeCleared) {
+  ExpectRejected(Attr({{"push_tokens", nullptr}}), "BAD_PUSH_TOKEN_VALUE");
+  ExpectRejected(Attr({{"subscription_groups", nullptr}}), "BAD_SUBSCRIPTION_GROUP_ARRAY");
 }
 
 TEST(CustomAttributeRulesTest, ANestedUpdateOver100KbIsDiscardedAlone) {

@@ -22,7 +22,8 @@ run() {
   local label="$1" mode="$2" emulator_flags="$3" server_flags="$4" loadgen_flags="${5:-}"
   stop_started_processes; BRAZESYNC_PIDS=(); rm -f "$WORK_DIR"/*.port
   # shellcheck disable=SC2086
-  start_emulator "$build/tests/emulator/braze_emulator" --latency_ms="$latency" --record_limit=0 $emulator_flags
+  start_emulator "$build/tests/emulator/braze_emulator" --latency_ms="$latency" --record_limit=0 \
+    --profile_store=false $emulator_flags
   # shellcheck disable=SC2086
   start_server "$build/server/brazesync_server" $server_flags
   local server_pid="${BRAZESYNC_PIDS[-1]}"

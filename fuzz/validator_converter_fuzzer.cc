@@ -10,7 +10,11 @@
 // the input, then serialized. Nothing may crash, leak or trip UBSan, every
 // planned body must be valid JSON that serializes again, and the validator's
 // size measure (braze/json_size.h) must equal the length of the converter's
-// text for every free-form JSON value of a valid item.
+// text for every free-form JSON value of a valid item. Every valid item's
+// JSON must also stay within the protobuf-size bound the validator's
+// one-request rule relies on, and the Braze emulator's independent rules
+// (tests/emulator/track_rules.h, docs/braze-rules.md) must store it exactly
+// as sent: the differential test's property, driven by coverage.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -28,6 +32,7 @@
 #include "server/braze/limits.h"
 #include "server/braze/request_planner.h"
 #include "server/validation/validator.h"
+#include "tests/emulator/track_rules.h"
 
 namespace brazesync {
 namespace {
@@ -56,9 +61,27 @@ void ExpectExactJsonSizes(const v1::UserProfile& profile) {
   }
 }
 
+// See the file comment.
+void ExpectBrazeStoresUnaltered(const char* array, const google::protobuf::MessageLite& item,
+                                const Json& json, int max_array_length) {
+  const std::string text = json.dump();
+  if (text.size() > MaxItemJsonBytesForProtoBytes(item.ByteSizeLong())) __builtin_trap();
+  emulator::TrackRules rules;
+  rules.max_array_length = max_array_length;
+  const emulator::BodyVerdict verdict =
+      emulator::JudgeTrackBody(absl::StrCat("{\"", array, "\":[", text, "]}"), rules);
+  if (verdict.status != 201) __builtin_trap();
+  const emulator::ObjectVerdict& object = verdict.objects.at(array).at(0);
+  if (object.fate != emulator::Fate::kStored || !object.alterations.empty() ||
+      object.stored != nlohmann::json::parse(text)) {
+    __builtin_trap();
+  }
+}
+
 void Run(const v1::TrackRequest& request, uint32_t knobs) {
   // Legacy accounts cap arrays at 25 values.
-  const ValidationLimits validation{(knobs & 1) ? 25 : kMaxArrayLength};
+  ValidationLimits validation;
+  validation.max_array_length = (knobs & 1) ? 25 : kMaxArrayLength;
   const absl::Time now = absl::FromUnixSeconds(1'700'000'000);
   std::vector<PlannedItem> items;
   for (int i = 0; i < request.attributes_size(); ++i) {
@@ -69,6 +92,8 @@ void Run(const v1::TrackRequest& request, uint32_t knobs) {
     ExpectExactJsonSizes(request.attributes(i));
     items.push_back(PlannedItem{v1::ITEM_KIND_ATTRIBUTES, i, UserKey(request.attributes(i).user()),
                                 ProfileToBraze(request.attributes(i))});
+    ExpectBrazeStoresUnaltered("attributes", request.attributes(i), items.back().json,
+                               validation.max_array_length);
   }
   for (int i = 0; i < request.events_size(); ++i) {
     FieldViolations violations;
@@ -77,6 +102,8 @@ void Run(const v1::TrackRequest& request, uint32_t knobs) {
     ExpectExactJsonSize(request.events(i).properties());
     items.push_back(PlannedItem{v1::ITEM_KIND_EVENT, i, UserKey(request.events(i).user()),
                                 EventToBraze(request.events(i), now, now)});
+    ExpectBrazeStoresUnaltered("events", request.events(i), items.back().json,
+                               validation.max_array_length);
   }
   for (int i = 0; i < request.purchases_size(); ++i) {
     FieldViolations violations;
@@ -86,6 +113,8 @@ void Run(const v1::TrackRequest& request, uint32_t knobs) {
     ExpectExactJsonSize(request.purchases(i).properties());
     items.push_back(PlannedItem{v1::ITEM_KIND_PURCHASE, i, UserKey(request.purchases(i).user()),
                                 PurchaseToBraze(request.purchases(i), now, now)});
+    ExpectBrazeStoresUnaltered("purchases", request.purchases(i), items.back().json,
+                               validation.max_array_length);
   }
   // Converted JSON must always serialize (invalid UTF-8 would throw here).
   for (const PlannedItem& item : items) (void)item.json.dump();

@@ -4,7 +4,9 @@
 // (shared/reference/braze-api.md §1.4-1.9): identifiers first, only fields that
 // are set, `_update_existing_only` / `_merge_objects` only when set, times as
 // ISO 8601 UTC with milliseconds and "Z". Inputs must have passed the
-// validator; conversion itself never fails.
+// validator for the output to mean anything, but conversion is total: any
+// item converts without failing (the differential test and the fuzzer
+// convert invalid items too).
 #ifndef BRAZESYNC_SERVER_BRAZE_CONVERTER_H_
 #define BRAZESYNC_SERVER_BRAZE_CONVERTER_H_
 

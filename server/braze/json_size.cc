@@ -98,4 +98,10 @@ size_t JsonSize(const v1::StringList& list) {
   return size + ContainerOverhead(seen.size());
 }
 
+size_t MaxItemJsonBytesForProtoBytes(size_t proto_bytes) {
+  constexpr size_t kJsonBytesPerProtoByte = 64;
+  constexpr size_t kStandardFieldKeysBytes = 16384;
+  return proto_bytes * kJsonBytesPerProtoByte + kStandardFieldKeysBytes;
+}
+
 }  // namespace brazesync

@@ -33,6 +33,15 @@ size_t JsonSize(const google::protobuf::ListValue& list);
 // the distinct strings (duplicates are sent once).
 size_t JsonSize(const v1::StringList& list);
 
+// An upper bound on the Braze JSON of an item (profile, event or purchase)
+// whose protobuf encoding is `proto_bytes` long. The densest case found is an
+// empty repeated message the converter writes with all its keys (a
+// subscription group: 2 protobuf bytes, 55 JSON bytes); the bound allows 64
+// JSON bytes per protobuf byte plus the standard fields' keys, so the
+// validator converts only items that might not fit in one request.
+// validator_converter_fuzzer checks it on every valid item.
+size_t MaxItemJsonBytesForProtoBytes(size_t proto_bytes);
+
 }  // namespace brazesync
 
 #endif  // BRAZESYNC_SERVER_BRAZE_JSON_SIZE_H_

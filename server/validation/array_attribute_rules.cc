@@ -40,6 +40,15 @@ void CheckStringList(const v1::StringList& list, int max_length, const std::stri
   CheckJsonSize(JsonSize(list), kMaxNestedJsonBytes, path, out);
 }
 
+void CheckArrayOperation(const v1::StringList& list, int max_length, const std::string& path,
+                         FieldViolations* out) {
+  if (list.values_size() == 0) {
+    AddViolation(out, FieldPath(path, "values"), "required: at least one value");
+    return;
+  }
+  CheckStringList(list, max_length, path, out);
+}
+
 void CheckArrayChange(const v1::StringListChange& change, int max_length, const std::string& path,
                       FieldViolations* out) {
   if (change.add_size() == 0 && change.remove_size() == 0) {
@@ -50,7 +59,7 @@ void CheckArrayChange(const v1::StringListChange& change, int max_length, const 
   const std::string remove_path = FieldPath(path, "remove");
   CheckValues(change.add(), max_length, add_path, out);
   CheckSentSize(change.add(), add_path, out);
-  CheckValues(change.remove(), max_length, remove_path, out);
+  CheckValues(change.remove(), kNoArrayLengthCap, remove_path, out);
   CheckSentSize(change.remove(), remove_path, out);
   const absl::flat_hash_set<absl::string_view> added(change.add().begin(), change.add().end());
   for (int i = 0; i < change.remove_size(); ++i) {

@@ -6,6 +6,7 @@
 #ifndef BRAZESYNC_SERVER_VALIDATION_ARRAY_ATTRIBUTE_RULES_H_
 #define BRAZESYNC_SERVER_VALIDATION_ARRAY_ATTRIBUTE_RULES_H_
 
+#include <limits>
 #include <string>
 
 #include "brazesync/v1/types.pb.h"
@@ -18,9 +19,19 @@ namespace brazesync {
 void CheckStringList(const v1::StringList& list, int max_length, const std::string& path,
                      FieldViolations* out);
 
+// `max_length` for lists that cannot grow the array (`remove`).
+inline constexpr int kNoArrayLengthCap = std::numeric_limits<int>::max();
+
+// {"add": [...]} or {"remove": [...]} on its own: as CheckStringList, and at
+// least one value (an empty operation changes nothing, and Braze records it
+// as such).
+void CheckArrayOperation(const v1::StringList& list, int max_length, const std::string& path,
+                         FieldViolations* out);
+
 // {"add": [...], "remove": [...]}: each list as CheckStringList (at
-// `path`.add / `path`.remove), at least one value in all, and no value in
-// both lists (Braze does not say which would apply first).
+// `path`.add / `path`.remove; `remove` without a count cap), at least one
+// value in all, and no value in both lists (Braze does not say which would
+// apply first).
 void CheckArrayChange(const v1::StringListChange& change, int max_length, const std::string& path,
                       FieldViolations* out);
 

@@ -101,21 +101,52 @@ bool IsUtcOffset(absl::string_view text) {
   return ParseHoursMinutes(text, 23);
 }
 
-// "HH:MM:SS[.fraction][offset]".
-bool IsTimeOfDay(absl::string_view text) {
-  if (text.size() < 8 || !ParseHoursMinutes(text.substr(0, 5), 23) || text[5] != ':') return false;
+// Removes "HH:MM:SS[.fraction]" from the front of `text`; false when the
+// text does not start with one.
+bool ConsumeClockTime(absl::string_view* text) {
+  if (text->size() < 8 || !ParseHoursMinutes(text->substr(0, 5), 23) || (*text)[5] != ':') {
+    return false;
+  }
   int seconds;
-  if (!ParseFixedDigits(text.substr(6, 2), &seconds) || seconds > 59) return false;
-  text.remove_prefix(8);
-  if (!text.empty() && text[0] == '.') {
+  if (!ParseFixedDigits(text->substr(6, 2), &seconds) || seconds > 59) return false;
+  text->remove_prefix(8);
+  if (!text->empty() && (*text)[0] == '.') {
     size_t digits = 1;
-    while (digits < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[digits]))) {
+    while (digits < text->size() &&
+           absl::ascii_isdigit(static_cast<unsigned char>((*text)[digits]))) {
       ++digits;
     }
     if (digits == 1) return false;  // "." without digits
-    text.remove_prefix(digits);
+    text->remove_prefix(digits);
   }
-  return text.empty() || IsUtcOffset(text);
+  return true;
+}
+
+// "HH:MM:SS[.fraction][offset]", any offset IsUtcOffset takes.
+bool IsTimeOfDay(absl::string_view text) {
+  return ConsumeClockTime(&text) && (text.empty() || IsUtcOffset(text));
+}
+
+// "HH:MM:SS[.fraction]", then nothing, "Z" or "+HH:MM" / "-HH:MM" only.
+bool IsStrictTimeOfDay(absl::string_view text) {
+  if (!ConsumeClockTime(&text)) return false;
+  if (text.empty() || text == "Z") return true;
+  return text.size() == 6 && (text[0] == '+' || text[0] == '-') &&
+         ParseHoursMinutes(text.substr(1), 23);
+}
+
+// "YYYY-MM-DD" (a real date, year up to kMaxTimeYear), then nothing, or "T",
+// "t" or " " and a time `time_of_day` accepts.
+bool IsDateThenTime(absl::string_view text, bool (*time_of_day)(absl::string_view)) {
+  absl::CivilDay day;
+  if (text.size() < 10 || !ParseCalendarDate(text.substr(0, 10), &day) ||
+      day.year() > kMaxTimeYear) {
+    return false;
+  }
+  text.remove_prefix(10);
+  if (text.empty()) return true;
+  if (text[0] != 'T' && text[0] != 't' && text[0] != ' ') return false;
+  return time_of_day(text.substr(1));
 }
 
 }  // namespace
@@ -185,47 +216,16 @@ bool IsUuid(absl::string_view text) {
   return true;
 }
 
-bool IsIso8601DateTime(absl::string_view text) {
-  absl::CivilDay day;
-  if (text.size() < 10 || !ParseCalendarDate(text.substr(0, 10), &day) ||
-      day.year() > kMaxTimeYear) {
-    return false;
-  }
-  text.remove_prefix(10);
-  if (text.empty()) return true;
-  if (text[0] != 'T' && text[0] != 't' && text[0] != ' ') return false;
-  return IsTimeOfDay(text.substr(1));
-}
+bool IsIso8601DateTime(absl::string_view text) { return IsDateThenTime(text, IsTimeOfDay); }
 
 bool IsBrazeDateTimeString(absl::string_view text) {
-  absl::CivilDay day;
   if (text.size() == 10 && text[2] == '/' && text[5] == '/') {
     // MM/DD/YYYY, checked as the same date in YYYY-MM-DD form.
-    const std::string iso =
-        absl::StrCat(text.substr(6, 4), "-", text.substr(0, 2), "-", text.substr(3, 2));
-    return ParseCalendarDate(iso, &day);
+    return IsDateThenTime(
+        absl::StrCat(text.substr(6, 4), "-", text.substr(0, 2), "-", text.substr(3, 2)),
+        IsStrictTimeOfDay);
   }
-  if (text.size() < 10 || !ParseCalendarDate(text.substr(0, 10), &day)) return false;
-  text.remove_prefix(10);
-  if (text.empty()) return true;
-  if (text[0] != 'T' && text[0] != 't' && text[0] != ' ') return false;
-  text.remove_prefix(1);
-  // HH:MM:SS[.fraction], then nothing, "Z" or a "+HH:MM"/"-HH:MM" offset.
-  if (text.size() < 8 || !ParseHoursMinutes(text.substr(0, 5), 23) || text[5] != ':') return false;
-  int seconds;
-  if (!ParseFixedDigits(text.substr(6, 2), &seconds) || seconds > 59) return false;
-  text.remove_prefix(8);
-  if (!text.empty() && text[0] == '.') {
-    size_t digits = 1;
-    while (digits < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[digits]))) {
-      ++digits;
-    }
-    if (digits == 1) return false;
-    text.remove_prefix(digits);
-  }
-  if (text.empty() || text == "Z") return true;
-  return text.size() == 6 && (text[0] == '+' || text[0] == '-') &&
-         ParseHoursMinutes(text.substr(1), 23);
+  return IsDateThenTime(text, IsStrictTimeOfDay);
 }
 
 }  // namespace brazesync

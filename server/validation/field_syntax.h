@@ -47,8 +47,9 @@ bool IsIso8601DateTime(absl::string_view text);
 // A string Braze reads as a datetime (docs/braze-rules.md, "datetime
 // string"): "YYYY-MM-DD", optionally followed by "T", "t" or " " and
 // "HH:MM:SS" with an optional ".fraction" and an optional "Z" or "+HH:MM" /
-// "-HH:MM" offset; or "MM/DD/YYYY". Dates must be real, any year 0000..9999.
-// Braze refuses such strings inside property arrays.
+// "-HH:MM" offset; or "MM/DD/YYYY". Dates must be real, with a year up to
+// kMaxTimeYear (3000: a later year is only text to Braze). Braze refuses
+// such strings as elements of property arrays.
 bool IsBrazeDateTimeString(absl::string_view text);
 
 }  // namespace brazesync

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -29,6 +30,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "server/braze/converter.h"
+#include "server/braze/json_size.h"
 #include "server/braze/limits.h"
 #include "server/braze/profile_fields.h"
 #include "server/braze/request_planner.h"
@@ -111,12 +113,15 @@ void CheckUserRef(const v1::UserRef& user, const std::string& path, const Valida
 // whose fields are valid (the converter assumes valid input). Without it an
 // item would be "valid" in validate_only, then fail as a whole call (sync) or
 // be dead-lettered after it was accepted (async).
-void CheckFitsOneRequest(size_t violations_before, const std::function<Json()>& convert,
-                         const ValidationLimits& limits, const std::string& path,
-                         FieldViolations* out) {
+// The conversion runs only when the protobuf size leaves doubt, so the common
+// small item pays for no second conversion.
+void CheckFitsOneRequest(size_t violations_before, const google::protobuf::MessageLite& item,
+                         const std::function<Json()>& convert, const ValidationLimits& limits,
+                         const std::string& path, FieldViolations* out) {
   if (out->size() != violations_before) return;
-  const size_t json_bytes = convert().dump().size();
   const size_t max_bytes = MaxItemJsonBytes(limits.max_request_bytes);
+  if (MaxItemJsonBytesForProtoBytes(item.ByteSizeLong()) <= max_bytes) return;
+  const size_t json_bytes = convert().dump().size();
   if (json_bytes > max_bytes) {
     AddViolation(
         out, path,
@@ -402,10 +407,11 @@ class ProfileValidator {
                         FieldPath(path, "array_value"), out_);
         break;
       case v1::AttributeValue::kAdd:
-        CheckStringList(value.add(), limits_.max_array_length, FieldPath(path, "add"), out_);
+        CheckArrayOperation(value.add(), limits_.max_array_length, FieldPath(path, "add"), out_);
         break;
       case v1::AttributeValue::kRemove:
-        CheckStringList(value.remove(), limits_.max_array_length, FieldPath(path, "remove"), out_);
+        // Removing values cannot grow the array: no count cap.
+        CheckArrayOperation(value.remove(), kNoArrayLengthCap, FieldPath(path, "remove"), out_);
         break;
       case v1::AttributeValue::kObjectValue:
         CheckNestedObject(value.object_value(), FieldPath(path, "object_value"), out_);
@@ -462,7 +468,7 @@ void ValidateUserProfile(const v1::UserProfile& profile, const std::string& path
   const size_t before = out->size();
   ProfileValidator(profile, path, limits, out).Run();
   CheckFitsOneRequest(
-      before, [&profile] { return ProfileToBraze(profile); }, limits, path, out);
+      before, profile, [&profile] { return ProfileToBraze(profile); }, limits, path, out);
 }
 
 void ValidateEvent(const v1::Event& event, const std::string& path, const ValidationLimits& limits,
@@ -483,7 +489,7 @@ void ValidateEvent(const v1::Event& event, const std::string& path, const Valida
   // Every time is written in the same 24 characters, so any instant measures
   // the size that will be sent.
   CheckFitsOneRequest(
-      before, [&event] { return EventToBraze(event, absl::UnixEpoch(), absl::UnixEpoch()); },
+      before, event, [&event] { return EventToBraze(event, absl::UnixEpoch(), absl::UnixEpoch()); },
       limits, path, out);
 }
 
@@ -520,7 +526,7 @@ void ValidatePurchase(const v1::Purchase& purchase, const std::string& path,
   }
   CheckMaxBytes(purchase.purchase_id(), kMaxItemIdBytes, FieldPath(path, "purchase_id"), out);
   CheckFitsOneRequest(
-      before,
+      before, purchase,
       [&purchase] { return PurchaseToBraze(purchase, absl::UnixEpoch(), absl::UnixEpoch()); },
       limits, path, out);
 }

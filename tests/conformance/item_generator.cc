@@ -21,26 +21,40 @@ std::string Repeat(const std::string& unit, size_t count) {
 }
 
 constexpr const char* kEmails[] = {
-    "ada@example.com",      "a.b+tag@mail.example.org", "a,b@example.com",   "a@b",
-    "a@@example.com",       "@example.com",             "a@example..com",    "a b@example.com",
-    "a@example.c1",         "a@xn--p1ai",               "a@xn--",            "é@example.com",
-    "a@example.com\t",      "a@.example.com",           "a@example.com.",    "UPPER@EXAMPLE.COM",
-    "a@example.co",         "a@example.c",              "a@[127.0.0.1]",     "a@example.museum",
+    "ada@example.com", "a.b+tag@mail.example.org",
+    "a,b@example.com", "a@b",
+    "a@@example.com",  "@example.com",
+    "a@example..com",  "a b@example.com",
+    "a@example.c1",    "a@xn--p1ai",
+    "a@xn--",          "é@example.com",
+    "a@example.com\t", "a@.example.com",
+    "a@example.com.",  "UPPER@EXAMPLE.COM",
+    "a@example.co",    "a@example.c",
+    "a@[127.0.0.1]",   "a@example.museum",
 };
 
 constexpr const char* kPhones[] = {
-    "+15043277269",  "+2902222",     "+290222",         "+0123456789",       "+1234567890123456",
-    "+123456789012345", "15043277269", "+1 504 327 7269", "+1-504-327-7269", "06 12 34 56 78",
-    "+33612345678",  "+",            "+44 20 7946 0958", "+4420794609580000", "+1504327726a",
+    "+15043277269",     "+2902222",    "+290222",          "+0123456789",       "+1234567890123456",
+    "+123456789012345", "15043277269", "+1 504 327 7269",  "+1-504-327-7269",   "06 12 34 56 78",
+    "+33612345678",     "+",           "+44 20 7946 0958", "+4420794609580000", "+1504327726a",
 };
 
-constexpr const char* kCountries[] = {"US", "FR", "us",    "Narnia", "UK", "XK",
-                                      "AU", "Australia", "",  "USA",    "GB", "ZZ"};
+constexpr const char* kCountries[] = {"US", "FR",        "us", "Narnia", "UK", "XK",
+                                      "AU", "Australia", "",   "USA",    "GB", "ZZ"};
 constexpr const char* kLanguages[] = {"en", "fr", "EN", "pt-BR", "fil", "bh", "zz", "", "e"};
 constexpr const char* kTimeZones[] = {
-    "America/New_York", "Europe/Paris",    "Eastern Time (US & Canada)", "Mars/Base",
-    "UTC",              "localtime",       "Fixed/UTC+01:00",            "../etc/passwd",
-    "Etc/GMT+5",        "",                "america/new_york",           "Asia/Kolkata",
+    "America/New_York",
+    "Europe/Paris",
+    "Eastern Time (US & Canada)",
+    "Mars/Base",
+    "UTC",
+    "localtime",
+    "Fixed/UTC+01:00",
+    "../etc/passwd",
+    "Etc/GMT+5",
+    "",
+    "america/new_york",
+    "Asia/Kolkata",
     "America/Argentina/Buenos_Aires",
 };
 constexpr const char* kDobs[] = {"1980-12-21", "12/21/1980", "1899-12-31", "2101-01-01",
@@ -50,24 +64,26 @@ constexpr const char* kGroupIds[] = {"6e4b3c2a-1f0d-4e5b-9a8c-7d6e5f4a3b2c", "ab
                                      "6E4B3C2A-1F0D-4E5B-9A8C-7D6E5F4A3B2C",
                                      "6e4b3c2a1f0d4e5b9a8c7d6e5f4a3b2c"};
 constexpr const char* kClearable[] = {
-    "first_name", "last_name", "email",         "phone",       "home_city",         "country",
-    "language",   "time_zone", "dob",           "gender",      "current_location",  "email_subscribe",
-    "push_subscribe", "external_id", "bogus",   "braze_id",    "subscription_groups", ""};
+    "first_name",     "last_name",   "email", "phone",    "home_city",           "country",
+    "language",       "time_zone",   "dob",   "gender",   "current_location",    "email_subscribe",
+    "push_subscribe", "external_id", "bogus", "braze_id", "subscription_groups", ""};
 constexpr const char* kCustomKeys[] = {
-    "tier", "favorite_color", "a.b", "$x", "", "first_name", "bio", "email_subscription_info",
-    "x y",  "ünïcödé",        "x$",  "-", "_private", "external_id", "country", "tags"};
-constexpr const char* kPropertyKeys[] = {"plan",   "amount", "$price", "time",       "event_name",
-                                         "",       "a.b",    "a b",    "product_id", "price",
-                                         "currency", "quantity", "ünï", "x$"};
+    "tier",     "favorite_color", "a.b",     "$x",
+    "",         "first_name",     "bio",     "email_subscription_info",
+    "x y",      "ünïcödé",        "x$",      "-",
+    "_private", "external_id",    "country", "tags"};
+constexpr const char* kPropertyKeys[] = {
+    "plan", "amount",     "$price", "time",     "event_name", "",    "a.b",
+    "a b",  "product_id", "price",  "currency", "quantity",   "ünï", "x$"};
 constexpr const char* kDateTimes[] = {
-    "2024-05-01T00:00:00Z", "2024-05-01",       "05/01/2024",           "2024-05-01 10:00:00",
+    "2024-05-01T00:00:00Z",      "2024-05-01", "05/01/2024",           "2024-05-01 10:00:00",
     "2024-05-01T10:00:00+02:00", "not a date", "2024-13-01",           "3001-01-01",
-    "2024-05-01T25:00:00Z", "12-1-2021",        "Mar 26 2026 06:12 PM", "2024-05-01t10:00:00.5Z",
+    "2024-05-01T25:00:00Z",      "12-1-2021",  "Mar 26 2026 06:12 PM", "2024-05-01t10:00:00.5Z",
 };
 constexpr const char* kCurrencies[] = {"USD", "usd", "EUR", "XAU", "VED", "XCG", "ZWG", "XYZ",
                                        "US",  "",    "XDR", "CUC", "ANG", "JPY", "usd "};
-constexpr const char* kEventNames[] = {"signed_up", "", "ecommerce.order_placed", "Signed Up",
-                                       "ecommerce.unknown", "é"};
+constexpr const char* kEventNames[] = {
+    "signed_up", "", "ecommerce.order_placed", "Signed Up", "ecommerce.unknown", "é"};
 
 }  // namespace
 
@@ -76,7 +92,9 @@ ItemGenerator::ItemGenerator(uint64_t seed, int64_t max_request_bytes)
 
 bool ItemGenerator::OneIn(int n) { return Below(static_cast<size_t>(n)) == 0; }
 
-size_t ItemGenerator::Below(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
+size_t ItemGenerator::Below(size_t n) {
+  return std::uniform_int_distribution<size_t>(0, n - 1)(rng_);
+}
 
 std::string ItemGenerator::Text(size_t max_chars) {
   static const char* const kUnits[] = {"a", "Z", "7", " ", "é", "€", "😀", "-", ".", "$", "\t"};
@@ -314,8 +332,8 @@ void ItemGenerator::CustomValue(v1::AttributeValue* value) {
       value->set_int_value(static_cast<int64_t>(rng_()));
       return;
     case 2: {
-      static const double kDoubles[] = {1.5, -0.0, 1e308, std::nan(""),
-                                        std::numeric_limits<double>::infinity(), 3};
+      static const double kDoubles[] = {
+          1.5, -0.0, 1e308, std::nan(""), std::numeric_limits<double>::infinity(), 3};
       value->set_double_value(Pick(kDoubles));
       return;
     }
@@ -478,8 +496,8 @@ void ItemGenerator::MutatePurchase(v1::Purchase* p) {
       p->set_currency(Pick(kCurrencies));
       return;
     case 2: {
-      static const double kPrices[] = {0, -1, 12.12, 1e308, std::nan(""),
-                                       std::numeric_limits<double>::infinity()};
+      static const double kPrices[] = {
+          0, -1, 12.12, 1e308, std::nan(""), std::numeric_limits<double>::infinity()};
       if (OneIn(5)) {
         p->clear_price();
       } else {

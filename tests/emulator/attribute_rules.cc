@@ -179,11 +179,12 @@ bool TwitterOk(const Json& value) {
 }
 
 // Nested-object keys: non-empty, at most 255 characters, no '.', '$' or
-// space (braze-api.md §1.5); the $time wrapper is handled by the caller.
+// space (braze-api.md §1.5; any ASCII whitespace, a tab included, counts as
+// a space, docs/braze-rules.md); the $time wrapper is handled by the caller.
 std::optional<std::string> NestedKeyProblem(const std::string& key, const std::string& path) {
   if (key.empty()) return absl::StrCat(path, ": an empty key");
   if (CharCount(key) > kMaxChars) return absl::StrCat(path, ": a key over 255 characters");
-  if (key.find_first_of(".$ ") != std::string::npos) {
+  if (key.find_first_of(".$ \t\n\v\f\r") != std::string::npos) {
     return absl::StrCat(path, ": the key ", Shown(key), " contains '.', '$' or a space");
   }
   return std::nullopt;

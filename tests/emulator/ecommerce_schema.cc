@@ -226,9 +226,10 @@ std::optional<std::string> FieldsError(const Json& object, const std::vector<Pro
     }
     if (auto error = ValueError(*it, field.type, at)) return error;
   }
-  for (const auto& [key, value] : object.items()) {
+  for (const auto& item : object.items()) {
+    const std::string& key = item.key();
     if (std::none_of(fields.begin(), fields.end(),
-                     [&](const Property& f) { return key == f.name; })) {
+                     [&key](const Property& f) { return key == f.name; })) {
       return path.empty()
                  ? absl::StrCat("'", key, "' is not allowed at the top level (use metadata)")
                  : absl::StrCat(path, ".", key, " is not allowed (use metadata)");

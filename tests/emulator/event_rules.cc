@@ -67,15 +67,20 @@ bool HasNestedArray(const Json& value) {
 // A datetime string anywhere inside an array (Braze: "not supported").
 bool HasDatetimeInArray(const Json& value, bool in_array) {
   if (value.is_string()) {
-    return in_array && ParseDatetime(value.get_ref<const std::string&>()).has_value();
+    // A year after 3000 is no time to Braze (braze-api.md §1.5), only text.
+    if (!in_array) return false;
+    const std::optional<ParsedDatetime> parsed = ParseDatetime(value.get_ref<const std::string&>());
+    return parsed.has_value() && parsed->year <= 3000;
   }
   if (value.is_array()) {
     return std::any_of(value.begin(), value.end(),
                        [](const Json& v) { return HasDatetimeInArray(v, true); });
   }
+  // Only an array's own elements: an object inside an array holds ordinary
+  // values again (docs/braze-rules.md).
   if (value.is_object()) {
     return std::any_of(value.begin(), value.end(),
-                       [in_array](const Json& v) { return HasDatetimeInArray(v, in_array); });
+                       [](const Json& v) { return HasDatetimeInArray(v, false); });
   }
   return false;
 }
@@ -91,13 +96,14 @@ std::optional<std::string> JudgeProperties(const Json& object, Json& stored,
   if (it == object.end() || it->is_null()) return std::nullopt;
   const Json& properties = *it;
   if (!properties.is_object()) return kInvalidProperties;
-  for (const auto& [key, value] : properties.items()) {
+  for (const auto& item : properties.items()) {
+    const std::string& key = item.key();
     if (key.empty() || key[0] == '$' || CharCount(key) > kMaxChars ||
         std::any_of(std::begin(reserved), std::end(reserved),
-                    [&](const char* r) { return key == r; })) {
+                    [&key](const char* r) { return key == r; })) {
       return kInvalidProperties;
     }
-    if (HasBadNestedKey(value)) return kInvalidProperties;
+    if (HasBadNestedKey(item.value())) return kInvalidProperties;
   }
   if (JsonBytes(properties) > max_bytes) return kInvalidProperties;
 

@@ -760,5 +760,51 @@ TEST(EcommerceRulesTest, SchemaViolationsAreRejected) {
   EXPECT_EQ(Judge("events", event).fate, Fate::kStored);
 }
 
+// Rules the differential test (tests/conformance) pinned down.
+TEST(TrackRulesTest, NegativePriceIsRejected) {
+  ExpectRejected(Judge("purchases", Purchase({{"price", -1}})), "'price' is not valid");
+  ExpectAsSent(Judge("purchases", Purchase({{"price", 0}})), Purchase({{"price", 0}}));
+}
+
+TEST(TrackRulesTest, PropertyWithAnArrayInsideAnArrayIsNotStored) {
+  const ObjectVerdict v = Judge("events", Event({{"properties", {{"grid", {{1}}}, {"ok", 1}}}}));
+  ASSERT_EQ(v.fate, Fate::kStored);
+  EXPECT_EQ(v.stored["properties"], Json({{"ok", 1}}));
+  EXPECT_THAT(v.alterations, ElementsAre(HasSubstr("array directly inside an array")));
+}
+
+TEST(TrackRulesTest, EmptyNestedPropertyKeyIsRejected) {
+  ExpectRejected(Judge("events", Event({{"properties", {{"p", {{"", 1}}}}}})),
+                 "Invalid 'properties' field");
+}
+
+TEST(TrackRulesTest, DatetimeCountsOnlyAsAnArraysOwnElementUpToYear3000) {
+  const Json in_object = Event({{"properties", {{"p", {{{"when", "2024-05-01"}}}}}}});
+  ExpectAsSent(Judge("events", in_object), in_object);
+  const Json year_3001 = Event({{"properties", {{"p", {"3001-01-01"}}}}});
+  ExpectAsSent(Judge("events", year_3001), year_3001);
+  EXPECT_THAT(Judge("events", Event({{"properties", {{"p", {"3000-01-01"}}}}})).alterations,
+              ElementsAre(HasSubstr("datetime inside an array")));
+}
+
+TEST(TrackRulesTest, NestedKeyWithATabIsNotStored) {
+  const ObjectVerdict v = Attr({{"obj", {{"a\tb", 1}}}});
+  ASSERT_EQ(v.fate, Fate::kStored);
+  EXPECT_FALSE(v.alterations.empty());
+}
+
+TEST(TrackRulesTest, DoubleOptInIsIgnoredUnlessSubscribing) {
+  const Json group = {{"subscription_group_id", "3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b"},
+                      {"subscription_state", "unsubscribed"},
+                      {"use_double_opt_in_logic", true}};
+  const ObjectVerdict v = Attr({{"subscription_groups", {group}}});
+  ASSERT_EQ(v.fate, Fate::kStored);
+  EXPECT_FALSE(v.stored["subscription_groups"][0].contains("use_double_opt_in_logic"));
+  EXPECT_THAT(v.alterations, ElementsAre(HasSubstr("only applies when subscribing")));
+  Json subscribing = group;
+  subscribing["subscription_state"] = "subscribed";
+  ExpectAttrAsSent({{"subscription_groups", {subscribing}}});
+}
+
 }  // namespace
 }  // namespace brazesync::emulator

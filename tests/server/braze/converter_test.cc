@@ -538,6 +538,19 @@ TEST(ConverterTest, OmitsPurchaseQuantityWhenUnset) {
   })");
 }
 
+// The converter is total: an invalid item (the validator refuses both)
+// converts without a crash, and an absent price is left out rather than sent
+// as 0, so Braze would refuse it too (tests/conformance).
+TEST(ConverterTest, ConvertsInvalidItemsWithoutCrashing) {
+  v1::Purchase purchase = PurchaseFor(kExternalId);
+  purchase.clear_price();
+  EXPECT_FALSE(PurchaseToBraze(purchase, kReceived, kNow).contains("price"));
+  v1::UserProfile profile;
+  profile.mutable_user()->set_external_id(kExternalId);
+  profile.add_subscription_groups()->set_subscription_group_id("g");  // state unset
+  EXPECT_TRUE(ProfileToBraze(profile)["subscription_groups"][0]["subscription_state"].is_null());
+}
+
 TEST(ConverterTest, WritesZeroPrice) {
   v1::Purchase purchase = PurchaseFor(kExternalId);
   purchase.set_price(0);

@@ -13,22 +13,15 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "server/validation/validator.h"
+#include "tests/server/validation/violation_matchers.h"
 
 namespace brazesync {
 namespace {
 
 using google::protobuf::Struct;
 using google::protobuf::Value;
-using ::testing::AllOf;
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Property;
-
-auto Violation(const std::string& field, const std::string& description) {
-  return AllOf(Property(&v1::FieldViolation::field, field),
-               Property(&v1::FieldViolation::description, HasSubstr(description)));
-}
 
 Struct Parse(const std::string& json) {
   Struct object;

@@ -225,7 +225,11 @@ SyntaxTable BrazeDateTimeTable() {
               {"2024-05-01T12:34:56+01:00", true},
               {"2024-05-01T12:34:56-05:30", true},
               {"0000-01-01", true},
-              {"9999-12-31T23:59:59Z", true},
+              {"3000-12-31T23:59:59Z", true},
+              // A later year is only text to Braze (braze-api.md §1.5).
+              {"3001-01-01", false},
+              {"9999-12-31T23:59:59Z", false},
+              {"01/01/3001", false},
               {"05/01/2024", true},
               {"02/29/2024", true},
               {"", false},

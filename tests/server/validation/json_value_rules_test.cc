@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
+#include "tests/server/validation/violation_matchers.h"
 
 namespace brazesync {
 namespace v1 {
@@ -30,19 +31,11 @@ namespace {
 using google::protobuf::ListValue;
 using google::protobuf::Struct;
 using google::protobuf::Value;
-using ::testing::AllOf;
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Property;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-auto Violation(const std::string& field, const std::string& description) {
-  return AllOf(Property(&v1::FieldViolation::field, field),
-               Property(&v1::FieldViolation::description, HasSubstr(description)));
-}
 
 std::string Chars(size_t n, const std::string& unit = "a") {
   std::string out;

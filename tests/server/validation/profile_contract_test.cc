@@ -14,20 +14,13 @@
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 #include "server/validation/validator.h"
+#include "tests/server/validation/violation_matchers.h"
 
 namespace brazesync {
 namespace {
 
-using ::testing::AllOf;
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Property;
-
-auto Violation(const std::string& field, const std::string& description) {
-  return AllOf(Property(&v1::FieldViolation::field, field),
-               Property(&v1::FieldViolation::description, HasSubstr(description)));
-}
 
 v1::UserProfile BaseProfile() {
   v1::UserProfile profile;

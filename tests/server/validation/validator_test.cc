@@ -22,6 +22,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "gtest/gtest.h"
 #include "server/braze/profile_fields.h"
+#include "tests/server/validation/violation_matchers.h"
 
 namespace brazesync {
 namespace v1 {
@@ -37,21 +38,14 @@ using google::protobuf::ListValue;
 using google::protobuf::Struct;
 using google::protobuf::Timestamp;
 using google::protobuf::Value;
-using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Property;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // 3000-12-31T23:59:59Z, the last second Braze stores as a time.
 constexpr int64_t kLastSecondOf3000 = 32535215999;
-
-auto Violation(const std::string& field, const std::string& description) {
-  return AllOf(Property(&v1::FieldViolation::field, field),
-               Property(&v1::FieldViolation::description, HasSubstr(description)));
-}
 
 std::string Chars(size_t n, const std::string& unit = "a") {
   std::string out;
@@ -537,10 +531,18 @@ std::vector<ProfileCase> ArrayAttributeCases() {
       {"AddElementTooLong",
        [](v1::UserProfile* p) { Custom(p, "tags").mutable_add()->add_values(Chars(256)); },
        "attributes[0].custom_attributes[\"tags\"].add.values[0]", "at most 255 characters"},
-      {"RemoveOverLegacyCap",
-       [fill](v1::UserProfile* p) { fill(Custom(p, "tags").mutable_remove(), 101, 1); },
-       "attributes[0].custom_attributes[\"tags\"].remove.values", "at most 100 distinct values",
+      // Removing values cannot grow the array, so `remove` has no count cap.
+      {"RemoveOverLegacyCapIsValid",
+       [fill](v1::UserProfile* p) { fill(Custom(p, "tags").mutable_remove(), 101, 1); }, "", "",
        100},
+      {"AddOverLegacyCap",
+       [fill](v1::UserProfile* p) { fill(Custom(p, "tags").mutable_add(), 101, 1); },
+       "attributes[0].custom_attributes[\"tags\"].add.values", "at most 100 distinct values", 100},
+      // An empty operation changes nothing (Braze records it as such).
+      {"AddEmpty", [](v1::UserProfile* p) { Custom(p, "tags").mutable_add(); },
+       "attributes[0].custom_attributes[\"tags\"].add.values", "required: at least one value"},
+      {"RemoveEmpty", [](v1::UserProfile* p) { Custom(p, "tags").mutable_remove(); },
+       "attributes[0].custom_attributes[\"tags\"].remove.values", "required: at least one value"},
       {"RemoveOver100KB",
        [fill](v1::UserProfile* p) { fill(Custom(p, "tags").mutable_remove(), 450, 250); },
        "attributes[0].custom_attributes[\"tags\"].remove", "102400 bytes"},
@@ -704,8 +706,9 @@ std::vector<EventCase> EventCases() {
        "must be at most 255 characters (got 256)"},
       {"TimeBadNanos", [](v1::Event* e) { *e->mutable_time() = Time(1714566896, -5); },
        "events[3].time", "nanos"},
-      {"TimeYear3001", [](v1::Event* e) { *e->mutable_time() = Time(kLastSecondOf3000 + 1); },
-       "events[3].time", "year 3000 or earlier"},
+      // A time after now, year 3001 too, is sent as now (braze-api.md §6 #57).
+      {"TimeYear3001IsValid",
+       [](v1::Event* e) { *e->mutable_time() = Time(kLastSecondOf3000 + 1); }, "", ""},
       {"AppId256Characters", [](v1::Event* e) { e->set_app_id(Chars(256)); }, "events[3].app_id",
        "at most 255 characters"},
       {"EventId256Bytes", [](v1::Event* e) { e->set_event_id(Chars(128, "é")); },
@@ -813,8 +816,8 @@ std::vector<PurchaseCase> PurchaseCases() {
        "(got 0)"},
       {"QuantityNegative", [](v1::Purchase* p) { p->set_quantity(-1); }, "purchases[1].quantity",
        "1..100"},
-      {"TimeYear3001", [](v1::Purchase* p) { *p->mutable_time() = Time(kLastSecondOf3000 + 1); },
-       "purchases[1].time", "year 3000 or earlier"},
+      {"TimeYear3001IsValid",
+       [](v1::Purchase* p) { *p->mutable_time() = Time(kLastSecondOf3000 + 1); }, "", ""},
       {"TimeBadNanos", [](v1::Purchase* p) { *p->mutable_time() = Time(0, 1000000000); },
        "purchases[1].time", "nanos"},
       {"AppId256Characters", [](v1::Purchase* p) { p->set_app_id(Chars(256)); },

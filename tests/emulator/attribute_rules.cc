@@ -237,7 +237,11 @@ std::optional<std::string> OperatorProblem(const Json& op, const std::string& pa
                         ": an array-of-objects update takes exactly one of $add, $remove or "
                         "$update");
   }
-  const auto& [name, list] = *op.items().begin();
+  // Not a structured binding over op.items(): that proxy is a temporary, and
+  // the binding would outlive it (ASan: stack-use-after-scope).
+  const auto first = op.begin();
+  const std::string& name = first.key();
+  const Json& list = first.value();
   const std::string where = absl::StrCat(path, ".", name);
   if (!list.is_array() || list.empty()) {
     return absl::StrCat(where, ": must be an array of at least one element");

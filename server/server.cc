@@ -40,7 +40,7 @@ RelayOptions LoggingReportErrors(RelayOptions options, JsonLogger* logger) {
 
 BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry workspaces,
                                  std::unique_ptr<HttpClient> http, CallerRegistry callers,
-                                 std::unique_ptr<Outbox> outbox)
+                                 DurableStores stores)
     : redactor_(options.redact_logs),
       logger_(options.log_sink, &redactor_, options.log_level),
       reachability_(options.braze_unreachable_after_failures,
@@ -55,21 +55,19 @@ BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry
             reachability_.Observe(request, outcome);
           })),
       engine_(http_.get(), &api_keys_, options.engine),
-      outbox_(std::move(outbox)),
-      dead_letters_(outbox_ == nullptr ? nullptr
-                                       : std::make_unique<DeadLetterStore>(outbox_.get())),
-      relay_(outbox_ == nullptr
+      stores_(std::move(stores)),
+      relay_(stores_.outbox == nullptr
                  ? nullptr
-                 : std::make_unique<Relay>(outbox_.get(), &engine_, &workspaces_,
+                 : std::make_unique<Relay>(stores_.outbox.get(), &engine_, &workspaces_,
                                            LoggingReportErrors(options.relay, &logger_))),
-      tracker_(&workspaces_, &engine_, outbox_.get(),
+      tracker_(&workspaces_, &engine_, stores_.outbox.get(),
                [this] {
                  if (relay_ != nullptr) relay_->Notify();
                }),
       gate_(&callers_, &workspaces_, &metrics_, options.max_items_per_request),
       call_log_(&metrics_, &logger_, &workspaces_),
       service_(&tracker_, &gate_, &call_log_, options.default_deadline),
-      admin_service_(dead_letters_.get(), &workspaces_, &gate_, &call_log_) {
+      admin_service_(stores_.dead_letters.get(), &workspaces_, &gate_, &call_log_) {
   redactor_.SetSecrets(api_keys_.AllKeys());
   metrics_.SetEngineStatsSource([this] { return engine_.stats(); });
 }
@@ -99,14 +97,14 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   if (options.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  std::unique_ptr<Outbox> outbox;
+  DurableStores stores;
   if (!options.data_dir.empty()) {
-    absl::StatusOr<std::unique_ptr<Outbox>> opened = Outbox::Open(options.data_dir, options.outbox);
+    absl::StatusOr<DurableStores> opened = OpenEmbeddedStores(options.data_dir, options.outbox);
     if (!opened.ok()) return opened.status();
-    outbox = *std::move(opened);
+    stores = *std::move(opened);
   }
   std::unique_ptr<BrazeSyncServer> server(new BrazeSyncServer(
-      options, std::move(workspaces), std::move(http), *std::move(callers), std::move(outbox)));
+      options, std::move(workspaces), std::move(http), *std::move(callers), std::move(stores)));
   if (!options.metrics_listen.empty()) {
     absl::StatusOr<int> metrics_port = server->metrics_.Serve(options.metrics_listen);
     if (!metrics_port.ok()) return metrics_port.status();

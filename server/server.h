@@ -21,8 +21,7 @@
 #include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
-#include "server/durability/dead_letter_store.h"
-#include "server/durability/outbox.h"
+#include "server/durability/durable_stores.h"
 #include "server/durability/relay.h"
 #include "server/http/http_client.h"
 #include "server/http/http_client_decorators.h"
@@ -111,8 +110,7 @@ class BrazeSyncServer final {
 
  private:
   BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry workspaces,
-                  std::unique_ptr<HttpClient> http, CallerRegistry callers,
-                  std::unique_ptr<Outbox> outbox);
+                  std::unique_ptr<HttpClient> http, CallerRegistry callers, DurableStores stores);
   void SetBrazeServing(bool serving);
 
   Redactor redactor_;
@@ -124,9 +122,9 @@ class BrazeSyncServer final {
   CallerAuthenticator callers_;
   std::unique_ptr<HttpClient> http_;
   DeliveryEngine engine_;
-  std::unique_ptr<Outbox> outbox_;  // null without a data directory
-  // Admin queries over the outbox; null without a data directory.
-  std::unique_ptr<DeadLetterStore> dead_letters_;
+  // The outbox, its admin queries and partition ownership; all null without
+  // a store (no data directory).
+  DurableStores stores_;
   std::unique_ptr<Relay> relay_;  // delivers the outbox in the background
   Tracker tracker_;
   CallGate gate_;  // in front of every service below

@@ -1,12 +1,12 @@
 // Operator queries over the outbox's item ids and dead letters: where an
 // accepted item is, and the dead-letter store (list, inspect, replay, purge).
-// Answers are plain C++ structs; the admin rpc maps them to its wire types
+// The contract both stores implement (SqliteDeadLetterStore,
+// PostgresDeadLetterStore; in cluster mode they answer for the whole
+// cluster), and the rendering and paging they share. Answers are plain C++
+// structs; the admin rpc maps them to its wire types
 // (server/rpc/admin_service.cc), so an admin.proto change never recompiles
-// storage.
-//
-// Queries run as tasks on the outbox's commit thread (sqlite_db.h), so each
-// sees and changes a consistent state. A dead letter's Braze JSON is rendered
-// from its stored payload (stored_payload.h) outside that thread.
+// storage. A dead letter's Braze JSON is rendered from its stored payload
+// (stored_payload.h), outside any database thread.
 //
 // Listing is paged twice over: by count (page_size) and by bytes. A page's
 // letters, counted by ListedBytes() (an upper bound of their protobuf size),
@@ -25,8 +25,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/brazesync.pb.h"
-#include "server/durability/outbox.h"
-#include "server/durability/sqlite_db.h"
+#include "server/durability/attempt_history.h"
+#include "server/durability/outbox_store.h"
 
 namespace brazesync {
 
@@ -91,7 +91,27 @@ struct ReplayResult {
 // tags, lengths, numbers and times.
 size_t ListedBytes(const DeadLetter& letter);
 
-class DeadLetterStore final {
+// A dead letter as read from a store: everything but the Braze JSON, and the
+// payload that JSON is rendered from.
+struct StoredDeadLetter {
+  DeadLetter letter;
+  std::string payload;
+};
+
+// `stored` with its Braze JSON as of `now`, or the reason there is none.
+DeadLetter RenderDeadLetter(StoredDeadLetter stored, absl::Time now);
+
+// A listing page from `rows` (read in id order, stopping once their payloads
+// reach `max_page_bytes`; `more`: rows were left unread): rendered, Braze
+// JSON omitted where a letter alone exceeds the budget, cut at the budget.
+DeadLetterPage PageOfDeadLetters(std::vector<StoredDeadLetter> rows, bool more,
+                                 size_t max_page_bytes);
+
+// The NOT_FOUND answers both stores give.
+absl::Status ItemIdNotFound(const std::string& workspace, const std::string& item_id);
+absl::Status DeadLetterNotFound(int64_t id);
+
+class DeadLetterStore {
  public:
   // Page sizes when the caller gives none, and at most.
   static constexpr int kDefaultPageSize = 100;
@@ -100,34 +120,30 @@ class DeadLetterStore final {
   // limit, so any client can list with default channel settings.
   static constexpr size_t kDefaultMaxPageBytes = size_t{1} << 20;
 
-  // `outbox` must outlive the store.
-  explicit DeadLetterStore(Outbox* outbox, size_t max_page_bytes = kDefaultMaxPageBytes);
-  DeadLetterStore(const DeadLetterStore&) = delete;
-  DeadLetterStore& operator=(const DeadLetterStore&) = delete;
+  // The page size to read for `page_size` as a caller gave it.
+  static size_t PageLimit(int page_size);
+
+  virtual ~DeadLetterStore() = default;
 
   // NOT_FOUND (naming item_id) when the id was never accepted in
   // `workspace` or has left the idempotency window.
-  absl::StatusOr<ItemStatus> GetItemStatus(const std::string& workspace,
-                                           const std::string& item_id);
+  virtual absl::StatusOr<ItemStatus> GetItemStatus(const std::string& workspace,
+                                                   const std::string& item_id) = 0;
   // Dead letters with id > `after_id` (of `workspace`, or all when empty),
   // oldest first: at most `page_size` (<= 0: kDefaultPageSize; capped at
   // kMaxPageSize) and at most max_page_bytes by ListedBytes(). A page always
   // holds at least one letter when one is left, so paging makes progress.
-  absl::StatusOr<DeadLetterPage> ListDeadLetters(const std::string& workspace, int page_size,
-                                                 int64_t after_id);
+  virtual absl::StatusOr<DeadLetterPage> ListDeadLetters(const std::string& workspace,
+                                                         int page_size, int64_t after_id) = 0;
   // One dead letter, its Braze JSON whole; NOT_FOUND (naming id) if absent.
-  absl::StatusOr<DeadLetter> GetDeadLetter(int64_t id);
+  virtual absl::StatusOr<DeadLetter> GetDeadLetter(int64_t id) = 0;
   // Moves the selected dead letters back to the outbox, with a fresh retry
   // horizon from now. A letter whose id was delivered or queued again since
-  // is dropped instead (it must not reach Braze twice). Unknown ids are
-  // ignored. All or nothing: one transaction.
-  absl::StatusOr<ReplayResult> ReplayDeadLetters(const DeadLetterSelection& selection);
+  // is dropped instead (it must not reach Braze twice). Unknown ids, and ids
+  // of another workspace than a selection's, are ignored. All or nothing.
+  virtual absl::StatusOr<ReplayResult> ReplayDeadLetters(const DeadLetterSelection& selection) = 0;
   // Deletes the selected dead letters; returns how many there were.
-  absl::StatusOr<int> PurgeDeadLetters(const DeadLetterSelection& selection);
-
- private:
-  Database& db_;
-  const size_t max_page_bytes_;
+  virtual absl::StatusOr<int> PurgeDeadLetters(const DeadLetterSelection& selection) = 0;
 };
 
 }  // namespace brazesync

@@ -16,7 +16,7 @@ constexpr absl::Duration kPruneInterval = absl::Hours(1);
 
 }  // namespace
 
-Relay::Relay(Outbox* outbox, DeliveryEngine* engine, const WorkspaceRegistry* workspaces,
+Relay::Relay(OutboxStore* outbox, DeliveryEngine* engine, const WorkspaceRegistry* workspaces,
              const RelayOptions& options)
     : outbox_(outbox),
       engine_(engine),
@@ -56,7 +56,7 @@ void Relay::Loop() {
   // Before any delivery: what a killed predecessor left in doubt is settled,
   // and from now on every request is marked before it leaves.
   // (Should that fail, the items are simply sent again: at least once.)
-  outbox_->SettleInDoubt(options_.dead_letter_in_doubt).IgnoreError();
+  outbox_->SettleInDoubt(0, options_.dead_letter_in_doubt).IgnoreError();
   engine_->SetSendGate(this);
   int64_t cursor = 0;
   bool dispatched_this_pass = false;
@@ -83,7 +83,7 @@ void Relay::Loop() {
     // Walk the outbox from the cursor; wrap around once the end is reached
     // so rescheduled items are picked up when due.
     absl::StatusOr<std::vector<OutboxItem>> due =
-        outbox_->FetchDue(now, cursor, options_.fetch_batch);
+        outbox_->FetchDue(0, now, cursor, options_.fetch_batch);
     if (!due.ok() || due->empty()) {
       if (cursor != 0) {
         cursor = 0;

@@ -26,7 +26,7 @@
 #include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
 #include "server/delivery/retry_policy.h"
-#include "server/durability/outbox.h"
+#include "server/durability/outbox_store.h"
 
 namespace brazesync {
 
@@ -54,7 +54,7 @@ struct RelayOptions {
 class Relay final : public SendGate {
  public:
   // All must outlive the relay. Starts delivering at once.
-  Relay(Outbox* outbox, DeliveryEngine* engine, const WorkspaceRegistry* workspaces,
+  Relay(OutboxStore* outbox, DeliveryEngine* engine, const WorkspaceRegistry* workspaces,
         const RelayOptions& options);
   // Stop(), then waits until every hand-over to the engine has its verdicts
   // stored (shut the engine down first so none is left waiting for Braze).
@@ -79,7 +79,7 @@ class Relay final : public SendGate {
   void Dispatch(std::vector<OutboxItem> items);
   void Record(std::vector<DeliveryReport> reports, std::vector<int64_t> ids);
 
-  Outbox* const outbox_;
+  OutboxStore* const outbox_;
   DeliveryEngine* const engine_;
   const WorkspaceRegistry* const workspaces_;
   const RelayOptions options_;

@@ -17,7 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/brazesync.pb.h"
-#include "server/durability/outbox.h"
+#include "server/durability/outbox_store.h"
 
 namespace brazesync {
 

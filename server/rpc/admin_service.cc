@@ -7,7 +7,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/time_util.h"
-#include "server/durability/outbox.h"
+#include "server/durability/outbox_store.h"
 #include "server/ops/logging.h"
 #include "server/rpc/status_conversion.h"
 

@@ -204,7 +204,7 @@ void Preview(const WorkspaceSettings& workspace, ValidatedTrackRequest validated
 
 }  // namespace
 
-Tracker::Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine, Outbox* outbox,
+Tracker::Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine, OutboxStore* outbox,
                  std::function<void()> on_accepted)
     : workspaces_(workspaces),
       engine_(engine),

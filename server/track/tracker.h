@@ -15,7 +15,7 @@
 #include "brazesync/v1/brazesync.pb.h"
 #include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
-#include "server/durability/outbox.h"
+#include "server/durability/outbox_store.h"
 
 namespace brazesync {
 
@@ -38,8 +38,8 @@ class Tracker final {
   // All must outlive the tracker. `outbox` may be null (no data directory:
   // DELIVERY_MODE_ASYNC is then FAILED_PRECONDITION); `on_accepted` runs
   // after items were stored for asynchronous delivery.
-  Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine, Outbox* outbox = nullptr,
-          std::function<void()> on_accepted = nullptr);
+  Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine,
+          OutboxStore* outbox = nullptr, std::function<void()> on_accepted = nullptr);
   Tracker(const Tracker&) = delete;
   Tracker& operator=(const Tracker&) = delete;
 
@@ -59,7 +59,7 @@ class Tracker final {
 
   const WorkspaceRegistry* const workspaces_;
   DeliveryEngine* const engine_;
-  Outbox* const outbox_;
+  OutboxStore* const outbox_;
   const std::function<void()> on_accepted_;
 };
 

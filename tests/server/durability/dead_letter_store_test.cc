@@ -6,8 +6,6 @@
 //
 // Every test opens its own database in a fresh directory made with mkdtemp;
 // nothing sleeps to synchronise.
-#include "server/durability/dead_letter_store.h"
-
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -21,7 +19,8 @@
 #include "brazesync/v1/brazesync.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/durability/outbox.h"
+#include "server/durability/sqlite_dead_letter_store.h"
+#include "server/durability/sqlite_outbox.h"
 #include "tests/server/durability/outbox_test_support.h"
 #include "tests/server/testing/test_support.h"
 
@@ -159,7 +158,7 @@ TEST_F(DeadLetterStoreTest, ReplayMovesDeadLetterBackToOutbox) {
   EXPECT_EQ(replay->replayed, 1);
   EXPECT_EQ(replay->skipped_delivered, 0);
 
-  absl::StatusOr<std::vector<OutboxItem>> due = outbox_->FetchDue(absl::Now(), 0, 10);
+  absl::StatusOr<std::vector<OutboxItem>> due = outbox_->FetchDue(0, absl::Now(), 0, 10);
   ASSERT_TRUE(due.ok()) << due.status();
   ASSERT_THAT(*due, SizeIs(1));
   EXPECT_EQ((*due)[0].item_id, "e1");

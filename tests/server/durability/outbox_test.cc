@@ -9,8 +9,6 @@
 // Every test opens its own database in a fresh directory made with mkdtemp.
 // Asynchronous calls (Accept, Report) are awaited with absl::Notification;
 // nothing sleeps to synchronise.
-#include "server/durability/outbox.h"
-
 #include <sqlite3.h>
 
 #include <atomic>
@@ -32,7 +30,8 @@
 #include "brazesync/v1/brazesync.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/durability/dead_letter_store.h"
+#include "server/durability/sqlite_dead_letter_store.h"
+#include "server/durability/sqlite_outbox.h"
 #include "server/durability/stored_payload.h"
 #include "tests/server/durability/outbox_test_support.h"
 #include "tests/server/testing/test_support.h"
@@ -66,8 +65,8 @@ class OutboxTest : public outbox_testing::OutboxFixture {};
 
 TEST(OutboxOpenTest, FailsPreconditionForMissingDirectory) {
   TempDir dir;
-  absl::StatusOr<std::unique_ptr<Outbox>> outbox =
-      Outbox::Open(dir.path() + "/does/not/exist", OutboxOptions());
+  absl::StatusOr<std::unique_ptr<SqliteOutbox>> outbox =
+      SqliteOutbox::Open(dir.path() + "/does/not/exist", OutboxOptions());
   EXPECT_THAT(outbox.status(),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("data_dir")));
 }
@@ -76,7 +75,7 @@ TEST(OutboxOpenTest, OpensWithFsyncEveryCommit) {
   TempDir dir;
   OutboxOptions options;
   options.fsync_every_commit = true;
-  absl::StatusOr<std::unique_ptr<Outbox>> outbox = Outbox::Open(dir.path(), options);
+  absl::StatusOr<std::unique_ptr<SqliteOutbox>> outbox = SqliteOutbox::Open(dir.path(), options);
   ASSERT_TRUE(outbox.ok()) << outbox.status();
   EXPECT_THAT(AcceptNow(**outbox, {EventItem("e1")}), IsOkAndHolds(ElementsAre(true)));
 }
@@ -84,13 +83,13 @@ TEST(OutboxOpenTest, OpensWithFsyncEveryCommit) {
 TEST(OutboxOpenTest, FailsPreconditionForAFileThatIsNotADatabase) {
   TempDir dir;
   std::ofstream(dir.path() + "/outbox.sqlite3") << std::string(4096, 'x');
-  EXPECT_THAT(Outbox::Open(dir.path(), OutboxOptions()).status(),
+  EXPECT_THAT(SqliteOutbox::Open(dir.path(), OutboxOptions()).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("data_dir")));
 }
 
 TEST(OutboxOpenTest, RecordsTheSchemaVersion) {
   TempDir dir;
-  ASSERT_TRUE(Outbox::Open(dir.path(), OutboxOptions()).ok());
+  ASSERT_TRUE(SqliteOutbox::Open(dir.path(), OutboxOptions()).ok());
   sqlite3* db = nullptr;
   ASSERT_EQ(
       sqlite3_open_v2((dir.path() + "/outbox.sqlite3").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
@@ -114,7 +113,7 @@ TEST_F(OutboxTest, AcceptStoresEveryItemAndReturnsTruePerItem) {
   EXPECT_THAT(*stored, ElementsAre(true, true, true));
   EXPECT_EQ(Queued(), 3);
 
-  absl::StatusOr<std::vector<OutboxItem>> due = outbox_->FetchDue(absl::Now(), 0, 10);
+  absl::StatusOr<std::vector<OutboxItem>> due = outbox_->FetchDue(0, absl::Now(), 0, 10);
   ASSERT_TRUE(due.ok()) << due.status();
   ASSERT_THAT(*due, SizeIs(3));
   const OutboxItem& event = (*due)[1];
@@ -138,7 +137,7 @@ TEST_F(OutboxTest, AcceptStoresThePayloadVersionItIsGiven) {
   NewOutboxItem item = EventItem("e1");
   item.payload_version = 7;
   AcceptOne(std::move(item));
-  absl::StatusOr<std::vector<OutboxItem>> due = outbox_->FetchDue(absl::Now(), 0, 10);
+  absl::StatusOr<std::vector<OutboxItem>> due = outbox_->FetchDue(0, absl::Now(), 0, 10);
   ASSERT_TRUE(due.ok()) << due.status();
   ASSERT_THAT(*due, SizeIs(1));
   EXPECT_EQ((*due)[0].payload_version, 7);
@@ -213,7 +212,7 @@ TEST_F(OutboxTest, FetchDueWalksItemsInAcceptanceOrderFromCursor) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(AcceptNow(*outbox_, {EventItem(absl::StrCat("e", i))}).ok());
   }
-  absl::StatusOr<std::vector<OutboxItem>> first = outbox_->FetchDue(absl::Now(), 0, 2);
+  absl::StatusOr<std::vector<OutboxItem>> first = outbox_->FetchDue(0, absl::Now(), 0, 2);
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_THAT(*first, SizeIs(2));
   EXPECT_EQ((*first)[0].item_id, "e0");
@@ -221,18 +220,18 @@ TEST_F(OutboxTest, FetchDueWalksItemsInAcceptanceOrderFromCursor) {
   EXPECT_LT((*first)[0].id, (*first)[1].id);
 
   absl::StatusOr<std::vector<OutboxItem>> rest =
-      outbox_->FetchDue(absl::Now(), first->back().id, 10);
+      outbox_->FetchDue(0, absl::Now(), first->back().id, 10);
   ASSERT_TRUE(rest.ok()) << rest.status();
   ASSERT_THAT(*rest, SizeIs(3));
   EXPECT_EQ((*rest)[0].item_id, "e2");
   EXPECT_EQ((*rest)[2].item_id, "e4");
   EXPECT_GT((*rest)[0].id, first->back().id);
 
-  EXPECT_THAT(outbox_->FetchDue(absl::Now(), rest->back().id, 10), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(outbox_->FetchDue(0, absl::Now(), rest->back().id, 10), IsOkAndHolds(IsEmpty()));
 }
 
 TEST_F(OutboxTest, FetchDueOnEmptyOutboxIsEmpty) {
-  EXPECT_THAT(outbox_->FetchDue(absl::Now(), 0, 10), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(outbox_->FetchDue(0, absl::Now(), 0, 10), IsOkAndHolds(IsEmpty()));
   EXPECT_EQ(Queued(), 0);
 }
 
@@ -243,7 +242,7 @@ TEST_F(OutboxTest, ReportDeliveredDeletesItemAndMarksItDelivered) {
   ASSERT_TRUE(ReportNow(*outbox_, {Delivered(id)}).ok());
 
   EXPECT_EQ(Queued(), 0);
-  EXPECT_THAT(outbox_->FetchDue(absl::Now(), 0, 10), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(outbox_->FetchDue(0, absl::Now(), 0, 10), IsOkAndHolds(IsEmpty()));
   absl::StatusOr<ItemStatus> state = store_->GetItemStatus(kWorkspace, "e1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->state, ItemIdState::kDelivered);
@@ -259,9 +258,10 @@ TEST_F(OutboxTest, ReportRetryReschedulesAndCountsTheAttempt) {
   ASSERT_TRUE(ReportNow(*outbox_, {Retry(id, retry_at, "HTTP 503")}).ok());
 
   EXPECT_EQ(Queued(), 1);
-  EXPECT_THAT(outbox_->FetchDue(absl::Now(), 0, 10), IsOkAndHolds(IsEmpty()));
-  EXPECT_THAT(outbox_->FetchDue(retry_at - absl::Milliseconds(2), 0, 10), IsOkAndHolds(IsEmpty()));
-  absl::StatusOr<std::vector<OutboxItem>> due = outbox_->FetchDue(retry_at, 0, 10);
+  EXPECT_THAT(outbox_->FetchDue(0, absl::Now(), 0, 10), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(outbox_->FetchDue(0, retry_at - absl::Milliseconds(2), 0, 10),
+              IsOkAndHolds(IsEmpty()));
+  absl::StatusOr<std::vector<OutboxItem>> due = outbox_->FetchDue(0, retry_at, 0, 10);
   ASSERT_TRUE(due.ok()) << due.status();
   ASSERT_THAT(*due, SizeIs(1));
   EXPECT_EQ((*due)[0].id, id);
@@ -425,10 +425,10 @@ TEST_F(OutboxTest, EverythingSurvivesClosingAndReopening) {
   ASSERT_TRUE(Reopen().ok());
 
   EXPECT_EQ(Queued(), 2);
-  EXPECT_THAT(outbox_->FetchDue(absl::Now(), 0, 10),
+  EXPECT_THAT(outbox_->FetchDue(0, absl::Now(), 0, 10),
               IsOkAndHolds(ElementsAre(Field(&OutboxItem::id, queued))));
   EXPECT_THAT(
-      outbox_->FetchDue(retry_at, 0, 10),
+      outbox_->FetchDue(0, retry_at, 0, 10),
       IsOkAndHolds(ElementsAre(Field(&OutboxItem::id, queued), Field(&OutboxItem::id, retried))));
   EXPECT_EQ(StateOf("delivered"), ItemIdState::kDelivered);
   EXPECT_EQ(StateOf("dead"), ItemIdState::kDeadLettered);
@@ -444,6 +444,34 @@ TEST_F(OutboxTest, EverythingSurvivesClosingAndReopening) {
   EXPECT_GT(later, dead);
 }
 
+// --- Per-user order across retries ------------------------------------------
+
+TEST_F(OutboxTest, ALaterItemOfAUserWaitsWhileAnEarlierOneWaitsForItsRetry) {
+  NewOutboxItem first = EventItem("a1");
+  NewOutboxItem second = EventItem("a2");
+  NewOutboxItem other = EventItem("b1");
+  other.user_key = "another-user";
+  const int64_t a1 = AcceptOne(std::move(first));
+  const int64_t a2 = AcceptOne(std::move(second));
+  const int64_t b1 = AcceptOne(std::move(other));
+  const absl::Time retry_at = absl::Now() + absl::Hours(1);
+  ASSERT_TRUE(ReportNow(*outbox_, {Retry(a1, retry_at)}).ok());
+
+  // a2 is due but must not overtake a1; the other user's item goes on.
+  EXPECT_THAT(outbox_->FetchDue(0, absl::Now(), 0, 10),
+              IsOkAndHolds(ElementsAre(Field(&OutboxItem::id, b1))));
+  // Once a1 is due, both come out in acceptance order.
+  EXPECT_THAT(outbox_->FetchDue(0, retry_at, 0, 10),
+              IsOkAndHolds(ElementsAre(Field(&OutboxItem::id, a1), Field(&OutboxItem::id, a2),
+                                       Field(&OutboxItem::id, b1))));
+}
+
+TEST_F(OutboxTest, TheEmbeddedOutboxHasOnePartition) {
+  EXPECT_EQ(outbox_->FetchDue(1, absl::Now(), 0, 10).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(outbox_->SettleInDoubt(1, true).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 // --- In doubt (items a killed process was sending) -----------------------
 
 TEST_F(OutboxTest, ItemsLeftInDoubtAreDeadLetteredWithTheReasonAfterAReopen) {
@@ -452,8 +480,8 @@ TEST_F(OutboxTest, ItemsLeftInDoubtAreDeadLetteredWithTheReasonAfterAReopen) {
   ASSERT_TRUE(MarkInDoubtNow(*outbox_, {in_doubt}).ok());
   ASSERT_TRUE(Reopen().ok());  // as after a SIGKILL: nothing reported
 
-  EXPECT_THAT(outbox_->SettleInDoubt(/*dead_letter=*/true), IsOkAndHolds(1));
-  EXPECT_THAT(outbox_->FetchDue(absl::Now(), 0, 10),
+  EXPECT_THAT(outbox_->SettleInDoubt(0, /*dead_letter=*/true), IsOkAndHolds(1));
+  EXPECT_THAT(outbox_->FetchDue(0, absl::Now(), 0, 10),
               IsOkAndHolds(ElementsAre(Field(&OutboxItem::id, waiting))));
   absl::StatusOr<DeadLetterPage> letters = store_->ListDeadLetters("", 10, 0);
   ASSERT_TRUE(letters.ok()) << letters.status();
@@ -462,16 +490,16 @@ TEST_F(OutboxTest, ItemsLeftInDoubtAreDeadLetteredWithTheReasonAfterAReopen) {
   EXPECT_THAT(letters->letters[0].reason, HasSubstr("in doubt"));
   EXPECT_EQ(StateOf("sent"), ItemIdState::kDeadLettered);
   // Settled once: a second start finds nothing.
-  EXPECT_THAT(outbox_->SettleInDoubt(true), IsOkAndHolds(0));
+  EXPECT_THAT(outbox_->SettleInDoubt(0, true), IsOkAndHolds(0));
 }
 
 TEST_F(OutboxTest, ItemsLeftInDoubtStayQueuedWhenResent) {
   const int64_t id = AcceptOne(EventItem("sent"));
   ASSERT_TRUE(MarkInDoubtNow(*outbox_, {id}).ok());
-  EXPECT_THAT(outbox_->SettleInDoubt(/*dead_letter=*/false), IsOkAndHolds(1));
-  EXPECT_THAT(outbox_->FetchDue(absl::Now(), 0, 10),
+  EXPECT_THAT(outbox_->SettleInDoubt(0, /*dead_letter=*/false), IsOkAndHolds(1));
+  EXPECT_THAT(outbox_->FetchDue(0, absl::Now(), 0, 10),
               IsOkAndHolds(ElementsAre(Field(&OutboxItem::id, id))));
-  EXPECT_THAT(outbox_->SettleInDoubt(true), IsOkAndHolds(0));  // no longer in doubt
+  EXPECT_THAT(outbox_->SettleInDoubt(0, true), IsOkAndHolds(0));  // no longer in doubt
 }
 
 TEST_F(OutboxTest, AnItemWhoseAttemptWasReportedIsNoLongerInDoubt) {
@@ -479,7 +507,7 @@ TEST_F(OutboxTest, AnItemWhoseAttemptWasReportedIsNoLongerInDoubt) {
   const int64_t delivered = AcceptOne(EventItem("delivered"));
   ASSERT_TRUE(MarkInDoubtNow(*outbox_, {retried, delivered}).ok());
   ASSERT_TRUE(ReportNow(*outbox_, {Retry(retried, absl::Now()), Delivered(delivered)}).ok());
-  EXPECT_THAT(outbox_->SettleInDoubt(true), IsOkAndHolds(0));
+  EXPECT_THAT(outbox_->SettleInDoubt(0, true), IsOkAndHolds(0));
   EXPECT_EQ(Queued(), 1);
 }
 
@@ -503,10 +531,11 @@ TEST(OutboxUpgradeTest, AnOutboxFromBeforeInDoubtOpensAndKeepsItsItems) {
               SQLITE_OK);
     sqlite3_close(db);
   }
-  absl::StatusOr<std::unique_ptr<Outbox>> outbox = Outbox::Open(dir.path(), OutboxOptions());
+  absl::StatusOr<std::unique_ptr<SqliteOutbox>> outbox =
+      SqliteOutbox::Open(dir.path(), OutboxOptions());
   ASSERT_TRUE(outbox.ok()) << outbox.status();
-  EXPECT_THAT((*outbox)->SettleInDoubt(true), IsOkAndHolds(0));
-  EXPECT_THAT((*outbox)->FetchDue(absl::Now(), 0, 10),
+  EXPECT_THAT((*outbox)->SettleInDoubt(0, true), IsOkAndHolds(0));
+  EXPECT_THAT((*outbox)->FetchDue(0, absl::Now(), 0, 10),
               IsOkAndHolds(ElementsAre(Field(&OutboxItem::item_id, "old"))));
 }
 

@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "server/durability/sqlite_dead_letter_store.h"
+#include "server/durability/sqlite_outbox.h"
 #include "server/durability/stored_payload.h"
 
 namespace brazesync {
@@ -93,7 +95,7 @@ DeliveryReport Dead(int64_t id, const std::string& reason, const std::string& br
   return report;
 }
 
-absl::StatusOr<std::vector<bool>> AcceptNow(Outbox& outbox, std::vector<NewOutboxItem> items) {
+absl::StatusOr<std::vector<bool>> AcceptNow(OutboxStore& outbox, std::vector<NewOutboxItem> items) {
   absl::Notification done;
   absl::StatusOr<std::vector<bool>> result = absl::UnknownError("Accept did not finish");
   outbox.Accept(std::move(items), [&](absl::StatusOr<std::vector<bool>> stored) {
@@ -122,19 +124,19 @@ absl::Status AwaitStatus(const char* what, Start start) {
 
 }  // namespace
 
-absl::Status ReportNow(Outbox& outbox, std::vector<DeliveryReport> reports) {
+absl::Status ReportNow(OutboxStore& outbox, std::vector<DeliveryReport> reports) {
   return AwaitStatus("Report",
                      [&](auto done) { outbox.Report(std::move(reports), std::move(done)); });
 }
 
-absl::Status MarkInDoubtNow(Outbox& outbox, std::vector<int64_t> ids) {
+absl::Status MarkInDoubtNow(OutboxStore& outbox, std::vector<int64_t> ids) {
   return AwaitStatus("MarkInDoubt",
                      [&](auto done) { outbox.MarkInDoubt(std::move(ids), std::move(done)); });
 }
 
-absl::StatusOr<int64_t> QueuedCount(Outbox& outbox) {
+absl::StatusOr<int64_t> QueuedCount(OutboxStore& outbox) {
   absl::StatusOr<std::vector<OutboxItem>> items =
-      outbox.FetchDue(absl::InfiniteFuture(), 0, kCountLimit);
+      outbox.FetchDue(0, absl::InfiniteFuture(), 0, kCountLimit);
   if (!items.ok()) return items.status();
   return static_cast<int64_t>(items->size());
 }
@@ -148,10 +150,10 @@ std::vector<int64_t> Ids(const DeadLetterPage& page) {
 absl::Status OutboxFixture::Reopen() {
   store_.reset();
   outbox_.reset();
-  absl::StatusOr<std::unique_ptr<Outbox>> opened = Outbox::Open(dir_.path(), options_);
+  absl::StatusOr<std::unique_ptr<SqliteOutbox>> opened = SqliteOutbox::Open(dir_.path(), options_);
   if (!opened.ok()) return opened.status();
+  store_ = std::make_unique<SqliteDeadLetterStore>(opened->get(), max_page_bytes_);
   outbox_ = *std::move(opened);
-  store_ = std::make_unique<DeadLetterStore>(outbox_.get(), max_page_bytes_);
   return absl::OkStatus();
 }
 
@@ -160,7 +162,8 @@ int64_t OutboxFixture::AcceptOne(NewOutboxItem item) {
   EXPECT_TRUE(stored.ok()) << stored.status();
   if (!stored.ok()) return 0;
   EXPECT_THAT(*stored, ::testing::ElementsAre(true));
-  absl::StatusOr<std::vector<OutboxItem>> due = outbox_->FetchDue(absl::Now(), last_id_, 1000);
+  absl::StatusOr<std::vector<OutboxItem>> due =
+      outbox_->FetchDue(0, absl::InfiniteFuture(), last_id_, 1000);
   EXPECT_TRUE(due.ok()) << due.status();
   if (!due.ok() || due->empty()) return 0;
   last_id_ = due->back().id;

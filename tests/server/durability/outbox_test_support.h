@@ -20,7 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/durability/dead_letter_store.h"
-#include "server/durability/outbox.h"
+#include "server/durability/outbox_store.h"
 #include "tests/server/testing/test_support.h"
 
 namespace brazesync {
@@ -56,12 +56,12 @@ DeliveryReport Dead(int64_t id, const std::string& reason = "rejected by Braze: 
                     const std::string& braze_response = "invalid");
 
 // Accept / Report / MarkInDoubt, waiting for their group commit.
-absl::StatusOr<std::vector<bool>> AcceptNow(Outbox& outbox, std::vector<NewOutboxItem> items);
-absl::Status ReportNow(Outbox& outbox, std::vector<DeliveryReport> reports);
-absl::Status MarkInDoubtNow(Outbox& outbox, std::vector<int64_t> ids);
+absl::StatusOr<std::vector<bool>> AcceptNow(OutboxStore& outbox, std::vector<NewOutboxItem> items);
+absl::Status ReportNow(OutboxStore& outbox, std::vector<DeliveryReport> reports);
+absl::Status MarkInDoubtNow(OutboxStore& outbox, std::vector<int64_t> ids);
 
 // Items in the outbox, due or not: every item FetchDue would ever return.
-absl::StatusOr<int64_t> QueuedCount(Outbox& outbox);
+absl::StatusOr<int64_t> QueuedCount(OutboxStore& outbox);
 
 std::vector<int64_t> Ids(const DeadLetterPage& page);
 
@@ -72,7 +72,7 @@ class OutboxFixture : public ::testing::Test {
 
   // Closes the outbox (if open) and opens it again on the same directory
   // with `options_` and a store with `max_page_bytes_`.
-  absl::Status Reopen();
+  virtual absl::Status Reopen();
 
   // Accepts one item and returns its outbox id (0 and a failure if not).
   int64_t AcceptOne(NewOutboxItem item);
@@ -90,7 +90,7 @@ class OutboxFixture : public ::testing::Test {
   testing_support::TempDir dir_;
   OutboxOptions options_;
   size_t max_page_bytes_ = DeadLetterStore::kDefaultMaxPageBytes;
-  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<OutboxStore> outbox_;
   std::unique_ptr<DeadLetterStore> store_;
   int64_t last_id_ = 0;  // the highest outbox id AcceptOne has seen
 };

@@ -42,8 +42,8 @@
 #include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
-#include "server/durability/dead_letter_store.h"
-#include "server/durability/outbox.h"
+#include "server/durability/sqlite_dead_letter_store.h"
+#include "server/durability/sqlite_outbox.h"
 #include "server/durability/stored_payload.h"
 #include "server/http/http_client.h"
 #include "tests/server/durability/outbox_test_support.h"
@@ -158,10 +158,11 @@ class RelayTest : public ::testing::Test {
   }
 
   absl::Status OpenOutbox() {
-    absl::StatusOr<std::unique_ptr<Outbox>> opened = Outbox::Open(dir_.path(), OutboxOptions());
+    absl::StatusOr<std::unique_ptr<SqliteOutbox>> opened =
+        SqliteOutbox::Open(dir_.path(), OutboxOptions());
     if (!opened.ok()) return opened.status();
     outbox_ = *std::move(opened);
-    store_ = std::make_unique<DeadLetterStore>(outbox_.get());
+    store_ = std::make_unique<SqliteDeadLetterStore>(outbox_.get());
     return absl::OkStatus();
   }
 
@@ -228,7 +229,7 @@ class RelayTest : public ::testing::Test {
   std::optional<WorkspaceRegistry> registry_;
   std::optional<ApiKeySource> keys_;
   FakeHttpClient http_;
-  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<SqliteOutbox> outbox_;
   std::unique_ptr<DeadLetterStore> store_;
   std::unique_ptr<DeliveryEngine> engine_;
   std::unique_ptr<Relay> relay_;
@@ -574,8 +575,8 @@ TEST_F(RelayTest, ItemsAreMarkedInDoubtOnDiskBeforeTheirRequestLeaves) {
 }
 
 // What a SIGKILL mid-request leaves: an item marked in doubt, no verdict.
-void LeaveInDoubt(Outbox& outbox) {
-  absl::StatusOr<std::vector<OutboxItem>> due = outbox.FetchDue(absl::Now(), 0, 10);
+void LeaveInDoubt(OutboxStore& outbox) {
+  absl::StatusOr<std::vector<OutboxItem>> due = outbox.FetchDue(0, absl::Now(), 0, 10);
   ASSERT_TRUE(due.ok()) << due.status();
   ASSERT_THAT(*due, SizeIs(1));
   absl::Notification marked;

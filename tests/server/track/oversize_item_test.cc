@@ -22,7 +22,7 @@
 #include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
-#include "server/durability/outbox.h"
+#include "server/durability/sqlite_outbox.h"
 #include "server/track/tracker.h"
 #include "tests/server/testing/test_support.h"
 
@@ -84,7 +84,8 @@ class OversizeItemTest : public ::testing::Test {
     registry_ = *std::move(registry);
     keys_ = std::make_unique<ApiKeySource>(registry_);
     engine_ = std::make_unique<DeliveryEngine>(&http_, keys_.get(), EngineOptions());
-    absl::StatusOr<std::unique_ptr<Outbox>> outbox = Outbox::Open(dir_.path(), OutboxOptions());
+    absl::StatusOr<std::unique_ptr<SqliteOutbox>> outbox =
+        SqliteOutbox::Open(dir_.path(), OutboxOptions());
     EXPECT_TRUE(outbox.ok()) << outbox.status();
     outbox_ = *std::move(outbox);
     tracker_ = std::make_unique<Tracker>(&registry_, engine_.get(), outbox_.get());
@@ -115,7 +116,7 @@ class OversizeItemTest : public ::testing::Test {
   WorkspaceRegistry registry_;
   std::unique_ptr<ApiKeySource> keys_;
   std::unique_ptr<DeliveryEngine> engine_;
-  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<SqliteOutbox> outbox_;
   std::unique_ptr<Tracker> tracker_;
   v1::TrackResult result_;
 };
@@ -152,7 +153,8 @@ TEST_F(OversizeItemTest, AsyncCallRefusesItUpFrontAndStoresNothing) {
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("attributes[1]")));
   EXPECT_THAT(FieldViolations(status),
               ElementsAre(Property(&BadRequestViolation::field, StrEq("attributes[1]"))));
-  absl::StatusOr<std::vector<OutboxItem>> stored = outbox_->FetchDue(absl::InfiniteFuture(), 0, 10);
+  absl::StatusOr<std::vector<OutboxItem>> stored =
+      outbox_->FetchDue(0, absl::InfiniteFuture(), 0, 10);
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_THAT(*stored, IsEmpty());
 }
@@ -164,7 +166,8 @@ TEST_F(OversizeItemTest, AsyncCallWithAllowPartialQueuesOnlyTheItemsThatFit) {
   ASSERT_THAT(result_.items(), SizeIs(2));
   EXPECT_THAT(result_.items(0).status(), v1::ITEM_STATUS_QUEUED);
   EXPECT_THAT(result_.items(1).status(), v1::ITEM_STATUS_REJECTED_INVALID);
-  absl::StatusOr<std::vector<OutboxItem>> stored = outbox_->FetchDue(absl::InfiniteFuture(), 0, 10);
+  absl::StatusOr<std::vector<OutboxItem>> stored =
+      outbox_->FetchDue(0, absl::InfiniteFuture(), 0, 10);
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_THAT(*stored, SizeIs(1));
 }

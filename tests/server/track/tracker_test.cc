@@ -34,7 +34,7 @@
 #include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
-#include "server/durability/outbox.h"
+#include "server/durability/sqlite_outbox.h"
 #include "server/durability/stored_payload.h"
 #include "server/http/http_client.h"
 #include "tests/server/testing/test_support.h"
@@ -601,7 +601,8 @@ class TrackerPhoneTest : public TrackerTest {
     registry_ = *std::move(registry);
     keys_ = std::make_unique<ApiKeySource>(registry_);
     engine_ = std::make_unique<DeliveryEngine>(&http_, keys_.get(), EngineOptions());
-    absl::StatusOr<std::unique_ptr<Outbox>> outbox = Outbox::Open(dir_.path(), OutboxOptions());
+    absl::StatusOr<std::unique_ptr<SqliteOutbox>> outbox =
+        SqliteOutbox::Open(dir_.path(), OutboxOptions());
     EXPECT_TRUE(outbox.ok()) << outbox.status();
     if (outbox.ok()) outbox_ = *std::move(outbox);
     tracker_ = std::make_unique<Tracker>(&registry_, engine_.get(), outbox_.get());
@@ -627,7 +628,7 @@ class TrackerPhoneTest : public TrackerTest {
   }
 
   testing_support::TempDir dir_;
-  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<SqliteOutbox> outbox_;
 };
 
 constexpr char kE164[] = "+33612345678";
@@ -664,7 +665,7 @@ TEST_F(TrackerPhoneTest, AsyncStoresE164) {
   ASSERT_TRUE(Track(request).ok());
   EXPECT_THAT(result_.outcome(), Eq(v1::OUTCOME_ACCEPTED));
   const absl::Time now = absl::Now() + absl::Hours(1);
-  absl::StatusOr<std::vector<OutboxItem>> stored = outbox_->FetchDue(now, 0, 10);
+  absl::StatusOr<std::vector<OutboxItem>> stored = outbox_->FetchDue(0, now, 0, 10);
   ASSERT_TRUE(stored.ok()) << stored.status();
   ASSERT_THAT(*stored, SizeIs(3));
   for (const OutboxItem& item : *stored) {

@@ -1,20 +1,16 @@
-// The durable outbox on SQLite: schema, acceptance and the delivery side.
-#include "server/durability/outbox.h"
+// The embedded outbox store on SQLite: schema, acceptance and the delivery side.
+#include "server/durability/sqlite_outbox.h"
 
-#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/durability/attempt_history.h"
 
 namespace brazesync {
 namespace {
 
 constexpr int kSchemaVersion = 1;
-constexpr size_t kMaxHistoryEntries = 20;
-// The keys of one entry of the `history` column (a JSON array).
-constexpr char kHistoryAt[] = "at_ms";
-constexpr char kHistoryOutcome[] = "outcome";
 
 constexpr char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -33,6 +29,7 @@ CREATE TABLE IF NOT EXISTS outbox(
   history TEXT NOT NULL DEFAULT '[]',
   in_doubt INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(next_attempt_ms, id);
+CREATE INDEX IF NOT EXISTS outbox_user ON outbox(workspace, user_key, id);
 CREATE TABLE IF NOT EXISTS item_ids(
   workspace TEXT NOT NULL,
   item_id TEXT NOT NULL,
@@ -60,21 +57,9 @@ CREATE TABLE IF NOT EXISTS dead_letters(
   history TEXT NOT NULL);
 )sql";
 
-constexpr char kInDoubt[] = "in doubt: BrazeSync stopped while the item was being sent";
-
 int64_t ToMs(absl::Time time) { return absl::ToUnixMillis(time); }
 
 int64_t StateValue(ItemIdState state) { return static_cast<int64_t>(state); }
-
-// The attempt history kept with each item: a JSON array of {at_ms, outcome},
-// the newest last, at most kMaxHistoryEntries.
-std::string AppendHistory(const std::string& history, absl::Time at, const std::string& outcome) {
-  nlohmann::json entries = nlohmann::json::parse(history, nullptr, /*allow_exceptions=*/false);
-  if (!entries.is_array()) entries = nlohmann::json::array();
-  entries.push_back({{kHistoryAt, ToMs(at)}, {kHistoryOutcome, outcome}});
-  while (entries.size() > kMaxHistoryEntries) entries.erase(entries.begin());
-  return entries.dump();
-}
 
 // Creates the tables of a new file, and brings a file of an older release up
 // to date. Runs once, before any other use of the database.
@@ -131,7 +116,7 @@ absl::Status ApplyReports(Database& db, const std::vector<DeliveryReport>& repor
       if (row->Step() != SQLITE_ROW) continue;  // already handled
       workspace = row->Text(0);
       item_id = row->Text(1);
-      history = AppendHistory(row->Text(2), now, report.outcome);
+      history = AppendAttemptHistory(row->Text(2), now, report.outcome);
       attempts = row->Int(3) + 1;
     }
     int64_t dead_letter_id = 0;
@@ -198,21 +183,8 @@ absl::Status ApplyReports(Database& db, const std::vector<DeliveryReport>& repor
 
 }  // namespace
 
-std::vector<AttemptRecord> ParseAttemptHistory(const std::string& history) {
-  std::vector<AttemptRecord> attempts;
-  const nlohmann::json entries =
-      nlohmann::json::parse(history, nullptr, /*allow_exceptions=*/false);
-  if (!entries.is_array()) return attempts;
-  for (const nlohmann::json& entry : entries) {
-    if (!entry.is_object()) continue;
-    attempts.push_back({absl::FromUnixMillis(entry.value(kHistoryAt, int64_t{0})),
-                        entry.value(kHistoryOutcome, std::string())});
-  }
-  return attempts;
-}
-
-absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(const std::string& directory,
-                                                     const OutboxOptions& options) {
+absl::StatusOr<std::unique_ptr<SqliteOutbox>> SqliteOutbox::Open(const std::string& directory,
+                                                                 const OutboxOptions& options) {
   const std::string path = absl::StrCat(directory, "/outbox.sqlite3");
   DatabaseOptions database_options;
   database_options.label = "outbox";
@@ -222,15 +194,15 @@ absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(const std::string& director
   if (!db.ok()) {
     return absl::Status(db.status().code(), absl::StrCat("data_dir: ", db.status().message()));
   }
-  return std::unique_ptr<Outbox>(new Outbox(*std::move(db), options));
+  return std::unique_ptr<SqliteOutbox>(new SqliteOutbox(*std::move(db), options));
 }
 
-Outbox::Outbox(std::unique_ptr<Database> db, const OutboxOptions& options)
+SqliteOutbox::SqliteOutbox(std::unique_ptr<Database> db, const OutboxOptions& options)
     : options_(options), db_(std::move(db)) {}
 
-Outbox::~Outbox() = default;
+SqliteOutbox::~SqliteOutbox() = default;
 
-void Outbox::Accept(std::vector<NewOutboxItem> items, AcceptDone done) {
+void SqliteOutbox::Accept(std::vector<NewOutboxItem> items, AcceptDone done) {
   auto stored = std::make_shared<std::vector<bool>>(items.size(), false);
   db_->Submit(
       [items = std::move(items), stored,
@@ -286,12 +258,21 @@ void Outbox::Accept(std::vector<NewOutboxItem> items, AcceptDone done) {
       /*urgent=*/true);
 }
 
-absl::StatusOr<std::vector<OutboxItem>> Outbox::FetchDue(absl::Time now, int64_t after_id,
-                                                         size_t limit) {
+absl::StatusOr<std::vector<OutboxItem>> SqliteOutbox::FetchDue(int partition, absl::Time now,
+                                                               int64_t after_id, size_t limit) {
+  if (partition != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("partition: the embedded outbox has only partition 0, not ", partition));
+  }
   std::vector<OutboxItem> items;
+  // An item waits while an earlier item of its user waits for its retry
+  // (per-user order across retries; the index outbox_user finds those).
   absl::Status status = db_->Read(
-      "SELECT id, workspace, kind, item_id, user_key, payload, payload_version, accepted_ms, "
-      "attempts FROM outbox WHERE id > ?1 AND next_attempt_ms <= ?2 ORDER BY id LIMIT ?3",
+      "SELECT o.id, o.workspace, o.kind, o.item_id, o.user_key, o.payload, o.payload_version, "
+      "o.accepted_ms, o.attempts FROM outbox o WHERE o.id > ?1 AND o.next_attempt_ms <= ?2 "
+      "AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.workspace = o.workspace "
+      "AND e.user_key = o.user_key AND e.id < o.id AND e.next_attempt_ms > ?2) "
+      "ORDER BY o.id LIMIT ?3",
       "fetch due", [&](Statement& select) {
         select.Bind(1, after_id).Bind(2, ToMs(now)).Bind(3, static_cast<int64_t>(limit));
         int step;
@@ -314,14 +295,13 @@ absl::StatusOr<std::vector<OutboxItem>> Outbox::FetchDue(absl::Time now, int64_t
   return items;
 }
 
-void Outbox::Report(std::vector<DeliveryReport> reports,
-                    absl::AnyInvocable<void(absl::Status) &&> done) {
+void SqliteOutbox::Report(std::vector<DeliveryReport> reports, Completion done) {
   db_->Submit([reports = std::move(reports)](
                   Database& db) -> absl::Status { return ApplyReports(db, reports); },
               std::move(done));
 }
 
-void Outbox::MarkInDoubt(std::vector<int64_t> ids, absl::AnyInvocable<void(absl::Status) &&> done) {
+void SqliteOutbox::MarkInDoubt(std::vector<int64_t> ids, Completion done) {
   db_->Submit(
       [ids = std::move(ids)](Database& db) -> absl::Status {
         // One statement for the whole request: the ids as a JSON array.
@@ -335,7 +315,11 @@ void Outbox::MarkInDoubt(std::vector<int64_t> ids, absl::AnyInvocable<void(absl:
       std::move(done));
 }
 
-absl::StatusOr<int> Outbox::SettleInDoubt(bool dead_letter) {
+absl::StatusOr<int> SqliteOutbox::SettleInDoubt(int partition, bool dead_letter) {
+  if (partition != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("partition: the embedded outbox has only partition 0, not ", partition));
+  }
   int settled = 0;
   absl::Status status = db_->RunSync([&](Database& db) -> absl::Status {
     if (!dead_letter) {  // sent again: they are simply queued items
@@ -356,10 +340,8 @@ absl::StatusOr<int> Outbox::SettleInDoubt(bool dead_letter) {
         DeliveryReport report;
         report.id = select->Int(0);
         report.result = DeliveryReport::Result::kDead;
-        report.outcome = kInDoubt;
-        report.reason = absl::StrCat(kInDoubt,
-                                     ", so Braze may or may not have it; check Braze before "
-                                     "replaying (a replay of an item Braze has counts twice)");
+        report.outcome = kInDoubtOutcome;
+        report.reason = kInDoubtReason;
         reports.push_back(std::move(report));
       }
       if (step != SQLITE_DONE) return db.Error("find items in doubt");
@@ -371,7 +353,7 @@ absl::StatusOr<int> Outbox::SettleInDoubt(bool dead_letter) {
   return settled;
 }
 
-absl::Status Outbox::PruneIds(absl::Time now) {
+absl::Status SqliteOutbox::PruneIds(absl::Time now) {
   const int64_t horizon = ToMs(now - options_.idempotency_window);
   return db_->RunSync([horizon](Database& db) -> absl::Status {
     // Queued ids stay: they still guard against duplicates of live items.

@@ -1,0 +1,36 @@
+// The durable stores a server runs on, opened together: the outbox, its
+// operator queries and the partition ownership, plus the rate budgets the
+// delivery engine spends. Embedded (SQLite in --data_dir, one replica; here)
+// or shared (PostgreSQL, --store; server/postgres/postgres_stores.h).
+#ifndef BRAZESYNC_SERVER_DURABILITY_DURABLE_STORES_H_
+#define BRAZESYNC_SERVER_DURABILITY_DURABLE_STORES_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/delivery/rate_budget.h"
+#include "server/durability/dead_letter_store.h"
+#include "server/durability/outbox_store.h"
+#include "server/durability/partition_ownership.h"
+
+namespace brazesync {
+
+struct DurableStores {
+  // Declared so that they are destroyed in the right order: the queries and
+  // the outbox before the ownership whose session the outbox's gate uses.
+  std::unique_ptr<PartitionOwnership> ownership;
+  std::unique_ptr<OutboxStore> outbox;
+  std::unique_ptr<DeadLetterStore> dead_letters;
+  // Empty: each workspace gets a LocalRateBudget.
+  RateBudgetFactory rate_budgets;
+};
+
+// SQLite in `data_dir` (outbox.sqlite3): one partition, always owned, local
+// budgets.
+absl::StatusOr<DurableStores> OpenEmbeddedStores(const std::string& data_dir,
+                                                 const OutboxOptions& options);
+
+}  // namespace brazesync
+
+#endif  // BRAZESYNC_SERVER_DURABILITY_DURABLE_STORES_H_

@@ -27,7 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HAND_WRITTEN_MARKER = "# --- hand-written below this line: not generated ---"
 HELPERS = ("brazesync_cc_library", "brazesync_cc_test", "brazesync_cc_binary")
 KEYWORDS = ("SRCS", "HDRS", "DEPS")
-FLAGS = ("JEMALLOC",)  # CMake-only options of the helpers
+FLAGS = ("JEMALLOC", "POSTGRES")  # CMake-only options of the helpers
 
 # CMake imported target -> @system_libs target (one per pkg-config group).
 SYSTEM_LIBS = {
@@ -44,6 +44,7 @@ SYSTEM_LIBS = {
     "GTest::gtest": "gtest_main",
     "Threads::Threads": "threads",
     "SQLite::SQLite3": "sqlite3",
+    "PostgreSQL::PostgreSQL": "libpq",
     "OpenSSL::SSL": "openssl",
     "OpenSSL::Crypto": "crypto",
     "spdlog::spdlog": "spdlog",

@@ -45,6 +45,8 @@ _LIBS = {
     "threads": ([], ["-lpthread"], False),
     # SQLite::SQLite3
     "sqlite3": (["sqlite3"], [], False),
+    # PostgreSQL::PostgreSQL (libpq)
+    "libpq": (["libpq"], [], False),
     # OpenSSL::SSL + OpenSSL::Crypto, and OpenSSL::Crypto alone.
     "openssl": (["openssl"], [], False),
     "crypto": (["libcrypto"], [], False),

@@ -11,7 +11,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev libprotoc-dev protobuf-compiler libabsl-dev grpc-proto
   libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libcpp-httplib-dev libsqlite3-dev libjemalloc-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
+  nlohmann-json3-dev libcpp-httplib-dev libsqlite3-dev libpq-dev postgresql libjemalloc-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
   openssl libre2-dev libphonenumber-dev
   python3 python3-grpcio python3-protobuf python3-yaml python3-kubernetes
   golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev protoc-gen-go protoc-gen-go-grpc

@@ -21,6 +21,9 @@ ALLOWED = {
     "config": ["base", "security", "braze", "validation"],
     "delivery": ["base", "security", "http", "braze", "config"],
     "durability": ["base", "security", "http", "braze", "config", "delivery"],
+    # Cluster mode's stores: implementations of durability's and delivery's
+    # contracts on PostgreSQL.
+    "postgres": ["base", "security", "http", "braze", "config", "delivery", "durability"],
     "ops": ["base", "security", "http", "braze", "config", "delivery"],
     "track": ["base", "security", "http", "braze", "validation", "config", "delivery",
               "durability"],

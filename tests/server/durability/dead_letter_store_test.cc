@@ -4,8 +4,10 @@
 // without its Braze JSON, which GetDeadLetter returns whole), and letters
 // whose payload cannot be converted.
 //
-// Every test opens its own database in a fresh directory made with mkdtemp;
-// nothing sleeps to synchronise.
+// Every case runs against both stores (SqliteDeadLetterStore,
+// PostgresDeadLetterStore), each test in a database of its own (PostgreSQL:
+// in the `postgres` fixture's server, skipped without it); nothing sleeps
+// to synchronise.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -46,11 +48,14 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using testing_support::StatusIs;
 
-class DeadLetterStoreTest : public outbox_testing::OutboxFixture {};
+// Every store must pass these: each runs against SQLite and PostgreSQL.
+class DeadLetterStoreTest : public outbox_testing::StoreFixture {};
+INSTANTIATE_TEST_SUITE_P(Stores, DeadLetterStoreTest, outbox_testing::kAllStores,
+                         outbox_testing::StoreKindName);
 
 // --- Item status --------------------------------------------------------
 
-TEST_F(DeadLetterStoreTest, GetItemStatusReportsTheRecord) {
+TEST_P(DeadLetterStoreTest, GetItemStatusReportsTheRecord) {
   const int64_t id = AcceptOne(EventItem("e1"));
   const absl::Time retry_at = absl::Now() + absl::Hours(1);
   ASSERT_TRUE(ReportNow(*outbox_, {Retry(id, retry_at, "HTTP 503")}).ok());
@@ -67,20 +72,20 @@ TEST_F(DeadLetterStoreTest, GetItemStatusReportsTheRecord) {
   EXPECT_LE(status->updated, absl::Now());
 }
 
-TEST_F(DeadLetterStoreTest, GetItemStatusIsPerWorkspace) {
+TEST_P(DeadLetterStoreTest, GetItemStatusIsPerWorkspace) {
   AcceptOne(EventItem("e1", "a", kWorkspace));
   EXPECT_THAT(store_->GetItemStatus(kOtherWorkspace, "e1").status(),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr(kOtherWorkspace)));
 }
 
-TEST_F(DeadLetterStoreTest, GetItemStatusOfUnknownIdIsNotFound) {
+TEST_P(DeadLetterStoreTest, GetItemStatusOfUnknownIdIsNotFound) {
   EXPECT_THAT(store_->GetItemStatus(kWorkspace, "never").status(),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("never")));
 }
 
 // --- Dead letters -------------------------------------------------------
 
-TEST_F(DeadLetterStoreTest, ListDeadLettersPagesById) {
+TEST_P(DeadLetterStoreTest, ListDeadLettersPagesById) {
   std::vector<int64_t> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(DeadLetterOne(EventItem(absl::StrCat("e", i))));
 
@@ -100,7 +105,7 @@ TEST_F(DeadLetterStoreTest, ListDeadLettersPagesById) {
   EXPECT_EQ(page3->next_after_id, 0);
 }
 
-TEST_F(DeadLetterStoreTest, ListDeadLettersExactPageHasNoNextPage) {
+TEST_P(DeadLetterStoreTest, ListDeadLettersExactPageHasNoNextPage) {
   const int64_t first = DeadLetterOne(EventItem("e1"));
   const int64_t second = DeadLetterOne(EventItem("e2"));
 
@@ -110,7 +115,7 @@ TEST_F(DeadLetterStoreTest, ListDeadLettersExactPageHasNoNextPage) {
   EXPECT_EQ(page->next_after_id, 0);
 }
 
-TEST_F(DeadLetterStoreTest, ListDeadLettersDefaultPageSizeReturnsAll) {
+TEST_P(DeadLetterStoreTest, ListDeadLettersDefaultPageSizeReturnsAll) {
   for (int i = 0; i < 3; ++i) DeadLetterOne(EventItem(absl::StrCat("e", i)));
   absl::StatusOr<DeadLetterPage> page = store_->ListDeadLetters("", 0, 0);
   ASSERT_TRUE(page.ok()) << page.status();
@@ -118,7 +123,7 @@ TEST_F(DeadLetterStoreTest, ListDeadLettersDefaultPageSizeReturnsAll) {
   EXPECT_EQ(page->next_after_id, 0);
 }
 
-TEST_F(DeadLetterStoreTest, ListDeadLettersFiltersByWorkspace) {
+TEST_P(DeadLetterStoreTest, ListDeadLettersFiltersByWorkspace) {
   const int64_t prod1 = DeadLetterOne(EventItem("e1", "a", kWorkspace));
   const int64_t staging1 = DeadLetterOne(EventItem("e2", "a", kOtherWorkspace));
   const int64_t prod2 = DeadLetterOne(EventItem("e3", "a", kWorkspace));
@@ -136,7 +141,7 @@ TEST_F(DeadLetterStoreTest, ListDeadLettersFiltersByWorkspace) {
                                                ElementsAre(prod2))));
 }
 
-TEST_F(DeadLetterStoreTest, GetDeadLetterReturnsIt) {
+TEST_P(DeadLetterStoreTest, GetDeadLetterReturnsIt) {
   const int64_t id = DeadLetterOne(EventItem("e1"));
   absl::StatusOr<DeadLetter> letter = store_->GetDeadLetter(id);
   ASSERT_TRUE(letter.ok()) << letter.status();
@@ -144,12 +149,12 @@ TEST_F(DeadLetterStoreTest, GetDeadLetterReturnsIt) {
   EXPECT_EQ(letter->item_id, "e1");
 }
 
-TEST_F(DeadLetterStoreTest, GetDeadLetterOfUnknownIdIsNotFound) {
+TEST_P(DeadLetterStoreTest, GetDeadLetterOfUnknownIdIsNotFound) {
   EXPECT_THAT(store_->GetDeadLetter(42).status(),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("42")));
 }
 
-TEST_F(DeadLetterStoreTest, ReplayMovesDeadLetterBackToOutbox) {
+TEST_P(DeadLetterStoreTest, ReplayMovesDeadLetterBackToOutbox) {
   const int64_t dead_id = DeadLetterOne(EventItem("e1"));
   ASSERT_EQ(Queued(), 0);
 
@@ -171,7 +176,7 @@ TEST_F(DeadLetterStoreTest, ReplayMovesDeadLetterBackToOutbox) {
   EXPECT_EQ(state->dead_letter_id, 0);
 }
 
-TEST_F(DeadLetterStoreTest, ReplaySkipsIdDeliveredSince) {
+TEST_P(DeadLetterStoreTest, ReplaySkipsIdDeliveredSince) {
   const int64_t dead_id = DeadLetterOne(EventItem("e1"));
   // The caller sends e1 again (allowed after a dead letter) and it is
   // delivered.
@@ -196,7 +201,7 @@ TEST_F(DeadLetterStoreTest, ReplaySkipsIdDeliveredSince) {
 // letters. Replay now also skips an id that is QUEUED (counted in
 // skipped_delivered: it is about to be delivered) and drops the dead letter as
 // for DELIVERED.
-TEST_F(DeadLetterStoreTest, ReplaySkipsIdQueuedAgainSince) {
+TEST_P(DeadLetterStoreTest, ReplaySkipsIdQueuedAgainSince) {
   const int64_t dead_id = DeadLetterOne(EventItem("e1"));
   AcceptOne(EventItem("e1"));  // sent again; still queued
 
@@ -206,7 +211,7 @@ TEST_F(DeadLetterStoreTest, ReplaySkipsIdQueuedAgainSince) {
   EXPECT_EQ(Queued(), 1);
 }
 
-TEST_F(DeadLetterStoreTest, ReplayAllOfWorkspaceLeavesOthers) {
+TEST_P(DeadLetterStoreTest, ReplayAllOfWorkspaceLeavesOthers) {
   DeadLetterOne(EventItem("e1", "a", kWorkspace));
   const int64_t staging = DeadLetterOne(EventItem("e2", "a", kOtherWorkspace));
   DeadLetterOne(EventItem("", "a", kWorkspace));
@@ -220,7 +225,7 @@ TEST_F(DeadLetterStoreTest, ReplayAllOfWorkspaceLeavesOthers) {
                                                ElementsAre(staging))));
 }
 
-TEST_F(DeadLetterStoreTest, ReplayOfUnknownIdDoesNothing) {
+TEST_P(DeadLetterStoreTest, ReplayOfUnknownIdDoesNothing) {
   absl::StatusOr<ReplayResult> replay = store_->ReplayDeadLetters({{99}, false, ""});
   ASSERT_TRUE(replay.ok()) << replay.status();
   EXPECT_EQ(replay->replayed, 0);
@@ -228,7 +233,7 @@ TEST_F(DeadLetterStoreTest, ReplayOfUnknownIdDoesNothing) {
   EXPECT_EQ(Queued(), 0);
 }
 
-TEST_F(DeadLetterStoreTest, PurgeByIdsDeletesOnlyThose) {
+TEST_P(DeadLetterStoreTest, PurgeByIdsDeletesOnlyThose) {
   const int64_t first = DeadLetterOne(EventItem("e1"));
   const int64_t second = DeadLetterOne(EventItem("e2"));
   const int64_t third = DeadLetterOne(EventItem("e3"));
@@ -242,7 +247,7 @@ TEST_F(DeadLetterStoreTest, PurgeByIdsDeletesOnlyThose) {
   EXPECT_EQ(Queued(), 0);
 }
 
-TEST_F(DeadLetterStoreTest, PurgeAllOfWorkspace) {
+TEST_P(DeadLetterStoreTest, PurgeAllOfWorkspace) {
   DeadLetterOne(EventItem("e1", "a", kWorkspace));
   const int64_t staging = DeadLetterOne(EventItem("e2", "a", kOtherWorkspace));
 
@@ -254,7 +259,7 @@ TEST_F(DeadLetterStoreTest, PurgeAllOfWorkspace) {
                                                ElementsAre(staging))));
 }
 
-TEST_F(DeadLetterStoreTest, PurgeAll) {
+TEST_P(DeadLetterStoreTest, PurgeAll) {
   for (int i = 0; i < 3; ++i)
     DeadLetterOne(EventItem(absl::StrCat("e", i), "a", i % 2 ? kWorkspace : kOtherWorkspace));
   absl::StatusOr<int> purge = store_->PurgeDeadLetters({{}, true, ""});
@@ -270,7 +275,7 @@ TEST_F(DeadLetterStoreTest, PurgeAll) {
 constexpr size_t kSmallPageBytes = 10'000;
 constexpr size_t kMediumNotes = 4'000;
 
-TEST_F(DeadLetterStoreTest, ListedBytesCountsTextJsonAndAttempts) {
+TEST_P(DeadLetterStoreTest, ListedBytesCountsTextJsonAndAttempts) {
   DeadLetter letter;
   const size_t empty = ListedBytes(letter);
   letter.workspace = "prod";
@@ -284,7 +289,7 @@ TEST_F(DeadLetterStoreTest, ListedBytesCountsTextJsonAndAttempts) {
   EXPECT_GT(ListedBytes(letter), with_text + 8);
 }
 
-TEST_F(DeadLetterStoreTest, ListStopsAtTheByteBudgetAndTheCursorContinues) {
+TEST_P(DeadLetterStoreTest, ListStopsAtTheByteBudgetAndTheCursorContinues) {
   max_page_bytes_ = kSmallPageBytes;
   ASSERT_TRUE(Reopen().ok());
   std::vector<int64_t> ids;
@@ -318,7 +323,7 @@ TEST_F(DeadLetterStoreTest, ListStopsAtTheByteBudgetAndTheCursorContinues) {
   EXPECT_THAT(page_sizes, ElementsAre(2, 2, 1));
 }
 
-TEST_F(DeadLetterStoreTest, ALetterLargerThanAPageIsListedWithoutItsJson) {
+TEST_P(DeadLetterStoreTest, ALetterLargerThanAPageIsListedWithoutItsJson) {
   max_page_bytes_ = kSmallPageBytes;
   ASSERT_TRUE(Reopen().ok());
   constexpr size_t kLargeNotes = 5 * kSmallPageBytes;
@@ -351,7 +356,7 @@ TEST_F(DeadLetterStoreTest, ALetterLargerThanAPageIsListedWithoutItsJson) {
   EXPECT_THAT(whole->braze_json, HasSubstr(std::string(kLargeNotes, 'n')));
 }
 
-TEST_F(DeadLetterStoreTest, ALargeLetterFirstIsAPageOfItsOwn) {
+TEST_P(DeadLetterStoreTest, ALargeLetterFirstIsAPageOfItsOwn) {
   max_page_bytes_ = kSmallPageBytes;
   ASSERT_TRUE(Reopen().ok());
   const int64_t large = DeadLetterOne(ProfileItem("Ada", 5 * kSmallPageBytes));
@@ -373,7 +378,7 @@ TEST_F(DeadLetterStoreTest, ALargeLetterFirstIsAPageOfItsOwn) {
       IsOkAndHolds(Field(&DeadLetterPage::letters, ElementsAre(Field(&DeadLetter::id, medium3)))));
 }
 
-TEST_F(DeadLetterStoreTest, DefaultBudgetListsManyOrdinaryLettersInOnePage) {
+TEST_P(DeadLetterStoreTest, DefaultBudgetListsManyOrdinaryLettersInOnePage) {
   std::vector<int64_t> ids;
   for (int i = 0; i < 30; ++i) ids.push_back(DeadLetterOne(EventItem(absl::StrCat("e", i))));
   absl::StatusOr<DeadLetterPage> page = store_->ListDeadLetters("", 0, 0);
@@ -384,7 +389,7 @@ TEST_F(DeadLetterStoreTest, DefaultBudgetListsManyOrdinaryLettersInOnePage) {
 
 // --- Payloads that cannot be converted ------------------------------------
 
-TEST_F(DeadLetterStoreTest, AnUnconvertiblePayloadIsListedWithTheReason) {
+TEST_P(DeadLetterStoreTest, AnUnconvertiblePayloadIsListedWithTheReason) {
   NewOutboxItem future = EventItem("future");
   future.payload_version = 99;  // a version only a newer release knows
   const int64_t id = DeadLetterOne(std::move(future));

@@ -8,6 +8,9 @@
 #include "server/durability/sqlite_dead_letter_store.h"
 #include "server/durability/sqlite_outbox.h"
 #include "server/durability/stored_payload.h"
+#include "server/postgres/postgres_dead_letter_store.h"
+#include "server/postgres/postgres_outbox.h"
+#include "server/postgres/schema.h"
 
 namespace brazesync {
 namespace outbox_testing {
@@ -147,9 +150,75 @@ std::vector<int64_t> Ids(const DeadLetterPage& page) {
   return ids;
 }
 
+std::string StoreKindName(const ::testing::TestParamInfo<StoreKind>& info) {
+  return info.param == StoreKind::kSqlite ? "Sqlite" : "Postgres";
+}
+
+void PrintTo(StoreKind kind, std::ostream* os) {
+  *os << (kind == StoreKind::kSqlite ? "Sqlite" : "Postgres");
+}
+
+PgWorkerOptions PartitionOwnerOptions(const std::string& uri, std::vector<int> partitions) {
+  PgWorkerOptions options;
+  options.uri = uri;
+  options.label = "owner";
+  options.reconnect_delay = absl::ZeroDuration();
+  options.on_connect = [partitions = std::move(partitions)](PgConnection& connection) {
+    for (int part : partitions) {
+      // Any fixed key: the tests' owners only exclude each other.
+      absl::Status locked =
+          connection
+              .Exec("lock the partition", "SELECT pg_advisory_lock(2, $1)", {PgParam::Int(part)})
+              .status();
+      if (!locked.ok()) return locked;
+      absl::Status owned =
+          connection
+              .Exec("own the partition",
+                    "UPDATE bs_partitions SET owner = 'test', owner_pid = pg_backend_pid(), "
+                    "epoch = epoch + 1, acquired_at = now() WHERE part = $1",
+                    {PgParam::Int(part)})
+              .status();
+      if (!owned.ok()) return owned;
+    }
+    return absl::OkStatus();
+  };
+  return options;
+}
+
+absl::Time OutboxFixture::DueAt(absl::Time time) const {
+  return kind_ == StoreKind::kSqlite ? time : absl::InfiniteFuture();
+}
+
 absl::Status OutboxFixture::Reopen() {
   store_.reset();
   outbox_.reset();
+  if (kind_ == StoreKind::kPostgres) {
+    // As a stopped replica: its owner session, and the partition, end.
+    owner_session_.reset();
+    if (pg_database_ == nullptr) {
+      absl::StatusOr<std::unique_ptr<testing_support::PostgresTestDatabase>> database =
+          testing_support::PostgresTestDatabase::Create();
+      if (!database.ok()) return database.status();
+      pg_database_ = *std::move(database);
+      std::unique_ptr<PgConnection> connection = pg_database_->Connect();
+      if (connection == nullptr) return absl::UnavailableError("cannot connect to the database");
+      absl::Status created = CreateOrUpgradeSchema(*connection, 1);
+      if (!created.ok()) return created;
+    }
+    owner_session_ = std::make_unique<PgWorker>(PartitionOwnerOptions(pg_database_->uri(), {0}));
+    absl::Status owner = owner_session_->Connect();
+    if (!owner.ok()) return owner;
+    PgWorkerOptions writer;
+    writer.uri = pg_database_->uri();
+    PgWorkerOptions reader;
+    reader.uri = pg_database_->uri();
+    auto outbox = std::make_unique<PostgresOutbox>(std::make_unique<PgWorker>(std::move(writer)),
+                                                   std::make_unique<PgWorker>(std::move(reader)),
+                                                   owner_session_.get(), options_, 1);
+    store_ = std::make_unique<PostgresDeadLetterStore>(&outbox->writer(), max_page_bytes_);
+    outbox_ = std::move(outbox);
+    return absl::OkStatus();
+  }
   absl::StatusOr<std::unique_ptr<SqliteOutbox>> opened = SqliteOutbox::Open(dir_.path(), options_);
   if (!opened.ok()) return opened.status();
   store_ = std::make_unique<SqliteDeadLetterStore>(opened->get(), max_page_bytes_);
@@ -202,6 +271,12 @@ std::vector<DeadLetter> ListAllDeadLetters(DeadLetterStore& store) {
     after_id = page->next_after_id;
   } while (after_id != 0);
   return letters;
+}
+
+void StoreFixture::SetUp() {
+  kind_ = GetParam();
+  if (kind_ == StoreKind::kPostgres) BRAZESYNC_REQUIRE_POSTGRES();
+  OutboxFixture::SetUp();
 }
 
 std::vector<DeadLetter> OutboxFixture::AllDeadLetters() { return ListAllDeadLetters(*store_); }

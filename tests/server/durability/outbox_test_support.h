@@ -1,7 +1,9 @@
 // Helpers shared by the outbox, dead-letter store and admin rpc tests: items
 // and delivery reports to store, blocking forms of the outbox's
-// asynchronous calls, and OutboxFixture (an outbox and its DeadLetterStore
-// in a fresh directory). Test-only.
+// asynchronous calls, OutboxFixture (an outbox and its DeadLetterStore, on
+// SQLite in a fresh directory or on PostgreSQL in a fresh database) and
+// StoreFixture (the same, run once per store, for the cases every store
+// must pass). Test-only.
 //
 // Asynchronous calls are awaited with absl::Notification (at most kWait);
 // nothing sleeps to synchronise.
@@ -10,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,8 @@
 #include "gtest/gtest.h"
 #include "server/durability/dead_letter_store.h"
 #include "server/durability/outbox_store.h"
+#include "server/postgres/pg_worker.h"
+#include "tests/server/testing/postgres_test_database.h"
 #include "tests/server/testing/test_support.h"
 
 namespace brazesync {
@@ -65,13 +70,29 @@ absl::StatusOr<int64_t> QueuedCount(OutboxStore& outbox);
 
 std::vector<int64_t> Ids(const DeadLetterPage& page);
 
-// An outbox and a DeadLetterStore over it, in a directory of their own.
+// The stores a StoreFixture test runs against.
+enum class StoreKind { kSqlite, kPostgres };
+// "Sqlite" / "Postgres", for test names.
+std::string StoreKindName(const ::testing::TestParamInfo<StoreKind>& info);
+// The same in messages (and in ctest's test names, instead of the bytes).
+void PrintTo(StoreKind kind, std::ostream* os);
+
+// Options of a session that owns `partitions` as the ownership component's
+// would (PostgresOwnership): on connecting it takes each partition's
+// advisory lock and records itself as the owner with the next epoch, so
+// every new session is a new owner and the previous one's marks are from an
+// earlier epoch.
+PgWorkerOptions PartitionOwnerOptions(const std::string& uri, std::vector<int> partitions);
+
+// An outbox and a DeadLetterStore over it, in a directory (SQLite) or a
+// database (PostgreSQL, one partition) of their own.
 class OutboxFixture : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(Reopen().ok()); }
 
-  // Closes the outbox (if open) and opens it again on the same directory
-  // with `options_` and a store with `max_page_bytes_`.
+  // Closes the outbox (if open) and opens it again on the same directory or
+  // database with `options_` and a store with `max_page_bytes_`. PostgreSQL:
+  // as a restarted replica, with a new owner session (the next epoch).
   virtual absl::Status Reopen();
 
   // Accepts one item and returns its outbox id (0 and a failure if not).
@@ -87,13 +108,34 @@ class OutboxFixture : public ::testing::Test {
   // Every dead letter, following pages.
   std::vector<DeadLetter> AllDeadLetters();
 
+  // The `now` to pass FetchDue for the items due at `time`: `time` itself for
+  // a store that honours the caller's clock (SQLite); everything for one on
+  // the database's clock (PostgreSQL), which a test cannot move forward.
+  absl::Time DueAt(absl::Time time) const;
+
+  StoreKind kind_ = StoreKind::kSqlite;
   testing_support::TempDir dir_;
   OutboxOptions options_;
   size_t max_page_bytes_ = DeadLetterStore::kDefaultMaxPageBytes;
+  // PostgreSQL: the test's database and the session owning partition 0
+  // (declared before the outbox, which uses it).
+  std::unique_ptr<testing_support::PostgresTestDatabase> pg_database_;
+  std::unique_ptr<PgWorker> owner_session_;
   std::unique_ptr<OutboxStore> outbox_;
   std::unique_ptr<DeadLetterStore> store_;
   int64_t last_id_ = 0;  // the highest outbox id AcceptOne has seen
 };
+
+// OutboxFixture run once per store (value-parameterized by StoreKind):
+// instantiate with
+//   INSTANTIATE_TEST_SUITE_P(Stores, MyTest, kAllStores, StoreKindName);
+// The PostgreSQL instance skips when no throwaway PostgreSQL runs.
+class StoreFixture : public OutboxFixture, public ::testing::WithParamInterface<StoreKind> {
+ protected:
+  void SetUp() override;
+};
+
+inline const auto kAllStores = ::testing::Values(StoreKind::kSqlite, StoreKind::kPostgres);
 
 // Every dead letter in `store`, following pages (a failure on an error).
 std::vector<DeadLetter> ListAllDeadLetters(DeadLetterStore& store);

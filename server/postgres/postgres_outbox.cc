@@ -239,14 +239,29 @@ PostgresOutbox::~PostgresOutbox() {
 }
 
 void PostgresOutbox::Accept(std::vector<NewOutboxItem> items, AcceptDone done) {
+  // PostgreSQL text cannot hold a NUL byte (SQLite can): refused here, so
+  // the call fails alone and says which field.
+  for (size_t i = 0; i < items.size(); ++i) {
+    const NewOutboxItem& item = items[i];
+    const char* field = item.workspace.find('\0') != std::string::npos  ? "workspace"
+                        : item.user_key.find('\0') != std::string::npos ? "user_key"
+                        : item.item_id.find('\0') != std::string::npos  ? "item_id"
+                                                                        : nullptr;
+    if (field != nullptr) {
+      std::move(done)(absl::InvalidArgumentError(absl::StrCat(
+          field, " of item ", i, ": contains a NUL byte, which the store cannot hold")));
+      return;
+    }
+  }
   absl::MutexLock lock(&accept_mu_);
   pending_accepts_.push_back(PendingAccept{std::move(items), std::move(done)});
-  if (!batch_queued_) SubmitAcceptBatch();
+  if (!batch_queued_) {
+    batch_queued_ = true;
+    SubmitAcceptBatch(std::make_shared<AcceptBatch>());
+  }
 }
 
-void PostgresOutbox::SubmitAcceptBatch() {
-  batch_queued_ = true;
-  auto batch = std::make_shared<AcceptBatch>();
+void PostgresOutbox::SubmitAcceptBatch(std::shared_ptr<AcceptBatch> batch) {
   writer_->Submit(
       [this, batch](PgConnection& connection) -> absl::Status {
         // Every call waiting now goes into this statement; later ones queue
@@ -301,6 +316,18 @@ void PostgresOutbox::SubmitAcceptBatch() {
       [this, batch](absl::Status status) {
         // Not run at all (no session): the calls waiting fail with it.
         TakeWaitingAccepts(*batch);
+        if (!status.ok() && !absl::IsUnavailable(status) && batch->accepts.size() > 1) {
+          // One call's items (e.g. text PostgreSQL refuses) failed the
+          // statement for all: each call again on its own, so that only
+          // such a call fails.
+          for (PendingAccept& accept : batch->accepts) {
+            auto alone = std::make_shared<AcceptBatch>();
+            alone->taken = true;
+            alone->accepts.push_back(std::move(accept));
+            SubmitAcceptBatch(std::move(alone));
+          }
+          return;
+        }
         for (size_t a = 0; a < batch->accepts.size(); ++a) {
           if (status.ok()) {
             std::move(batch->accepts[a].done)(std::move(batch->stored[a]));

@@ -48,7 +48,8 @@ class PostgresOutbox final : public OutboxStore {
   PostgresOutbox(const PostgresOutbox&) = delete;
   PostgresOutbox& operator=(const PostgresOutbox&) = delete;
 
-  // OutboxStore.
+  // OutboxStore. Accept: INVALID_ARGUMENT (naming the field) for text with a
+  // NUL byte, which PostgreSQL cannot store.
   void Accept(std::vector<NewOutboxItem> items, AcceptDone done) override;
   absl::StatusOr<std::vector<OutboxItem>> FetchDue(int partition, absl::Time now, int64_t after_id,
                                                    size_t limit) override;
@@ -72,8 +73,9 @@ class PostgresOutbox final : public OutboxStore {
   };
   struct AcceptBatch;
 
-  // Queues one task that takes every waiting Accept call (coalescing).
-  void SubmitAcceptBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(accept_mu_);
+  // Queues the task that stores `batch`: the Accept calls waiting when it
+  // runs (coalescing), or those already in it.
+  void SubmitAcceptBatch(std::shared_ptr<AcceptBatch> batch);
   // Moves the waiting calls into `batch`, once.
   void TakeWaitingAccepts(AcceptBatch& batch) ABSL_LOCKS_EXCLUDED(accept_mu_);
   absl::Status CheckPartition(int partition) const;

@@ -3,7 +3,8 @@
 // tests/server/durability/outbox_test.cc): two replicas accepting the same
 // ids at once, the send gate and in-doubt settling fenced by partition
 // ownership, a replica taking over a terminated owner's partition, PostgreSQL
-// unreachable, items spread over partitions, per-user order.
+// unreachable, text PostgreSQL refuses (failing only its own call), items
+// spread over partitions, per-user order.
 //
 // Each test has a database of its own in the `postgres` fixture's server;
 // asynchronous calls are awaited with notifications, nothing sleeps.
@@ -21,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -267,6 +269,53 @@ TEST_F(PostgresOutboxTest, CallsAreUnavailableWhilePostgresIsUnreachable) {
   EXPECT_THAT(AcceptNow(*replica, {ItemOf("u1", "e2")}).status(),
               StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
   EXPECT_EQ(Count("SELECT count(*) FROM bs_outbox"), 0);
+}
+
+TEST_F(PostgresOutboxTest, TextWithANulByteIsRefusedNamingTheField) {
+  ASSERT_NO_FATAL_FAILURE(CreateDatabase(1));
+  std::unique_ptr<PgWorker> owner = Owner({0});
+  std::unique_ptr<PostgresOutbox> replica = Replica(owner.get());
+  EXPECT_THAT(
+      AcceptNow(*replica, {ItemOf("u1", "e1"), ItemOf(std::string("u\0x", 3), "e2")}).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("user_key of item 1")));
+  EXPECT_EQ(Count("SELECT count(*) FROM bs_outbox"), 0);
+}
+
+TEST_F(PostgresOutboxTest, ACallPostgresRefusesFailsAloneWhenBatchedWithOthers) {
+  ASSERT_NO_FATAL_FAILURE(CreateDatabase(1));
+  std::unique_ptr<PgWorker> owner = Owner({0});
+  std::unique_ptr<PostgresOutbox> replica = Replica(owner.get());
+  // Holds the writer busy, so that both calls wait for one batch.
+  absl::Notification started;
+  absl::Notification release;
+  replica->writer().Submit(
+      [&](PgConnection&) {
+        started.Notify();
+        release.WaitForNotification();
+        return absl::OkStatus();
+      },
+      [](absl::Status) {}, /*urgent=*/true);
+  ASSERT_TRUE(started.WaitForNotificationWithTimeout(testing_support::kWait));
+  absl::Notification bad_done;
+  absl::Notification good_done;
+  absl::StatusOr<std::vector<bool>> bad = absl::UnknownError("not run");
+  absl::StatusOr<std::vector<bool>> good = absl::UnknownError("not run");
+  // Not UTF-8: the database (UTF8) refuses it.
+  replica->Accept({ItemOf("\xff\xfe", "bad")}, [&](absl::StatusOr<std::vector<bool>> result) {
+    bad = std::move(result);
+    bad_done.Notify();
+  });
+  replica->Accept({ItemOf("u1", "good")}, [&](absl::StatusOr<std::vector<bool>> result) {
+    good = std::move(result);
+    good_done.Notify();
+  });
+  release.Notify();
+  ASSERT_TRUE(bad_done.WaitForNotificationWithTimeout(testing_support::kWait));
+  ASSERT_TRUE(good_done.WaitForNotificationWithTimeout(testing_support::kWait));
+
+  EXPECT_THAT(bad.status(), StatusIs(absl::StatusCode::kInternal, HasSubstr("accept items")));
+  EXPECT_THAT(good, IsOkAndHolds(ElementsAre(true)));
+  EXPECT_EQ(Count("SELECT count(*) FROM bs_outbox"), 1);
 }
 
 TEST_F(PostgresOutboxTest, ItemsGoToThePartitionOfTheirUser) {

@@ -38,7 +38,7 @@ struct RateGovernorOptions {
   // A token CanStart took but no request spent (the engine decided to wait
   // for more items) is dropped after this long: a shared budget's tokens are
   // only valid for a short time after their lease.
-  absl::Duration max_token_hold = absl::Milliseconds(50);
+  absl::Duration max_token_hold = absl::Milliseconds(20);
 };
 
 class RateGovernor final {

@@ -158,6 +158,7 @@ absl::StatusOr<WorkspaceSettings> ResolveWorkspace(const v1::WorkspaceConfig& co
                        config.default_phone_region(), "\")"));
     }
   }
+  settings.rate_budget_key = config.rate_budget_key();
   return settings;
 }
 

@@ -34,6 +34,9 @@ struct WorkspaceSettings {
   // Region of national phone numbers, e.g. "FR" (upper case); empty: E.164
   // only.
   std::string default_phone_region;
+  // Cluster mode: the shared rate budget's key (WorkspaceConfig.rate_budget_key);
+  // empty means the workspace's name.
+  std::string rate_budget_key;
 };
 
 // Reads an environment variable; injectable for tests. Returns "" when unset.

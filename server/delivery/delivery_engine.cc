@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/braze/item_kind.h"
 #include "server/braze/users_track.h"
+#include "server/delivery/local_rate_budget.h"
 
 namespace brazesync {
 namespace {
@@ -60,8 +61,9 @@ struct DeliveryEngine::UserQueue {
 // may leave now, roughly in arrival order. Building a request therefore costs
 // O(items taken), however many items of busy users are waiting.
 struct DeliveryEngine::Lane {
-  Lane(const WorkspaceSettings* workspace, const RateGovernorOptions& governor_options)
-      : workspace(workspace), governor(governor_options) {}
+  Lane(const WorkspaceSettings* workspace, const RateGovernorOptions& governor_options,
+       std::unique_ptr<RateBudget> budget)
+      : workspace(workspace), governor(governor_options, std::move(budget)) {}
 
   // Queues `item` behind its user's earlier items.
   void PushBack(QueuedItem item) {
@@ -163,7 +165,12 @@ EngineStats DeliveryEngine::stats() const {
 
 DeliveryEngine::Lane& DeliveryEngine::LaneFor(const WorkspaceSettings& workspace) {
   std::unique_ptr<Lane>& lane = lanes_[&workspace];
-  if (lane == nullptr) lane = std::make_unique<Lane>(&workspace, options_.governor);
+  if (lane == nullptr) {
+    std::unique_ptr<RateBudget> budget =
+        options_.rate_budgets ? options_.rate_budgets(workspace, options_.governor) : nullptr;
+    if (budget == nullptr) budget = std::make_unique<LocalRateBudget>(options_.governor);
+    lane = std::make_unique<Lane>(&workspace, options_.governor, std::move(budget));
+  }
   return *lane;
 }
 

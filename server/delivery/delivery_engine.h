@@ -29,6 +29,7 @@
 #include "server/braze/request_planner.h"
 #include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
+#include "server/delivery/rate_budget.h"
 #include "server/delivery/rate_governor.h"
 #include "server/delivery/retry_policy.h"
 #include "server/http/http_client.h"
@@ -52,6 +53,10 @@ struct EngineOptions {
   // max_concurrency, the ceiling of concurrent Braze requests per workspace
   // (the AIMD limit starts there). Every workspace gets its own RateGovernor.
   RateGovernorOptions governor;
+  // Where each workspace's governor takes its tokens from, made when the
+  // workspace's lane is created; empty: a LocalRateBudget from `governor`
+  // (single node). Cluster mode passes SharedRateBudgets::factory().
+  RateBudgetFactory rate_budgets;
 };
 
 // One converted item handed to the engine.

@@ -2,57 +2,55 @@
 #include "server/delivery/rate_governor.h"
 
 #include <algorithm>
+#include <utility>
+
+#include "server/delivery/local_rate_budget.h"
 
 namespace brazesync {
 
 RateGovernor::RateGovernor(const RateGovernorOptions& options, absl::Time now)
-    : options_(options),
-      // At least one token of burst, and at least one token of refill per
-      // window, even for a limit of 1.
-      capacity_(std::max(1.0, std::min(options.burst_fraction * options.requests_per_window,
-                                       options.requests_per_window - 1.0))),
-      tokens_per_second_(std::max(1.0, options.requests_per_window - capacity_) /
-                         absl::ToDoubleSeconds(options.window)),
-      tokens_(capacity_),
-      refilled_at_(now),
-      concurrency_limit_(options.max_concurrency) {}
+    : RateGovernor(options, std::make_unique<LocalRateBudget>(options, now)) {}
 
-void RateGovernor::Refill(absl::Time now) {
-  if (now <= refilled_at_) return;
-  tokens_ =
-      std::min(capacity_, tokens_ + absl::ToDoubleSeconds(now - refilled_at_) * tokens_per_second_);
-  refilled_at_ = now;
+RateGovernor::RateGovernor(const RateGovernorOptions& options, std::unique_ptr<RateBudget> budget)
+    : options_(options), budget_(std::move(budget)), concurrency_limit_(options.max_concurrency) {}
+
+bool RateGovernor::HoldsToken(absl::Time now) {
+  if (token_held_ && now - token_taken_at_ > options_.max_token_hold) token_held_ = false;
+  return token_held_;
 }
 
 bool RateGovernor::CanStart(absl::Time now, int in_flight) {
   if (in_flight >= concurrency_limit_) return false;
-  Refill(now);
-  if (now < paused_until_ || tokens_ < 1.0) {
+  if (now < paused_until_ || (!HoldsToken(now) && !budget_->TryTake(now))) {
     ++waits_;
     return false;
+  }
+  if (!token_held_) {
+    token_held_ = true;
+    token_taken_at_ = now;
   }
   return true;
 }
 
 void RateGovernor::Started(absl::Time now) {
-  Refill(now);
-  tokens_ -= 1.0;
+  // The engine calls CanStart first; a caller that did not still pays.
+  if (!HoldsToken(now)) budget_->TryTake(now);
+  token_held_ = false;
 }
 
 absl::Time RateGovernor::NextStartAt(absl::Time now) const {
-  absl::Time at = std::max(now, paused_until_);
-  if (tokens_ < 1.0) {
-    at = std::max(at, refilled_at_ + absl::Seconds((1.0 - tokens_) / tokens_per_second_));
-  }
-  return at;
+  const absl::Time at = std::max(now, paused_until_);
+  if (token_held_ && now - token_taken_at_ <= options_.max_token_hold) return at;
+  return std::max(at, budget_->NextTokenAt(now));
 }
 
 void RateGovernor::OnAttempt(const BrazeAttempt& attempt, absl::Time now) {
-  Refill(now);
   if (attempt.http_status == 429) {
     concurrency_limit_ = std::max(1, concurrency_limit_ / 2);
     const absl::Duration wait = attempt.retry_after.value_or(absl::Seconds(1));
     paused_until_ = std::max(paused_until_, now + wait);
+    // Every replica spending the budget pauses too.
+    budget_->ObserveThrottle(now + wait);
     return;
   }
   if (attempt.status.ok()) {
@@ -60,10 +58,11 @@ void RateGovernor::OnAttempt(const BrazeAttempt& attempt, absl::Time now) {
   }
   const double low = options_.low_remaining_fraction * options_.requests_per_window;
   if (attempt.rate_limit_remaining >= 0 && attempt.rate_limit_remaining < low) {
-    tokens_ = std::min<double>(tokens_, attempt.rate_limit_remaining);
-    if (attempt.rate_limit_remaining == 0 && attempt.rate_limit_reset.has_value()) {
-      paused_until_ = std::max(paused_until_, *attempt.rate_limit_reset);
-    }
+    const int remaining = static_cast<int>(attempt.rate_limit_remaining);
+    // A held token counts against what Braze says is left.
+    if (remaining <= 0) token_held_ = false;
+    budget_->ObserveRemaining(std::max(0, remaining - (token_held_ ? 1 : 0)),
+                              attempt.rate_limit_reset, now);
   }
 }
 

@@ -153,6 +153,7 @@ TEST(WorkspaceTest, AppliesDefaults) {
   EXPECT_THAT(settings->max_array_length, Eq(500));
   EXPECT_THAT(settings->request_timeout, Eq(absl::Seconds(10)));
   EXPECT_THAT(settings->max_attempts, Eq(3));
+  EXPECT_THAT(settings->rate_budget_key, StrEq(""));  // the name, in cluster mode
 }
 
 TEST(WorkspaceTest, StripsTheEndpointsTrailingSlash) {
@@ -171,6 +172,7 @@ TEST(WorkspaceTest, AppliesConfiguredValues) {
   config.set_max_array_length(100);
   config.set_request_timeout_ms(2500);
   config.set_max_attempts(5);
+  config.set_rate_budget_key("company");
   const absl::StatusOr<WorkspaceSettings> settings = ResolveWorkspace(config, ProdEnv());
   ASSERT_TRUE(settings.ok()) << settings.status();
   EXPECT_TRUE(settings->per_array_cap);
@@ -179,6 +181,7 @@ TEST(WorkspaceTest, AppliesConfiguredValues) {
   EXPECT_THAT(settings->max_array_length, Eq(100));
   EXPECT_THAT(settings->request_timeout, Eq(absl::Milliseconds(2500)));
   EXPECT_THAT(settings->max_attempts, Eq(5));
+  EXPECT_THAT(settings->rate_budget_key, StrEq("company"));
 }
 
 TEST(WorkspaceTest, TreatsCombinedCapModeAsNotPerArray) {

@@ -1,12 +1,16 @@
-// Tests for server/rate_governor.h: per-workspace pacing of Braze requests.
-// The token bucket allows a burst (a fraction of the window's limit) at once
-// and refills over (injected) time at the rest of the rate, so that burst plus
-// refill never exceed Braze's limit within one window; the AIMD concurrency limit halves on 429 and
-// grows by one per success; Braze's X-RateLimit-Remaining/Reset tighten the bucket before Braze
-// says 429; 429's retry_after pauses everything. Time is always passed in explicitly, so nothing
-// here depends on the wall clock.
+// Tests for server/delivery/rate_governor.h: per-workspace pacing of Braze
+// requests. By default the governor spends a LocalRateBudget (its bucket
+// maths are tested in local_rate_budget_test.cc; here through the governor):
+// a burst at once, then the refill; the AIMD concurrency limit halves on 429
+// and grows by one per success; Braze's X-RateLimit-Remaining/Reset tighten
+// the budget before Braze says 429; 429's retry_after pauses everything. With
+// a budget of its own (a recording fake), the governor forwards Braze's
+// feedback to it and takes exactly one token per request. Time is always
+// passed in explicitly, so nothing here depends on the wall clock.
 #include "server/delivery/rate_governor.h"
 
+#include <algorithm>
+#include <memory>
 #include <optional>
 
 #include "absl/status/status.h"
@@ -14,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/braze/users_track.h"
+#include "server/delivery/rate_budget.h"
 
 namespace brazesync {
 namespace {
@@ -80,7 +85,7 @@ int StartAll(RateGovernor& governor, absl::Time now) {
   return started;
 }
 
-// ---- Token bucket ----
+// ---- Token bucket (LocalRateBudget, the default) ----
 
 TEST(RateGovernorTest, AllowsABurstThenWaits) {
   RateGovernor governor(Options(), Start());
@@ -93,18 +98,6 @@ TEST(RateGovernorTest, RefillsOneTokenPerTokenInterval) {
   StartAll(governor, Start());
   EXPECT_FALSE(governor.CanStart(Start() + kTokenInterval - kSlack, 0));
   EXPECT_TRUE(governor.CanStart(Start() + kTokenInterval + kSlack, 0));
-}
-
-TEST(RateGovernorTest, RefillsLinearlyOverTime) {
-  RateGovernor governor(Options(), Start());
-  StartAll(governor, Start());
-  EXPECT_THAT(StartAll(governor, Start() + 3 * kTokenInterval + kSlack), Eq(3));
-}
-
-TEST(RateGovernorTest, NeverHoldsMoreThanTheBurst) {
-  RateGovernor governor(Options(), Start());
-  StartAll(governor, Start());
-  EXPECT_THAT(StartAll(governor, Start() + absl::Hours(1)), Eq(kBurst));
 }
 
 // Braze counts requests per fixed window; a full bucket at the window's start
@@ -120,37 +113,12 @@ TEST(RateGovernorTest, DefaultPacingStaysWithinBrazesLimitPerWindow) {
   EXPECT_THAT(started, Ge(defaults.requests_per_window * 9 / 10));
 }
 
-TEST(RateGovernorTest, BurstIsAtLeastOneRequest) {
-  RateGovernorOptions options = Options();
-  options.requests_per_window = 2;
-  options.burst_fraction = 0.1;
-  RateGovernor governor(options, Start());
-  EXPECT_THAT(StartAll(governor, Start()), Eq(1));
-}
-
 TEST(RateGovernorTest, CountsARateWait) {
   RateGovernor governor(Options(), Start());
   StartAll(governor, Start());
   EXPECT_THAT(governor.waits(), Eq(1));  // StartAll's final refusal
   governor.CanStart(Start(), 0);
   EXPECT_THAT(governor.waits(), Eq(2));
-}
-
-// Regression test (was a bug in server/rate_governor.cc, constructor): capacity_ is at least 1, and
-// tokens_per_second_ = (requests_per_window - capacity_) / window, which is 0
-// for requests_per_window == 1 (and negative for 0): after the first request
-// the bucket never refills, NextStartAt() is infinitely far, and every later
-// item of the workspace fails DEADLINE_EXCEEDED. --rate_limit_requests is
-// not range-checked (server/main.cc). Fix: reject rate_limit_requests < 2
-// where ServerOptions are checked, and/or in the governor use
-// capacity_ = min(capacity_, requests_per_window - 1) with a floor of 1 token
-// per window for the refill.
-TEST(RateGovernorTest, AWindowLimitOfOneStillRefills) {
-  RateGovernorOptions options = Options();
-  options.requests_per_window = 1;
-  RateGovernor governor(options, Start());
-  EXPECT_THAT(StartAll(governor, Start()), Eq(1));
-  EXPECT_THAT(StartAll(governor, Start() + kWindow + kSlack), Eq(1));
 }
 
 // ---- Concurrency (AIMD) ----
@@ -273,6 +241,100 @@ TEST(RateGovernorTest, NextStartAtIsTheEndOfAPause) {
   RateGovernor governor(Options(), Start());
   governor.OnAttempt(TooManyRequests(absl::Seconds(3)), Start());
   EXPECT_THAT(governor.NextStartAt(Start()), Eq(Start() + absl::Seconds(3)));
+}
+
+// ---- A budget of its own ----
+
+// Records what the governor tells it; hands out `tokens`.
+class FakeBudget final : public RateBudget {
+ public:
+  struct Log {
+    int takes = 0;
+    int tokens = 0;
+    absl::Time next_token_at = absl::InfinitePast();
+    absl::Time throttled_until = absl::InfinitePast();
+    int remaining = -1;
+    std::optional<absl::Time> reset;
+  };
+  explicit FakeBudget(Log* log) : log_(log) {}
+
+  bool TryTake(absl::Time) override {
+    ++log_->takes;
+    if (log_->tokens <= 0) return false;
+    --log_->tokens;
+    return true;
+  }
+  absl::Time NextTokenAt(absl::Time now) override { return std::max(now, log_->next_token_at); }
+  void ObserveThrottle(absl::Time until) override { log_->throttled_until = until; }
+  void ObserveRemaining(int remaining, std::optional<absl::Time> reset, absl::Time) override {
+    log_->remaining = remaining;
+    log_->reset = reset;
+  }
+
+ private:
+  Log* const log_;
+};
+
+TEST(RateGovernorTest, TakesOneTokenPerRequestFromItsBudget) {
+  FakeBudget::Log log;
+  log.tokens = 3;
+  RateGovernor governor(Options(), std::make_unique<FakeBudget>(&log));
+  // CanStart takes the token; a second CanStart before Started reuses it.
+  EXPECT_TRUE(governor.CanStart(Start(), 0));
+  EXPECT_TRUE(governor.CanStart(Start(), 0));
+  governor.Started(Start());
+  EXPECT_THAT(log.tokens, Eq(2));
+  EXPECT_THAT(StartAll(governor, Start()), Eq(2));
+  EXPECT_THAT(log.tokens, Eq(0));
+}
+
+TEST(RateGovernorTest, DropsATokenHeldTooLong) {
+  FakeBudget::Log log;
+  log.tokens = 2;
+  RateGovernorOptions options = Options();
+  options.max_token_hold = absl::Milliseconds(50);
+  RateGovernor governor(options, std::make_unique<FakeBudget>(&log));
+  EXPECT_TRUE(governor.CanStart(Start(), 0));  // held, never spent
+  // Much later the held token is stale: the request takes a fresh one.
+  EXPECT_TRUE(governor.CanStart(Start() + absl::Seconds(1), 0));
+  EXPECT_THAT(log.tokens, Eq(0));
+}
+
+TEST(RateGovernorTest, WaitsUntilTheBudgetsNextToken) {
+  FakeBudget::Log log;
+  log.next_token_at = Start() + absl::Milliseconds(70);
+  RateGovernor governor(Options(), std::make_unique<FakeBudget>(&log));
+  EXPECT_FALSE(governor.CanStart(Start(), 0));
+  EXPECT_THAT(governor.waits(), Eq(1));
+  EXPECT_THAT(governor.NextStartAt(Start()), Eq(Start() + absl::Milliseconds(70)));
+}
+
+TEST(RateGovernorTest, ForwardsA429ToTheBudget) {
+  FakeBudget::Log log;
+  log.tokens = 10;
+  RateGovernor governor(Options(), std::make_unique<FakeBudget>(&log));
+  governor.OnAttempt(TooManyRequests(absl::Seconds(4)), Start());
+  EXPECT_THAT(log.throttled_until, Eq(Start() + absl::Seconds(4)));
+  // The governor's own pause holds even if the budget has tokens.
+  EXPECT_FALSE(governor.CanStart(Start() + absl::Seconds(3), 0));
+  EXPECT_THAT(log.tokens, Eq(10));
+}
+
+TEST(RateGovernorTest, ForwardsLowRemainingToTheBudget) {
+  FakeBudget::Log log;
+  RateGovernor governor(Options(), std::make_unique<FakeBudget>(&log));
+  BrazeAttempt attempt = Success(/*remaining=*/0);
+  attempt.rate_limit_reset = Start() + absl::Seconds(30);
+  governor.OnAttempt(attempt, Start());
+  EXPECT_THAT(log.remaining, Eq(0));
+  EXPECT_THAT(log.reset, Eq(std::optional<absl::Time>(Start() + absl::Seconds(30))));
+}
+
+TEST(RateGovernorTest, DoesNotForwardRemainingAboveTheLowMark) {
+  FakeBudget::Log log;
+  RateGovernor governor(Options(), std::make_unique<FakeBudget>(&log));
+  governor.OnAttempt(Success(/*remaining=*/15), Start());
+  EXPECT_THAT(log.remaining, Eq(-1));
 }
 
 }  // namespace

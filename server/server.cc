@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "grpc/health/v1/health.pb.h"
+#include "server/postgres/postgres_stores.h"
 #include "server/rpc/tls_options.h"
 
 namespace brazesync {
@@ -36,6 +37,28 @@ RelayOptions LoggingReportErrors(RelayOptions options, JsonLogger* logger) {
   return options;
 }
 
+// `engine` spending `budgets` (the shared ones in cluster mode) when given.
+EngineOptions WithRateBudgets(EngineOptions engine, const RateBudgetFactory& budgets) {
+  if (budgets) engine.rate_budgets = budgets;
+  return engine;
+}
+
+// The store's state as metrics expose it (the one mapping of StoreHealth).
+StoreGauges StoreGaugesOf(const StoreHealth& health) {
+  StoreGauges gauges;
+  gauges.reachable = health.reachable;
+  gauges.rate_budget_degraded = health.rate_budget_degraded;
+  gauges.live_replicas = health.live_replicas;
+  gauges.owned_partitions = health.owned_partitions;
+  return gauges;
+}
+
+// The health service name that follows the shared store's reachability
+// (cluster mode); brazesync.v1.BrazeSync keeps following Braze's.
+constexpr char kStoreServiceName[] = "brazesync.v1.BrazeSync.store";
+// How often the shared store's state is checked for health and logs.
+constexpr absl::Duration kStoreWatchInterval = absl::Seconds(1);
+
 }  // namespace
 
 BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry workspaces,
@@ -54,7 +77,7 @@ BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry
             metrics_.CountBrazeResponse(outcome.ok() ? outcome->status : 0);
             reachability_.Observe(request, outcome);
           })),
-      engine_(http_.get(), &api_keys_, options.engine),
+      engine_(http_.get(), &api_keys_, WithRateBudgets(options.engine, stores.rate_budgets)),
       stores_(std::move(stores)),
       relay_(stores_.outbox == nullptr
                  ? nullptr
@@ -72,7 +95,46 @@ BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry
   metrics_.SetEngineStatsSource([this] { return engine_.stats(); });
 }
 
-BrazeSyncServer::~BrazeSyncServer() { Shutdown(absl::ZeroDuration()); }
+BrazeSyncServer::~BrazeSyncServer() {
+  Shutdown(absl::ZeroDuration());
+  StopStoreWatch();
+}
+
+void BrazeSyncServer::StartStoreWatch() {
+  if (!stores_.health) return;
+  metrics_.SetStoreSource([this] { return StoreGaugesOf(stores_.health()); });
+  store_watch_ = std::thread([this] {
+    bool reachable = true;
+    bool degraded = false;
+    do {
+      const StoreHealth health = stores_.health();
+      if (health.reachable != reachable) {
+        reachable = health.reachable;
+        logger_.Log(reachable ? LogLevel::kInfo : LogLevel::kError,
+                    reachable ? "store: PostgreSQL reachable again: async acceptance resumes"
+                              : "store: PostgreSQL unreachable: async Track calls are refused "
+                                "(UNAVAILABLE) and queued items wait; sync Track continues");
+        absl::MutexLock lock(&health_mu_);
+        if (health_server_ != nullptr) {
+          health_server_->GetHealthCheckService()->SetServingStatus(kStoreServiceName, reachable);
+        }
+      }
+      if (health.rate_budget_degraded != degraded) {
+        degraded = health.rate_budget_degraded;
+        logger_.Log(degraded ? LogLevel::kWarning : LogLevel::kInfo,
+                    degraded ? "rate budget: shared budget unreachable; spending the static share"
+                             : "rate budget: shared budget reachable again");
+      }
+    } while (!stop_store_watch_.WaitForNotificationWithTimeout(kStoreWatchInterval));
+  });
+}
+
+void BrazeSyncServer::StopStoreWatch() {
+  if (!store_watch_.joinable()) return;
+  stop_store_watch_.Notify();
+  store_watch_.join();
+  metrics_.SetStoreSource(nullptr);
+}
 
 absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
     const ServerOptions& options, WorkspaceRegistry workspaces, std::unique_ptr<HttpClient> http) {
@@ -97,9 +159,28 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   if (options.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
+  if (!options.data_dir.empty() && !options.store.empty()) {
+    return absl::InvalidArgumentError(
+        "store: --store (cluster mode, PostgreSQL) and --data_dir (embedded SQLite) are "
+        "exclusive; give one");
+  }
   DurableStores stores;
+  std::vector<std::string> store_warnings;
   if (!options.data_dir.empty()) {
     absl::StatusOr<DurableStores> opened = OpenEmbeddedStores(options.data_dir, options.outbox);
+    if (!opened.ok()) return opened.status();
+    stores = *std::move(opened);
+  } else if (!options.store.empty()) {
+    PostgresStoresOptions postgres;
+    postgres.uri = options.store;
+    postgres.partitions = options.cluster.partitions;
+    postgres.owner_idle_timeout = options.cluster.owner_idle_timeout;
+    postgres.replica_name = options.cluster.replica_name;
+    postgres.shared_rate_budget = options.cluster.shared_rate_budget;
+    postgres.fallback = options.cluster.closed_without_store ? RateBudgetFallback::kClosed
+                                                             : RateBudgetFallback::kStaticShare;
+    postgres.outbox = options.outbox;
+    absl::StatusOr<DurableStores> opened = OpenPostgresStores(postgres, &store_warnings);
     if (!opened.ok()) return opened.status();
     stores = *std::move(opened);
   }
@@ -125,7 +206,11 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
     server->health_server_ = server->server_.get();
     server->server_->GetHealthCheckService()->SetServingStatus(kServiceName,
                                                                server->reachability_.reachable());
+    if (server->stores_.health) {
+      server->server_->GetHealthCheckService()->SetServingStatus(kStoreServiceName, true);
+    }
   }
+  server->StartStoreWatch();
   nlohmann::json fields = {
       {"listen", options.listen},
       {"port", server->port_},
@@ -137,8 +222,12 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
       {"metrics_port", server->metrics_port_},
       {"max_items_per_request", options.max_items_per_request},
       {"max_receive_message_bytes", options.max_receive_message_bytes},
+      {"store", !options.store.empty() ? "postgresql" : (options.data_dir.empty() ? "none" : "sqlite")},
   };
   server->logger_.Log(LogLevel::kInfo, "server started", std::move(fields));
+  for (const std::string& warning : store_warnings) {
+    server->logger_.Log(LogLevel::kWarning, warning);
+  }
   if (!server->callers_.enabled()) {
     server->logger_.Log(LogLevel::kWarning,
                         "no callers configured: caller authentication is OFF; any client that "

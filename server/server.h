@@ -12,10 +12,12 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/config.pb.h"
 #include "server/config/api_key_source.h"
@@ -112,6 +114,10 @@ class BrazeSyncServer final {
   BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry workspaces,
                   std::unique_ptr<HttpClient> http, CallerRegistry callers, DurableStores stores);
   void SetBrazeServing(bool serving);
+  // Cluster mode: follows the shared store's state into health (service
+  // brazesync.v1.BrazeSync.store), metrics and logs.
+  void StartStoreWatch();
+  void StopStoreWatch();
 
   Redactor redactor_;
   JsonLogger logger_;
@@ -134,6 +140,8 @@ class BrazeSyncServer final {
   absl::Mutex health_mu_;
   grpc::Server* health_server_ ABSL_GUARDED_BY(health_mu_) = nullptr;
   std::unique_ptr<grpc::Server> server_;
+  std::thread store_watch_;
+  absl::Notification stop_store_watch_;
   int port_ = 0;
   int metrics_port_ = 0;
 };

@@ -5,6 +5,7 @@
 #ifndef BRAZESYNC_SERVER_DURABILITY_DURABLE_STORES_H_
 #define BRAZESYNC_SERVER_DURABILITY_DURABLE_STORES_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,18 @@
 
 namespace brazesync {
 
+// A shared store's state as health and metrics report it.
+struct StoreHealth {
+  // The store's sessions are connected (async acceptance and delivery work).
+  bool reachable = true;
+  // The shared rate budget is unreachable and its fallback is in use.
+  bool rate_budget_degraded = false;
+  // Replicas whose owner session PostgreSQL saw alive at the last heartbeat.
+  int live_replicas = 0;
+  // Partitions this replica delivers now.
+  int owned_partitions = 0;
+};
+
 struct DurableStores {
   // Declared so that they are destroyed in the right order: the queries and
   // the outbox before the ownership whose session the outbox's gate uses.
@@ -24,6 +37,8 @@ struct DurableStores {
   std::unique_ptr<DeadLetterStore> dead_letters;
   // Empty: each workspace gets a LocalRateBudget.
   RateBudgetFactory rate_budgets;
+  // Shared (PostgreSQL) stores only: what health and metrics report.
+  std::function<StoreHealth()> health;
 };
 
 // SQLite in `data_dir` (outbox.sqlite3): one partition, always owned, local

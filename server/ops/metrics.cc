@@ -83,9 +83,44 @@ class Metrics::EngineCollectable final : public prometheus::Collectable {
   mutable double batch_fill_ = 0;
 };
 
+// Reads the cluster store's state at scrape time.
+class Metrics::StoreCollectable final : public prometheus::Collectable {
+ public:
+  void SetSource(std::function<StoreGauges()> source) {
+    std::lock_guard<std::mutex> lock(mu_);
+    source_ = std::move(source);
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!source_) return {};
+    const StoreGauges store = source_();
+    using prometheus::MetricType;
+    return {
+        Family("brazesync_store_reachable",
+               "1 while the shared PostgreSQL store is reachable (cluster mode); 0: async Track "
+               "is refused and queued items wait",
+               MetricType::Gauge, store.reachable ? 1 : 0),
+        Family("brazesync_rate_budget_degraded",
+               "1 while the shared Braze rate budget is unreachable and its fallback is in use",
+               MetricType::Gauge, store.rate_budget_degraded ? 1 : 0),
+        Family("brazesync_cluster_live_replicas",
+               "Replicas whose owner session PostgreSQL saw alive at the last heartbeat",
+               MetricType::Gauge, store.live_replicas),
+        Family("brazesync_owned_partitions", "Outbox partitions this replica delivers now",
+               MetricType::Gauge, store.owned_partitions),
+    };
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::function<StoreGauges()> source_;
+};
+
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
-      engine_(std::make_shared<EngineCollectable>()) {
+      engine_(std::make_shared<EngineCollectable>()),
+      store_(std::make_shared<StoreCollectable>()) {
   calls_ = &prometheus::BuildCounter()
                 .Name("brazesync_requests_total")
                 .Help("Track calls and TrackStream messages by method and gRPC code")
@@ -182,6 +217,10 @@ void Metrics::SetEngineStatsSource(std::function<EngineStats()> stats) {
   engine_->SetSource(std::move(stats));
 }
 
+void Metrics::SetStoreSource(std::function<StoreGauges()> store) {
+  store_->SetSource(std::move(store));
+}
+
 absl::StatusOr<int> Metrics::Serve(const std::string& listen) {
   if (exposer_ != nullptr) return absl::FailedPreconditionError("metrics: already serving");
   try {
@@ -192,6 +231,7 @@ absl::StatusOr<int> Metrics::Serve(const std::string& listen) {
   }
   exposer_->RegisterCollectable(registry_);
   exposer_->RegisterCollectable(engine_);
+  exposer_->RegisterCollectable(store_);
   const std::vector<int> ports = exposer_->GetListeningPorts();
   if (ports.empty()) return absl::UnavailableError("metrics_listen: no listening port");
   return ports.front();
@@ -200,6 +240,7 @@ absl::StatusOr<int> Metrics::Serve(const std::string& listen) {
 std::string Metrics::Text() const {
   std::vector<prometheus::MetricFamily> families = registry_->Collect();
   for (auto& family : engine_->Collect()) families.push_back(std::move(family));
+  for (auto& family : store_->Collect()) families.push_back(std::move(family));
   return prometheus::TextSerializer().Serialize(families);
 }
 

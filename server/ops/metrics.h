@@ -32,6 +32,14 @@ class Histogram;
 
 namespace brazesync {
 
+// Cluster mode's store state, read at each scrape.
+struct StoreGauges {
+  bool reachable = true;
+  bool rate_budget_degraded = false;
+  int live_replicas = 0;
+  int owned_partitions = 0;
+};
+
 class Metrics final {
  public:
   Metrics();
@@ -56,6 +64,9 @@ class Metrics final {
 
   // Exposes `stats` (called at each scrape, from the scraping thread).
   void SetEngineStatsSource(std::function<EngineStats()> stats);
+  // Cluster mode: exposes the store's state (called at each scrape); null
+  // removes it.
+  void SetStoreSource(std::function<StoreGauges()> store);
 
   // Starts serving /metrics on `listen` (host:port; port 0 picks one).
   // Returns the bound port.
@@ -66,9 +77,11 @@ class Metrics final {
 
  private:
   class EngineCollectable;
+  class StoreCollectable;
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<EngineCollectable> engine_;
+  std::shared_ptr<StoreCollectable> store_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   prometheus::Family<prometheus::Counter>* calls_;
   prometheus::Family<prometheus::Histogram>* latency_;

@@ -85,6 +85,26 @@ ABSL_FLAG(bool, redact_logs, brazesync::ServerOptions().redact_logs,
 ABSL_FLAG(std::string, data_dir, "",
           "Directory of the durable outbox (SQLite). Enables DELIVERY_MODE_ASYNC, idempotency "
           "and dead letters; undelivered items resume from it after a restart");
+ABSL_FLAG(std::string, store, "",
+          "Cluster mode: libpq URI of the PostgreSQL database all replicas share, e.g. "
+          "postgresql:///brazesync?host=/run/postgresql (no password in it: libpq reads "
+          "PGPASSWORD or PGPASSFILE). Exclusive with --data_dir (config store wins)");
+ABSL_FLAG(int, cluster_partitions, brazesync::ClusterOptions().partitions,
+          "Cluster mode: user partitions, each delivered by one replica at a time; fixed when "
+          "the store is created, the same on every replica");
+ABSL_FLAG(
+    int, cluster_owner_idle_timeout_ms,
+    static_cast<int>(absl::ToInt64Milliseconds(brazesync::ClusterOptions().owner_idle_timeout)),
+    "Cluster mode: PostgreSQL ends a replica's owner session (and its partitions move) "
+    "after it has been silent this long, e.g. frozen");
+ABSL_FLAG(std::string, replica_name, "",
+          "Cluster mode: this replica's name in the store; empty = host name and process id");
+ABSL_FLAG(std::string, rate_budget, "shared",
+          "Cluster mode: shared (one Braze budget per workspace for all replicas; "
+          "--rate_limit_requests is the total) or local (each replica its own)");
+ABSL_FLAG(std::string, rate_budget_fallback, "static_share",
+          "Cluster mode, PostgreSQL unreachable: static_share (each replica spends "
+          "limit x 0.9 / replicas last seen) or closed (no Braze requests)");
 ABSL_FLAG(std::string, in_doubt,
           brazesync::ServerOptions().relay.dead_letter_in_doubt ? "dead_letter" : "resend",
           "Async items a killed server left mid-request (Braze may have them): dead_letter "
@@ -209,6 +229,25 @@ int Run() {
     return 2;
   }
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.store = config->store().empty() ? absl::GetFlag(FLAGS_store) : config->store();
+  options.cluster.partitions = absl::GetFlag(FLAGS_cluster_partitions);
+  options.cluster.owner_idle_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_cluster_owner_idle_timeout_ms));
+  options.cluster.replica_name = absl::GetFlag(FLAGS_replica_name);
+  const std::string rate_budget = absl::GetFlag(FLAGS_rate_budget);
+  if (rate_budget != "shared" && rate_budget != "local") {
+    std::cerr << "brazesync_server: --rate_budget: must be shared or local, not \"" << rate_budget
+              << "\"\n";
+    return 2;
+  }
+  options.cluster.shared_rate_budget = rate_budget == "shared";
+  const std::string fallback = absl::GetFlag(FLAGS_rate_budget_fallback);
+  if (fallback != "static_share" && fallback != "closed") {
+    std::cerr << "brazesync_server: --rate_budget_fallback: must be static_share or closed, not \""
+              << fallback << "\"\n";
+    return 2;
+  }
+  options.cluster.closed_without_store = fallback == "closed";
   options.relay.retry_horizon = absl::Seconds(absl::GetFlag(FLAGS_retry_horizon_s));
   const std::string in_doubt = absl::GetFlag(FLAGS_in_doubt);
   if (in_doubt != "dead_letter" && in_doubt != "resend") {

@@ -45,6 +45,22 @@ class sink;
 
 namespace brazesync {
 
+// Cluster mode (ServerOptions::store set): docs/cluster.md.
+struct ClusterOptions {
+  // User partitions; fixed when the store is created.
+  int partitions = 64;
+  // PostgreSQL ends a silent owner session after this; its partitions move.
+  absl::Duration owner_idle_timeout = absl::Seconds(15);
+  // This replica's name in the store; empty = host name and process id.
+  std::string replica_name;
+  // One Braze budget per workspace shared by all replicas (false: each
+  // replica spends the whole limit, the single-node behaviour).
+  bool shared_rate_budget = true;
+  // PostgreSQL unreachable: stop Braze traffic (true) or spend a static
+  // share of the limit (false).
+  bool closed_without_store = false;
+};
+
 struct ServerOptions {
   // host:port; port 0 picks a free port (see BrazeSyncServer::port()).
   std::string listen = "127.0.0.1:50051";
@@ -58,6 +74,10 @@ struct ServerOptions {
   // Directory of the durable outbox; empty: no DELIVERY_MODE_ASYNC, no
   // dead letters (the admin service answers FAILED_PRECONDITION).
   std::string data_dir;
+  // Cluster mode: libpq URI of the PostgreSQL store all replicas share
+  // (exclusive with data_dir). Its password comes from PGPASSWORD/PGPASSFILE.
+  std::string store;
+  ClusterOptions cluster;
   OutboxOptions outbox;
   RelayOptions relay;
 

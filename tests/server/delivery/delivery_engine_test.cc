@@ -38,6 +38,7 @@
 #include "gtest/gtest.h"
 #include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
+#include "server/delivery/rate_budget.h"
 #include "server/http/http_client.h"
 #include "tests/server/testing/test_support.h"
 
@@ -947,6 +948,65 @@ TEST_F(DeliveryEngineTest, StatsCountRequestsItemsAndRetries) {
   EXPECT_THAT(stats.items_sent, Eq(4));
   EXPECT_THAT(stats.retries, Eq(1));
   EXPECT_THAT(stats.queued_items, Eq(0u));
+}
+
+// ---- Rate budgets (EngineOptions::rate_budgets) ----
+
+// Grants a token while `open`; counts what the governor asks for.
+class CountingBudget final : public RateBudget {
+ public:
+  struct Counts {
+    std::atomic<int> takes{0};
+    std::atomic<int> granted{0};
+    bool open = true;
+  };
+  explicit CountingBudget(Counts* counts) : counts_(counts) {}
+  bool TryTake(absl::Time) override {
+    ++counts_->takes;
+    if (!counts_->open) return false;
+    ++counts_->granted;
+    return true;
+  }
+  absl::Time NextTokenAt(absl::Time now) override {
+    return counts_->open ? now : now + absl::Hours(1);
+  }
+  void ObserveThrottle(absl::Time) override {}
+  void ObserveRemaining(int, std::optional<absl::Time>, absl::Time) override {}
+
+ private:
+  Counts* const counts_;
+};
+
+TEST_F(DeliveryEngineTest, EachLaneSpendsTheBudgetItsFactoryMade) {
+  CountingBudget::Counts counts;
+  std::vector<std::string> made_for;
+  EngineOptions options = FastOptions();
+  options.rate_budgets = [&](const WorkspaceSettings& workspace, const RateGovernorOptions&) {
+    made_for.push_back(workspace.name);  // lanes are created under the engine lock
+    return std::make_unique<CountingBudget>(&counts);
+  };
+  StartEngine(options);
+  ASSERT_TRUE(Submit({Item("a", "e-a")})->Wait());
+  ASSERT_TRUE(Submit({Item("b", "e-b")})->Wait());
+  EXPECT_THAT(made_for, ElementsAre("prod"));
+  EXPECT_THAT(counts.granted.load(), Eq(2));
+  EXPECT_THAT(http_.request_count(), Eq(2u));
+}
+
+TEST_F(DeliveryEngineTest, NothingLeavesWhileTheBudgetHasNoToken) {
+  CountingBudget::Counts counts;
+  counts.open = false;
+  EngineOptions options = FastOptions();
+  options.rate_budgets = [&](const WorkspaceSettings&, const RateGovernorOptions&) {
+    return std::make_unique<CountingBudget>(&counts);
+  };
+  StartEngine(options);
+  std::shared_ptr<CallResult> call =
+      Submit({Item("a", "e-a")}, absl::Now() + absl::Milliseconds(300));
+  ASSERT_TRUE(call->Wait());
+  EXPECT_THAT(http_.request_count(), Eq(0u));
+  EXPECT_THAT(counts.takes.load(), Ge(1));
+  EXPECT_THAT(call->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_FAILED)));
 }
 
 TEST_F(DeliveryEngineTest, StatsCountQueuedItems) {

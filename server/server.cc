@@ -81,7 +81,8 @@ BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry
       stores_(std::move(stores)),
       relay_(stores_.outbox == nullptr
                  ? nullptr
-                 : std::make_unique<Relay>(stores_.outbox.get(), &engine_, &workspaces_,
+                 : std::make_unique<Relay>(stores_.outbox.get(), stores_.ownership.get(), &engine_,
+                                           &workspaces_,
                                            LoggingReportErrors(options.relay, &logger_))),
       tracker_(&workspaces_, &engine_, stores_.outbox.get(),
                [this] {

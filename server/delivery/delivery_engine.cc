@@ -244,7 +244,9 @@ std::unique_ptr<DeliveryEngine::Batch> DeliveryEngine::TakeBatch(
     while (!items.empty()) {
       QueuedItem& item = items.front();
       if (expired(item)) {  // between deadline sweeps: never send late
+        const bool durable = item.durable_id != 0;
         fail(items, DeadlinePassed());
+        if (durable) FailDurableBehind(lane, user_key, DeadlinePassed(), finished);
         continue;
       }
       if (item.not_before > now) {
@@ -311,13 +313,22 @@ void DeliveryEngine::FailExpired(Lane& lane, absl::Time now,
   lane.next_sweep = now + kDeadlineSweepInterval;
   auto expired = [now](const QueuedItem& item) { return item.call->deadline <= now; };
   for (auto& [user_key, user] : lane.users) {
+    if (std::none_of(user.items.begin(), user.items.end(), expired)) continue;
+    // Behind an expired durable item, the user's later durable items (of
+    // calls with later deadlines) fail with it rather than overtake it.
+    bool durable_expired = false;
+    std::deque<QueuedItem> kept;
     for (QueuedItem& item : user.items) {
-      if (!expired(item)) continue;
+      const bool durable = item.durable_id != 0;
+      if (!expired(item) && !(durable_expired && durable)) {
+        kept.push_back(std::move(item));
+        continue;
+      }
+      durable_expired = durable_expired || durable;
       Resolve(item, ItemVerdict{v1::ITEM_STATUS_FAILED, "", DeadlinePassed()}, finished);
       --lane.queued;
     }
-    user.items.erase(std::remove_if(user.items.begin(), user.items.end(), expired),
-                     user.items.end());
+    user.items.swap(kept);
   }
   // Users left with nothing queued are no longer ready.
   lane.ready.erase(std::remove_if(lane.ready.begin(), lane.ready.end(),
@@ -430,6 +441,27 @@ void DeliveryEngine::RunDone(std::vector<std::shared_ptr<Call>>& finished) {
   finished.clear();
 }
 
+void DeliveryEngine::FailDurableBehind(Lane& lane, uint64_t user_key, const absl::Status& failure,
+                                       std::vector<std::shared_ptr<Call>>* finished) {
+  // A failure the relay dead-letters needs no company: nothing waits for it.
+  if (!IsRetryable(failure)) return;
+  auto it = lane.users.find(user_key);
+  if (it == lane.users.end()) return;
+  std::deque<QueuedItem>& items = it->second.items;
+  std::deque<QueuedItem> kept;
+  for (QueuedItem& item : items) {
+    if (item.durable_id == 0) {
+      kept.push_back(std::move(item));
+      continue;
+    }
+    Resolve(item, ItemVerdict{v1::ITEM_STATUS_FAILED, "", failure}, finished);
+    --lane.queued;
+  }
+  items.swap(kept);
+  // A user left with nothing queued is tidied away by Release (in flight) or
+  // TakeBatch and FailExpired (ready).
+}
+
 void DeliveryEngine::RetryOrFail(Batch& batch, const std::vector<size_t>& positions,
                                  const absl::Status& failure, absl::Duration delay, absl::Time now,
                                  std::vector<std::shared_ptr<Call>>* finished) {
@@ -441,7 +473,10 @@ void DeliveryEngine::RetryOrFail(Batch& batch, const std::vector<size_t>& positi
     ++item.failed_attempts;
     const absl::Time retry_at = now + delay;
     if (stopping_ || item.failed_attempts >= max_attempts || retry_at >= item.call->deadline) {
+      const bool durable = item.durable_id != 0;
+      const uint64_t user = item.user;
       Resolve(item, ItemVerdict{v1::ITEM_STATUS_FAILED, "", failure}, finished);
+      if (durable) FailDurableBehind(lane, user, failure, finished);
       continue;
     }
     item.not_before = retry_at;

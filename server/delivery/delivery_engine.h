@@ -8,11 +8,15 @@
 // under load, items wait while earlier requests are in flight until a request
 // is full or the oldest has waited `max_linger`.
 // Per-user order: a user's items never travel in two concurrent requests, and
-// a retried request's items go back to the front of the queue.
+// a retried request's items go back to the front of the queue. When a durable
+// (outbox) item finally fails retryably (out of attempts or time), the same
+// user's durable items queued behind it fail with it: the relay reschedules
+// them together, so none reaches Braze before it.
 // Nothing accepted is dropped: every submitted item gets exactly one verdict.
 #ifndef BRAZESYNC_SERVER_DELIVERY_DELIVERY_ENGINE_H_
 #define BRAZESYNC_SERVER_DELIVERY_DELIVERY_ENGINE_H_
 
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -160,6 +164,13 @@ class DeliveryEngine final {
   void RetryOrFail(Batch& batch, const std::vector<size_t>& positions, const absl::Status& failure,
                    absl::Duration delay, absl::Time now,
                    std::vector<std::shared_ptr<Call>>* finished) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a durable item of `user_key` failed for good with `failure`: when
+  // that is retryable (the relay will reschedule it), the user's durable items
+  // still queued in `lane`, all of them later, fail with it, so that the relay
+  // reschedules them together and none reaches Braze before it.
+  void FailDurableBehind(Lane& lane, uint64_t user_key, const absl::Status& failure,
+                         std::vector<std::shared_ptr<Call>>* finished)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Resolve(QueuedItem& item, ItemVerdict verdict, std::vector<std::shared_ptr<Call>>* finished)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Lane& LaneFor(const WorkspaceSettings& workspace) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -46,6 +46,7 @@ namespace brazesync {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::Contains;
 using ::testing::Each;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
@@ -56,6 +57,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Le;
 using ::testing::Matcher;
+using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::StrEq;
 using ::testing::UnorderedElementsAre;
@@ -533,6 +535,77 @@ TEST_F(DeliveryEngineTest, ItemsWithoutADurableIdNeverWaitForTheGate) {
   ASSERT_TRUE(Submit({Item("a", "a-1")})->Wait());
   EXPECT_THAT(http_.request_count(), Eq(1u));
   engine_->SetSendGate(nullptr);
+}
+
+// Regression test (the per-user order gap): a durable item out of attempts
+// with a retryable failure was handed back (the relay reschedules it) while
+// the same user's durable item queued behind it was sent next, reaching Braze
+// first. Now that one fails with it; the user's non-durable item and other
+// users are unaffected.
+TEST_F(DeliveryEngineTest, ADurableItemOutOfAttemptsFailsTheUsersDurableItemsBehindIt) {
+  workspace_.max_attempts = 1;
+  StartEngine();
+  http_.set_park(true);
+  std::shared_ptr<CallResult> first = Submit({DurableItem("a", "a-1", 1)});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  std::shared_ptr<CallResult> behind = Submit({DurableItem("a", "a-2", 2)});
+  std::shared_ptr<CallResult> sync = Submit({Item("a", "a-sync")});
+  std::shared_ptr<CallResult> other = Submit({DurableItem("b", "b-1", 3)});
+  ASSERT_TRUE(http_.AwaitParked(2));  // b-1: a's items wait for a-1
+  ASSERT_THAT(http_.EventNames(0), ElementsAre("a-1"));
+
+  http_.set_park(false);
+  ASSERT_TRUE(http_.ReleaseOldest(Response(503, "Service Unavailable")));
+  ASSERT_TRUE(first->Wait());
+  ASSERT_TRUE(behind->Wait());
+  ASSERT_TRUE(sync->Wait());
+  http_.ReleaseAll(Response(201));
+  ASSERT_TRUE(other->Wait());
+
+  ASSERT_THAT(first->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_FAILED)));
+  ASSERT_THAT(behind->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_FAILED)));
+  EXPECT_EQ(behind->outcome.verdicts[0].failure, first->outcome.verdicts[0].failure);
+  EXPECT_THAT(sync->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+  EXPECT_THAT(other->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+  for (size_t i = 0; i < http_.request_count(); ++i) {
+    EXPECT_THAT(http_.EventNames(i), Not(Contains("a-2"))) << "request " << i;
+  }
+}
+
+// Only a final failure the relay will retry takes the user's later durable
+// items along: one Braze refuses for good dead-letters the item alone.
+TEST_F(DeliveryEngineTest, APermanentFailureLeavesTheUsersLaterDurableItemsQueued) {
+  workspace_.max_attempts = 1;
+  StartEngine();
+  http_.set_park(true);
+  std::shared_ptr<CallResult> first = Submit({DurableItem("a", "a-1", 1)});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  std::shared_ptr<CallResult> behind = Submit({DurableItem("a", "a-2", 2)});
+  http_.set_park(false);
+  ASSERT_TRUE(http_.ReleaseOldest(Response(401, R"({"message":"Invalid API key"})")));
+  ASSERT_TRUE(first->Wait());
+  ASSERT_TRUE(behind->Wait());
+  EXPECT_THAT(first->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_FAILED)));
+  EXPECT_THAT(behind->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_DELIVERED)));
+}
+
+// A queued durable item whose caller's deadline passes fails; the same
+// user's later durable items, of a call with a later deadline, fail with it
+// rather than overtake it.
+TEST_F(DeliveryEngineTest, AnExpiredDurableItemTakesTheUsersLaterDurableItemsAlong) {
+  StartEngine();
+  http_.set_park(true);
+  std::shared_ptr<CallResult> busy = Submit({Item("a", "a-0")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  const absl::Time soon = absl::Now() + absl::Milliseconds(20);
+  std::shared_ptr<CallResult> expiring = Submit({DurableItem("a", "a-1", 1)}, soon);
+  std::shared_ptr<CallResult> later = Submit({DurableItem("a", "a-2", 2)});
+  ASSERT_TRUE(expiring->Wait());
+  ASSERT_TRUE(later->Wait());
+  EXPECT_THAT(expiring->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_FAILED)));
+  ASSERT_THAT(later->outcome.verdicts, ElementsAre(VerdictIs(v1::ITEM_STATUS_FAILED)));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(later->outcome.verdicts[0].failure));
+  EXPECT_THAT(http_.request_count(), Eq(1u));  // only a-0's
 }
 
 // ---- Retries ----

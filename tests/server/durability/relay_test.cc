@@ -3,11 +3,15 @@
 // become dead letters with Braze's reason, retryable failures are rescheduled
 // and delivered later (or dead-lettered past the retry horizon), items of an
 // unconfigured workspace or with an unreadable payload are dead-lettered, and
-// a relay stopped before delivery leaves its items for the next start.
+// a relay stopped before delivery leaves its items for the next start; a
+// user's later items never reach Braze before an earlier one waiting for its
+// retry; and the relay follows its PartitionOwnership (settles each new epoch
+// before fetching, releases a partition only once its verdicts are stored).
 //
 // Each test has its own outbox (SQLite in a mkdtemp directory), workspace
 // registry and engine over a fake asynchronous HttpClient that answers from a
-// responder or parks requests until the test releases them. Waiting is done
+// responder or parks requests until the test releases them. The relay reads
+// the outbox through ObservedOutbox, which counts fetches and settles. Waiting is done
 // with Mutex::AwaitWithTimeout or by polling outbox state under a 10 s cap;
 // nothing sleeps to synchronise.
 #include "server/durability/relay.h"
@@ -15,8 +19,10 @@
 #include <sqlite3.h>
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -27,6 +33,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
@@ -42,6 +49,8 @@
 #include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
+#include "server/durability/outbox_store.h"
+#include "server/durability/partition_ownership.h"
 #include "server/durability/sqlite_dead_letter_store.h"
 #include "server/durability/sqlite_outbox.h"
 #include "server/durability/stored_payload.h"
@@ -70,6 +79,8 @@ using testing_support::TempDir;
 using JsonValue = nlohmann::json;
 
 constexpr char kWorkspace[] = "prod";
+// A workspace whose requests carry one object each.
+constexpr char kSoloWorkspace[] = "solo";
 constexpr char kEndpoint[] = "https://rest.iad-01.braze.com";
 constexpr char kApiKeyEnv[] = "BRAZE_PROD_KEY";
 constexpr char kApiKey[] = "sk-test";
@@ -129,6 +140,130 @@ EngineOptions FastEngineOptions() {
   return options;
 }
 
+// The outbox as the relay sees it, counting what the relay asks of it.
+class ObservedOutbox final : public OutboxStore {
+ public:
+  explicit ObservedOutbox(OutboxStore* outbox) : outbox_(outbox) {}
+
+  void Accept(std::vector<NewOutboxItem> items, AcceptDone done) override {
+    outbox_->Accept(std::move(items), std::move(done));
+  }
+  absl::StatusOr<std::vector<OutboxItem>> FetchDue(int partition, absl::Time now, int64_t after_id,
+                                                   size_t limit) override {
+    absl::StatusOr<std::vector<OutboxItem>> due =
+        outbox_->FetchDue(partition, now, after_id, limit);
+    absl::MutexLock lock(&mu_);
+    ++fetches_;
+    if (due.ok()) {
+      for (const OutboxItem& item : *due) fetched_.insert(item.item_id);
+    }
+    return due;
+  }
+  void Report(std::vector<DeliveryReport> reports, Completion done) override {
+    outbox_->Report(std::move(reports), std::move(done));
+  }
+  void MarkInDoubt(std::vector<int64_t> ids, Completion done) override {
+    outbox_->MarkInDoubt(std::move(ids), std::move(done));
+  }
+  absl::StatusOr<int> SettleInDoubt(int partition, bool dead_letter) override {
+    absl::StatusOr<int> settled = outbox_->SettleInDoubt(partition, dead_letter);
+    absl::MutexLock lock(&mu_);
+    ++settles_;
+    return settled;
+  }
+  absl::Status PruneIds(absl::Time now) override { return outbox_->PruneIds(now); }
+
+  int fetches() {
+    absl::MutexLock lock(&mu_);
+    return fetches_;
+  }
+  int settles() {
+    absl::MutexLock lock(&mu_);
+    return settles_;
+  }
+  // Waits (up to kWait) until FetchDue returned the item `item_id`.
+  bool AwaitFetched(const std::string& item_id) {
+    absl::MutexLock lock(&mu_);
+    auto fetched = [this, &item_id]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return fetched_.contains(item_id); };
+    return mu_.AwaitWithTimeout(absl::Condition(&fetched), kWait);
+  }
+  // Waits (up to kWait) until SettleInDoubt ran `count` times.
+  bool AwaitSettles(int count) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return settles_ >= count; };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), kWait);
+  }
+
+ private:
+  OutboxStore* const outbox_;
+  absl::Mutex mu_;
+  int fetches_ ABSL_GUARDED_BY(mu_) = 0;
+  int settles_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_set<std::string> fetched_ ABSL_GUARDED_BY(mu_);
+};
+
+// Ownership the test sets: what Owned() returns, and what was Released.
+class FakeOwnership final : public PartitionOwnership {
+ public:
+  explicit FakeOwnership(std::vector<OwnedPartition> owned) : owned_(std::move(owned)) {}
+
+  std::vector<OwnedPartition> Owned() override {
+    absl::MutexLock lock(&mu_);
+    ++owned_calls_;
+    return owned_;
+  }
+  void Release(int partition) override {
+    std::function<void()> hook;
+    {
+      absl::MutexLock lock(&mu_);
+      hook = on_release_;
+    }
+    if (hook) hook();
+    absl::MutexLock lock(&mu_);
+    released_.push_back(partition);
+  }
+
+  void Set(std::vector<OwnedPartition> owned) {
+    absl::MutexLock lock(&mu_);
+    owned_ = std::move(owned);
+  }
+  // Runs inside Release, before it is recorded.
+  void set_on_release(std::function<void()> hook) {
+    absl::MutexLock lock(&mu_);
+    on_release_ = std::move(hook);
+  }
+  int owned_calls() {
+    absl::MutexLock lock(&mu_);
+    return owned_calls_;
+  }
+  std::vector<int> released() {
+    absl::MutexLock lock(&mu_);
+    return released_;
+  }
+  // Waits (up to kWait) until Owned() was called `count` times.
+  bool AwaitOwnedCalls(int count) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [this, count]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return owned_calls_ >= count; };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), kWait);
+  }
+  // Waits (up to kWait) until Release() ran `count` times.
+  bool AwaitReleased(size_t count) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [this, count]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return released_.size() >= count; };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), kWait);
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<OwnedPartition> owned_ ABSL_GUARDED_BY(mu_);
+  int owned_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<int> released_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> on_release_ ABSL_GUARDED_BY(mu_);
+};
+
 class RelayTest : public ::testing::Test {
  protected:
   RelayTest() {
@@ -139,6 +274,10 @@ class RelayTest : public ::testing::Test {
     workspace->set_api_key_env(kApiKeyEnv);
     // One HTTP attempt per hand-over: retries are the relay's business here.
     workspace->set_max_attempts(1);
+    v1::WorkspaceConfig* solo = config.add_workspaces();
+    *solo = *workspace;
+    solo->set_name(kSoloWorkspace);
+    solo->set_max_objects_per_request(1);
     absl::StatusOr<WorkspaceRegistry> registry =
         WorkspaceRegistry::Create(config, [](const std::string& name) {
           return name == kApiKeyEnv ? std::string(kApiKey) : std::string();
@@ -166,10 +305,15 @@ class RelayTest : public ::testing::Test {
     return absl::OkStatus();
   }
 
-  // Starts an engine over `http_` and a relay over the outbox.
-  void Start(const RelayOptions& options = FastRelayOptions()) {
+  // Starts an engine over `http_` and a relay over the outbox, delivering
+  // what `ownership` (default: the embedded store's LocalOwnership) owns.
+  void Start(const RelayOptions& options = FastRelayOptions(),
+             PartitionOwnership* ownership = nullptr) {
     engine_ = std::make_unique<DeliveryEngine>(&http_, &*keys_, FastEngineOptions());
-    relay_ = std::make_unique<Relay>(outbox_.get(), engine_.get(), &*registry_, options);
+    observed_ = std::make_unique<ObservedOutbox>(outbox_.get());
+    relay_ =
+        std::make_unique<Relay>(observed_.get(), ownership == nullptr ? &ownership_ : ownership,
+                                engine_.get(), &*registry_, options);
   }
 
   // What a graceful shutdown does: stop the engine (requests in flight get
@@ -181,6 +325,7 @@ class RelayTest : public ::testing::Test {
     http_.ReleaseAll(absl::UnavailableError("connection reset"));
     relay_.reset();
     engine_.reset();
+    observed_.reset();
     store_.reset();
     outbox_.reset();
   }
@@ -229,8 +374,12 @@ class RelayTest : public ::testing::Test {
   std::optional<WorkspaceRegistry> registry_;
   std::optional<ApiKeySource> keys_;
   FakeHttpClient http_;
+  LocalOwnership ownership_;
+  // For the tests of ownership; must outlive the relay.
+  FakeOwnership owner_{{OwnedPartition{0, 1, false}}};
   std::unique_ptr<SqliteOutbox> outbox_;
   std::unique_ptr<DeadLetterStore> store_;
+  std::unique_ptr<ObservedOutbox> observed_;  // the relay's view of outbox_
   std::unique_ptr<DeliveryEngine> engine_;
   std::unique_ptr<Relay> relay_;
 };
@@ -726,6 +875,189 @@ TEST_F(RelayTest, ReplayedItemGetsAFreshRetryHorizon) {
     return true;
   }));
   EXPECT_EQ(after.state, ItemIdState::kQueued) << Describe(after);
+}
+
+// The indexes of the requests posted to Braze (answered or not) that carried
+// the event named `name`, in posting order.
+std::vector<size_t> RequestsCarrying(const FakeHttpClient& http, const std::string& name) {
+  std::vector<size_t> carrying;
+  for (size_t i = 0; i < http.request_count(); ++i) {
+    const std::vector<std::string> names = http.EventNames(i);
+    if (std::find(names.begin(), names.end(), name) != names.end()) carrying.push_back(i);
+  }
+  return carrying;
+}
+
+// What a responder saw: the events of the requests it accepted, in order, and
+// how many it failed.
+struct Received {
+  absl::Mutex mu;
+  std::vector<std::string> accepted ABSL_GUARDED_BY(mu);
+  int failed ABSL_GUARDED_BY(mu) = 0;
+};
+
+// Regression test (the per-user order gap). User u1's first item exhausted
+// the engine's attempts (one, here) with a retryable failure while u1's later
+// items, fetched meanwhile, waited in the engine behind it; the relay
+// rescheduled the first, and the engine sent the later two at once: Braze got
+// u1's items out of order. Now the relay takes none of u1's later items while
+// one is in flight, and FetchDue hides them until the first is due again.
+TEST_F(RelayTest, AUsersLaterItemsNeverOvertakeItsRetriedItem) {
+  constexpr int kMoreFailures = 1;  // after the parked attempt's failure
+  auto received = std::make_shared<Received>();
+  http_.set_responder([received](const HttpRequest& request) -> absl::StatusOr<HttpResponse> {
+    const JsonValue body = JsonValue::parse(request.body);
+    absl::MutexLock lock(&received->mu);
+    std::vector<std::string> names;
+    for (const JsonValue& event : body.value("events", JsonValue::array())) {
+      names.push_back(event.value("name", std::string()));
+    }
+    const bool carries_first = std::find(names.begin(), names.end(), "u1-1") != names.end();
+    if (carries_first && received->failed < kMoreFailures) {
+      ++received->failed;
+      return Response(503, "Service Unavailable");
+    }
+    received->accepted.insert(received->accepted.end(), names.begin(), names.end());
+    return Response(201);
+  });
+  http_.set_park(true);
+  Start();
+  Accept({EventItem("a1", "u1-1")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+  // Accepted while u1-1 is with Braze, and fetched by the relay.
+  Accept({EventItem("a2", "u1-2")});
+  Accept({EventItem("a3", "u1-3")});
+  ASSERT_TRUE(observed_->AwaitFetched("a3"));
+
+  http_.set_park(false);
+  ASSERT_TRUE(http_.ReleaseOldest(Response(503, "Service Unavailable")));
+
+  ASSERT_TRUE(Eventually([&] { return Queued() == 0; }));
+  for (const char* id : {"a1", "a2", "a3"}) AwaitState(id, ItemIdState::kDelivered);
+  {
+    absl::MutexLock lock(&received->mu);
+    EXPECT_EQ(received->failed, kMoreFailures);
+    // In acceptance order, each exactly once.
+    EXPECT_THAT(received->accepted, ElementsAre("u1-1", "u1-2", "u1-3"));
+  }
+  // Before the first item's last attempt, the later ones travelled only
+  // with it (behind it in the same request), never without it.
+  const std::vector<size_t> first = RequestsCarrying(http_, "u1-1");
+  ASSERT_THAT(first, SizeIs(kMoreFailures + 2));
+  for (const char* later : {"u1-2", "u1-3"}) {
+    for (size_t send : RequestsCarrying(http_, later)) {
+      if (send >= first.back()) continue;
+      EXPECT_NE(std::find(first.begin(), first.end(), send), first.end())
+          << later << " went without u1-1 in request " << send;
+    }
+  }
+  EXPECT_THAT(DeadLetters(), IsEmpty());
+}
+
+// The engine fixes an item's verdict when its attempts run out, but reports
+// the call only once every item of it has one. An item of the same user
+// fetched in between must not go first: here u1's first item fails for good
+// while its call still waits for u2's item, and u1's second item is accepted
+// then. (A guard that only held items back while a retry verdict awaited its
+// commit let it through.)
+TEST_F(RelayTest, AUsersItemWaitsWhileAnEarlierItemsCallIsOpen) {
+  http_.set_park(true);
+  Start();
+  // One Submit, two requests (one object per request in "solo").
+  Accept({EventItem("a1", "u1-1", kSoloWorkspace, "u1"),
+          EventItem("b1", "u2-1", kSoloWorkspace, "u2")});
+  ASSERT_TRUE(http_.AwaitParked(2));
+  ASSERT_THAT(http_.EventNames(0), ElementsAre("u1-1"));  // the oldest parked
+  ASSERT_TRUE(http_.ReleaseOldest(Response(503, "Service Unavailable")));
+  // u1-1 is out of attempts; its call still waits for u2-1.
+  Accept({EventItem("a2", "u1-2", kSoloWorkspace, "u1")});
+  ASSERT_TRUE(observed_->AwaitFetched("a2"));
+
+  http_.set_park(false);
+  http_.ReleaseAll(Response(201));  // u2-1 (and anything sent meanwhile)
+
+  for (const char* id : {"a1", "b1", "a2"}) {
+    AwaitState(id, ItemIdState::kDelivered, kSoloWorkspace);
+  }
+  const std::vector<size_t> first = RequestsCarrying(http_, "u1-1");
+  const std::vector<size_t> second = RequestsCarrying(http_, "u1-2");
+  ASSERT_THAT(first, SizeIs(2));  // the failed attempt and the retry
+  ASSERT_THAT(second, SizeIs(1));
+  EXPECT_GT(second.front(), first.back());
+}
+
+TEST_F(RelayTest, ANewEpochSettlesWhatWasLeftInDoubtBeforeFetching) {
+  RelayOptions options = FastRelayOptions();
+  options.poll_interval = absl::Hours(1);  // looks only when notified
+  Start(options, &owner_);
+  ASSERT_TRUE(observed_->AwaitSettles(1));  // at start
+
+  // Another replica owned partition 0 meanwhile and was killed mid-request.
+  absl::Notification stored;
+  outbox_->Accept({EventItem("e1", "signed_up")},
+                  [&](absl::StatusOr<std::vector<bool>>) { stored.Notify(); });
+  ASSERT_TRUE(stored.WaitForNotificationWithTimeout(kWait));
+  LeaveInDoubt(*outbox_);
+  owner_.Set({OwnedPartition{0, 2, false}});
+  relay_->Notify();
+
+  const ItemStatus dead = AwaitState("e1", ItemIdState::kDeadLettered);
+  EXPECT_THAT(dead.reason, HasSubstr("in doubt"));
+  EXPECT_EQ(observed_->settles(), 2);
+  EXPECT_EQ(http_.request_count(), 0u);
+}
+
+TEST_F(RelayTest, AReleasingPartitionIsReleasedOnceItsVerdictsAreStored) {
+  // e1's state when Release ran (written in it, read after it).
+  auto at_release = std::make_shared<std::optional<ItemStatus>>();
+  owner_.set_on_release([this, at_release] { *at_release = Status("e1"); });
+  http_.set_park(true);
+  Start(FastRelayOptions(), &owner_);
+  Accept({EventItem("e1", "signed_up")});
+  ASSERT_TRUE(http_.AwaitParked(1));
+
+  owner_.Set({OwnedPartition{0, 1, true}});
+  const int calls = owner_.owned_calls();
+  ASSERT_TRUE(owner_.AwaitOwnedCalls(calls + 1));  // a pass saw it releasing
+  const int fetches = observed_->fetches();
+  Accept({EventItem("e2", "paid", kWorkspace, "u2")});  // Notify()s
+  ASSERT_TRUE(owner_.AwaitOwnedCalls(calls + 3));
+  EXPECT_THAT(owner_.released(), IsEmpty());  // e1 is still with Braze
+
+  http_.set_park(false);
+  http_.ReleaseAll(Response(201));
+  ASSERT_TRUE(owner_.AwaitReleased(1));
+  ASSERT_TRUE(at_release->has_value());
+  EXPECT_EQ((*at_release)->state, ItemIdState::kDelivered) << Describe(**at_release);
+
+  // Released once, and nothing fetched from it since it was marked.
+  const int after = owner_.owned_calls();
+  relay_->Notify();
+  ASSERT_TRUE(owner_.AwaitOwnedCalls(after + 2));
+  EXPECT_THAT(owner_.released(), ElementsAre(0));
+  EXPECT_EQ(observed_->fetches(), fetches);
+  EXPECT_EQ(Status("e2")->state, ItemIdState::kQueued);
+  EXPECT_EQ(http_.request_count(), 1u);
+}
+
+TEST_F(RelayTest, APartitionNoLongerOwnedIsNotFetched) {
+  Start(FastRelayOptions(), &owner_);
+  Accept({EventItem("e1", "signed_up")});
+  AwaitState("e1", ItemIdState::kDelivered);
+
+  owner_.Set({});
+  const int calls = owner_.owned_calls();
+  ASSERT_TRUE(owner_.AwaitOwnedCalls(calls + 1));
+  const int fetches = observed_->fetches();
+  Accept({EventItem("e2", "paid")});
+  ASSERT_TRUE(owner_.AwaitOwnedCalls(calls + 3));
+  EXPECT_EQ(observed_->fetches(), fetches);
+
+  // Taken back (a new epoch): settled again, then delivered.
+  owner_.Set({OwnedPartition{0, 2, false}});
+  relay_->Notify();
+  AwaitState("e2", ItemIdState::kDelivered);
+  EXPECT_EQ(observed_->settles(), 2);
 }
 
 }  // namespace

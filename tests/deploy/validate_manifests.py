@@ -12,6 +12,7 @@ BINARY...: built brazesync_server / brazesync, checked against
 deploy/runtime-packages.txt by deploy/check_runtime_libs.sh.
 """
 import importlib
+import json
 import os
 import re
 import shutil
@@ -536,9 +537,14 @@ if check("cluster: kustomization.yaml present", isinstance(ckust, dict)):
         rdeploy = [d for d in rendered if d.get("kind") == "Deployment"]
         if rdeploy:
             a, b = get(rdeploy[0], "spec", "template", "spec"), get(cdeploy, "spec", "template", "spec")
-            same = all(get(a, *path) == get(b, *path) for path in
-                       [("volumes",), ("containers", 0, "args"), ("containers", 0, "env"),
-                        ("containers", 0, "volumeMounts")])
+            def canon(v, ordered):
+                # kubectl may put merged list items in another order; args keep theirs.
+                if not isinstance(v, list) or ordered:
+                    return v
+                return sorted(json.dumps(x, sort_keys=True) for x in v)
+            same = all(canon(get(a, *path), path[-1] == "args") == canon(get(b, *path), path[-1] == "args")
+                       for path in [("volumes",), ("containers", 0, "args"), ("containers", 0, "env"),
+                                    ("containers", 0, "volumeMounts")])
             check("cluster: kubectl's render and this validator's merge agree", same)
     else:
         skip("cluster: kubectl kustomize render", "kubectl not installed")

@@ -68,8 +68,10 @@ MUTATIONS = [
     ("deploy/kubernetes/kustomization.yaml", "  - pdb.yaml", "  - pdb.yaml\n  - secret.example.yaml",
      "applies every manifest but the Secret example"),
     ("deploy/kubernetes/pdb.yaml", "apiVersion: policy/v1", "apiVersion: policy/v1beta2", "apiVersion/kind known"),
-    (CL, "        - name: data\n          $patch: delete\n", "", "no outbox volume"),
-    (CL, "            - mountPath: /var/lib/brazesync\n              $patch: delete\n", "", "no outbox volume"),
+    (CL, "        - name: data\n          $patch: delete\n", "        - name: data\n          emptyDir: {}\n",
+     "no outbox volume"),
+    (CL, "            - mountPath: /var/lib/brazesync\n              $patch: delete\n",
+     "            - mountPath: /var/lib/brazesync\n              name: tmp\n", "no outbox volume"),
     (CL, "            - name: PGPASSWORD\n              valueFrom:\n                secretKeyRef:\n"
          "                  name: brazesync-postgres\n                  key: password",
      "            - name: PGPASSWORD\n              value: REPLACE-ME", "PGPASSWORD comes from the brazesync-postgres Secret"),

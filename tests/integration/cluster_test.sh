@@ -137,7 +137,6 @@ run_id="ct$$-$(now_ms)-"
   --ack_file="$WORK_DIR/acked.txt" --ack_detail_file="$WORK_DIR/acked.tsv" \
   --error_file="$WORK_DIR/errors.tsv" --label=cluster >"$WORK_DIR/loadgen.log" 2>&1 &
 loadgen_pid=$!
-load_started_ms="$(now_ms)"
 
 acked_count() { if [ -f "$WORK_DIR/acked.txt" ]; then wc -l <"$WORK_DIR/acked.txt"; else echo 0; fi; }
 
@@ -199,7 +198,6 @@ await_acks 200 "after PostgreSQL's restart"
 faults_done_ms="$(now_ms)"
 
 wait "$loadgen_pid" || fail "the load generator failed"
-load_ended_ms="$(now_ms)"
 cat "$WORK_DIR/loadgen.log"
 # Every fault must have happened under load.
 last_ack_ms="$(awk -F'\t' 'BEGIN{m=0} $6>m{m=$6} END{print m}' "$WORK_DIR/acked.tsv")"
@@ -349,7 +347,7 @@ if [ "${CLUSTER_TEST_CONTROL:-1}" = 1 ]; then
   stop_replicas
   curl -sf -X POST -d '{}' "http://127.0.0.1:$EMULATOR_PORT/_emulator/faults" >/dev/null \
     || fail "cannot clear the emulator's faults"
-  curl -sf -X POST "http://127.0.0.1:$EMULATOR_PORT/_emulator/reset" >/dev/null \
+  curl -sf -X POST --data "" "http://127.0.0.1:$EMULATOR_PORT/_emulator/reset" >/dev/null \
     || fail "cannot reset the emulator"
   RATE_BUDGET=local
   for i in 1 2 3; do launch_replica "$i"; done

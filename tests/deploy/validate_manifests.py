@@ -12,6 +12,7 @@ BINARY...: built brazesync_server / brazesync, checked against
 deploy/runtime-packages.txt by deploy/check_runtime_libs.sh.
 """
 import importlib
+import json
 import os
 import re
 import shutil
@@ -203,8 +204,10 @@ if deploy:
     check("deployment: args are all --flag=value", all(a.startswith("--") for a in args), str(args))
     replicas = spec.get("replicas") if isinstance(spec.get("replicas"), int) else 1
     rate = int(flags.get("rate_limit_requests", BRAZE_REQUESTS_PER_WINDOW))
-    check("deployment: --rate_limit_requests x replicas stays within Braze's per-workspace limit",
-          rate * replicas <= BRAZE_REQUESTS_PER_WINDOW, f"{rate} x {replicas}")
+    # Single-node mode only: each replica spends its own budget. In cluster
+    # mode (deploy/kubernetes-cluster) the flag is the shared TOTAL instead.
+    check("deployment: --rate_limit_requests x replicas stays within Braze's per-workspace limit "
+          "(single-node mode)", rate * replicas <= BRAZE_REQUESTS_PER_WINDOW, f"{rate} x {replicas}")
 
     ports = container.get("ports") or []
     grpc_ports = [p for p in ports if p.get("containerPort") == GRPC_PORT]
@@ -454,6 +457,163 @@ if kustomization:
               ["ConfigMap", "Deployment", "PodDisruptionBudget", "Service"], r.stderr.strip())
     else:
         skip("kustomization: kubectl kustomize render", "kubectl not installed")
+
+# ---------------------------------------------------------------- cluster variant
+# deploy/kubernetes-cluster (docs/cluster.md): a kustomize overlay of
+# deploy/kubernetes whose Deployment patch makes the replicas stateless on a
+# shared PostgreSQL. The patch is applied here with a small strategic merge
+# (and compared with `kubectl kustomize` when kubectl is installed).
+CLUSTER = os.path.join(DEPLOY, "kubernetes-cluster")
+# Cluster-mode flags of brazesync_server (docs/cluster.md). Until the server
+# side defines them, they are accepted here and listed as a skip.
+CLUSTER_FLAGS = {"store", "replica_name", "cluster_partitions", "cluster_owner_idle_timeout_ms",
+                 "rate_budget", "rate_budget_fallback"}
+PG_SECRET_FILE = "secret-postgres.example.yaml"
+# Merge keys of the lists the patch touches (Kubernetes' patchMergeKey).
+MERGE_KEYS = {"containers": "name", "initContainers": "name", "volumes": "name", "env": "name",
+              "volumeMounts": "mountPath", "ports": "containerPort"}
+
+
+def strategic_merge(base, patch, field=None):
+    if isinstance(base, dict) and isinstance(patch, dict):
+        out = dict(base)
+        for k, v in patch.items():
+            out[k] = strategic_merge(base.get(k), v, k) if k in base else strategic_merge(None, v, k)
+        return out
+    if isinstance(patch, list) and field in MERGE_KEYS and isinstance(base, list):
+        key = MERGE_KEYS[field]
+        out = [dict(b) if isinstance(b, dict) else b for b in base]
+        for item in patch:
+            if not isinstance(item, dict):
+                continue
+            idx = [i for i, b in enumerate(out) if isinstance(b, dict) and b.get(key) == item.get(key)]
+            if item.get("$patch") == "delete":
+                out = [b for i, b in enumerate(out) if i not in idx]
+            elif idx:
+                out[idx[0]] = strategic_merge(out[idx[0]], item, None)
+            else:
+                out.append(item)
+        return out
+    if isinstance(patch, list):
+        return [p for p in patch if not (isinstance(p, dict) and p.get("$patch") == "delete")]
+    return patch
+
+
+cluster_docs = {}
+if check("cluster: deploy/kubernetes-cluster present", os.path.isdir(CLUSTER)):
+    for name in sorted(os.listdir(CLUSTER)):
+        if name.endswith((".yaml", ".yml")):
+            try:
+                cluster_docs[name] = [d for d in yaml.safe_load_all(read(os.path.join(CLUSTER, name))) if d]
+                check(f"cluster: yaml parses: {name}", len(cluster_docs[name]) == 1,
+                      f"{len(cluster_docs[name])} document(s)")
+            except yaml.YAMLError as e:
+                check(f"cluster: yaml parses: {name}", False, str(e).replace("\n", " "))
+ckust = (cluster_docs.get("kustomization.yaml") or [None])[0]
+pg_secret = (cluster_docs.get(PG_SECRET_FILE) or [None])[0]
+kust_text = read(os.path.join(CLUSTER, "kustomization.yaml")) if "kustomization.yaml" in cluster_docs else ""
+check("cluster: kustomization.yaml says PostgreSQL needs synchronous replication "
+      "(minSyncReplicas / synchronous_mode)", "minSyncReplicas" in kust_text and "synchronous_mode" in kust_text)
+cdeploy = None
+if check("cluster: kustomization.yaml present", isinstance(ckust, dict)):
+    check("cluster: kustomization builds on ../kubernetes only (no Secret applied)",
+          (ckust.get("resources") or []) == ["../kubernetes"], str(ckust.get("resources")))
+    patch_files = [p.get("path") for p in ckust.get("patches") or [] if isinstance(p, dict)]
+    check("cluster: kustomization patches the Deployment with deployment-patch.yaml",
+          patch_files == ["deployment-patch.yaml"] and "deployment-patch.yaml" in cluster_docs, str(patch_files))
+    patch = (cluster_docs.get("deployment-patch.yaml") or [None])[0]
+    if deploy and isinstance(patch, dict):
+        check("cluster: the patch targets the Deployment of deploy/kubernetes",
+              patch.get("kind") == "Deployment" and get(patch, "metadata", "name") == get(deploy, "metadata", "name"))
+        cdeploy = strategic_merge(deploy, patch)
+    kubectl = shutil.which("kubectl")
+    if kubectl and cdeploy is not None:
+        r = subprocess.run([kubectl, "kustomize", CLUSTER], capture_output=True, text=True)
+        rendered = [d for d in yaml.safe_load_all(r.stdout) if d] if r.returncode == 0 else []
+        kinds = sorted(d["kind"] for d in rendered)
+        check("cluster: `kubectl kustomize` renders ConfigMap, Deployment, Service, PDB and no Secret",
+              r.returncode == 0 and kinds == ["ConfigMap", "Deployment", "PodDisruptionBudget", "Service"],
+              r.stderr.strip() or str(kinds))
+        rdeploy = [d for d in rendered if d.get("kind") == "Deployment"]
+        if rdeploy:
+            a, b = get(rdeploy[0], "spec", "template", "spec"), get(cdeploy, "spec", "template", "spec")
+            def canon(v, ordered):
+                # kubectl may put merged list items in another order; args keep theirs.
+                if not isinstance(v, list) or ordered:
+                    return v
+                return sorted(json.dumps(x, sort_keys=True) for x in v)
+            same = all(canon(get(a, *path), path[-1] == "args") == canon(get(b, *path), path[-1] == "args")
+                       for path in [("volumes",), ("containers", 0, "args"), ("containers", 0, "env"),
+                                    ("containers", 0, "volumeMounts")])
+            check("cluster: kubectl's render and this validator's merge agree", same)
+    else:
+        skip("cluster: kubectl kustomize render", "kubectl not installed")
+
+if cdeploy is not None:
+    cspec = get(cdeploy, "spec", default={}) or {}
+    cpod = get(cspec, "template", "spec", default={}) or {}
+    ccont = (cpod.get("containers") or [{}])[0]
+    cargs = ccont.get("args") or []
+    cflags = parse_args(cargs)
+    known = server_flags()
+    unknown = [f for f in cflags if f not in known and f not in CLUSTER_FLAGS]
+    check("cluster: every arg is a flag brazesync_server defines (or a cluster-mode flag)",
+          bool(known) and not unknown, f"unknown: {unknown}")
+    pending = sorted(f for f in cflags if f in CLUSTER_FLAGS and f not in known)
+    if pending:
+        skip("cluster: cluster-mode flags defined by server/*.cc", f"not yet: {pending}")
+    check("cluster: args are all --flag=value", all(a.startswith("--") for a in cargs), str(cargs))
+    creplicas = cspec.get("replicas")
+    check("cluster: replicas >= 2", isinstance(creplicas, int) and creplicas >= 2, repr(creplicas))
+    # The TOTAL budget, shared through PostgreSQL: not divided by replicas.
+    crate = int(cflags.get("rate_limit_requests", BRAZE_REQUESTS_PER_WINDOW))
+    check("cluster: --rate_limit_requests is the workspace's total budget (<= Braze's limit, not x replicas)",
+          crate <= BRAZE_REQUESTS_PER_WINDOW, str(crate))
+    check("cluster: --rate_budget is shared (local spends the whole budget per replica)",
+          cflags.get("rate_budget", "shared") == "shared", str(cflags.get("rate_budget")))
+    check("cluster: no --data_dir (replicas keep no outbox)", "data_dir" not in cflags)
+    cvols = {v.get("name"): v for v in cpod.get("volumes") or []}
+    cmounts = ccont.get("volumeMounts") or []
+    check("cluster: no outbox volume (nothing named data, nothing at /var/lib/brazesync, no PVC)",
+          "data" not in cvols and all(m.get("mountPath") != "/var/lib/brazesync" for m in cmounts)
+          and not any("persistentVolumeClaim" in v for v in cvols.values()) and "volumeClaimTemplates" not in cspec,
+          f"volumes {sorted(cvols)}")
+    check("cluster: every volumeMount names a volume", all(m.get("name") in cvols for m in cmounts),
+          str([m.get("name") for m in cmounts]))
+    env = {e.get("name"): e for e in ccont.get("env") or []}
+    pg_secret_name = get(pg_secret, "metadata", "name") if isinstance(pg_secret, dict) else None
+    pg_keys = (pg_secret or {}).get("stringData") or {}
+
+    def from_pg_secret(e):
+        ref = get(e, "valueFrom", "secretKeyRef") or {}
+        return e is not None and "value" not in e and ref.get("name") == pg_secret_name and ref.get("key") in pg_keys
+
+    store = cflags.get("store")
+    check("cluster: --store is given", bool(store), str(store))
+    m = re.fullmatch(r"\$\((\w+)\)", store or "")
+    if m:
+        check("cluster: --store's URI comes from the brazesync-postgres Secret (env secretKeyRef)",
+              from_pg_secret(env.get(m.group(1))), m.group(1))
+    elif store:
+        check("cluster: --store carries no password", not re.search(r"://[^/@]*:[^/@]*@|password=", store), store)
+    if "PGPASSFILE" in env:
+        check("cluster: PGPASSFILE points into a mounted volume",
+              any(str(env["PGPASSFILE"].get("value", "")).startswith(m.get("mountPath", "") + "/") for m in cmounts))
+    else:
+        check("cluster: PGPASSWORD comes from the brazesync-postgres Secret (secretKeyRef), not a literal",
+              from_pg_secret(env.get("PGPASSWORD")), str(env.get("PGPASSWORD")))
+
+if check(f"cluster: {PG_SECRET_FILE} present", isinstance(pg_secret, dict)):
+    check("cluster: PostgreSQL Secret template is a v1 Secret named brazesync-postgres",
+          pg_secret.get("apiVersion") == "v1" and pg_secret.get("kind") == "Secret"
+          and get(pg_secret, "metadata", "name") == "brazesync-postgres")
+    values = pg_secret.get("stringData") or {}
+    check("cluster: PostgreSQL Secret has placeholder values in stringData only",
+          "data" not in pg_secret and bool(values) and all(isinstance(v, str) and PLACEHOLDER.search(v)
+                                                            for v in values.values()), str(list(values)))
+    uri = str(values.get("uri", ""))
+    check("cluster: PostgreSQL Secret's uri carries no password (libpq takes it from PGPASSWORD)",
+          bool(uri) and not re.search(r"://[^/@]*:[^/@]*@|password=", uri), uri)
 
 # ---------------------------------------------------------------- structural schema (python3-kubernetes)
 try:

@@ -17,6 +17,9 @@ ROOT = os.path.abspath(sys.argv[1])
 VALIDATOR = os.path.join(ROOT, "tests", "deploy", "validate_manifests.sh")
 DEP = "deploy/kubernetes/deployment.yaml"
 CM = "deploy/kubernetes/configmap.yaml"
+CL = "deploy/kubernetes-cluster/deployment-patch.yaml"
+CLK = "deploy/kubernetes-cluster/kustomization.yaml"
+CLS = "deploy/kubernetes-cluster/secret-postgres.example.yaml"
 
 # (file, text to replace, replacement, substring of the FAIL line expected)
 MUTATIONS = [
@@ -65,6 +68,21 @@ MUTATIONS = [
     ("deploy/kubernetes/kustomization.yaml", "  - pdb.yaml", "  - pdb.yaml\n  - secret.example.yaml",
      "applies every manifest but the Secret example"),
     ("deploy/kubernetes/pdb.yaml", "apiVersion: policy/v1", "apiVersion: policy/v1beta2", "apiVersion/kind known"),
+    (CL, "        - name: data\n          $patch: delete\n", "        - name: data\n          emptyDir: {}\n",
+     "no outbox volume"),
+    (CL, "            - mountPath: /var/lib/brazesync\n              $patch: delete\n",
+     "            - mountPath: /var/lib/brazesync\n              name: tmp\n", "no outbox volume"),
+    (CL, "            - name: PGPASSWORD\n              valueFrom:\n                secretKeyRef:\n"
+         "                  name: brazesync-postgres\n                  key: password",
+     "            - name: PGPASSWORD\n              value: REPLACE-ME", "PGPASSWORD comes from the brazesync-postgres Secret"),
+    (CL, "- --rate_limit_requests=3000", "- --rate_limit_requests=4500", "total budget"),
+    (CL, "- --rate_budget=shared", "- --rate_budget=local", "--rate_budget is shared"),
+    (CL, "- --store=$(BRAZESYNC_STORE)", "- --store=postgresql://brazesync:pw@db/brazesync",
+     "--store carries no password"),
+    (CL, "- --store=$(BRAZESYNC_STORE)", "- --data_dir=/var/lib/brazesync", "--store is given"),
+    (CLS, "postgresql://brazesync@REPLACE", "postgresql://brazesync:REPLACE-pw@REPLACE", "uri carries no password"),
+    (CLK, "CloudNativePG `minSyncReplicas: 1`", "CloudNativePG", "needs synchronous replication"),
+    (CLK, "  - ../kubernetes", "  - ../kubernetes\n  - secret-postgres.example.yaml", "no Secret applied"),
     ("deploy/Dockerfile", "USER 65532:65532", "USER root", "final stage USER is not root"),
     ("deploy/Dockerfile", "FROM debian:12 AS builder", "FROM debian:12-slim AS runtime0", "builder FROM debian:12"),
     ("deploy/Dockerfile", "COPY deploy/runtime-packages.txt", "ADD https://example.com/x.tgz /tmp/\nCOPY deploy/runtime-packages.txt",

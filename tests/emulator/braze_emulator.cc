@@ -324,7 +324,12 @@ void BrazeEmulator::RegisterRoutes() {
                        {"by_status", by_status},
                        {"attributes_accepted", st.attributes_accepted},
                        {"events_accepted", st.events_accepted},
-                       {"purchases_accepted", st.purchases_accepted}}));
+                       {"purchases_accepted", st.purchases_accepted},
+                       {"rate_limited", st.rate_limited},
+                       {"injected_429", st.injected_429},
+                       {"injected_5xx", st.injected_5xx},
+                       {"dropped", st.dropped},
+                       {"max_window_requests", st.max_window_requests}}));
   });
   s.Get("/_emulator/faults", [this](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, Dump(FaultsToJson(faults())));
@@ -381,7 +386,12 @@ BrazeEmulator::RateWindow BrazeEmulator::CountRequestLocked(absl::Time now, bool
     window_end_ = now + options_.rate_limit_window;
     window_count_ = 0;
   }
-  if (consume) ++window_count_;
+  if (consume) {
+    ++window_count_;
+    stats_.max_window_requests =
+        std::max<uint64_t>(stats_.max_window_requests, static_cast<uint64_t>(window_count_));
+    if (window_count_ > options_.rate_limit_requests) ++stats_.rate_limited;
+  }
   RateWindow w;
   w.limit = options_.rate_limit_requests;
   w.limited = consume && window_count_ > w.limit;
@@ -420,6 +430,10 @@ void BrazeEmulator::HandleTrack(const httplib::Request& req, httplib::Response& 
     case Injected::kDrop: {
       // Record first: once the socket is shut the client may already ask
       // what the emulator received.
+      {
+        absl::MutexLock lock(&mu_);
+        ++stats_.dropped;
+      }
       Record(seq, received, req, 0, "", nullptr);
       Endpoint peer{req.remote_addr, req.remote_port};
       ShutdownServerSockets(req.local_port, &peer);
@@ -436,6 +450,10 @@ void BrazeEmulator::HandleTrack(const httplib::Request& req, httplib::Response& 
       res.set_header("X-Ratelimit-Retry-After", std::to_string(retry_after));
       const std::string body = Dump(OrderedJson{{"message", kRateLimitExceeded}});
       SendJson(res, 429, body);
+      {
+        absl::MutexLock lock(&mu_);
+        ++stats_.injected_429;
+      }
       Record(seq, received, req, 429, body, nullptr);
       return;
     }
@@ -444,6 +462,11 @@ void BrazeEmulator::HandleTrack(const httplib::Request& req, httplib::Response& 
       {
         absl::MutexLock lock(&mu_);
         w = CountRequestLocked(absl::Now(), /*consume=*/false);
+        if (injected_status == 429) {
+          ++stats_.injected_429;
+        } else if (injected_status >= 500) {
+          ++stats_.injected_5xx;
+        }
       }
       set_rate_headers(w);
       if (injected_status == 429) {

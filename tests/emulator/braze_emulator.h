@@ -22,7 +22,9 @@
 //   GET  /_emulator/stored       -> stored() as JSON
 //   GET  /_emulator/alterations  -> alterations() as a JSON array
 //   GET  /_emulator/profiles     -> every profile in the store, as a JSON array
-//   GET  /_emulator/stats        -> counters (kept even when recording is capped)
+//   GET  /_emulator/stats        -> counters (kept even when recording is capped):
+//                                   statuses, the limiter's own 429s apart from
+//                                   injected 429s/5xx/drops, the busiest window
 //   GET  /_emulator/faults       -> the faults in force, as JSON
 //   POST /_emulator/faults       -> replace the faults (JSON body, see SetFaults)
 //   POST /_emulator/reset        -> Reset()
@@ -135,6 +137,17 @@ struct EmulatorStats {
   uint64_t attributes_accepted = 0;
   uint64_t events_accepted = 0;
   uint64_t purchases_accepted = 0;
+  // Where the non-2xx answers came from: the real fixed-window limiter
+  // (rate_limited, 429 with X-RateLimit-*) versus fault injection (injected_429
+  // from rate_429 or a fail_next of 429; injected_5xx; dropped). A shared-budget
+  // test counts rate_limited alone: injected 429s are not its fault.
+  uint64_t rate_limited = 0;
+  uint64_t injected_429 = 0;
+  uint64_t injected_5xx = 0;
+  uint64_t dropped = 0;
+  // Requests the limiter counted in its busiest window so far (admitted and
+  // rejected alike; injected faults do not count against the window).
+  uint64_t max_window_requests = 0;
 };
 
 class BrazeEmulator final {

@@ -506,6 +506,74 @@ TEST_F(BrazeEmulatorTest, RateLimitGives429WithHeaders) {  // case 74
   EXPECT_EQ(res->status, 201);
 }
 
+// A shared-budget test must tell the limiter's own 429s (the budget was
+// overspent) from injected ones (a fault it asked for): stats() and
+// /_emulator/stats count them apart, and injected faults do not use up the
+// window.
+TEST_F(BrazeEmulatorTest, StatsTellLimiter429sFromInjectedFaults) {
+  EmulatorOptions options;
+  options.rate_limit_requests = 2;
+  options.rate_limit_window = absl::Minutes(10);
+  StartEmulator(options);
+  const Json body = {{"events", Many(Event, 1)}};
+  Faults faults;
+  faults.fail_next = 2;
+  faults.fail_next_status = 429;
+  emulator_->SetFaults(faults);
+  for (int i = 0; i < 2; ++i) {
+    auto res = Track(body);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 429);
+  }
+  faults = Faults();
+  faults.rate_429 = 1.0;
+  emulator_->SetFaults(faults);
+  auto res = Track(body);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 429);
+  faults = Faults();
+  faults.fail_next = 1;
+  faults.fail_next_status = 503;
+  faults.drop_next = 1;
+  emulator_->SetFaults(faults);
+  EXPECT_FALSE(Track(body));  // dropped
+  res = Track(body);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  // The window is still untouched: two are admitted, the third is the limiter's.
+  for (int i = 0; i < 2; ++i) {
+    res = Track(body);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 201);
+  }
+  res = Track(body);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 429);
+
+  const EmulatorStats stats = emulator_->stats();
+  EXPECT_EQ(stats.requests, 8u);
+  EXPECT_EQ(stats.by_status.at(429), 4u);
+  EXPECT_EQ(stats.rate_limited, 1u);
+  EXPECT_EQ(stats.injected_429, 3u);
+  EXPECT_EQ(stats.injected_5xx, 1u);
+  EXPECT_EQ(stats.dropped, 1u);
+  EXPECT_EQ(stats.max_window_requests, 3u);
+
+  auto client = NewClient();
+  auto http = client->Get("/_emulator/stats");
+  ASSERT_TRUE(http);
+  const Json json = Json::parse(http->body);
+  EXPECT_EQ(json["rate_limited"], 1);
+  EXPECT_EQ(json["injected_429"], 3);
+  EXPECT_EQ(json["injected_5xx"], 1);
+  EXPECT_EQ(json["dropped"], 1);
+  EXPECT_EQ(json["max_window_requests"], 3);
+
+  emulator_->Reset();
+  EXPECT_EQ(emulator_->stats().rate_limited, 0u);
+  EXPECT_EQ(emulator_->stats().max_window_requests, 0u);
+}
+
 TEST_F(BrazeEmulatorTest, FailNextThenSuccess) {  // case 75
   Faults faults;
   faults.fail_next = 2;

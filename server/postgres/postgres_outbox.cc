@@ -20,6 +20,10 @@ namespace {
 
 int64_t StateValue(ItemIdState state) { return static_cast<int64_t>(state); }
 
+// A longer idempotency window (say, an infinite one) counts as this long:
+// PostgreSQL intervals end somewhere.
+constexpr absl::Duration kLongestWindow = absl::Hours(24 * 365 * 100);
+
 // Claims the ids (one INSERT ... ON CONFLICT: a repeat within the window is
 // a duplicate unless it was dead-lettered, a queued id stays a duplicate
 // however old) and stores the items whose id was claimed or who have none,
@@ -301,7 +305,8 @@ void PostgresOutbox::SubmitAcceptBatch(std::shared_ptr<AcceptBatch> batch) {
                PgParam::Text(PgTextArray(user_keys)), PgParam::Text(PgByteaArray(payloads)),
                PgParam::Text(PgIntArray(versions)), PgParam::Int(StateValue(ItemIdState::kQueued)),
                PgParam::Int(StateValue(ItemIdState::kDeadLettered)),
-               PgParam::Int(absl::ToInt64Microseconds(options_.idempotency_window))});
+               PgParam::Int(absl::ToInt64Microseconds(
+                   std::min(options_.idempotency_window, kLongestWindow)))});
           if (!rows.ok()) return rows.status();
           for (int r = 0; r < rows->rows(); ++r) {
             const int64_t ordinal = rows->Int(r, 0);

@@ -241,10 +241,14 @@ TEST_F(SharedRateBudgetTest, AThrottleSeenByOneReplicaPausesTheOthers) {
 }
 
 TEST_F(SharedRateBudgetTest, LowRemainingCapsWhatEveryReplicaCanLease) {
+  // A long window (T over a second): the row refills nothing while the
+  // test looks, so a grant after the cap could only come from a missed cap.
+  RateGovernorOptions slow = Limit();
+  slow.window = absl::Seconds(30);
   SharedRateBudgets a(Options());
   SharedRateBudgets b(Options());
-  std::unique_ptr<RateBudget> on_a = a.Make("workspace", Limit());
-  std::unique_ptr<RateBudget> on_b = b.Make("workspace", Limit());
+  std::unique_ptr<RateBudget> on_a = a.Make("workspace", slow);
+  std::unique_ptr<RateBudget> on_b = b.Make("workspace", slow);
   ASSERT_TRUE(Eventually([&] { return on_b->TryTake(absl::Now()); }));
   // Braze says nothing is left: the row's tat moves a whole tolerance ahead.
   on_a->ObserveRemaining(0, std::nullopt, absl::Now());

@@ -66,34 +66,39 @@ GcraParameters SharedBudgetParameters(int limit, absl::Duration window, absl::Du
   return parameters;
 }
 
-class SharedRateBudgets::Core final {
- public:
-  struct Chunk {
+// One budget key's state in this process, shared by its budgets; every
+// field is guarded by the Core's mutex.
+struct SharedRateBudgetKey final {
+  struct Chunk final {
     int count = 0;
     absl::Time received_at;  // not spendable at an earlier `now`
     absl::Time expires_at;   // lease sent + L
   };
 
-  struct Key {
-    std::string name;
-    RateGovernorOptions governor;
-    GcraParameters gcra;
-    absl::Duration ttl;  // L: token_ttl + the governor's hold
-    bool row_ready = false;
-    bool row_in_flight = false;
-    absl::Time row_retry_at = absl::InfinitePast();
-    std::deque<Chunk> reserve;
-    absl::Time paused_until = absl::InfinitePast();
-    absl::Time next_lease_at = absl::InfinitePast();
-    bool lease_in_flight = false;
-    absl::Time lease_sent_at;
-    absl::Time last_demand = absl::InfinitePast();
-    std::optional<absl::Time> throttle_to_send;
-    std::optional<int> remaining_to_send;
-    bool feedback_in_flight = false;
-    absl::Time feedback_sent_at = absl::InfinitePast();
-    std::unique_ptr<LocalRateBudget> fallback;  // while degraded (static share)
-  };
+  std::string name;
+  RateGovernorOptions governor;
+  GcraParameters gcra;
+  absl::Duration ttl;  // L: token_ttl + the governor's hold
+  bool row_ready = false;
+  bool row_in_flight = false;
+  absl::Time row_retry_at = absl::InfinitePast();
+  std::deque<Chunk> reserve;
+  absl::Time paused_until = absl::InfinitePast();
+  absl::Time next_lease_at = absl::InfinitePast();
+  bool lease_in_flight = false;
+  absl::Time lease_sent_at;
+  absl::Time last_demand = absl::InfinitePast();
+  std::optional<absl::Time> throttle_to_send;
+  std::optional<int> remaining_to_send;
+  bool feedback_in_flight = false;
+  absl::Time feedback_sent_at = absl::InfinitePast();
+  std::unique_ptr<LocalRateBudget> fallback;  // while degraded (static share)
+};
+
+class SharedRateBudgets::Core final {
+ public:
+  using Key = SharedRateBudgetKey;
+  using Chunk = SharedRateBudgetKey::Chunk;
 
   explicit Core(SharedRateBudgetOptions options) : options_(std::move(options)) {
     PgWorkerOptions worker;
@@ -464,27 +469,26 @@ class SharedRateBudgets::Core final {
   std::thread thread_;
 };
 
-namespace {
+SharedRateBudget::SharedRateBudget(std::shared_ptr<SharedRateBudgets::Core> core,
+                                   std::shared_ptr<SharedRateBudgetKey> key)
+    : core_(std::move(core)), key_(std::move(key)) {}
 
-class SharedRateBudget final : public RateBudget {
- public:
-  SharedRateBudget(std::shared_ptr<SharedRateBudgets::Core> core,
-                   std::shared_ptr<SharedRateBudgets::Core::Key> key)
-      : core_(std::move(core)), key_(std::move(key)) {}
+SharedRateBudget::~SharedRateBudget() = default;
 
-  bool TryTake(absl::Time now) override { return core_->TryTake(*key_, now); }
-  absl::Time NextTokenAt(absl::Time now) override { return core_->NextTokenAt(*key_, now); }
-  void ObserveThrottle(absl::Time until) override { core_->ObserveThrottle(*key_, until); }
-  void ObserveRemaining(int remaining, std::optional<absl::Time> reset, absl::Time now) override {
-    core_->ObserveRemaining(*key_, remaining, reset, now);
-  }
+bool SharedRateBudget::TryTake(absl::Time now) { return core_->TryTake(*key_, now); }
 
- private:
-  const std::shared_ptr<SharedRateBudgets::Core> core_;
-  const std::shared_ptr<SharedRateBudgets::Core::Key> key_;
-};
+absl::Time SharedRateBudget::NextTokenAt(absl::Time now) { return core_->NextTokenAt(*key_, now); }
 
-}  // namespace
+void SharedRateBudget::ObserveThrottle(absl::Time until) { core_->ObserveThrottle(*key_, until); }
+
+void SharedRateBudget::ObserveRemaining(int remaining, std::optional<absl::Time> reset,
+                                        absl::Time now) {
+  core_->ObserveRemaining(*key_, remaining, reset, now);
+}
+
+bool SharedRateBudget::degraded() const {
+  return core_->status_.degraded.load(std::memory_order_relaxed);
+}
 
 SharedRateBudgets::SharedRateBudgets(SharedRateBudgetOptions options)
     : core_(std::make_shared<Core>(std::move(options))) {}
@@ -496,13 +500,14 @@ RateBudgetFactory SharedRateBudgets::factory() {
                         const RateGovernorOptions& governor) -> std::unique_ptr<RateBudget> {
     const std::string& key =
         workspace.rate_budget_key.empty() ? workspace.name : workspace.rate_budget_key;
-    return std::make_unique<SharedRateBudget>(core, core->Register(key, governor));
+    return std::unique_ptr<RateBudget>(new SharedRateBudget(core, core->Register(key, governor)));
   };
 }
 
-std::unique_ptr<RateBudget> SharedRateBudgets::Make(absl::string_view key,
-                                                    const RateGovernorOptions& governor) {
-  return std::make_unique<SharedRateBudget>(core_, core_->Register(key, governor));
+std::unique_ptr<SharedRateBudget> SharedRateBudgets::Make(absl::string_view key,
+                                                          const RateGovernorOptions& governor) {
+  return std::unique_ptr<SharedRateBudget>(
+      new SharedRateBudget(core_, core_->Register(key, governor)));
 }
 
 bool SharedRateBudgets::degraded() const {

@@ -30,6 +30,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -88,6 +89,9 @@ struct GcraParameters {
 GcraParameters SharedBudgetParameters(int limit, absl::Duration window, absl::Duration ttl,
                                       double burst_fraction);
 
+struct SharedRateBudgetKey;
+class SharedRateBudget;
+
 // One per process: the lease thread, its PostgreSQL session and every key's
 // reserve. Budgets made by it share a key's reserve within the process. Must
 // outlive the delivery engine (the budgets it made).
@@ -103,7 +107,8 @@ class SharedRateBudgets final {
   // requests_per_window per window.
   RateBudgetFactory factory();
   // A budget on `key` for `governor`'s limit.
-  std::unique_ptr<RateBudget> Make(absl::string_view key, const RateGovernorOptions& governor);
+  std::unique_ptr<SharedRateBudget> Make(absl::string_view key,
+                                         const RateGovernorOptions& governor);
 
   // Whether PostgreSQL is unreachable and the fallback is in use (health,
   // metrics).
@@ -114,6 +119,28 @@ class SharedRateBudgets final {
 
  private:
   std::shared_ptr<Core> core_;
+};
+
+// One workspace lane's view of a budget key; made by SharedRateBudgets.
+// Non-blocking (a short local lock), thread-safe.
+class SharedRateBudget final : public RateBudget {
+ public:
+  ~SharedRateBudget() override;
+
+  bool TryTake(absl::Time now) override;
+  absl::Time NextTokenAt(absl::Time now) override;
+  void ObserveThrottle(absl::Time until) override;
+  void ObserveRemaining(int remaining, std::optional<absl::Time> reset, absl::Time now) override;
+  // Whether its SharedRateBudgets is degraded (PostgreSQL unreachable).
+  bool degraded() const;
+
+ private:
+  friend class SharedRateBudgets;
+  SharedRateBudget(std::shared_ptr<SharedRateBudgets::Core> core,
+                   std::shared_ptr<SharedRateBudgetKey> key);
+
+  const std::shared_ptr<SharedRateBudgets::Core> core_;
+  const std::shared_ptr<SharedRateBudgetKey> key_;
 };
 
 }  // namespace brazesync

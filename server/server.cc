@@ -223,7 +223,8 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
       {"metrics_port", server->metrics_port_},
       {"max_items_per_request", options.max_items_per_request},
       {"max_receive_message_bytes", options.max_receive_message_bytes},
-      {"store", !options.store.empty() ? "postgresql" : (options.data_dir.empty() ? "none" : "sqlite")},
+      {"store",
+       !options.store.empty() ? "postgresql" : (options.data_dir.empty() ? "none" : "sqlite")},
   };
   server->logger_.Log(LogLevel::kInfo, "server started", std::move(fields));
   for (const std::string& warning : store_warnings) {

@@ -15,10 +15,11 @@
 //
 // Per-user order across retries: FetchDue never returns an item of a user
 // who has an earlier item in the outbox that is not yet due (rescheduled) or
-// that was attempted before and lies behind the cursor (being retried, or
-// due again after the walk passed it), so a user's later items cannot
-// overtake one waiting for its retry; they come out after it, at the next
-// wrap-around of the walk.
+// that lies behind the cursor (in flight; due again after the walk passed
+// it; or committed only after the walk passed its id, since ids are drawn at
+// insert and replicas commit concurrently), so a user's later items cannot
+// overtake an earlier one; they come out after it, at the next wrap-around
+// of the walk.
 //
 // Payloads are opaque here: each is stored with the format version its
 // encoder gave it (stored_payload.h). Stores know no Braze JSON and no wire
@@ -114,10 +115,9 @@ class OutboxStore {
   // Up to `limit` items of `partition` with id > `after_id` that are due at
   // `now` (a store with its own clock may use that instead), in id
   // (acceptance) order, leaving out every item whose user has an earlier
-  // item in the outbox that is not yet due, or that was attempted before
-  // and has id <= `after_id`. The relay walks each owned partition with this
-  // cursor. At absl::InfiniteFuture() every item after the cursor is due and
-  // none is left out (counting, tests).
+  // item in the outbox that is not yet due or has id <= `after_id`. The
+  // relay walks each owned partition with this cursor. At absl::InfiniteFuture() every item after
+  // the cursor is due and none is left out (counting, tests).
   virtual absl::StatusOr<std::vector<OutboxItem>> FetchDue(int partition, absl::Time now,
                                                            int64_t after_id, size_t limit) = 0;
 

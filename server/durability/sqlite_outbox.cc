@@ -265,16 +265,16 @@ absl::StatusOr<std::vector<OutboxItem>> SqliteOutbox::FetchDue(int partition, ab
         absl::StrCat("partition: the embedded outbox has only partition 0, not ", partition));
   }
   std::vector<OutboxItem> items;
-  // An item waits while an earlier item of its user waits for its retry, or
-  // was attempted and lies behind the cursor (per-user order across
-  // retries, outbox_store.h; the index outbox_user finds those). At the
+  // An item waits while an earlier item of its user waits for its retry or
+  // lies behind the cursor (per-user order, outbox_store.h; the index
+  // outbox_user finds those). At the
   // infinite future everything is due and nothing waits (counting).
   absl::Status status = db_->Read(
       "SELECT o.id, o.workspace, o.kind, o.item_id, o.user_key, o.payload, o.payload_version, "
       "o.accepted_ms, o.attempts FROM outbox o WHERE o.id > ?1 AND o.next_attempt_ms <= ?2 "
       "AND (?4 = 1 OR NOT EXISTS (SELECT 1 FROM outbox e WHERE e.workspace = o.workspace "
       "AND e.user_key = o.user_key AND e.id < o.id "
-      "AND (e.next_attempt_ms > ?2 OR (e.id <= ?1 AND e.attempts > 0)))) "
+      "AND (e.next_attempt_ms > ?2 OR e.id <= ?1))) "
       "ORDER BY o.id LIMIT ?3",
       "fetch due", [&](Statement& select) {
         select.Bind(1, after_id)

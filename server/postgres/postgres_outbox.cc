@@ -59,8 +59,8 @@ SELECT ord FROM chosen
 )sql";
 
 // Items due in `part` after the cursor, leaving out those of a user with an
-// earlier item not yet due, or attempted and behind the cursor (per-user
-// order across retries; outbox_store.h).
+// earlier item not yet due or behind the cursor (per-user order;
+// outbox_store.h).
 const std::string& FetchDueSql() {
   static const std::string* sql = new std::string(absl::StrCat(
       "SELECT o.id, o.workspace, o.kind, o.item_id, o.user_key, o.payload, o.payload_version, ",
@@ -68,7 +68,7 @@ const std::string& FetchDueSql() {
       ", o.attempts FROM bs_outbox o WHERE o.part = $1 AND o.id > $2 "
       "AND o.next_attempt_at <= now() AND NOT EXISTS (SELECT 1 FROM bs_outbox e "
       "WHERE e.part = o.part AND e.workspace = o.workspace AND e.user_key = o.user_key "
-      "AND e.id < o.id AND (e.next_attempt_at > now() OR (e.id <= $2 AND e.attempts > 0))) "
+      "AND e.id < o.id AND (e.next_attempt_at > now() OR e.id <= $2)) "
       "ORDER BY o.id LIMIT $3"));
   return *sql;
 }

@@ -40,10 +40,10 @@ absl::Status CheckReplication(PgConnection& connection, std::vector<std::string>
         "failover to an asynchronous standby can lose acknowledged items or send one twice; "
         "zero loss needs synchronous replication (docs/cluster.md)");
   } else if (commit != "on" && commit != "remote_apply") {
-    warnings->push_back(absl::StrCat(
-        "store: synchronous_commit is ", commit,
-        ", so commits do not wait for the synchronous standby: a failover can lose "
-        "acknowledged items or send one twice (docs/cluster.md)"));
+    warnings->push_back(
+        absl::StrCat("store: synchronous_commit is ", commit,
+                     ", so commits do not wait for the synchronous standby: a failover can lose "
+                     "acknowledged items or send one twice (docs/cluster.md)"));
   }
   return absl::OkStatus();
 }
@@ -96,16 +96,15 @@ absl::StatusOr<DurableStores> OpenPostgresStores(const PostgresStoresOptions& op
   ownership_options.replica = options.replica_name;
   ownership_options.partitions = options.partitions;
   ownership_options.owner_idle_timeout = options.owner_idle_timeout;
-  ownership_options.heartbeat_interval =
-      std::min(absl::Seconds(1), options.owner_idle_timeout / 4);
+  ownership_options.heartbeat_interval = std::min(absl::Seconds(1), options.owner_idle_timeout / 4);
   absl::StatusOr<std::unique_ptr<PostgresOwnership>> ownership =
       PostgresOwnership::Create(std::move(ownership_options));
   if (!ownership.ok()) return ownership.status();
   PostgresOwnership* const owner = ownership->get();
 
-  auto outbox = std::make_unique<PostgresOutbox>(Worker(options.uri, "store"),
-                                                 Worker(options.uri, "store"), &owner->session(),
-                                                 options.outbox, options.partitions);
+  auto outbox =
+      std::make_unique<PostgresOutbox>(Worker(options.uri, "store"), Worker(options.uri, "store"),
+                                       &owner->session(), options.outbox, options.partitions);
   DurableStores stores;
   stores.dead_letters = std::make_unique<PostgresDeadLetterStore>(&outbox->writer());
   stores.outbox = std::move(outbox);

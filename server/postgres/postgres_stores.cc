@@ -101,6 +101,9 @@ absl::StatusOr<DurableStores> OpenPostgresStores(const PostgresStoresOptions& op
       PostgresOwnership::Create(std::move(ownership_options));
   if (!ownership.ok()) return ownership.status();
   PostgresOwnership* const owner = ownership->get();
+  // Connected (and registered as a member) before the server reports health,
+  // so a start never reads as an outage.
+  if (absl::Status connected = owner->session().Connect(); !connected.ok()) return connected;
 
   auto outbox =
       std::make_unique<PostgresOutbox>(Worker(options.uri, "store"), Worker(options.uri, "store"),

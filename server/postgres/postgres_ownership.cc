@@ -215,6 +215,7 @@ absl::Status PostgresOwnership::HeartbeatTask(PgConnection& connection, Round* r
   absl::StatusOr<PgResult> live = connection.Exec("read the live members", kLiveMembers);
   if (!live.ok()) return live.status();
   std::vector<std::string> members;
+  members.reserve(static_cast<size_t>(live->rows()) + 1);
   for (int row = 0; row < live->rows(); ++row) members.push_back(live->Text(row, 0));
   if (std::find(members.begin(), members.end(), options_.replica) == members.end()) {
     members.push_back(options_.replica);

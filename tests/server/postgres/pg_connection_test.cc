@@ -17,27 +17,16 @@ namespace {
 using ::testing::HasSubstr;
 using testing_support::PostgresTestDatabase;
 
-class PgConnectionTest : public ::testing::Test {
+class PgConnectionTest : public testing_support::PostgresDatabaseTest {
  protected:
-  void SetUp() override {
-    BRAZESYNC_REQUIRE_POSTGRES();
-    absl::StatusOr<std::unique_ptr<PostgresTestDatabase>> database = PostgresTestDatabase::Create();
-    ASSERT_TRUE(database.ok()) << database.status();
-    database_ = *std::move(database);
-    connection_ = database_->Connect();
-    ASSERT_NE(connection_, nullptr);
-  }
-
-  std::unique_ptr<PostgresTestDatabase> database_;
-  std::unique_ptr<PgConnection> connection_;
 };
 
 TEST_F(PgConnectionTest, ParametersRoundTripTextNumbersBytesAndNull) {
   const std::string bytes("a\0b\xff\"\\", 6);
   absl::StatusOr<PgResult> row =
-      connection_->Exec("echo", "SELECT $1::text, $2::bigint, $3::bytea, $4::text IS NULL",
-                        {PgParam::Text("quote \" and \\ and é"), PgParam::Int(-42),
-                         PgParam::Bytes(bytes), PgParam::Null()});
+      check_->Exec("echo", "SELECT $1::text, $2::bigint, $3::bytea, $4::text IS NULL",
+                   {PgParam::Text("quote \" and \\ and é"), PgParam::Int(-42),
+                    PgParam::Bytes(bytes), PgParam::Null()});
   ASSERT_TRUE(row.ok()) << row.status();
   ASSERT_EQ(row->rows(), 1);
   EXPECT_EQ(row->Text(0, 0), "quote \" and \\ and é");
@@ -49,12 +38,12 @@ TEST_F(PgConnectionTest, ParametersRoundTripTextNumbersBytesAndNull) {
 TEST_F(PgConnectionTest, ArrayLiteralsRoundTripEveryElement) {
   const std::vector<std::string> texts = {"", "plain", "with,comma", "{braces}", "\"q\"", "back\\"};
   const std::vector<std::string> blobs = {std::string("\0\x01", 2), "", "xyz"};
-  absl::StatusOr<PgResult> rows = connection_->Exec(
-      "unnest",
-      "SELECT t, b, i FROM unnest($1::text[], $2::bytea[], $3::bigint[]) "
-      "WITH ORDINALITY AS u(t, b, i, n) ORDER BY n",
-      {PgParam::Text(PgTextArray({texts[0], texts[1], texts[2]})),
-       PgParam::Text(PgByteaArray(blobs)), PgParam::Text(PgIntArray({1, -2, 3}))});
+  absl::StatusOr<PgResult> rows =
+      check_->Exec("unnest",
+                   "SELECT t, b, i FROM unnest($1::text[], $2::bytea[], $3::bigint[]) "
+                   "WITH ORDINALITY AS u(t, b, i, n) ORDER BY n",
+                   {PgParam::Text(PgTextArray({texts[0], texts[1], texts[2]})),
+                    PgParam::Text(PgByteaArray(blobs)), PgParam::Text(PgIntArray({1, -2, 3}))});
   ASSERT_TRUE(rows.ok()) << rows.status();
   ASSERT_EQ(rows->rows(), 3);
   for (int i = 0; i < 3; ++i) {
@@ -63,25 +52,25 @@ TEST_F(PgConnectionTest, ArrayLiteralsRoundTripEveryElement) {
   }
   EXPECT_EQ(rows->Int(1, 2), -2);
   absl::StatusOr<PgResult> odd =
-      connection_->Exec("odd texts", "SELECT unnest($1::text[])",
-                        {PgParam::Text(PgTextArray({texts[3], texts[4], texts[5]}))});
+      check_->Exec("odd texts", "SELECT unnest($1::text[])",
+                   {PgParam::Text(PgTextArray({texts[3], texts[4], texts[5]}))});
   ASSERT_TRUE(odd.ok()) << odd.status();
   ASSERT_EQ(odd->rows(), 3);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(odd->Text(i, 0), texts[i + 3]);
 }
 
 TEST_F(PgConnectionTest, AStatementErrorIsInternalAndNamesWhatFailed) {
-  absl::StatusOr<PgResult> result = connection_->Exec("read widgets", "SELECT * FROM widgets");
+  absl::StatusOr<PgResult> result = check_->Exec("read widgets", "SELECT * FROM widgets");
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInternal);
   EXPECT_THAT(result.status().message(), HasSubstr("test: read widgets: "));
   EXPECT_THAT(result.status().message(), HasSubstr("widgets"));
-  EXPECT_TRUE(connection_->healthy());
+  EXPECT_TRUE(check_->healthy());
 }
 
 TEST_F(PgConnectionTest, ATerminatedSessionIsUnavailable) {
   std::unique_ptr<PgConnection> other = database_->Connect();
   ASSERT_NE(other, nullptr);
-  ASSERT_TRUE(connection_
+  ASSERT_TRUE(check_
                   ->Exec("terminate", "SELECT pg_terminate_backend($1)",
                          {PgParam::Int(other->backend_pid())})
                   .ok());

@@ -20,15 +20,10 @@ namespace {
 using ::testing::HasSubstr;
 using testing_support::PostgresTestDatabase;
 
-class PgWorkerTest : public ::testing::Test {
+class PgWorkerTest : public testing_support::PostgresDatabaseTest {
  protected:
-  void SetUp() override {
-    BRAZESYNC_REQUIRE_POSTGRES();
-    absl::StatusOr<std::unique_ptr<PostgresTestDatabase>> database = PostgresTestDatabase::Create();
-    ASSERT_TRUE(database.ok()) << database.status();
-    database_ = *std::move(database);
-    check_ = database_->Connect();
-    ASSERT_TRUE(check_->Run("table", "CREATE TABLE t(x int PRIMARY KEY)").ok());
+  void SetUpDatabase(PgConnection& check) override {
+    ASSERT_TRUE(check.Run("table", "CREATE TABLE t(x int PRIMARY KEY)").ok());
   }
 
   int64_t Count() {
@@ -43,9 +38,6 @@ class PgWorkerTest : public ::testing::Test {
     options.reconnect_delay = absl::ZeroDuration();
     return options;
   }
-
-  std::unique_ptr<PostgresTestDatabase> database_;
-  std::unique_ptr<PgConnection> check_;
 };
 
 PgWorker::Task Insert(int x) {

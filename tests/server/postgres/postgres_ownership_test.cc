@@ -33,26 +33,10 @@ constexpr absl::Duration kIdleTimeout = absl::Seconds(1);
 // Generous: the machine is shared with builds.
 constexpr absl::Duration kDeadline = absl::Seconds(20);
 
-// Polls `condition` until it holds or the deadline passes.
-bool Eventually(const std::function<bool()>& condition, absl::Duration deadline = kDeadline) {
-  const absl::Time until = absl::Now() + deadline;
-  while (absl::Now() < until) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(20));  // polling interval, not synchronisation
-  }
-  return condition();
-}
-
-class PostgresOwnershipTest : public ::testing::Test {
+class PostgresOwnershipTest : public testing_support::PostgresDatabaseTest {
  protected:
-  void SetUp() override {
-    BRAZESYNC_REQUIRE_POSTGRES();
-    absl::StatusOr<std::unique_ptr<PostgresTestDatabase>> database = PostgresTestDatabase::Create();
-    ASSERT_TRUE(database.ok()) << database.status();
-    database_ = *std::move(database);
-    check_ = database_->Connect();
-    ASSERT_NE(check_, nullptr);
-    ASSERT_TRUE(CreateOrUpgradeSchema(*check_, kPartitions).ok());
+  void SetUpDatabase(PgConnection& check) override {
+    ASSERT_TRUE(CreateOrUpgradeSchema(check, kPartitions).ok());
   }
 
   std::unique_ptr<PostgresOwnership> Start(const std::string& replica) {
@@ -121,9 +105,6 @@ class PostgresOwnershipTest : public ::testing::Test {
                      {PgParam::Int(kOwnershipLockNamespace)});
     return rows.ok() ? rows->Int(0, 0) : -1;
   }
-
-  std::unique_ptr<PostgresTestDatabase> database_;
-  std::unique_ptr<PgConnection> check_;
 };
 
 TEST(RendezvousWeightTest, IsStableAndDependsOnBothInputs) {
@@ -143,7 +124,7 @@ TEST(PostgresOwnershipOptionsTest, RefusesAHeartbeatNotWellBelowTheIdleTimeout) 
 TEST_F(PostgresOwnershipTest, AloneItOwnsEveryPartitionAndRegistersItself) {
   std::unique_ptr<PostgresOwnership> a = Start("a");
   ASSERT_NE(a, nullptr);
-  ASSERT_TRUE(Eventually([&] { return SettledAmong({a.get()}); }));
+  ASSERT_TRUE(testing_support::Eventually([&] { return SettledAmong({a.get()}); }, kDeadline));
   EXPECT_EQ(LockCount(), kPartitions);
   for (const OwnedPartition& partition : a->Owned()) EXPECT_GE(partition.epoch, 1);
   absl::StatusOr<PgResult> member =
@@ -159,7 +140,11 @@ TEST_F(PostgresOwnershipTest, TwoAndThenThreeSplitEveryPartitionExactlyOnceRough
   std::unique_ptr<PostgresOwnership> b = Start("replica-b");
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  ASSERT_TRUE(Eventually([&] { return SettledAmong({a.get(), b.get()}); }));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] {
+        return SettledAmong({a.get(), b.get()});
+      },
+      kDeadline));
   EXPECT_EQ(LockCount(), kPartitions);
   // Rendezvous over 32 partitions: an even split is 16; allow the hash's
   // spread but not a lopsided assignment.
@@ -174,12 +159,14 @@ TEST_F(PostgresOwnershipTest, TwoAndThenThreeSplitEveryPartitionExactlyOnceRough
   std::unique_ptr<PostgresOwnership> c = Start("replica-c");
   ASSERT_NE(c, nullptr);
   bool saw_releasing = false;
-  ASSERT_TRUE(Eventually([&] {
-    for (PostgresOwnership* old : {a.get(), b.get()}) {
-      for (const OwnedPartition& partition : old->Owned()) saw_releasing |= partition.releasing;
-    }
-    return SettledAmong({a.get(), b.get(), c.get()});
-  }));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] {
+        for (PostgresOwnership* old : {a.get(), b.get()}) {
+          for (const OwnedPartition& partition : old->Owned()) saw_releasing |= partition.releasing;
+        }
+        return SettledAmong({a.get(), b.get(), c.get()});
+      },
+      kDeadline));
   EXPECT_TRUE(saw_releasing);
   EXPECT_EQ(LockCount(), kPartitions);
   EXPECT_GE(c->Owned().size(), kPartitions / 8);
@@ -192,7 +179,11 @@ TEST_F(PostgresOwnershipTest, AKilledSessionsPartitionsMoveWithAHigherEpoch) {
   std::unique_ptr<PostgresOwnership> b = Start("replica-b");
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  ASSERT_TRUE(Eventually([&] { return SettledAmong({a.get(), b.get()}); }));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] {
+        return SettledAmong({a.get(), b.get()});
+      },
+      kDeadline));
   const std::map<int, int64_t> a_epochs = Epochs(*a);
   ASSERT_FALSE(a_epochs.empty());
   const int a_pid = a->session().backend_pid();
@@ -200,8 +191,9 @@ TEST_F(PostgresOwnershipTest, AKilledSessionsPartitionsMoveWithAHigherEpoch) {
   // As if a were SIGKILLed: its session ends, and a itself does nothing more.
   a->PauseHeartbeatsForTesting(true);
   ASSERT_TRUE(check_->Exec("kill", "SELECT pg_terminate_backend($1)", {PgParam::Int(a_pid)}).ok());
-  ASSERT_TRUE(Eventually([&] { return static_cast<int>(b->Owned().size()) == kPartitions; },
-                         10 * kHeartbeat + absl::Seconds(10)));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] { return static_cast<int>(b->Owned().size()) == kPartitions; },
+      10 * kHeartbeat + absl::Seconds(10)));
   const std::map<int, int64_t> b_epochs = Epochs(*b);
   for (const auto& [part, epoch] : a_epochs) EXPECT_GT(b_epochs.at(part), epoch) << part;
   EXPECT_EQ(LockCount(), kPartitions);
@@ -245,7 +237,11 @@ TEST_F(PostgresOwnershipTest, AFrozenReplicasSessionEndsAfterTheIdleTimeoutAndIt
   std::unique_ptr<PostgresOwnership> b = Start("replica-b");
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  ASSERT_TRUE(Eventually([&] { return SettledAmong({a.get(), b.get()}); }));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] {
+        return SettledAmong({a.get(), b.get()});
+      },
+      kDeadline));
   const int a_pid = a->session().backend_pid();
   const std::map<int, int64_t> a_epochs = Epochs(*a);
   ASSERT_FALSE(a_epochs.empty());
@@ -253,19 +249,26 @@ TEST_F(PostgresOwnershipTest, AFrozenReplicasSessionEndsAfterTheIdleTimeoutAndIt
   // Frozen: no heartbeat, no statement. Nobody kills the session but
   // PostgreSQL, once it has idled for kIdleTimeout.
   a->PauseHeartbeatsForTesting(true);
-  ASSERT_TRUE(Eventually([&] {
-    absl::StatusOr<PgResult> alive = check_->Exec(
-        "alive", "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", {PgParam::Int(a_pid)});
-    return alive.ok() && alive->Int(0, 0) == 0;
-  }));
-  ASSERT_TRUE(Eventually([&] { return static_cast<int>(b->Owned().size()) == kPartitions; }));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] {
+        absl::StatusOr<PgResult> alive = check_->Exec(
+            "alive", "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", {PgParam::Int(a_pid)});
+        return alive.ok() && alive->Int(0, 0) == 0;
+      },
+      kDeadline));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] { return static_cast<int>(b->Owned().size()) == kPartitions; }, kDeadline));
   const std::map<int, int64_t> b_epochs = Epochs(*b);
   for (const auto& [part, epoch] : a_epochs) EXPECT_GT(b_epochs.at(part), epoch) << part;
 
   // Thawed: a learns the loss at its next statement, rejoins, and the
   // partitions are split again.
   a->PauseHeartbeatsForTesting(false);
-  ASSERT_TRUE(Eventually([&] { return SettledAmong({a.get(), b.get()}); }));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] {
+        return SettledAmong({a.get(), b.get()});
+      },
+      kDeadline));
   EXPECT_NE(a->session().backend_pid(), a_pid);
   EXPECT_FALSE(a->Owned().empty());
 }
@@ -275,7 +278,11 @@ TEST_F(PostgresOwnershipTest, ShutdownHandsEverythingOverAtOnce) {
   std::unique_ptr<PostgresOwnership> b = Start("replica-b");
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  ASSERT_TRUE(Eventually([&] { return SettledAmong({a.get(), b.get()}); }));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] {
+        return SettledAmong({a.get(), b.get()});
+      },
+      kDeadline));
   a.reset();
   absl::StatusOr<PgResult> rows =
       check_->Exec("after shutdown",
@@ -284,7 +291,7 @@ TEST_F(PostgresOwnershipTest, ShutdownHandsEverythingOverAtOnce) {
   ASSERT_TRUE(rows.ok()) << rows.status();
   EXPECT_EQ(rows->Int(0, 0), 0);
   EXPECT_EQ(rows->Int(0, 1), 0);
-  ASSERT_TRUE(Eventually([&] { return SettledAmong({b.get()}); }));
+  ASSERT_TRUE(testing_support::Eventually([&] { return SettledAmong({b.get()}); }, kDeadline));
 }
 
 }  // namespace

@@ -36,15 +36,6 @@ constexpr absl::Duration kWindow = absl::Milliseconds(300);
 constexpr absl::Duration kTokenTtl = absl::Milliseconds(30);
 constexpr absl::Duration kDeadline = absl::Seconds(20);
 
-bool Eventually(const std::function<bool()>& condition, absl::Duration deadline = kDeadline) {
-  const absl::Time until = absl::Now() + deadline;
-  while (absl::Now() < until) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(10));  // polling interval, not synchronisation
-  }
-  return condition();
-}
-
 RateGovernorOptions Limit() {
   RateGovernorOptions governor;
   governor.requests_per_window = kLimit;
@@ -97,16 +88,10 @@ TEST(SharedBudgetParametersTest, KeepSpendsWithinTheLimitOverTheWindowPlusTheTok
   EXPECT_LE(std::floor((absl::ToDoubleSeconds(window + ttl) + one.tau_s) / one.emission_s) + 1, 1);
 }
 
-class SharedRateBudgetTest : public ::testing::Test {
+class SharedRateBudgetTest : public testing_support::PostgresDatabaseTest {
  protected:
-  void SetUp() override {
-    BRAZESYNC_REQUIRE_POSTGRES();
-    absl::StatusOr<std::unique_ptr<PostgresTestDatabase>> database = PostgresTestDatabase::Create();
-    ASSERT_TRUE(database.ok()) << database.status();
-    database_ = *std::move(database);
-    check_ = database_->Connect();
-    ASSERT_NE(check_, nullptr);
-    ASSERT_TRUE(CreateOrUpgradeSchema(*check_, 1).ok());
+  void SetUpDatabase(PgConnection& check) override {
+    ASSERT_TRUE(CreateOrUpgradeSchema(check, 1).ok());
   }
 
   SharedRateBudgetOptions Options(RateBudgetFallback fallback = RateBudgetFallback::kStaticShare) {
@@ -155,9 +140,6 @@ class SharedRateBudgetTest : public ::testing::Test {
         {PgParam::Text(database_->name()), PgParam::Int(check_->backend_pid())});
     ASSERT_TRUE(ended.ok()) << ended.status();
   }
-
-  std::unique_ptr<PostgresTestDatabase> database_;
-  std::unique_ptr<PgConnection> check_;
 };
 
 TEST_F(SharedRateBudgetTest, ReplicasTogetherStayWithinTheLimitInEveryWindowAndUseMostOfIt) {
@@ -220,16 +202,18 @@ TEST_F(SharedRateBudgetTest, AThrottleSeenByOneReplicaPausesTheOthers) {
   SharedRateBudgets b(Options());
   std::unique_ptr<RateBudget> on_a = a.Make("workspace", Limit());
   std::unique_ptr<RateBudget> on_b = b.Make("workspace", Limit());
-  ASSERT_TRUE(Eventually([&] { return on_b->TryTake(absl::Now()); }));
+  ASSERT_TRUE(testing_support::Eventually([&] { return on_b->TryTake(absl::Now()); }, kDeadline));
 
   const absl::Time until = absl::Now() + absl::Milliseconds(1500);
   on_a->ObserveThrottle(until);
   EXPECT_FALSE(on_a->TryTake(absl::Now()));  // at once on the replica that saw it
-  ASSERT_TRUE(Eventually([&] {
-    absl::StatusOr<PgResult> paused =
-        check_->Exec("paused", "SELECT paused_until > clock_timestamp() FROM bs_rate_budget");
-    return paused.ok() && paused->rows() == 1 && paused->Bool(0, 0);
-  }));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] {
+        absl::StatusOr<PgResult> paused =
+            check_->Exec("paused", "SELECT paused_until > clock_timestamp() FROM bs_rate_budget");
+        return paused.ok() && paused->rows() == 1 && paused->Bool(0, 0);
+      },
+      kDeadline));
   // What b leased before the pause reached the row expires within the
   // token lifetime; after that b spends nothing until the pause ends.
   const absl::Time quiet_from = absl::Now() + kTokenTtl + absl::Milliseconds(100);
@@ -239,7 +223,7 @@ TEST_F(SharedRateBudgetTest, AThrottleSeenByOneReplicaPausesTheOthers) {
   EXPECT_EQ(late, 0);
   EXPECT_GE(on_b->NextTokenAt(absl::Now()), absl::Now());
   // And spends again once it is over.
-  ASSERT_TRUE(Eventually([&] { return on_b->TryTake(absl::Now()); }));
+  ASSERT_TRUE(testing_support::Eventually([&] { return on_b->TryTake(absl::Now()); }, kDeadline));
   EXPECT_GE(absl::Now(), until - absl::Milliseconds(50));
 }
 
@@ -252,16 +236,18 @@ TEST_F(SharedRateBudgetTest, LowRemainingCapsWhatEveryReplicaCanLease) {
   SharedRateBudgets b(Options());
   std::unique_ptr<RateBudget> on_a = a.Make("workspace", slow);
   std::unique_ptr<RateBudget> on_b = b.Make("workspace", slow);
-  ASSERT_TRUE(Eventually([&] { return on_b->TryTake(absl::Now()); }));
+  ASSERT_TRUE(testing_support::Eventually([&] { return on_b->TryTake(absl::Now()); }, kDeadline));
   // Braze says nothing is left: the row's tat moves a whole tolerance ahead.
   on_a->ObserveRemaining(0, std::nullopt, absl::Now());
-  ASSERT_TRUE(Eventually([&] {
-    absl::StatusOr<PgResult> ahead =
-        check_->Exec("tat",
-                     "SELECT tat >= clock_timestamp() + make_interval(secs => tau_s * 0.5) "
-                     "FROM bs_rate_budget");
-    return ahead.ok() && ahead->rows() == 1 && ahead->Bool(0, 0);
-  }));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] {
+        absl::StatusOr<PgResult> ahead =
+            check_->Exec("tat",
+                         "SELECT tat >= clock_timestamp() + make_interval(secs => tau_s * 0.5) "
+                         "FROM bs_rate_budget");
+        return ahead.ok() && ahead->rows() == 1 && ahead->Bool(0, 0);
+      },
+      kDeadline));
   absl::StatusOr<PgResult> granted =
       check_->Exec("lease", "SELECT granted FROM bs_lease('workspace', 100)");
   ASSERT_TRUE(granted.ok()) << granted.status();
@@ -273,16 +259,20 @@ TEST_F(SharedRateBudgetTest, UnreachableMeansDegradedAndTheStaticShareThenRecove
   AddMembers(kMembers);
   SharedRateBudgets replica(Options());
   std::unique_ptr<RateBudget> budget = replica.Make("workspace", Limit());
-  ASSERT_TRUE(Eventually([&] {
-    return replica.status().live_members.load() == kMembers && budget->TryTake(absl::Now());
-  }));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] {
+        return replica.status().live_members.load() == kMembers && budget->TryTake(absl::Now());
+      },
+      kDeadline));
   EXPECT_FALSE(replica.degraded());
 
   MakeUnreachable();
-  ASSERT_TRUE(Eventually([&] {
-    budget->TryTake(absl::Now());  // demand: the lease that fails
-    return replica.degraded();
-  }));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] {
+        budget->TryTake(absl::Now());  // demand: the lease that fails
+        return replica.degraded();
+      },
+      kDeadline));
   // Static share: floor(30 * 0.9 / 3) = 9 per 300 ms, as a local bucket
   // (burst 1, refill 8 per window).
   const absl::Time start = absl::Now();
@@ -296,27 +286,31 @@ TEST_F(SharedRateBudgetTest, UnreachableMeansDegradedAndTheStaticShareThenRecove
   EXPECT_GT(replica.status().lease_failures.load(), 0);
 
   MakeReachable();
-  ASSERT_TRUE(Eventually([&] {
-    budget->TryTake(absl::Now());
-    return !replica.degraded();
-  }));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] {
+        budget->TryTake(absl::Now());
+        return !replica.degraded();
+      },
+      kDeadline));
 }
 
 TEST_F(SharedRateBudgetTest, ClosedFallbackSpendsNothingWhileUnreachable) {
   SharedRateBudgets replica(Options(RateBudgetFallback::kClosed));
   std::unique_ptr<RateBudget> budget = replica.Make("workspace", Limit());
-  ASSERT_TRUE(Eventually([&] { return budget->TryTake(absl::Now()); }));
+  ASSERT_TRUE(testing_support::Eventually([&] { return budget->TryTake(absl::Now()); }, kDeadline));
   MakeUnreachable();
-  ASSERT_TRUE(Eventually([&] {
-    budget->TryTake(absl::Now());
-    return replica.degraded();
-  }));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] {
+        budget->TryTake(absl::Now());
+        return replica.degraded();
+      },
+      kDeadline));
   // Whatever was leased has expired by now (token lifetime 30 ms).
   absl::SleepFor(kTokenTtl);  // lets leased tokens expire; not synchronisation
   const std::vector<absl::Time> spends = SpendUntil(*budget, absl::Now() + absl::Milliseconds(500));
   EXPECT_TRUE(spends.empty()) << spends.size();
   MakeReachable();
-  ASSERT_TRUE(Eventually([&] { return budget->TryTake(absl::Now()); }));
+  ASSERT_TRUE(testing_support::Eventually([&] { return budget->TryTake(absl::Now()); }, kDeadline));
   EXPECT_FALSE(replica.degraded());
 }
 
@@ -330,13 +324,15 @@ TEST_F(SharedRateBudgetTest, TheFactoryKeysByRateBudgetKeyOrWorkspaceName) {
   eu.rate_budget_key = "company";
   std::unique_ptr<RateBudget> on_us = factory(us, Limit());
   std::unique_ptr<RateBudget> on_eu = factory(eu, Limit());
-  ASSERT_TRUE(Eventually([&] {
-    on_us->TryTake(absl::Now());
-    on_eu->TryTake(absl::Now());
-    absl::StatusOr<PgResult> keys =
-        check_->Exec("keys", "SELECT string_agg(key, ',' ORDER BY key) FROM bs_rate_budget");
-    return keys.ok() && keys->Text(0, 0) == "company,us";
-  }));
+  ASSERT_TRUE(testing_support::Eventually(
+      [&] {
+        on_us->TryTake(absl::Now());
+        on_eu->TryTake(absl::Now());
+        absl::StatusOr<PgResult> keys =
+            check_->Exec("keys", "SELECT string_agg(key, ',' ORDER BY key) FROM bs_rate_budget");
+        return keys.ok() && keys->Text(0, 0) == "company,us";
+      },
+      kDeadline));
 }
 
 }  // namespace

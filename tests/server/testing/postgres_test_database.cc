@@ -56,4 +56,14 @@ std::unique_ptr<PgConnection> PostgresTestDatabase::Connect() const {
   return connection.ok() ? *std::move(connection) : nullptr;
 }
 
+void PostgresDatabaseTest::SetUp() {
+  BRAZESYNC_REQUIRE_POSTGRES();
+  absl::StatusOr<std::unique_ptr<PostgresTestDatabase>> database = PostgresTestDatabase::Create();
+  ASSERT_TRUE(database.ok()) << database.status();
+  database_ = *std::move(database);
+  check_ = database_->Connect();
+  ASSERT_NE(check_, nullptr);
+  SetUpDatabase(*check_);
+}
+
 }  // namespace brazesync::testing_support

@@ -43,6 +43,19 @@ class PostgresTestDatabase final {
   const std::string uri_;
 };
 
+// A test with a database of its own: SetUp skips without PostgreSQL, else
+// creates `database_`, connects `check_` (for checks behind a store's back)
+// and runs SetUpDatabase.
+class PostgresDatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  // What a suite adds to its fresh database (e.g. the schema).
+  virtual void SetUpDatabase(PgConnection& check) {}
+
+  std::unique_ptr<PostgresTestDatabase> database_;
+  std::unique_ptr<PgConnection> check_;
+};
+
 }  // namespace brazesync::testing_support
 
 // Skips the test when no throwaway PostgreSQL is running.

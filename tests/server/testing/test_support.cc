@@ -49,9 +49,9 @@ std::string ErrorsBody(const std::string& message, const std::vector<std::string
                       "]}");
 }
 
-bool Eventually(const std::function<bool()>& condition) {
-  const absl::Time deadline = absl::Now() + kWait;
-  while (absl::Now() < deadline) {
+bool Eventually(const std::function<bool()>& condition, absl::Duration deadline) {
+  const absl::Time until = absl::Now() + deadline;
+  while (absl::Now() < until) {
     if (condition()) return true;
     absl::SleepFor(kPollStep);
   }

@@ -71,8 +71,9 @@ std::string ItemError(const std::string& input_array, int index, const std::stri
 // A Braze response body with `message` and the `errors` (ItemError()s).
 std::string ErrorsBody(const std::string& message, const std::vector<std::string>& errors);
 
-// Polls `condition` until it holds or kWait passes; returns whether it held.
-bool Eventually(const std::function<bool()>& condition);
+// Polls `condition` until it holds or `deadline` passes; returns whether it
+// held.
+bool Eventually(const std::function<bool()>& condition, absl::Duration deadline = kWait);
 
 // Either answers each request inside Post (from the script, whose last entry
 // repeats; else from the responder; else 201 kSuccess) or, when parking,

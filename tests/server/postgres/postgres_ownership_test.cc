@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "server/postgres/schema.h"
 #include "tests/server/testing/postgres_test_database.h"
+#include "tests/server/testing/test_support.h"
 
 namespace brazesync {
 namespace {

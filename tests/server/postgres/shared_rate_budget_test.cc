@@ -25,6 +25,7 @@
 #include "server/config/workspace.h"
 #include "server/postgres/schema.h"
 #include "tests/server/testing/postgres_test_database.h"
+#include "tests/server/testing/test_support.h"
 
 namespace brazesync {
 namespace {

@@ -62,6 +62,9 @@ _LIBS = {
     "phonenumber": ([], ["-lphonenumber"], False),
 }
 
+# Libraries whose headers live in their own directory under /usr/include.
+_OWN_INCLUDE_DIRS = ["libpq"]
+
 def _dedup(flags):
     out = []
     for f in flags:
@@ -90,8 +93,21 @@ def _system_libs_impl(rctx):
         defines = []
         if want_defines:
             defines = [f[2:] for f in _pkg_config(rctx, ["--cflags"], modules) if f.startswith("-D")]
+        # Headers outside /usr/include (pkg-config -I, e.g. libpq's
+        # /usr/include/postgresql) are linked into this repository so that
+        # `includes` can name them and the sandbox can see them.
+        includes = []
+        if name in _OWN_INCLUDE_DIRS:
+            for flag in _pkg_config(rctx, ["--cflags-only-I"], modules):
+                if flag.startswith("-I"):
+                    link = "%s_include_%d" % (name, len(includes))
+                    rctx.symlink(flag[2:], link)
+                    includes.append(link)
         lines.append("cc_library(")
         lines.append('    name = "%s",' % name)
+        if includes:
+            lines.append("    hdrs = glob(%s)," % repr([d + "/**/*.h" for d in includes]))
+            lines.append("    includes = %s," % repr(includes))
         lines.append("    defines = %s," % repr(defines))
         lines.append("    linkopts = %s," % repr(linkopts))
         lines.append(")")

@@ -131,11 +131,12 @@ absl::StatusOr<CallerRegistry> CallerRegistry::Create(
       return absl::InvalidArgumentError(absl::StrCat(
           where, field, ": must be the SHA-256 of the token as 64 hex digits, not the token"));
     }
-    if (config.allowed_workspaces().empty() && config.admin_workspaces().empty()) {
+    if (config.allowed_workspaces().empty() && config.admin_workspaces().empty() &&
+        config.lookup_workspaces().empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           where,
-          ".allowed_workspaces: required unless admin_workspaces is set (workspace names, "
-          "or \"*\" for all)"));
+          ".allowed_workspaces: required unless admin_workspaces or lookup_workspaces is set "
+          "(workspace names, or \"*\" for all)"));
     }
     absl::StatusOr<WorkspaceGrant> track =
         ParseGrant(config.allowed_workspaces(), known, absl::StrCat(where, ".allowed_workspaces"));
@@ -143,8 +144,12 @@ absl::StatusOr<CallerRegistry> CallerRegistry::Create(
     absl::StatusOr<WorkspaceGrant> admin =
         ParseGrant(config.admin_workspaces(), known, absl::StrCat(where, ".admin_workspaces"));
     if (!admin.ok()) return admin.status();
+    absl::StatusOr<WorkspaceGrant> lookup =
+        ParseGrant(config.lookup_workspaces(), known, absl::StrCat(where, ".lookup_workspaces"));
+    if (!lookup.ok()) return lookup.status();
     caller->track = *std::move(track);
     caller->admin = *std::move(admin);
+    caller->lookup = *std::move(lookup);
     if (!(config.requests_per_second() >= 0) || std::isinf(config.requests_per_second())) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ".requests_per_second: must be >= 0 (0 = unlimited)"));
@@ -202,7 +207,17 @@ absl::StatusOr<std::shared_ptr<const Caller>> CallerAuthenticator::Authenticate(
   return caller;
 }
 
-const char* RoleName(Role role) { return role == Role::kAdmin ? "admin" : "track"; }
+const char* RoleName(Role role) {
+  switch (role) {
+    case Role::kAdmin:
+      return "admin";
+    case Role::kLookup:
+      return "lookup";
+    case Role::kTrack:
+      break;
+  }
+  return "track";
+}
 
 absl::Status CallerAuthenticator::Authorize(const Caller& caller, Role role,
                                             const std::string& workspace) {

@@ -2,7 +2,8 @@
 // Callers present a bearer token; BrazeSync stores only the token's SHA-256
 // (OpenSSL EVP) and compares digests in constant time (CRYPTO_memcmp). Each
 // caller holds roles per workspace (Role::kTrack: write items; Role::kAdmin:
-// item status and dead letters) and one token bucket shared by every service.
+// item status and dead letters; Role::kLookup: read profiles) and one token
+// bucket shared by every service.
 // The gRPC layer (server/rpc/call_gate.h) maps the results: missing or wrong
 // token UNAUTHENTICATED, a role the caller lacks in that workspace
 // PERMISSION_DENIED, over the rate RESOURCE_EXHAUSTED.
@@ -57,10 +58,11 @@ class TokenBucket final {
 // service's; see server/rpc/call_gate.h and the rpc comments in protos/).
 enum class Role {
   kTrack,  // write items: BrazeSync.Track, BrazeSync.TrackStream
-  kAdmin,  // operate: every BrazeSyncAdmin rpc (item status, dead letters)
+  kAdmin,   // operate: every BrazeSyncAdmin rpc (item status, dead letters)
+  kLookup,  // read profiles (personal data): every BrazeLookup rpc
 };
 
-// "track" / "admin", as in configuration and error messages.
+// "track" / "admin" / "lookup", as in configuration and error messages.
 const char* RoleName(Role role);
 
 // The workspaces in which a caller holds one role.
@@ -78,10 +80,21 @@ struct Caller {
   Sha256Digest token_sha256{};
   WorkspaceGrant track;            // CallerConfig.allowed_workspaces
   WorkspaceGrant admin;            // CallerConfig.admin_workspaces
+  WorkspaceGrant lookup;           // CallerConfig.lookup_workspaces
   double requests_per_second = 0;  // 0 = unlimited
   double burst = 1;
 
-  const WorkspaceGrant& grant(Role role) const { return role == Role::kAdmin ? admin : track; }
+  const WorkspaceGrant& grant(Role role) const {
+    switch (role) {
+      case Role::kAdmin:
+        return admin;
+      case Role::kLookup:
+        return lookup;
+      case Role::kTrack:
+        break;
+    }
+    return track;
+  }
   bool Holds(Role role, const std::string& workspace) const {
     return grant(role).Covers(workspace);
   }

@@ -1,0 +1,28 @@
+// Read-your-writes for lookups: a /users/track object BrazeSync sent,
+// applied to a user as Braze's export would show it once Braze catches up.
+// Attributes: standard fields and custom attributes set or cleared (null),
+// `inc` added, scalar arrays' `add` / `remove` applied. Events and
+// purchases: the custom_events / purchases summary of that name gains the
+// occurrence (count + 1, first / last widened) unless the export already
+// shows one at or after its time. What cannot be applied faithfully (nested
+// object-array operations `$add` / `$update` / `$remove`, push tokens,
+// subscription groups) is left as exported; the caller still learns a write
+// is pending (LookupResult.pending_own_write).
+#ifndef BRAZESYNC_SERVER_BRAZE_EXPORT_OVERLAY_H_
+#define BRAZESYNC_SERVER_BRAZE_EXPORT_OVERLAY_H_
+
+#include "absl/strings/string_view.h"
+#include "brazesync/v1/lookup.pb.h"
+#include "server/braze/json.h"
+
+namespace brazesync {
+
+// Applies one Braze object of `array` ("attributes", "events" or
+// "purchases"), as the converter built it (identifier keys included and
+// ignored), to `user`. Returns false when some part of it could not be
+// applied (see above); the rest is applied either way.
+bool ApplyTrackObject(absl::string_view array, const Json& object, v1::ExportedUser* user);
+
+}  // namespace brazesync
+
+#endif  // BRAZESYNC_SERVER_BRAZE_EXPORT_OVERLAY_H_

@@ -27,8 +27,11 @@ ALLOWED = {
     "ops": ["base", "security", "http", "braze", "config", "delivery"],
     "track": ["base", "security", "http", "braze", "validation", "config", "delivery",
               "durability"],
+    # Contextual lookups (BrazeLookup): cache, export governor, packing.
+    "lookup": ["base", "security", "http", "braze", "validation", "config", "delivery",
+               "durability", "ops"],
     "rpc": ["base", "security", "http", "braze", "validation", "config", "delivery",
-            "durability", "ops", "track"],
+            "durability", "ops", "track", "lookup"],
     "": None,  # server/ itself: the assembly may include everything
 }
 GRPC_ALLOWED = {"rpc", ""}

@@ -67,7 +67,9 @@ void ToStruct(const Json& object, Struct* out) {
   }
 }
 
+// Replaces whatever `value` held (a list or object is not appended to).
 void ToValue(const Json& json, Value* value) {
+  value->Clear();
   if (json.is_string()) {
     value->set_string_value(json.get<std::string>());
   } else if (json.is_boolean()) {

@@ -8,6 +8,14 @@
 // object-array operations `$add` / `$update` / `$remove`, push tokens,
 // subscription groups) is left as exported; the caller still learns a write
 // is pending (LookupResult.pending_own_write).
+//
+// email and phone are the object's identifier when it has no external_id,
+// user_alias or braze_id, and a standard field otherwise. time_zone is set
+// to the IANA name written (Braze's export may show a display name). A USD
+// purchase adds price x quantity to total_revenue; another currency leaves
+// it and reports false. The overlay sets what the write changed whether or
+// not the lookup asked for that field: the caller keeps only the requested
+// fields_to_export. export_overlay.cc lists the mapping field by field.
 #ifndef BRAZESYNC_SERVER_BRAZE_EXPORT_OVERLAY_H_
 #define BRAZESYNC_SERVER_BRAZE_EXPORT_OVERLAY_H_
 

@@ -342,6 +342,38 @@ TEST(ExportOverlayPurchasesTest, OtherCurrencyCountsButLeavesRevenue) {
 
 // ---- Anything else ----
 
+// The overlay is total: whatever shape an object has, it returns (true or
+// false) without crashing, and a user it was applied to still serialises.
+TEST(ExportOverlayTest, OddShapesNeverCrash) {
+  const char* const kValues[] = {"null",
+                                 "true",
+                                 "1",
+                                 "\"s\"",
+                                 "[]",
+                                 "[1, [2]]",
+                                 "{}",
+                                 R"({"inc": "x"})",
+                                 R"({"add": 1})",
+                                 R"({"add": [], "x": 1})",
+                                 R"({"$add": 1})",
+                                 R"({"inc": 1, "add": []})"};
+  const char* const kKeys[] = {"first_name", "custom",   "name",     "time",           "product_id",
+                               "price",      "currency", "quantity", "_merge_objects", "email"};
+  for (const char* array : {"attributes", "events", "purchases"}) {
+    for (const char* key : kKeys) {
+      for (const char* value : kValues) {
+        v1::ExportedUser user = ExportedFrom(R"({"custom_attributes": {"custom": 1},
+            "custom_events": [{"name": "s", "first": "x", "last": "y", "count": 1}]})");
+        const Json object =
+            Json::parse(std::string("{\"") + key + "\": " + value +
+                        R"(, "name": "s", "product_id": "s", "time": "2021-01-01T00:00:00Z"})");
+        ApplyTrackObject(array, object, &user);
+        EXPECT_FALSE(user.SerializeAsString().empty()) << array << " " << object.dump();
+      }
+    }
+  }
+}
+
 TEST(ExportOverlayTest, UnknownArrayOrNonObjectReportsFalse) {
   v1::ExportedUser user;
   EXPECT_FALSE(Apply("devices", R"({"external_id": "u1"})", &user));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -437,6 +438,63 @@ TEST(UsersExportParseTest, WronglyTypedValuesMoveToOtherFieldsUnharmed) {
                 .string_value(),
             "ten");
   EXPECT_EQ(other.at("user_aliases").list_value().values(0).string_value(), "not-an-object");
+}
+
+TEST(UsersExportParseTest, AnExplicitEmptyStringIsKeptAsSent) {
+  // Braze omits empty values; one it does send is what it said.
+  const v1::ExportedUser user = ParseOneUser(R"({"first_name": ""})");
+  EXPECT_TRUE(user.has_first_name());
+  EXPECT_EQ(user.first_name(), "");
+}
+
+// Whatever JSON type Braze sends under whatever key, the user parses and the
+// value is either in its typed field, in other_fields, or (null) nowhere.
+TEST(UsersExportParseTest, EveryKeyWithEveryJsonTypeParses) {
+  std::vector<std::string> keys(IdentifyingExportFields());
+  for (const char* key :
+       {"apps", "attributed_ad", "campaigns_received", "created_at", "custom_attributes",
+        "custom_events", "devices", "dob", "email", "gender", "last_coordinates", "purchases",
+        "push_tokens", "random_bucket", "total_revenue", "uninstalled_at", "not_modelled"}) {
+    keys.emplace_back(key);
+  }
+  const char* const kValues[] = {"null",
+                                 "true",
+                                 "0",
+                                 "-1.5",
+                                 "18446744073709551615",
+                                 "1e300",
+                                 "\"s\"",
+                                 "[]",
+                                 "[1]",
+                                 "[null]",
+                                 "[{}]",
+                                 "[{\"name\": 1}]",
+                                 "{}",
+                                 "{\"a\": [1]}",
+                                 "[[1]]",
+                                 "[{\"count\": 1e30}]"};
+  for (const std::string& key : keys) {
+    for (const char* value : kValues) {
+      const std::string user_json = absl::StrCat("{\"", key, "\": ", value, "}");
+      absl::StatusOr<ExportAnswer> answer =
+          ParseUsersExportBody(absl::StrCat(R"({"users":[)", user_json, "]}"));
+      ASSERT_TRUE(answer.ok()) << user_json << ": " << answer.status();
+      ASSERT_THAT(answer->users, SizeIs(1));
+      const v1::ExportedUser& user = answer->users[0];
+      // null leaves the field unset; [] is an empty repeated field, which
+      // proto cannot tell from an absent one.
+      if (std::string(value) == "null" ||
+          (std::string(value) == "[]" && !user.other_fields().fields().contains(key))) {
+        EXPECT_EQ(user.ByteSizeLong(), 0) << user_json;
+        continue;
+      }
+      // Something of it is kept: a typed field or other_fields.
+      EXPECT_GT(user.ByteSizeLong(), 0) << user_json;
+      if (user.other_fields().fields().contains(key)) {
+        EXPECT_EQ(user.other_fields().fields_size(), 1) << user_json;
+      }
+    }
+  }
 }
 
 TEST(UsersExportParseTest, IntegralFloatsAreIntegers) {

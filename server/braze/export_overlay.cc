@@ -29,8 +29,9 @@
 //   steer the write and are not attributes. `_update_existing_only` is not
 //   judged here: the overlay is applied to a user the caller has.
 // Events and purchases change the 90-day summaries (custom_events by event
-// name, purchases by product_id); a purchase in USD also adds price x
-// quantity to total_revenue (other currencies: Braze converts at its own
+// name, purchases by product_id; a purchase of quantity X counts X times, as
+// Braze records it); a purchase in USD also adds price x quantity to
+// total_revenue (other currencies: Braze converts at its own
 // rate, so total_revenue is left and the call returns false). Properties are
 // not exported, so they change nothing.
 //
@@ -39,6 +40,7 @@
 // fields.
 #include "server/braze/export_overlay.h"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -294,10 +296,11 @@ bool ApplyAttributes(const Json& object, v1::ExportedUser* user) {
 
 enum class Occurrence { kAdded, kAlreadyShown, kUnreadable };
 
-// Adds one occurrence at `time_text` to the summary called `name`, unless the
-// summary's `last` is already at or after it (Braze's export has caught up).
-Occurrence AddOccurrence(const std::string& name, const Json& time_json,
-                         google::protobuf::RepeatedPtrField<v1::ExportedActivity>* summaries) {
+// Adds `count` occurrences at `time_json` to the summary called `name`,
+// unless the summary's `last` is already at or after it (Braze's export has
+// caught up).
+Occurrence AddOccurrences(const std::string& name, const Json& time_json, int64_t count,
+                          google::protobuf::RepeatedPtrField<v1::ExportedActivity>* summaries) {
   if (!time_json.is_string()) return Occurrence::kUnreadable;
   const std::optional<absl::Time> time = ParseExportTime(time_json.get<std::string>());
   if (!time.has_value()) return Occurrence::kUnreadable;
@@ -307,7 +310,7 @@ Occurrence AddOccurrence(const std::string& name, const Json& time_json,
     const std::optional<absl::Time> last = ParseExportTime(summary.last());
     if (!last.has_value()) return Occurrence::kUnreadable;
     if (*last >= *time) return Occurrence::kAlreadyShown;
-    summary.set_count(summary.count() + 1);
+    summary.set_count(summary.count() + count);
     summary.set_last(time_text);
     const std::optional<absl::Time> first = ParseExportTime(summary.first());
     if (!first.has_value() || *time < *first) summary.set_first(time_text);
@@ -317,7 +320,7 @@ Occurrence AddOccurrence(const std::string& name, const Json& time_json,
   summary->set_name(name);
   summary->set_first(time_text);
   summary->set_last(time_text);
-  summary->set_count(1);
+  summary->set_count(count);
   return Occurrence::kAdded;
 }
 
@@ -325,16 +328,23 @@ bool ApplyEvent(const Json& object, v1::ExportedUser* user) {
   auto name = object.find("name");
   auto time = object.find("time");
   if (name == object.end() || !name->is_string() || time == object.end()) return false;
-  return AddOccurrence(name->get<std::string>(), *time, user->mutable_custom_events()) !=
-         Occurrence::kUnreadable;
+  return AddOccurrences(name->get<std::string>(), *time, /*count=*/1,
+                        user->mutable_custom_events()) != Occurrence::kUnreadable;
 }
 
 bool ApplyPurchase(const Json& object, v1::ExportedUser* user) {
   auto product = object.find("product_id");
   auto time = object.find("time");
   if (product == object.end() || !product->is_string() || time == object.end()) return false;
+  // Braze records quantity X as X purchases of quantity 1 (braze-api.md
+  // §1.6), and revenue as price x quantity.
+  int64_t quantity = 1;
+  if (auto it = object.find("quantity"); it != object.end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 1) return false;
+    quantity = it->get<int64_t>();
+  }
   const Occurrence occurrence =
-      AddOccurrence(product->get<std::string>(), *time, user->mutable_purchases());
+      AddOccurrences(product->get<std::string>(), *time, quantity, user->mutable_purchases());
   if (occurrence != Occurrence::kAdded) return occurrence == Occurrence::kAlreadyShown;
   // Braze keeps total_revenue in USD; only a USD price adds up without its
   // exchange rate.
@@ -342,11 +352,8 @@ bool ApplyPurchase(const Json& object, v1::ExportedUser* user) {
   auto price = object.find("price");
   if (price == object.end() || !price->is_number()) return true;  // no revenue
   if (currency == object.end() || *currency != kUsd) return false;
-  double quantity = 1;
-  if (auto it = object.find("quantity"); it != object.end() && it->is_number()) {
-    quantity = it->get<double>();
-  }
-  user->set_total_revenue(user->total_revenue() + price->get<double>() * quantity);
+  user->set_total_revenue(user->total_revenue() +
+                          price->get<double>() * static_cast<double>(quantity));
   return true;
 }
 

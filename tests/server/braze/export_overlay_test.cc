@@ -304,7 +304,7 @@ TEST(ExportOverlayPurchasesTest, SummaryIsKeyedByProductId) {
       "currency": "USD", "price": 12.5, "quantity": 2, "time": "2022-07-01T00:00:00.000Z"})",
                     &user));
   ASSERT_EQ(user.purchases_size(), 1);
-  EXPECT_EQ(user.purchases(0).count(), 11);
+  EXPECT_EQ(user.purchases(0).count(), 12);  // quantity 2: two purchases
   EXPECT_EQ(user.purchases(0).first(), "2021-09-05T03:45:50.540Z");
   EXPECT_EQ(user.purchases(0).last(), "2022-07-01T00:00:00.000Z");
   EXPECT_DOUBLE_EQ(user.total_revenue(), 90);
@@ -319,6 +319,14 @@ TEST(ExportOverlayPurchasesTest, NewProductStartsASummary) {
   EXPECT_EQ(user.purchases(0).name(), "p1");
   EXPECT_EQ(user.purchases(0).count(), 1);
   EXPECT_DOUBLE_EQ(user.total_revenue(), 3);
+}
+
+TEST(ExportOverlayPurchasesTest, UnreadableQuantityReportsFalse) {
+  v1::ExportedUser user;
+  EXPECT_FALSE(Apply("purchases", R"({"product_id": "p", "currency": "USD", "price": 1,
+      "quantity": "two", "time": "2022-06-01T00:00:00.000Z"})",
+                     &user));
+  EXPECT_EQ(user.purchases_size(), 0);
 }
 
 TEST(ExportOverlayPurchasesTest, PurchaseTheExportShowsChangesNothing) {

@@ -9,9 +9,12 @@
 // - time_zone: set to the IANA name BrazeSync wrote. Braze's export sample
 //   shows a display name ("Eastern Time (US & Canada)"), so the value may
 //   change form once Braze catches up; the zone is the same.
-// - email and phone are identifiers when the object has no other one
-//   (external_id, user_alias, braze_id): the converter writes the lookup key
-//   under the same name, so they are then skipped as identifiers.
+// - email and phone: the converter writes the identifier first, under the
+//   name of the standard field when the user is looked up by email or
+//   phone. So the first of external_id / user_alias / braze_id / email /
+//   phone is the identifier and skipped; a later email or phone is the
+//   standard field (a profile looked up by email can only repeat that
+//   email, the validator makes sure).
 // - current_location: the export's last_coordinates come from devices, in an
 //   order Braze's docs contradict; not applied (returns false).
 // - subscription_groups, push_tokens: not in the export's user fields in the
@@ -268,17 +271,24 @@ bool ApplyCustomAttribute(const std::string& key, const Json& value, bool merge_
   return true;
 }
 
+// The key the object identifies its user by: the converter writes the
+// identifier first (AppendUserRef), so it is the first identifier-like key.
+// A later email or phone is the standard field.
+std::string IdentifierKey(const Json& object) {
+  for (const auto& [key, value] : object.items()) {
+    if (IsOnlyIdentifierKey(key) || key == "email" || key == "phone") return key;
+  }
+  return "";
+}
+
 bool ApplyAttributes(const Json& object, v1::ExportedUser* user) {
-  // With no other identifier, email or phone is the one the converter wrote.
-  const bool email_or_phone_identifies = !object.contains("external_id") &&
-                                         !object.contains("user_alias") &&
-                                         !object.contains("braze_id");
+  const std::string identifier_key = IdentifierKey(object);
   const bool merge_objects =
       object.contains("_merge_objects") && object["_merge_objects"] == Json(true);
   bool all_applied = true;
   for (const auto& [key, value] : object.items()) {
     if (IsOnlyIdentifierKey(key) || IsControlKey(key)) continue;
-    if ((key == "email" || key == "phone") && email_or_phone_identifies) continue;
+    if (key == identifier_key) continue;
     if (const ExportedStringField* field = FindExportedStringField(key)) {
       all_applied = ApplyStandardField(*field, value, user) && all_applied;
     } else if (IsUnappliableStandardField(key)) {

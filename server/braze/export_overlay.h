@@ -9,8 +9,9 @@
 // subscription groups) is left as exported; the caller still learns a write
 // is pending (LookupResult.pending_own_write).
 //
-// email and phone are the object's identifier when it has no external_id,
-// user_alias or braze_id, and a standard field otherwise. time_zone is set
+// The object's first key among external_id, user_alias, braze_id, email and
+// phone is its identifier (the converter writes it first); a later email or
+// phone is the standard field. time_zone is set
 // to the IANA name written (Braze's export may show a display name). A USD
 // purchase adds price x quantity to total_revenue; another currency leaves
 // it and reports false. The overlay sets what the write changed whether or

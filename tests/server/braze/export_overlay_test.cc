@@ -103,6 +103,13 @@ TEST(ExportOverlayAttributesTest, EmailNextToAnotherIdentifierIsTheStandardField
   EXPECT_EQ(user.email(), "new@b.co");
 }
 
+TEST(ExportOverlayAttributesTest, EmailAfterAPhoneIdentifierIsTheStandardField) {
+  v1::ExportedUser user = ExportedFrom(R"({"phone": "+15555550123"})");
+  EXPECT_TRUE(Apply("attributes", R"({"phone": "+15555550199", "email": "new@b.co"})", &user));
+  EXPECT_EQ(user.email(), "new@b.co");
+  EXPECT_EQ(user.phone(), "+15555550123");
+}
+
 TEST(ExportOverlayAttributesTest, UnexportedStandardFieldsChangeNothing) {
   v1::ExportedUser user;
   EXPECT_TRUE(Apply("attributes", R"({"external_id": "u1", "image_url": "https://x/y.png",

@@ -28,8 +28,9 @@ bool Present(const Json& object, const char* key) {
 }
 
 bool IsEmptyValue(const Json& value) {
-  return value.is_null() ||
-         ((value.is_string() || value.is_array() || value.is_object()) && value.empty());
+  if (value.is_string()) return value.get_ref<const std::string&>().empty();
+  // empty() is true for null and for an empty array or object.
+  return value.empty();
 }
 
 bool IsStringArray(const Json& value) {

@@ -48,7 +48,7 @@ class FakeClock {
   absl::Time now_ = absl::Now();
 };
 
-class ExportEndpointTest : public ::testing::Test {
+class EmulatorExportEndpointTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(EmulatorOptions()); }
 
@@ -97,7 +97,7 @@ class ExportEndpointTest : public ::testing::Test {
   std::unique_ptr<BrazeEmulator> emulator_;
 };
 
-TEST_F(ExportEndpointTest, ReturnsRequestedFieldsAndListsUnknownIds) {
+TEST_F(EmulatorExportEndpointTest, ReturnsRequestedFieldsAndListsUnknownIds) {
   TrackOk({{"attributes",
             {{{"external_id", "u1"}, {"first_name", "Ada"}, {"email", "ada@example.com"}},
              {{"external_id", "u2"}, {"first_name", "Bob"}}}}});
@@ -121,7 +121,7 @@ TEST_F(ExportEndpointTest, ReturnsRequestedFieldsAndListsUnknownIds) {
   EXPECT_EQ(body, (Json{{"message", "success"}, {"users", {{{"first_name", "Ada"}}}}}));
 }
 
-TEST_F(ExportEndpointTest, AuthPermissionAndContentTypeAsOnTrack) {
+TEST_F(EmulatorExportEndpointTest, AuthPermissionAndContentTypeAsOnTrack) {
   const std::string body = Json{{"external_ids", {"u1"}}, {"fields_to_export", {"email"}}}.dump();
   for (const httplib::Headers& headers :
        {httplib::Headers{}, httplib::Headers{{"Authorization", "Bearer wrong"}},
@@ -150,7 +150,7 @@ TEST_F(ExportEndpointTest, AuthPermissionAndContentTypeAsOnTrack) {
   TrackOk({{"attributes", {{{"external_id", "u1"}}}}});
 }
 
-TEST_F(ExportEndpointTest, BodyRulesAnswer400WithAMessage) {
+TEST_F(EmulatorExportEndpointTest, BodyRulesAnswer400WithAMessage) {
   Json ids = Json::array();
   for (int i = 0; i < 51; ++i) ids.push_back(absl::StrCat("u", i));
   const struct {
@@ -182,7 +182,7 @@ TEST_F(ExportEndpointTest, BodyRulesAnswer400WithAMessage) {
   EXPECT_EQ(emulator_->stats().export_by_status.at(400), std::size(cases));
 }
 
-TEST_F(ExportEndpointTest, LegacyWorkspaceWithoutFieldsGetsEveryField) {
+TEST_F(EmulatorExportEndpointTest, LegacyWorkspaceWithoutFieldsGetsEveryField) {
   EmulatorOptions options;
   options.require_fields_to_export = false;
   Start(options);
@@ -198,7 +198,7 @@ TEST_F(ExportEndpointTest, LegacyWorkspaceWithoutFieldsGetsEveryField) {
   EXPECT_TRUE(user.contains("random_bucket"));
 }
 
-TEST_F(ExportEndpointTest, LooksUpByAliasBrazeIdEmailPhoneAndDevice) {
+TEST_F(EmulatorExportEndpointTest, LooksUpByAliasBrazeIdEmailPhoneAndDevice) {
   TrackOk({{"attributes",
             {{{"external_id", "u1"},
               {"phone", "+15555550123"},
@@ -229,7 +229,7 @@ TEST_F(ExportEndpointTest, LooksUpByAliasBrazeIdEmailPhoneAndDevice) {
             (Json{R"({"alias_label":"crm","alias_name":"bob@x"})", "nobody@example.com"}));
 }
 
-TEST_F(ExportEndpointTest, AliasLookupIsCaseSensitive) {
+TEST_F(EmulatorExportEndpointTest, AliasLookupIsCaseSensitive) {
   TrackOk({{"attributes",
             {{{"user_alias", {{"alias_name", "Bob@x"}, {"alias_label", "crm"}}},
               {"_update_existing_only", false},
@@ -242,7 +242,7 @@ TEST_F(ExportEndpointTest, AliasLookupIsCaseSensitive) {
             0u);
 }
 
-TEST_F(ExportEndpointTest, AnEmailSharedByTwoProfilesReturnsBoth) {
+TEST_F(EmulatorExportEndpointTest, AnEmailSharedByTwoProfilesReturnsBoth) {
   TrackOk({{"attributes",
             {{{"external_id", "u1"}, {"email", "shared@example.com"}},
              {{"external_id", "u2"}, {"email", "shared@example.com"}},
@@ -251,7 +251,7 @@ TEST_F(ExportEndpointTest, AnEmailSharedByTwoProfilesReturnsBoth) {
   EXPECT_EQ(users, (Json{{{"external_id", "u1"}}, {{"external_id", "u2"}}}));
 }
 
-TEST_F(ExportEndpointTest, EachProfileIsReturnedOnceAndIdsCanBeCombined) {
+TEST_F(EmulatorExportEndpointTest, EachProfileIsReturnedOnceAndIdsCanBeCombined) {
   TrackOk({{"attributes", {{{"external_id", "u1"}, {"email", "a@example.com"}}}}});
   auto [status, body] = Export({{"external_ids", {"u1", "u1"}},
                                 {"email_address", "a@example.com"},
@@ -260,7 +260,7 @@ TEST_F(ExportEndpointTest, EachProfileIsReturnedOnceAndIdsCanBeCombined) {
   EXPECT_EQ(body["users"], (Json{{{"external_id", "u1"}}}));
 }
 
-TEST_F(ExportEndpointTest, EventsAndPurchasesComeBackAsSummaries) {
+TEST_F(EmulatorExportEndpointTest, EventsAndPurchasesComeBackAsSummaries) {
   const std::string t1 = FormatDatetime(absl::Now() - absl::Hours(30));
   const std::string t2 = FormatDatetime(absl::Now() - absl::Hours(2));
   TrackOk({{"events",
@@ -292,7 +292,7 @@ TEST_F(ExportEndpointTest, EventsAndPurchasesComeBackAsSummaries) {
   EXPECT_EQ(users[0]["total_revenue"], 30.0);
 }
 
-TEST_F(ExportEndpointTest, LagHidesNewProfilesAndRecentChanges) {
+TEST_F(EmulatorExportEndpointTest, LagHidesNewProfilesAndRecentChanges) {
   StartLagged(absl::Seconds(30));
   TrackOk({{"attributes", {{{"external_id", "u1"}, {"first_name", "Ada"}}}}});
   auto [status, body] = Export({{"external_ids", {"u1"}}, {"fields_to_export", {"first_name"}}});
@@ -318,7 +318,7 @@ TEST_F(ExportEndpointTest, LagHidesNewProfilesAndRecentChanges) {
   EXPECT_EQ(emulator_->profile({{"external_id", "u1"}})->at("first_name"), "Edith");
 }
 
-TEST_F(ExportEndpointTest, LagKeepsFindingAProfileUnderItsOldEmail) {
+TEST_F(EmulatorExportEndpointTest, LagKeepsFindingAProfileUnderItsOldEmail) {
   StartLagged(absl::Seconds(30));
   TrackOk({{"attributes", {{{"external_id", "u1"}, {"email", "old@example.com"}}}}});
   clock_->Advance(absl::Seconds(31));
@@ -332,7 +332,7 @@ TEST_F(ExportEndpointTest, LagKeepsFindingAProfileUnderItsOldEmail) {
             (Json{{{"email", "new@example.com"}}}));
 }
 
-TEST_F(ExportEndpointTest, OwnRateLimitWithHeadersAnd429) {
+TEST_F(EmulatorExportEndpointTest, OwnRateLimitWithHeadersAnd429) {
   EmulatorOptions options;
   options.export_rate_limit_requests = 3;
   options.export_rate_limit_window = absl::Minutes(10);
@@ -375,7 +375,7 @@ TEST_F(ExportEndpointTest, OwnRateLimitWithHeadersAnd429) {
   EXPECT_EQ(res->status, 200);
 }
 
-TEST_F(ExportEndpointTest, FastBudgetCountsEligibleCallsPerSecond) {
+TEST_F(EmulatorExportEndpointTest, FastBudgetCountsEligibleCallsPerSecond) {
   EmulatorOptions options;
   options.export_rate_limit_requests = 2;
   options.export_rate_limit_window = absl::Minutes(10);
@@ -413,7 +413,7 @@ TEST_F(ExportEndpointTest, FastBudgetCountsEligibleCallsPerSecond) {
   EXPECT_EQ(stats.export_max_window_requests, 3u);
 }
 
-TEST_F(ExportEndpointTest, InjectedFaultsApplyAndCountApart) {
+TEST_F(EmulatorExportEndpointTest, InjectedFaultsApplyAndCountApart) {
   const Json body = {{"external_ids", {"u1"}}, {"fields_to_export", {"email"}}};
   Faults faults;
   faults.fail_next = 1;
@@ -448,7 +448,7 @@ TEST_F(ExportEndpointTest, InjectedFaultsApplyAndCountApart) {
   EXPECT_EQ(stats.dropped, 0u);
 }
 
-TEST_F(ExportEndpointTest, ExportLatencyDelaysOnlyTheExport) {
+TEST_F(EmulatorExportEndpointTest, ExportLatencyDelaysOnlyTheExport) {
   EmulatorOptions options;
   options.export_latency = absl::Milliseconds(300);
   Start(options);
@@ -460,7 +460,7 @@ TEST_F(ExportEndpointTest, ExportLatencyDelaysOnlyTheExport) {
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(300));
 }
 
-TEST_F(ExportEndpointTest, SeededUsersAreVisibleDespiteTheLag) {
+TEST_F(EmulatorExportEndpointTest, SeededUsersAreVisibleDespiteTheLag) {
   EmulatorOptions options;
   options.seed_users = 100;
   options.export_lag = absl::Minutes(5);
@@ -493,7 +493,7 @@ TEST_F(ExportEndpointTest, SeededUsersAreVisibleDespiteTheLag) {
   EXPECT_EQ(Users({{"external_ids", {"user-7"}}})[0]["first_name"], "User 7");
 }
 
-TEST_F(ExportEndpointTest, RecordedAndCountedInStats) {
+TEST_F(EmulatorExportEndpointTest, RecordedAndCountedInStats) {
   TrackOk({{"attributes", {{{"external_id", "u1"}}}}});
   EXPECT_EQ(Export({{"external_ids", {"u1", "u2"}},
                     {"user_aliases", {{{"alias_name", "a"}, {"alias_label", "l"}}}},

@@ -40,7 +40,7 @@ Json Aliases(int n) {
   return out;
 }
 
-TEST(ExportRulesTest, AValidRequestIsParsedInOrder) {
+TEST(EmulatorExportRulesTest, AValidRequestIsParsedInOrder) {
   const ExportVerdict v =
       Parse({{"external_ids", {"u1", "u2"}},
              {"user_aliases", {{{"alias_name", "Bob"}, {"alias_label", "crm"}}}},
@@ -56,7 +56,7 @@ TEST(ExportRulesTest, AValidRequestIsParsedInOrder) {
   EXPECT_EQ(v.query.identifier_count(), 4u);
 }
 
-TEST(ExportRulesTest, FiftyIdsAndAliasesCombinedAreTheCap) {  // cases 77, 78
+TEST(EmulatorExportRulesTest, FiftyIdsAndAliasesCombinedAreTheCap) {  // cases 77, 78
   EXPECT_EQ(Parse({{"external_ids", Ids(50)}, {"fields_to_export", {"email"}}}).status, 200);
   EXPECT_EQ(Parse({{"external_ids", Ids(25)},
                    {"user_aliases", Aliases(25)},
@@ -74,7 +74,7 @@ TEST(ExportRulesTest, FiftyIdsAndAliasesCombinedAreTheCap) {  // cases 77, 78
   }
 }
 
-TEST(ExportRulesTest, AtMostOneSingleValuedIdentifier) {  // case 79
+TEST(EmulatorExportRulesTest, AtMostOneSingleValuedIdentifier) {  // case 79
   const Json pairs[] = {
       {{"email_address", "a@example.com"}, {"phone", "+15555550123"}},
       {{"device_id", "d1"}, {"braze_id", "b1"}},
@@ -93,7 +93,7 @@ TEST(ExportRulesTest, AtMostOneSingleValuedIdentifier) {  // case 79
       200);
 }
 
-TEST(ExportRulesTest, SomeIdentifierIsRequired) {
+TEST(EmulatorExportRulesTest, SomeIdentifierIsRequired) {
   for (const Json& body : {Json{{"fields_to_export", {"email"}}},
                            Json{{"external_ids", Json::array()},
                                 {"user_aliases", Json::array()},
@@ -105,7 +105,7 @@ TEST(ExportRulesTest, SomeIdentifierIsRequired) {
   }
 }
 
-TEST(ExportRulesTest, FieldsToExportRequiredOnNewWorkspaces) {  // case 80
+TEST(EmulatorExportRulesTest, FieldsToExportRequiredOnNewWorkspaces) {  // case 80
   for (const Json& body : {Json{{"external_ids", {"u1"}}},
                            Json{{"external_ids", {"u1"}}, {"fields_to_export", Json::array()}}}) {
     const ExportVerdict v = Parse(body);
@@ -118,7 +118,7 @@ TEST(ExportRulesTest, FieldsToExportRequiredOnNewWorkspaces) {  // case 80
   }
 }
 
-TEST(ExportRulesTest, AFieldOutsideTheAllowListIsNamed) {  // case 81
+TEST(EmulatorExportRulesTest, AFieldOutsideTheAllowListIsNamed) {  // case 81
   const ExportVerdict v =
       Parse({{"external_ids", {"u1"}}, {"fields_to_export", {"email", "loyaltyPoints"}}});
   EXPECT_EQ(v.status, 400);
@@ -130,7 +130,7 @@ TEST(ExportRulesTest, AFieldOutsideTheAllowListIsNamed) {  // case 81
   EXPECT_EQ(Parse({{"external_ids", {"u1"}}, {"fields_to_export", all}}).status, 200);
 }
 
-TEST(ExportRulesTest, MalformedJsonAndWrongTypesAre400) {
+TEST(EmulatorExportRulesTest, MalformedJsonAndWrongTypesAre400) {
   ExportRules rules;
   for (const char* body : {"{bad", "[]", "\"x\"", R"({"external_ids":["u1"],})"}) {
     const ExportVerdict v = ParseExportRequest(body, rules);
@@ -157,7 +157,7 @@ TEST(ExportRulesTest, MalformedJsonAndWrongTypesAre400) {
   }
 }
 
-TEST(ExportRulesTest, FastBudgetNeedsFieldsWithoutCanvasesOrCampaigns) {  // case 82
+TEST(EmulatorExportRulesTest, FastBudgetNeedsFieldsWithoutCanvasesOrCampaigns) {  // case 82
   EXPECT_TRUE(QualifiesForFastExport(R"({"external_ids":["u"],"fields_to_export":["email"]})"));
   EXPECT_FALSE(QualifiesForFastExport(R"({"external_ids":["u"]})"));
   EXPECT_FALSE(QualifiesForFastExport(R"({"external_ids":["u"],"fields_to_export":[]})"));
@@ -168,7 +168,7 @@ TEST(ExportRulesTest, FastBudgetNeedsFieldsWithoutCanvasesOrCampaigns) {  // cas
   EXPECT_FALSE(QualifiesForFastExport("{bad"));
 }
 
-TEST(ExportRulesTest, EventsAndPurchasesAreSummarisedOverNinetyDays) {  // case 93
+TEST(EmulatorExportRulesTest, EventsAndPurchasesAreSummarisedOverNinetyDays) {  // case 93
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
   auto at = [&](absl::Duration ago) { return FormatDatetime(now - ago); };
   const Json events = {
@@ -197,7 +197,7 @@ TEST(ExportRulesTest, EventsAndPurchasesAreSummarisedOverNinetyDays) {  // case 
                    {"count", 4}}}));  // quantity 3 counts as 3 purchases
 }
 
-TEST(ExportRulesTest, UserObjectCarriesOnlyRequestedNonEmptyFields) {  // cases 84, 93
+TEST(EmulatorExportRulesTest, UserObjectCarriesOnlyRequestedNonEmptyFields) {  // cases 84, 93
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
   const absl::Time created = now - absl::Hours(24 * 400);
   const std::string recent = FormatDatetime(now - absl::Hours(3));

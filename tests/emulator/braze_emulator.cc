@@ -44,8 +44,9 @@ bool CarriesIdentifier(const Json& doc, const Json& identifier) {
     if (identifier.contains(key)) return doc.contains(key) && doc[key] == identifier[key];
   }
   if (identifier.contains("user_alias")) {
-    const Json aliases = doc.value("user_aliases", Json::array());
-    return std::any_of(aliases.begin(), aliases.end(), [&](const Json& a) {
+    auto aliases = doc.find("user_aliases");
+    if (aliases == doc.end() || !aliases->is_array()) return false;
+    return std::any_of(aliases->begin(), aliases->end(), [&](const Json& a) {
       return a.value("alias_name", Json()) == identifier["user_alias"]["alias_name"] &&
              a.value("alias_label", Json()) == identifier["user_alias"]["alias_label"];
     });
@@ -830,9 +831,11 @@ BrazeEmulator::ExportAnswer BrazeEmulator::EvaluateExport(const httplib::Request
       }
       for (size_t index : found) {
         if (std::find(returned.begin(), returned.end(), index) != returned.end()) continue;
+        // Found by ExportLookupLocked at the same `now`, so it is visible.
+        const Json* doc = VisibleProfileLocked(index, now);
+        if (doc == nullptr) continue;
         returned.push_back(index);
-        users.push_back(ExportUser(*VisibleProfileLocked(index, now), history_[index].created,
-                                   query.fields, now));
+        users.push_back(ExportUser(*doc, history_[index].created, query.fields, now));
       }
     }
   }

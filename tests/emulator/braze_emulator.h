@@ -50,6 +50,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -146,7 +147,8 @@ struct EmulatorOptions {
   int seed_users = 0;
   // The emulator's clock for the export (its limiter, lag, created_at and the
   // 90-day event window) and for the time profiles change. Tests set it to
-  // step through export_lag without sleeping; empty means absl::Now.
+  // step through export_lag without sleeping; empty means absl::Now. Called
+  // under the emulator's lock: it must not call back into the emulator.
   std::function<absl::Time()> clock;
 };
 

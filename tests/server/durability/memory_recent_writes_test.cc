@@ -21,6 +21,7 @@ RecentWrite Write(const std::string& user_key, const std::string& json, absl::Ti
 
 std::vector<std::string> Jsons(const std::vector<RecentWrite>& writes) {
   std::vector<std::string> jsons;
+  jsons.reserve(writes.size());
   for (const RecentWrite& write : writes) jsons.push_back(write.braze_json);
   return jsons;
 }

@@ -20,7 +20,6 @@
 namespace brazesync {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 

@@ -15,58 +15,62 @@ MemoryRecentWrites::MemoryRecentWrites(absl::Duration retention, size_t max_writ
 
 void MemoryRecentWrites::Record(const std::string& workspace, std::vector<RecentWrite> writes) {
   if (writes.empty()) return;
+  // Allocated before the lock: the critical section only links them in.
+  std::vector<std::shared_ptr<const RecentWrite>> shared;
+  shared.reserve(writes.size());
+  for (RecentWrite& write : writes) {
+    shared.push_back(std::make_shared<const RecentWrite>(std::move(write)));
+  }
   std::shared_ptr<const std::vector<Listener>> listeners;
-  // Listeners see the writes after the lock is released: copies only when
-  // someone listens.
-  std::vector<RecentWrite> to_notify;
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = absl::Now();
     listeners = listeners_;
-    if (!listeners->empty()) to_notify = writes;
     UserWrites& users = workspaces_[workspace];
-    for (RecentWrite& write : writes) {
+    for (const std::shared_ptr<const RecentWrite>& write : shared) {
       const uint64_t sequence = next_sequence_++;
-      arrivals_.push_back(Arrival{sequence, now + retention_, workspace, write.user_key});
-      std::string user_key = write.user_key;
-      users[user_key].push_back(Stored{sequence, std::move(write)});
+      arrivals_.push_back(Arrival{sequence, now + retention_, workspace, write->user_key});
+      users[write->user_key].push_back(Stored{sequence, write});
       ++size_;
     }
     ExpireLocked(now);
   }
-  for (const RecentWrite& write : to_notify) {
-    for (const Listener& listener : *listeners) listener(workspace, write);
+  for (const std::shared_ptr<const RecentWrite>& write : shared) {
+    for (const Listener& listener : *listeners) listener(workspace, *write);
   }
 }
 
 std::vector<RecentWrite> MemoryRecentWrites::Find(const std::string& workspace,
                                                   const std::vector<std::string>& user_keys,
                                                   absl::Time since) const {
-  std::vector<const Stored*> found;
-  std::vector<RecentWrite> result;
-  absl::MutexLock lock(&mu_);
-  const auto users = workspaces_.find(workspace);
-  if (users == workspaces_.end()) return result;
-  for (size_t i = 0; i < user_keys.size(); ++i) {
-    // A key asked twice must not return its writes twice.
-    if (std::find(user_keys.begin(), user_keys.begin() + i, user_keys[i]) !=
-        user_keys.begin() + i) {
-      continue;
-    }
-    const auto writes = users->second.find(user_keys[i]);
-    if (writes == users->second.end()) continue;
-    for (const Stored& stored : writes->second) {
-      if (stored.write.written_at >= since) found.push_back(&stored);
+  std::vector<Stored> found;
+  {
+    absl::MutexLock lock(&mu_);
+    const auto users = workspaces_.find(workspace);
+    if (users == workspaces_.end()) return {};
+    for (size_t i = 0; i < user_keys.size(); ++i) {
+      // A key asked twice must not return its writes twice.
+      if (std::find(user_keys.begin(), user_keys.begin() + i, user_keys[i]) !=
+          user_keys.begin() + i) {
+        continue;
+      }
+      const auto writes = users->second.find(user_keys[i]);
+      if (writes == users->second.end()) continue;
+      for (const Stored& stored : writes->second) {
+        if (stored.write->written_at >= since) found.push_back(stored);
+      }
     }
   }
-  std::sort(found.begin(), found.end(), [](const Stored* a, const Stored* b) {
-    if (a->write.written_at != b->write.written_at) {
-      return a->write.written_at < b->write.written_at;
+  // Sorted and copied outside the lock: Record waits for none of it.
+  std::sort(found.begin(), found.end(), [](const Stored& a, const Stored& b) {
+    if (a.write->written_at != b.write->written_at) {
+      return a.write->written_at < b.write->written_at;
     }
-    return a->sequence < b->sequence;
+    return a.sequence < b.sequence;
   });
+  std::vector<RecentWrite> result;
   result.reserve(found.size());
-  for (const Stored* stored : found) result.push_back(stored->write);
+  for (const Stored& stored : found) result.push_back(*stored.write);
   return result;
 }
 

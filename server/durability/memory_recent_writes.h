@@ -43,10 +43,11 @@ class MemoryRecentWrites final : public RecentWrites {
   size_t size() const;
 
  private:
-  // A write with its arrival sequence (expiry and size cap order).
+  // A write with its arrival sequence (expiry and size cap order). Shared,
+  // so listeners read it after the lock without a copy.
   struct Stored {
     uint64_t sequence = 0;
-    RecentWrite write;
+    std::shared_ptr<const RecentWrite> write;
   };
   // Where a stored write lives, so expiry can find it.
   struct Arrival {

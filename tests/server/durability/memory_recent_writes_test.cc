@@ -2,7 +2,9 @@
 // listeners, expiry by retention and by the size cap.
 #include "server/durability/memory_recent_writes.h"
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -92,6 +94,28 @@ TEST(MemoryRecentWritesTest, WritesPastRetentionExpireOnALaterRecord) {
   // Each Record expires everything recorded before it (zero retention).
   EXPECT_THAT(writes.Find("ws", {"external_id:u1"}, absl::InfinitePast()), IsEmpty());
   EXPECT_LE(writes.size(), 1u);
+}
+
+TEST(MemoryRecentWritesTest, ConcurrentRecordFindAndForget) {
+  MemoryRecentWrites writes(absl::Minutes(2), 1'000);
+  std::atomic<int> heard{0};
+  writes.Subscribe([&](const std::string&, const RecentWrite&) { heard.fetch_add(1); });
+  const absl::Time t0 = absl::Now();
+  std::vector<std::thread> threads;
+  threads.reserve(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&writes, t, t0] {
+      const std::string key = "external_id:u" + std::to_string(t);
+      for (int i = 0; i < 500; ++i) {
+        writes.Record("ws", {Write(key, std::to_string(i), t0)});
+        writes.Find("ws", {key, "external_id:u0"}, t0);
+        if (i % 100 == 99) writes.Forget("ws", {key});
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(heard.load(), 2'000);
+  EXPECT_LE(writes.size(), 1'000u);
 }
 
 }  // namespace

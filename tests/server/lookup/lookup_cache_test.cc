@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -257,6 +258,42 @@ TEST_F(LookupCacheTest, ForgetDropsEveryKeyOfTheEntry) {
   cache.Forget({"braze_id:b1"});
   EXPECT_FALSE(cache.Find(ExternalKey("u1"), {}, absl::Minutes(5), t0_));
   EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST_F(LookupCacheTest, BrazeIdAndDeviceLookups) {
+  LookupCache cache(Options(), &writes_);
+  const std::vector<CachedAnswer> by_id =
+      cache.Store({"braze_id:b1"}, {User("u1", "b1")}, kFields, t0_);
+  ASSERT_THAT(by_id[0].users, SizeIs(1));
+  EXPECT_TRUE(cache.Find(ExternalKey("u1"), {}, absl::Minutes(5), t0_));
+  const std::vector<CachedAnswer> by_device =
+      cache.Store({"device_id:d1"}, {User("u2", "b2")}, kFields, t0_);
+  ASSERT_THAT(by_device[0].users, SizeIs(1));
+  EXPECT_EQ(by_device[0].users[0].external_id(), "u2");
+  EXPECT_TRUE(cache.Find("device_id:d1", {}, absl::Minutes(5), t0_));
+}
+
+TEST_F(LookupCacheTest, ConcurrentStoresFindsAndWrites) {
+  LookupCacheOptions options = Options();
+  options.max_entries = 50;
+  LookupCache cache(options, &writes_);
+  writes_.Subscribe(
+      [&cache](const std::string&, const RecentWrite& write) { cache.ApplyOwnWrite(write); });
+  std::vector<std::thread> threads;
+  threads.reserve(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) {
+        const std::string id = "u" + std::to_string((t * 300 + i) % 80);
+        cache.Store({ExternalKey(id)}, {User(id, "b" + id)}, kFields, t0_);
+        writes_.Record("ws", {NameWrite(ExternalKey(id), "W", t0_)});
+        cache.Find(ExternalKey(id), {}, absl::Minutes(5), t0_);
+        if (i % 50 == 0) cache.Forget({ExternalKey(id)});
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_LE(cache.size(), 50u);
 }
 
 TEST_F(LookupCacheTest, WorksWithoutRecentWrites) {

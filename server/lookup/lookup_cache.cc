@@ -234,26 +234,42 @@ std::vector<CachedAnswer> LookupCache::Store(const std::vector<std::string>& ask
 void LookupCache::ApplyOwnWrite(const RecentWrite& write) {
   absl::MutexLock lock(&mu_);
   const auto found = index_.find(write.user_key);
-  if (found == index_.end()) return;
-  Entry& entry = entries_.at(found->second);
-  // Braze's export already showed it.
-  if (write.written_at < entry.fetched_at - options_.consistency_window) return;
-  switch (entry.kind) {
-    case EntryKind::kNegative:
-      entry.kind = IsListKey(write.user_key) ? EntryKind::kList : EntryKind::kUser;
-      entry.users = {UserFromKey(write.user_key)};
-      ApplyWrite(write, entry.users[0], entry.applied_writes);
-      break;
-    case EntryKind::kUser:
-      ApplyWrite(write, entry.users[0], entry.applied_writes);
-      break;
-    case EntryKind::kList:
-      // Which of several profiles Braze updated is unknown: the answer
-      // only says a write is pending.
-      if (entry.users.size() == 1) ApplyWrite(write, entry.users[0], entry.applied_writes);
-      break;
+  if (found != index_.end()) {
+    Entry& entry = entries_.at(found->second);
+    // Braze's export already showed a write this old.
+    if (write.written_at >= entry.fetched_at - options_.consistency_window) {
+      switch (entry.kind) {
+        case EntryKind::kNegative:
+          entry.kind = IsListKey(write.user_key) ? EntryKind::kList : EntryKind::kUser;
+          entry.users = {UserFromKey(write.user_key)};
+          ApplyWrite(write, entry.users[0], entry.applied_writes);
+          break;
+        case EntryKind::kUser:
+          ApplyWrite(write, entry.users[0], entry.applied_writes);
+          break;
+        case EntryKind::kList:
+          // Which of several profiles Braze updated is unknown: the answer
+          // only says a write is pending.
+          if (entry.users.size() == 1) ApplyWrite(write, entry.users[0], entry.applied_writes);
+          break;
+      }
+      entry.pending_own_write = true;
+    }
   }
-  entry.pending_own_write = true;
+  // The user may also be one of an email, phone or device answer's.
+  const auto lists = list_members_.find(write.user_key);
+  if (lists == list_members_.end()) return;
+  for (const EntryId id : lists->second) {
+    Entry& list = entries_.at(id);
+    if (write.written_at < list.fetched_at - options_.consistency_window) continue;
+    for (v1::ExportedUser& user : list.users) {
+      const std::vector<std::string> keys = IdentifyingKeys(user);
+      if (std::find(keys.begin(), keys.end(), write.user_key) == keys.end()) continue;
+      ApplyWrite(write, user, list.applied_writes);
+      list.pending_own_write = true;
+      break;
+    }
+  }
 }
 
 void LookupCache::Forget(const std::vector<std::string>& keys) {
@@ -318,6 +334,14 @@ LookupCache::EntryId LookupCache::InsertLocked(Entry entry) {
     }
     index_.emplace(key, id);
   }
+  if (entry.kind == EntryKind::kList) {
+    for (const v1::ExportedUser& user : entry.users) {
+      for (std::string& key : IdentifyingKeys(user)) {
+        list_members_[key].push_back(id);
+        entry.member_keys.push_back(std::move(key));
+      }
+    }
+  }
   recency_.push_front(id);
   entry.recency = recency_.begin();
   entry.expiry = expiry_.emplace(entry.fetched_at, id);
@@ -333,6 +357,13 @@ void LookupCache::EraseLocked(EntryId id) {
   for (const std::string& key : entry.keys) {
     const auto indexed = index_.find(key);
     if (indexed != index_.end() && indexed->second == id) index_.erase(indexed);
+  }
+  for (const std::string& key : entry.member_keys) {
+    const auto members = list_members_.find(key);
+    if (members == list_members_.end()) continue;
+    std::vector<EntryId>& ids = members->second;
+    ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+    if (ids.empty()) list_members_.erase(members);
   }
   recency_.erase(entry.recency);
   expiry_.erase(entry.expiry);

@@ -115,6 +115,9 @@ class LookupCache final {
     absl::Time fetched_at;
     bool pending_own_write = false;
     std::vector<std::string> keys;  // the index keys that reach it
+    // kList: its users' identifying keys, in list_members_ (so that a write
+    // to one of them patches the answer).
+    std::vector<std::string> member_keys;
     // Fingerprints of the own writes applied, so that a write Store found
     // and its listener call are applied once.
     absl::flat_hash_set<size_t> applied_writes;
@@ -149,6 +152,9 @@ class LookupCache final {
   mutable absl::Mutex mu_;
   absl::node_hash_map<EntryId, Entry> entries_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, EntryId> index_ ABSL_GUARDED_BY(mu_);
+  // Identifying key of a user in an email, phone or device answer -> those
+  // answers (never an answer to the key itself: a write reaches them).
+  absl::flat_hash_map<std::string, std::vector<EntryId>> list_members_ ABSL_GUARDED_BY(mu_);
   LruList recency_ ABSL_GUARDED_BY(mu_);     // most recent first
   ExpiryIndex expiry_ ABSL_GUARDED_BY(mu_);  // by fetched_at
   EntryId next_id_ ABSL_GUARDED_BY(mu_) = 1;

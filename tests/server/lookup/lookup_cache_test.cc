@@ -150,6 +150,18 @@ TEST_F(LookupCacheTest, EmailAnswerKeepsEveryUserAndIndexesNoOne) {
   EXPECT_THAT(hit->users, SizeIs(2));
   // Its users are not reachable by their own ids from an email answer.
   EXPECT_FALSE(cache.Find(ExternalKey("u1"), {}, absl::Minutes(5), t0_));
+  // A write to one of them patches that user in the answer.
+  cache.ApplyOwnWrite(NameWrite(ExternalKey("u2"), "Second", t0_ + absl::Seconds(1)));
+  const std::optional<CachedAnswer> patched =
+      cache.Find("email:a@x.com", {}, absl::Minutes(5), t0_ + absl::Seconds(1));
+  ASSERT_TRUE(patched.has_value());
+  ASSERT_THAT(patched->users, SizeIs(2));
+  EXPECT_EQ(patched->users[0].first_name(), "Old");
+  EXPECT_EQ(patched->users[1].first_name(), "Second");
+  EXPECT_TRUE(patched->pending_own_write);
+  cache.Forget({"email:a@x.com"});
+  cache.ApplyOwnWrite(NameWrite(ExternalKey("u2"), "Gone", t0_ + absl::Seconds(2)));
+  EXPECT_EQ(cache.size(), 0u);
 }
 
 TEST_F(LookupCacheTest, StoreOverlaysWritesWithinTheWindow) {

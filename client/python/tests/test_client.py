@@ -546,6 +546,40 @@ class OfflineTest(unittest.TestCase):
                                          update_existing_only=True)],
             workspace="eu"), 2.5)])
 
+    def test_build_lookup_request(self) -> None:
+        request = bs.build_lookup_request(
+            "u1", user_aliases=[("crm", "42"), bs.UserAlias(alias_label="l", alias_name="n")],
+            fields_to_export=["first_name"], cache_policy="cache_only", max_wait=0.3,
+            max_stale=dt.timedelta(hours=1), max_age=2, workspace="eu")
+        self.assertEqual(list(request.external_ids), ["u1"])
+        self.assertEqual([(a.alias_label, a.alias_name) for a in request.user_aliases],
+                         [("crm", "42"), ("l", "n")])
+        self.assertEqual(request.cache_policy, bs.CACHE_POLICY_CACHE_ONLY)
+        self.assertEqual(request.max_wait.ToMilliseconds(), 300)
+        self.assertEqual(request.max_stale.seconds, 3600)
+        self.assertEqual(request.max_age.seconds, 2)
+        self.assertEqual(request.workspace, "eu")
+        unset = bs.build_lookup_request(["a", "b"], email_address="e@x")
+        self.assertEqual((list(unset.external_ids), unset.email_address), (["a", "b"], "e@x"))
+        self.assertFalse(unset.HasField("max_wait") or unset.HasField("max_stale"))
+        with self.assertRaises(ValueError):
+            bs.build_lookup_request("u1", cache_policy="sometimes")
+        with self.assertRaises(TypeError):
+            bs.build_lookup_request("u1", max_wait="300ms")
+
+    def test_found_user_and_custom_attributes(self) -> None:
+        response = bs.LookupUsersResponse(users=[bs.ExportedUser(first_name="Ada")])
+        response.users[0].custom_attributes.update({"tier": "gold", "n": 3})
+        found = response.results.add(outcome=bs.LOOKUP_OUTCOME_FOUND, user_indexes=[0])
+        missing = response.results.add(outcome=bs.LOOKUP_OUTCOME_NOT_FOUND)
+        broken = response.results.add(outcome=bs.LOOKUP_OUTCOME_FOUND, user_indexes=[7])
+        self.assertEqual(bs.found_user(response, found).first_name, "Ada")
+        self.assertEqual(bs.custom_attributes(bs.found_user(response, found)),
+                         {"tier": "gold", "n": 3})
+        self.assertIsNone(bs.found_user(response, missing))
+        self.assertIsNone(bs.found_user(response, broken))
+        self.assertEqual(bs.custom_attributes(None), {})
+
     def test_track_user_unknown_keyword_raises_before_sending(self) -> None:
         interceptor = CountingInterceptor()
         with BrazeSyncClient("127.0.0.1:1", interceptors=[interceptor]) as client:

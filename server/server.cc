@@ -5,12 +5,14 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server_builder.h>
 
+#include <algorithm>
 #include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "grpc/health/v1/health.pb.h"
+#include "server/durability/memory_recent_writes.h"
 #include "server/postgres/postgres_stores.h"
 #include "server/rpc/tls_options.h"
 
@@ -41,6 +43,16 @@ RelayOptions LoggingReportErrors(RelayOptions options, JsonLogger* logger) {
 EngineOptions WithRateBudgets(EngineOptions engine, const RateBudgetFactory& budgets) {
   if (budgets) engine.rate_budgets = budgets;
   return engine;
+}
+
+// How long recent writes are kept: the longest consistency window of any
+// workspace, plus the time an export call may take.
+absl::Duration RecentWritesRetention(const WorkspaceRegistry& workspaces) {
+  absl::Duration longest = absl::ZeroDuration();
+  for (const WorkspaceSettings& workspace : workspaces.all()) {
+    longest = std::max(longest, workspace.lookup.consistency_window + workspace.request_timeout);
+  }
+  return longest;
 }
 
 // The store's state as metrics expose it (the one mapping of StoreHealth).
@@ -84,14 +96,21 @@ BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry
                  : std::make_unique<Relay>(stores_.outbox.get(), stores_.ownership.get(), &engine_,
                                            &workspaces_,
                                            LoggingReportErrors(options.relay, &logger_))),
-      tracker_(&workspaces_, &engine_, stores_.outbox.get(),
-               [this] {
-                 if (relay_ != nullptr) relay_->Notify();
-               }),
+      recent_writes_(stores_.recent_writes != nullptr
+                         ? std::move(stores_.recent_writes)
+                         : std::make_unique<MemoryRecentWrites>(RecentWritesRetention(workspaces_))),
+      tracker_(
+          &workspaces_, &engine_, stores_.outbox.get(),
+          [this] {
+            if (relay_ != nullptr) relay_->Notify();
+          },
+          recent_writes_.get()),
+      lookup_(&workspaces_, http_.get(), &api_keys_, recent_writes_.get(), stores_.rate_budgets),
       gate_(&callers_, &workspaces_, &metrics_, options.max_items_per_request),
       call_log_(&metrics_, &logger_, &workspaces_),
       service_(&tracker_, &gate_, &call_log_, options.default_deadline),
-      admin_service_(stores_.dead_letters.get(), &workspaces_, &gate_, &call_log_) {
+      admin_service_(stores_.dead_letters.get(), &workspaces_, &gate_, &call_log_),
+      lookup_service_(&lookup_, &gate_, &call_log_, &metrics_, options.default_deadline) {
   redactor_.SetSecrets(api_keys_.AllKeys());
   metrics_.SetEngineStatsSource([this] { return engine_.stats(); });
 }
@@ -197,6 +216,7 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(&server->service_);
   builder.RegisterService(&server->admin_service_);
+  builder.RegisterService(&server->lookup_service_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(
@@ -309,7 +329,10 @@ void BrazeSyncServer::Shutdown(absl::Duration grace) {
   // the engine once the grace period is over, on another thread.
   absl::Notification server_stopped;
   std::thread engine_stopper([this, grace, &server_stopped] {
-    if (!server_stopped.WaitForNotificationWithTimeout(grace)) engine_.Shutdown();
+    if (!server_stopped.WaitForNotificationWithTimeout(grace)) {
+      engine_.Shutdown();
+      lookup_.Shutdown();
+    }
   });
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_stopped.Notify();

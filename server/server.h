@@ -32,6 +32,8 @@
 #include "server/ops/logging.h"
 #include "server/ops/metrics.h"
 #include "server/rpc/admin_service.h"
+#include "server/rpc/lookup_service.h"
+#include "server/lookup/user_lookup.h"
 #include "server/rpc/brazesync_service.h"
 #include "server/rpc/call_gate.h"
 #include "server/rpc/call_limits.h"
@@ -152,11 +154,16 @@ class BrazeSyncServer final {
   // a store (no data directory).
   DurableStores stores_;
   std::unique_ptr<Relay> relay_;  // delivers the outbox in the background
+  // What Track wrote lately, for lookups' read-your-writes (the store's when
+  // shared, else this replica's own).
+  std::unique_ptr<RecentWrites> recent_writes_;
   Tracker tracker_;
+  UserLookup lookup_;
   CallGate gate_;  // in front of every service below
   CallLog call_log_;
   BrazeSyncService service_;
   AdminService admin_service_;
+  LookupService lookup_service_;
   absl::Mutex health_mu_;
   grpc::Server* health_server_ ABSL_GUARDED_BY(health_mu_) = nullptr;
   std::unique_ptr<grpc::Server> server_;

@@ -8,6 +8,15 @@
 // object-array operations `$add` / `$update` / `$remove`, push tokens,
 // subscription groups) is left as exported; the caller still learns a write
 // is pending (LookupResult.pending_own_write).
+//
+// The object's first key among external_id, user_alias, braze_id, email and
+// phone is its identifier (the converter writes it first); a later email or
+// phone is the standard field. time_zone is set
+// to the IANA name written (Braze's export may show a display name). A USD
+// purchase adds price x quantity to total_revenue; another currency leaves
+// it and reports false. The overlay sets what the write changed whether or
+// not the lookup asked for that field: the caller keeps only the requested
+// fields_to_export. export_overlay.cc lists the mapping field by field.
 #ifndef BRAZESYNC_SERVER_BRAZE_EXPORT_OVERLAY_H_
 #define BRAZESYNC_SERVER_BRAZE_EXPORT_OVERLAY_H_
 

@@ -1,5 +1,6 @@
 // Braze's documented /users/track limits (shared/reference/braze-api.md
-// §1.3-1.9 and §7), each written once. Configuration range checks, workspace
+// §1.3-1.9 and §7) and /users/export/ids limits (braze-api-round2.md §2.1),
+// each written once. Configuration range checks, workspace
 // defaults, request packing, validation and pacing all read them from here, so
 // a change on Braze's side is one edit; the proto comments that document them
 // to callers (protos/brazesync/v1/config.proto, types.proto) repeat the
@@ -55,6 +56,19 @@ inline constexpr int kMaxPurchaseQuantity = 100;
 // stop matching. kMaxTimeSeconds is 3000-12-31T23:59:59Z.
 inline constexpr int kMaxTimeYear = 3000;
 inline constexpr int64_t kMaxTimeSeconds = 32'535'215'999;
+
+// ---- /users/export/ids (braze-api-round2.md §2.1) ----
+
+// External ids and user aliases together in one export call.
+inline constexpr int kMaxExportIdentifiers = 50;
+// Export calls Braze admits per minute, per workspace: workspaces onboarded
+// on or after 2024-08-22, and older ones.
+inline constexpr int kExportRequestsPerMinute = 250;
+inline constexpr int kLegacyExportRequestsPerMinute = 2500;
+// The fast limit, per second, for a workspace on the default limit whose
+// every call lists fields_to_export without canvases_received or
+// campaigns_received (QualifiesForFastExport).
+inline constexpr int kFastExportRequestsPerSecond = 40;
 
 }  // namespace brazesync
 

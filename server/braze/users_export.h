@@ -8,6 +8,7 @@
 #ifndef BRAZESYNC_SERVER_BRAZE_USERS_EXPORT_H_
 #define BRAZESYNC_SERVER_BRAZE_USERS_EXPORT_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,8 +59,24 @@ struct ExportAnswer {
 };
 
 // Parses a 2xx body: INTERNAL naming what is wrong when it is not Braze's
-// export shape (not JSON, `users` not an array, a user not an object).
+// export shape (not JSON, not an object, `users` or `invalid_user_ids` not
+// an array, a user not an object). `users` absent or null: no users.
+// Within a user, a key whose value is null stays unset, and a key whose
+// value has a type its field cannot hold (a number for external_id, an
+// activity whose count is a string) is not an error: the typed field stays
+// unset and the raw value is kept in other_fields under the same key.
+// Members of devices / push_tokens / apps entries the proto does not model
+// (e.g. push_tokens[].provisionally_opted_in) are dropped. A non-string
+// entry of invalid_user_ids is kept as its JSON text.
 absl::StatusOr<ExportAnswer> ParseUsersExportBody(absl::string_view body);
+
+// A time as Braze's export writes it: ISO 8601 ("2023-03-17T20:51:58.297Z",
+// fraction and offset optional) or the form of its documented sample
+// ("2020-07-10 15:00:00.000 UTC", case 85). nullopt for anything else.
+std::optional<absl::Time> ParseExportTime(absl::string_view text);
+
+// `time` the way the export writes times: "2021-06-28T17:02:43.032Z".
+std::string FormatExportTime(absl::Time time);
 
 }  // namespace brazesync
 

@@ -30,16 +30,22 @@ std::optional<int64_t> NonNegativeHeader(const HttpResponse& response, absl::str
 
 }  // namespace
 
-HttpRequest MakeUsersTrackRequest(absl::string_view endpoint, absl::string_view api_key,
-                                  std::string body, absl::Duration timeout) {
+HttpRequest MakeBrazePostRequest(absl::string_view endpoint, absl::string_view path,
+                                 absl::string_view api_key, std::string body,
+                                 absl::Duration timeout) {
   HttpRequest request;
-  request.url = absl::StrCat(endpoint, "/users/track");
+  request.url = absl::StrCat(endpoint, path);
   request.headers = {{"Content-Type", "application/json"},
                      {"Authorization", absl::StrCat("Bearer ", api_key)},
                      {"User-Agent", "brazesync/0.1"}};
   request.body = std::move(body);
   request.timeout = timeout;
   return request;
+}
+
+HttpRequest MakeUsersTrackRequest(absl::string_view endpoint, absl::string_view api_key,
+                                  std::string body, absl::Duration timeout) {
+  return MakeBrazePostRequest(endpoint, "/users/track", api_key, std::move(body), timeout);
 }
 
 BrazeResponseBody ParseBrazeResponseBody(absl::string_view body) {

@@ -23,6 +23,14 @@ namespace brazesync {
 
 // ---- The request ----
 
+// POST {endpoint}{path} with `body` as JSON, `api_key` as a Bearer token and
+// BrazeSync's User-Agent: the one place every Braze REST call's headers are
+// written (MakeUsersTrackRequest, MakeUsersExportRequest, ...). `path`
+// starts with '/', e.g. "/users/export/ids".
+HttpRequest MakeBrazePostRequest(absl::string_view endpoint, absl::string_view path,
+                                 absl::string_view api_key, std::string body,
+                                 absl::Duration timeout);
+
 // POST {endpoint}/users/track carrying `api_key` as a Bearer token (and
 // nowhere else: not in the URL, not in the body). `endpoint` is the REST
 // endpoint without a trailing '/', e.g. "https://rest.iad-01.braze.com".

@@ -159,6 +159,10 @@ absl::StatusOr<WorkspaceSettings> ResolveWorkspace(const v1::WorkspaceConfig& co
     }
   }
   settings.rate_budget_key = config.rate_budget_key();
+  absl::StatusOr<LookupSettings> lookup =
+      ResolveLookupSettings(config.lookup(), absl::StrCat(where, ".lookup"));
+  if (!lookup.ok()) return lookup.status();
+  settings.lookup = *std::move(lookup);
   return settings;
 }
 

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "brazesync/v1/config.pb.h"
 #include "server/braze/limits.h"
+#include "server/config/lookup_settings.h"
 
 namespace brazesync {
 
@@ -37,6 +38,8 @@ struct WorkspaceSettings {
   // Cluster mode: the shared rate budget's key (WorkspaceConfig.rate_budget_key);
   // empty means the workspace's name.
   std::string rate_budget_key;
+  // BrazeLookup (WorkspaceConfig.lookup).
+  LookupSettings lookup;
 };
 
 // Reads an environment variable; injectable for tests. Returns "" when unset.

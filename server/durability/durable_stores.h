@@ -14,6 +14,7 @@
 #include "server/durability/dead_letter_store.h"
 #include "server/durability/outbox_store.h"
 #include "server/durability/partition_ownership.h"
+#include "server/durability/recent_writes.h"
 
 namespace brazesync {
 
@@ -37,6 +38,9 @@ struct DurableStores {
   std::unique_ptr<DeadLetterStore> dead_letters;
   // Empty: each workspace gets a LocalRateBudget.
   RateBudgetFactory rate_budgets;
+  // Lookups' read-your-writes shared by the replicas (PostgreSQL); null: the
+  // server keeps its own in memory.
+  std::unique_ptr<RecentWrites> recent_writes;
   // Shared (PostgreSQL) stores only: what health and metrics report.
   std::function<StoreHealth()> health;
 };

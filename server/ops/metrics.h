@@ -58,6 +58,10 @@ class Metrics final {
   // A call refused before any work: "unauthenticated", "permission_denied",
   // "rate_limited", "too_many_items".
   void CountRejection(absl::string_view reason);
+  // One identifier a LookupUsers call answered: its outcome ("found",
+  // "not_found", "ambiguous", "deferred", "error") and where the answer came
+  // from ("cache", "braze", "none").
+  void CountLookupResult(absl::string_view outcome, absl::string_view source);
   void SetBrazeReachable(bool reachable);
   // "ok" or "error".
   void CountReload(absl::string_view result);
@@ -89,6 +93,7 @@ class Metrics final {
   prometheus::Family<prometheus::Counter>* braze_responses_;
   prometheus::Family<prometheus::Counter>* rejections_;
   prometheus::Family<prometheus::Counter>* reloads_;
+  prometheus::Family<prometheus::Counter>* lookup_results_;
   prometheus::Gauge* braze_reachable_;
 
   // Handles of the per-call series, by label values. Family::Add builds a
@@ -98,6 +103,8 @@ class Metrics final {
   absl::flat_hash_map<LabelPair, prometheus::Counter*> call_counters_ ABSL_GUARDED_BY(handles_mu_);
   absl::flat_hash_map<std::string, prometheus::Histogram*> latencies_ ABSL_GUARDED_BY(handles_mu_);
   absl::flat_hash_map<LabelPair, prometheus::Counter*> item_counters_ ABSL_GUARDED_BY(handles_mu_);
+  absl::flat_hash_map<LabelPair, prometheus::Counter*> lookup_counters_
+      ABSL_GUARDED_BY(handles_mu_);
 };
 
 }  // namespace brazesync

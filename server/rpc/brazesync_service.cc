@@ -15,24 +15,13 @@
 #include "server/rpc/track_stream_reactor.h"
 
 namespace brazesync {
-namespace {
-
-// The stream's own deadline (infinite when the caller set none).
-absl::Time StreamDeadline(const grpc::CallbackServerContext& context) {
-  const auto call_deadline = context.deadline();
-  return call_deadline == std::chrono::system_clock::time_point::max()
-             ? absl::InfiniteFuture()
-             : absl::FromChrono(call_deadline);
-}
-
-}  // namespace
 
 BrazeSyncService::BrazeSyncService(Tracker* tracker, const CallGate* gate, const CallLog* log,
                                    absl::Duration default_deadline)
     : tracker_(tracker), gate_(gate), log_(log), default_deadline_(default_deadline) {}
 
 absl::Time BrazeSyncService::DeadlineOf(const grpc::CallbackServerContext& context) const {
-  return std::min(absl::Now() + default_deadline_, StreamDeadline(context));
+  return std::min(absl::Now() + default_deadline_, CallDeadline(context));
 }
 
 grpc::ServerUnaryReactor* BrazeSyncService::Track(grpc::CallbackServerContext* context,
@@ -90,7 +79,7 @@ grpc::ServerBidiReactor<v1::TrackRequest, v1::TrackResult>* BrazeSyncService::Tr
   }
   context->AddInitialMetadata("x-request-id", stream_id);
   return StartTrackStream(tracker_, gate_, log_, *std::move(caller), stream_id,
-                          StreamDeadline(*context), default_deadline_);
+                          CallDeadline(*context), default_deadline_);
 }
 
 }  // namespace brazesync

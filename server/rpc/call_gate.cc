@@ -1,12 +1,20 @@
 // The caller-security layer of every BrazeSync service.
 #include "server/rpc/call_gate.h"
 
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace brazesync {
+
+absl::Time CallDeadline(const grpc::ServerContextBase& context) {
+  const auto call_deadline = context.deadline();
+  return call_deadline == std::chrono::system_clock::time_point::max()
+             ? absl::InfiniteFuture()
+             : absl::FromChrono(call_deadline);
+}
 
 std::string ClientMetadata(const grpc::ServerContextBase& context, absl::string_view key) {
   const auto& metadata = context.client_metadata();

@@ -31,6 +31,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "brazesync/v1/brazesync.pb.h"
 #include "server/config/workspace.h"
 #include "server/ops/metrics.h"
@@ -40,6 +41,9 @@ namespace brazesync {
 
 // The value of client metadata `key` ("" when absent).
 std::string ClientMetadata(const grpc::ServerContextBase& context, absl::string_view key);
+
+// The call's own deadline (infinite when the caller set none).
+absl::Time CallDeadline(const grpc::ServerContextBase& context);
 
 // A caller that passed authentication; null when authentication is off.
 using CallerPtr = std::shared_ptr<const Caller>;

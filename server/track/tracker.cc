@@ -30,6 +30,9 @@ struct ValidatedTrackRequest {
   // Asynchronous path: each valid item encoded for the outbox, in `items`
   // order (workspace and user_key still to fill in).
   std::vector<NewOutboxItem> stored;
+  // With read-your-writes on: each valid item as a RecentWrite, in `items`
+  // order, recorded once Braze delivered it or the outbox stored it.
+  std::vector<RecentWrite> writes;
 };
 
 ValidationLimits ValidationLimitsFor(const WorkspaceSettings& workspace) {
@@ -57,8 +60,8 @@ v1::ItemResult* AddItem(v1::TrackResult* result, v1::ItemKind kind, int index,
 // encoded for the outbox (the asynchronous path stores the item itself). Both
 // see the item with its phones in E.164 (normalize.h).
 void ValidateAndConvert(const v1::TrackRequest& request, const ValidationLimits& limits,
-                        absl::Time now, bool to_json, ValidatedTrackRequest* validated,
-                        FieldViolations* all_violations) {
+                        absl::Time now, bool to_json, bool record_writes,
+                        ValidatedTrackRequest* validated, FieldViolations* all_violations) {
   v1::TrackResult* result = &validated->result;
   auto accept = [&](v1::ItemKind kind, int index, const std::string& item_id,
                     const v1::UserRef& user, FieldViolations violations, auto convert,
@@ -74,6 +77,12 @@ void ValidateAndConvert(const v1::TrackRequest& request, const ValidationLimits&
     validated->items.push_back(
         PlannedItem{kind, index, UserKey(user), to_json ? convert() : Json()});
     if (!to_json) validated->stored.push_back(encode());
+    if (record_writes) {
+      const Json& json = to_json ? validated->items.back().json : convert();
+      validated->writes.push_back(RecentWrite{validated->items.back().user_key,
+                                              std::string(BrazeArrayName(kind)), json.dump(),
+                                              now});
+    }
   };
   const std::string& region = limits.default_phone_region;
   for (int i = 0; i < request.attributes_size(); ++i) {
@@ -157,7 +166,8 @@ v1::Outcome OutcomeOf(const v1::TrackResult& result) {
 // when the call may not be partial (or nothing valid is left).
 absl::StatusOr<ValidatedTrackRequest> ValidateAll(const v1::TrackRequest& request,
                                                   const WorkspaceSettings& workspace,
-                                                  bool has_outbox, absl::Time now) {
+                                                  bool has_outbox, bool record_writes,
+                                                  absl::Time now) {
   const int total = SumOverKinds(CountByKind(request));
   if (total == 0) {
     v1::FieldViolation violation;
@@ -175,7 +185,8 @@ absl::StatusOr<ValidatedTrackRequest> ValidateAll(const v1::TrackRequest& reques
   validated.result.set_request_id(request.request_id());
   FieldViolations violations;
   ValidateAndConvert(request, ValidationLimitsFor(workspace), now,
-                     /*to_json=*/!async || request.validate_only(), &validated, &violations);
+                     /*to_json=*/!async || request.validate_only(),
+                     record_writes && !request.validate_only(), &validated, &violations);
   const int invalid = total - static_cast<int>(validated.items.size());
   if (invalid > 0 && (!request.allow_partial() || validated.items.empty())) {
     return InvalidRequestStatus(invalid, total, /*nothing_sent=*/true, violations);
@@ -205,11 +216,12 @@ void Preview(const WorkspaceSettings& workspace, ValidatedTrackRequest validated
 }  // namespace
 
 Tracker::Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine, OutboxStore* outbox,
-                 std::function<void()> on_accepted)
+                 std::function<void()> on_accepted, RecentWrites* recent_writes)
     : workspaces_(workspaces),
       engine_(engine),
       outbox_(outbox),
-      on_accepted_(std::move(on_accepted)) {}
+      on_accepted_(std::move(on_accepted)),
+      recent_writes_(recent_writes) {}
 
 void Tracker::Track(const v1::TrackRequest& request, absl::Time deadline, Done done) {
   const WorkspaceSettings* workspace = workspaces_->Find(request.workspace());
@@ -222,7 +234,8 @@ void Tracker::Track(const v1::TrackRequest& request, absl::Time deadline, Done d
   }
   const absl::Time now = absl::Now();
   absl::StatusOr<ValidatedTrackRequest> validated =
-      ValidateAll(request, *workspace, /*has_outbox=*/outbox_ != nullptr, now);
+      ValidateAll(request, *workspace, /*has_outbox=*/outbox_ != nullptr,
+                  /*record_writes=*/recent_writes_ != nullptr, now);
   if (!validated.ok()) {
     std::move(done)(validated.status(), {});
   } else if (request.validate_only()) {
@@ -234,6 +247,23 @@ void Tracker::Track(const v1::TrackRequest& request, absl::Time deadline, Done d
   }
 }
 
+namespace {
+
+// Records the writes whose `recorded` flag is set (delivered or stored) for
+// read-your-writes; `recent_writes` may be null.
+void RecordWrites(RecentWrites* recent_writes, const std::string& workspace,
+                  std::vector<RecentWrite> writes, const std::vector<bool>& recorded) {
+  if (recent_writes == nullptr || writes.empty()) return;
+  std::vector<RecentWrite> kept;
+  kept.reserve(writes.size());
+  for (size_t i = 0; i < writes.size() && i < recorded.size(); ++i) {
+    if (recorded[i]) kept.push_back(std::move(writes[i]));
+  }
+  if (!kept.empty()) recent_writes->Record(workspace, std::move(kept));
+}
+
+}  // namespace
+
 void Tracker::AcceptDurably(const std::string& workspace, ValidatedTrackRequest validated,
                             Done done) {
   std::vector<NewOutboxItem> items = std::move(validated.stored);
@@ -241,7 +271,8 @@ void Tracker::AcceptDurably(const std::string& workspace, ValidatedTrackRequest 
     items[i].workspace = workspace;
     items[i].user_key = std::move(validated.items[i].user_key);
   }
-  outbox_->Accept(std::move(items), [this, slots = std::move(validated.slots),
+  outbox_->Accept(std::move(items), [this, workspace, slots = std::move(validated.slots),
+                                     writes = std::move(validated.writes),
                                      result = std::move(validated.result), done = std::move(done)](
                                         absl::StatusOr<std::vector<bool>> stored) mutable {
     if (!stored.ok()) {
@@ -256,6 +287,7 @@ void Tracker::AcceptDurably(const std::string& workspace, ValidatedTrackRequest 
       result.mutable_items(slots[i])->set_status((*stored)[i] ? v1::ITEM_STATUS_QUEUED
                                                               : v1::ITEM_STATUS_DUPLICATE);
     }
+    RecordWrites(recent_writes_, workspace, std::move(writes), *stored);
     result.set_outcome(v1::OUTCOME_ACCEPTED);
     std::move(done)(absl::OkStatus(), std::move(result));
     if (on_accepted_) on_accepted_();
@@ -274,13 +306,20 @@ void Tracker::Deliver(const WorkspaceSettings& workspace, absl::Time deadline,
   auto shared_done = std::make_shared<Done>(std::move(done));
   absl::Status submitted =
       engine_->Submit(workspace, std::move(items), deadline,
-                      [shared_done, slots = std::move(validated.slots),
+                      [recent_writes = recent_writes_, shared_done, workspace = workspace.name,
+                       slots = std::move(validated.slots), writes = std::move(validated.writes),
                        result = std::move(validated.result)](DeliveryOutcome outcome) mutable {
                         absl::Status failure = WholeCallFailure(outcome);
                         if (!failure.ok()) {
                           std::move (*shared_done)(std::move(failure), {});
                           return;
                         }
+                        std::vector<bool> delivered;
+                        delivered.reserve(outcome.verdicts.size());
+                        for (const ItemVerdict& verdict : outcome.verdicts) {
+                          delivered.push_back(verdict.status == v1::ITEM_STATUS_DELIVERED);
+                        }
+                        RecordWrites(recent_writes, workspace, std::move(writes), delivered);
                         ApplyOutcome(slots, std::move(outcome), &result);
                         result.set_outcome(OutcomeOf(result));
                         std::move (*shared_done)(absl::OkStatus(), std::move(result));

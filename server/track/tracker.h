@@ -16,6 +16,7 @@
 #include "server/config/workspace.h"
 #include "server/delivery/delivery_engine.h"
 #include "server/durability/outbox_store.h"
+#include "server/durability/recent_writes.h"
 
 namespace brazesync {
 
@@ -37,9 +38,12 @@ class Tracker final {
 
   // All must outlive the tracker. `outbox` may be null (no data directory:
   // DELIVERY_MODE_ASYNC is then FAILED_PRECONDITION); `on_accepted` runs
-  // after items were stored for asynchronous delivery.
+  // after items were stored for asynchronous delivery. `recent_writes`, when
+  // not null, records each item Braze delivered or the outbox stored, for
+  // lookups' read-your-writes.
   Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine,
-          OutboxStore* outbox = nullptr, std::function<void()> on_accepted = nullptr);
+          OutboxStore* outbox = nullptr, std::function<void()> on_accepted = nullptr,
+          RecentWrites* recent_writes = nullptr);
   Tracker(const Tracker&) = delete;
   Tracker& operator=(const Tracker&) = delete;
 
@@ -61,6 +65,7 @@ class Tracker final {
   DeliveryEngine* const engine_;
   OutboxStore* const outbox_;
   const std::function<void()> on_accepted_;
+  RecentWrites* const recent_writes_;
 };
 
 }  // namespace brazesync

@@ -6,6 +6,12 @@
 // national number of the workspace's default region); fields_to_export from
 // Braze's allow-list, no duplicates, canvases_received / campaigns_received
 // only with allow_received_fields; durations not negative.
+//
+// Paths: a request with no identifier is reported at `external_ids`; a
+// single-valued identifier next to external ids or aliases, or next to
+// another single-valued one, at its own field (`phone`, naming the others).
+// The number of identifiers is not limited: the lookup packs them into
+// Braze calls of kMaxExportIdentifiers (case 77).
 #ifndef BRAZESYNC_SERVER_VALIDATION_LOOKUP_RULES_H_
 #define BRAZESYNC_SERVER_VALIDATION_LOOKUP_RULES_H_
 

@@ -1,7 +1,9 @@
 // Braze emulator implementation: lifecycle, routes, fault injection, the
-// rate limiter and the record of requests. What Braze does with a body is
-// JudgeTrackBody's business (track_rules.h) and what it leaves on profiles is
-// the ProfileStore's (profile_store.h); the HTTP plumbing is http_plumbing.h.
+// rate limiters, the record of requests and the export's view of the
+// profiles (lag, seeding). What Braze does with a body is JudgeTrackBody's
+// business (track_rules.h) or ParseExportRequest's (export_rules.h), what it
+// leaves on profiles is the ProfileStore's (profile_store.h); the HTTP
+// plumbing is http_plumbing.h.
 #include "tests/emulator/braze_emulator.h"
 
 #include <httplib.h>
@@ -14,6 +16,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tests/emulator/datetime_syntax.h"
+#include "tests/emulator/export_rules.h"
 #include "tests/emulator/http_plumbing.h"
 #include "tests/emulator/track_rules.h"
 
@@ -28,6 +32,27 @@ constexpr char kInvalidApiKey[] = "Invalid API Key";
 constexpr char kAccessDenied[] = "Access Denied";
 constexpr char kUnsupportedMediaType[] =
     "Unsupported Media Type: the Content-Type header must be application/json";
+constexpr char kTooLarge[] = "Request Entity Too Large";
+// When seeded profiles were created: long enough ago for any export_lag.
+constexpr int64_t kSeededAtUnixSeconds = 1'577'836'800;  // 2020-01-01T00:00:00Z
+
+// Whether `doc` (a profile as the export sees it) still carries `identifier`
+// (ProfileStore lookup form). With export_lag, candidates come from the
+// current indexes and recent changes; the lagged document decides.
+bool CarriesIdentifier(const Json& doc, const Json& identifier) {
+  for (const char* key : {"external_id", "email", "phone", "braze_id"}) {
+    if (identifier.contains(key)) return doc.contains(key) && doc[key] == identifier[key];
+  }
+  if (identifier.contains("user_alias")) {
+    auto aliases = doc.find("user_aliases");
+    if (aliases == doc.end() || !aliases->is_array()) return false;
+    return std::any_of(aliases->begin(), aliases->end(), [&](const Json& a) {
+      return a.value("alias_name", Json()) == identifier["user_alias"]["alias_name"] &&
+             a.value("alias_label", Json()) == identifier["user_alias"]["alias_label"];
+    });
+  }
+  return false;
+}
 
 // Braze's key order for a /users/track answer: message, the processed
 // counts, then errors with type, input_array, index (JudgeTrackBody's JSON
@@ -87,6 +112,13 @@ class BrazeEmulator::HttpServer final {
   bool valid_ = true;
 };
 
+struct BrazeEmulator::ExportAnswer {
+  int status = 0;
+  OrderedJson body;
+  size_t identifiers = 0;  // asked about, when status is 200
+  size_t users = 0;        // returned, when status is 200
+};
+
 struct BrazeEmulator::Outcome {
   int status = 0;
   OrderedJson body;
@@ -101,9 +133,12 @@ BrazeEmulator::BrazeEmulator(EmulatorOptions options)
     : options_(std::move(options)), profiles_(options_.max_array_length) {
   absl::MutexLock lock(&mu_);
   rng_.seed(faults_.seed);
+  SeedProfilesLocked();
 }
 
 BrazeEmulator::~BrazeEmulator() { Stop(); }
+
+absl::Time BrazeEmulator::Now() const { return options_.clock ? options_.clock() : absl::Now(); }
 
 absl::Status BrazeEmulator::Start(const std::string& host, int port) {
   if (server_ != nullptr) return absl::FailedPreconditionError("emulator already started");
@@ -258,12 +293,103 @@ void BrazeEmulator::Reset() {
   absl::MutexLock lock(&mu_);
   entries_.clear();
   profiles_.Clear();
+  history_.clear();
+  recent_changes_.clear();
   stats_ = EmulatorStats();
-  window_end_ = absl::InfinitePast();
-  window_count_ = 0;
+  track_window_ = FixedWindow();
+  export_window_ = FixedWindow();
+  export_fast_window_ = FixedWindow();
   faults_.fail_next = 0;
   faults_.drop_next = 0;
   rng_.seed(faults_.seed);
+  SeedProfilesLocked();
+}
+
+void BrazeEmulator::SeedProfilesLocked() {
+  const absl::Time seeded_at = absl::FromUnixSeconds(kSeededAtUnixSeconds);
+  // Dated an hour before now, so that it is inside the export's 90-day
+  // custom_events window while the profile itself is old.
+  const std::string event_time = FormatDatetime(Now() - absl::Hours(1));
+  for (int i = 0; i < options_.seed_users; ++i) {
+    const std::string external_id = absl::StrCat("user-", i);
+    profiles_.Apply("attributes", {{"external_id", external_id},
+                                   {"first_name", absl::StrCat("User ", i)},
+                                   {"email", absl::StrCat(external_id, "@example.com")},
+                                   {"tier", i % 2 == 0 ? "gold" : "silver"},
+                                   {"visits", i % 50}});
+    profiles_.Apply("events",
+                    {{"external_id", external_id}, {"name", "seeded"}, {"time", event_time}});
+    const std::optional<size_t> index = profiles_.last_applied();
+    if (!index) continue;  // not reached: an external_id always creates
+    while (history_.size() < profiles_.size()) history_.push_back({seeded_at, {}});
+    if (options_.export_lag > absl::ZeroDuration()) {
+      history_[*index].snapshots.assign(1, {seeded_at, profiles_.ProfileAt(*index)});
+    }
+  }
+}
+
+void BrazeEmulator::NoteProfileChangedLocked(size_t index, absl::Time now) {
+  while (history_.size() < profiles_.size()) history_.push_back({now, {}});
+  if (options_.export_lag <= absl::ZeroDuration()) return;
+  auto& snapshots = history_[index].snapshots;
+  if (!snapshots.empty() && snapshots.back().first >= now) {
+    snapshots.back().second = profiles_.ProfileAt(index);
+  } else {
+    snapshots.emplace_back(now, profiles_.ProfileAt(index));
+  }
+  const absl::Time cutoff = now - options_.export_lag;
+  while (snapshots.size() >= 2 && snapshots[1].first <= cutoff) snapshots.pop_front();
+  recent_changes_.emplace_back(now, index);
+  while (!recent_changes_.empty() && recent_changes_.front().first <= cutoff) {
+    recent_changes_.pop_front();
+  }
+}
+
+const Json* BrazeEmulator::VisibleProfileLocked(size_t index, absl::Time now) {
+  if (index >= profiles_.size()) return nullptr;
+  if (options_.export_lag <= absl::ZeroDuration()) return &profiles_.ProfileAt(index);
+  if (index >= history_.size()) return nullptr;
+  auto& snapshots = history_[index].snapshots;
+  const absl::Time cutoff = now - options_.export_lag;
+  while (snapshots.size() >= 2 && snapshots[1].first <= cutoff) snapshots.pop_front();
+  if (snapshots.empty() || snapshots.front().first > cutoff) return nullptr;
+  return &snapshots.front().second;
+}
+
+std::vector<size_t> BrazeEmulator::ExportLookupLocked(const Json& identifier, absl::Time now) {
+  std::vector<size_t> candidates;
+  if (identifier.contains("device_id")) {
+    // No index: device lookups are rare, and push tokens carry the device_id.
+    for (size_t i = 0; i < profiles_.size(); ++i) {
+      const Json* doc = VisibleProfileLocked(i, now);
+      if (doc == nullptr) continue;
+      const Json tokens = doc->value("push_tokens", Json::array());
+      if (std::any_of(tokens.begin(), tokens.end(), [&](const Json& t) {
+            return t.value("device_id", Json()) == identifier["device_id"];
+          })) {
+        candidates.push_back(i);
+      }
+    }
+    return candidates;
+  }
+  candidates = profiles_.FindAll(identifier);
+  const bool lagged = options_.export_lag > absl::ZeroDuration();
+  if (!lagged) return candidates;
+  if (identifier.contains("email") || identifier.contains("phone")) {
+    const absl::Time cutoff = now - options_.export_lag;
+    while (!recent_changes_.empty() && recent_changes_.front().first <= cutoff) {
+      recent_changes_.pop_front();
+    }
+    for (const auto& [when, index] : recent_changes_) candidates.push_back(index);
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  }
+  std::vector<size_t> visible;
+  for (size_t index : candidates) {
+    const Json* doc = VisibleProfileLocked(index, now);
+    if (doc != nullptr && CarriesIdentifier(*doc, identifier)) visible.push_back(index);
+  }
+  return visible;
 }
 
 Json BrazeEmulator::RequestsJson() const {
@@ -291,6 +417,8 @@ void BrazeEmulator::RegisterRoutes() {
   s.Post("/users/track/", [this](const httplib::Request& req, httplib::Response& res) {
     HandleTrack(req, res, /*trailing_slash=*/true);
   });
+  s.Post("/users/export/ids",
+         [this](const httplib::Request& req, httplib::Response& res) { HandleExport(req, res); });
 
   s.Get("/_emulator/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok", "text/plain");
@@ -319,6 +447,10 @@ void BrazeEmulator::RegisterRoutes() {
     const EmulatorStats st = stats();
     Json by_status = Json::object();
     for (const auto& [status, count] : st.by_status) by_status[std::to_string(status)] = count;
+    Json export_by_status = Json::object();
+    for (const auto& [status, count] : st.export_by_status) {
+      export_by_status[std::to_string(status)] = count;
+    }
     SendJson(res, 200,
              Dump(Json{{"requests", st.requests},
                        {"by_status", by_status},
@@ -329,7 +461,18 @@ void BrazeEmulator::RegisterRoutes() {
                        {"injected_429", st.injected_429},
                        {"injected_5xx", st.injected_5xx},
                        {"dropped", st.dropped},
-                       {"max_window_requests", st.max_window_requests}}));
+                       {"max_window_requests", st.max_window_requests},
+                       {"export_requests", st.export_requests},
+                       {"export_by_status", export_by_status},
+                       {"export_fast_requests", st.export_fast_requests},
+                       {"export_rate_limited", st.export_rate_limited},
+                       {"export_injected_429", st.export_injected_429},
+                       {"export_injected_5xx", st.export_injected_5xx},
+                       {"export_dropped", st.export_dropped},
+                       {"export_identifiers", st.export_identifiers},
+                       {"export_users_returned", st.export_users_returned},
+                       {"export_max_window_requests", st.export_max_window_requests},
+                       {"export_fast_max_window_requests", st.export_fast_max_window_requests}}));
   });
   s.Get("/_emulator/faults", [this](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, Dump(FaultsToJson(faults())));
@@ -381,24 +524,125 @@ BrazeEmulator::Injected BrazeEmulator::DecideFaultLocked(int& status) {
   return Injected::kNone;
 }
 
-BrazeEmulator::RateWindow BrazeEmulator::CountRequestLocked(absl::Time now, bool consume) {
-  if (now >= window_end_) {
-    window_end_ = now + options_.rate_limit_window;
-    window_count_ = 0;
+BrazeEmulator::RateWindow BrazeEmulator::CountInWindow(FixedWindow& window, absl::Time now,
+                                                       absl::Duration length, int limit,
+                                                       bool consume) {
+  if (now >= window.end) {
+    window.end = now + length;
+    window.count = 0;
   }
-  if (consume) {
-    ++window_count_;
-    stats_.max_window_requests =
-        std::max<uint64_t>(stats_.max_window_requests, static_cast<uint64_t>(window_count_));
-    if (window_count_ > options_.rate_limit_requests) ++stats_.rate_limited;
-  }
+  if (consume) ++window.count;
   RateWindow w;
-  w.limit = options_.rate_limit_requests;
-  w.limited = consume && window_count_ > w.limit;
-  w.remaining = std::max(0, w.limit - window_count_);
-  w.reset_epoch_seconds = absl::ToUnixSeconds(window_end_);
-  if (absl::FromUnixSeconds(w.reset_epoch_seconds) < window_end_) ++w.reset_epoch_seconds;
+  w.limit = limit;
+  w.limited = consume && window.count > limit;
+  w.remaining = std::max(0, limit - window.count);
+  w.reset_epoch_seconds = absl::ToUnixSeconds(window.end);
+  if (absl::FromUnixSeconds(w.reset_epoch_seconds) < window.end) ++w.reset_epoch_seconds;
   return w;
+}
+
+BrazeEmulator::RateWindow BrazeEmulator::CountRequestLocked(absl::Time now, bool consume) {
+  const RateWindow w = CountInWindow(track_window_, now, options_.rate_limit_window,
+                                     options_.rate_limit_requests, consume);
+  if (consume) {
+    stats_.max_window_requests =
+        std::max<uint64_t>(stats_.max_window_requests, static_cast<uint64_t>(track_window_.count));
+    if (w.limited) ++stats_.rate_limited;
+  }
+  return w;
+}
+
+// Braze documents one set of X-RateLimit-* headers per response and does not
+// say which budget they describe on the fast path. The emulator reports the
+// budget the call was counted against: a fast call shows the per-second
+// window (limit export_fast_requests_per_second, reset within a second), any
+// other call the per-minute one.
+BrazeEmulator::RateWindow BrazeEmulator::CountExportLocked(absl::Time now, bool fast,
+                                                           bool consume) {
+  FixedWindow& window = fast ? export_fast_window_ : export_window_;
+  const RateWindow w = fast ? CountInWindow(window, now, absl::Seconds(1),
+                                            options_.export_fast_requests_per_second, consume)
+                            : CountInWindow(window, now, options_.export_rate_limit_window,
+                                            options_.export_rate_limit_requests, consume);
+  if (consume) {
+    uint64_t& max_seen =
+        fast ? stats_.export_fast_max_window_requests : stats_.export_max_window_requests;
+    max_seen = std::max<uint64_t>(max_seen, static_cast<uint64_t>(window.count));
+    if (fast) ++stats_.export_fast_requests;
+    if (w.limited) ++stats_.export_rate_limited;
+  }
+  return w;
+}
+
+namespace {
+
+void SetRateHeaders(httplib::Response& res, int limit, int remaining, int64_t reset) {
+  res.set_header("X-RateLimit-Limit", std::to_string(limit));
+  res.set_header("X-RateLimit-Remaining", std::to_string(remaining));
+  res.set_header("X-RateLimit-Reset", std::to_string(reset));
+}
+
+}  // namespace
+
+bool BrazeEmulator::AnswerInjectedFault(Route route, Injected injected, int injected_status,
+                                        int retry_after, uint64_t seq, absl::Time received,
+                                        const httplib::Request& req, httplib::Response& res,
+                                        const std::function<RateWindow()>& peek_window) {
+  const bool exporting = route == Route::kExport;
+  switch (injected) {
+    case Injected::kDrop: {
+      // Record first: once the socket is shut the client may already ask
+      // what the emulator received.
+      {
+        absl::MutexLock lock(&mu_);
+        ++(exporting ? stats_.export_dropped : stats_.dropped);
+      }
+      Record(seq, received, req, 0, "", nullptr, route);
+      Endpoint peer{req.remote_addr, req.remote_port};
+      ShutdownServerSockets(req.local_port, &peer);
+      // Belt and braces: if the socket was not found, a content provider that
+      // fails after the headers still leaves the client with a broken reply.
+      res.status = 503;
+      res.set_header("Connection", "close");
+      res.set_content_provider(1, "application/json",
+                               [](size_t, size_t, httplib::DataSink&) { return false; });
+      return true;
+    }
+    case Injected::kRateLimit429: {
+      // MAU-style 429: Retry-After instead of the X-RateLimit-* headers.
+      res.set_header("X-Ratelimit-Retry-After", std::to_string(retry_after));
+      const std::string body = Dump(OrderedJson{{"message", kRateLimitExceeded}});
+      SendJson(res, 429, body);
+      {
+        absl::MutexLock lock(&mu_);
+        ++(exporting ? stats_.export_injected_429 : stats_.injected_429);
+      }
+      Record(seq, received, req, 429, body, nullptr, route);
+      return true;
+    }
+    case Injected::kFail: {
+      const RateWindow w = peek_window();
+      {
+        absl::MutexLock lock(&mu_);
+        if (injected_status == 429) {
+          ++(exporting ? stats_.export_injected_429 : stats_.injected_429);
+        } else if (injected_status >= 500) {
+          ++(exporting ? stats_.export_injected_5xx : stats_.injected_5xx);
+        }
+      }
+      SetRateHeaders(res, w.limit, w.remaining, w.reset_epoch_seconds);
+      if (injected_status == 429) {
+        res.set_header("X-Ratelimit-Retry-After", std::to_string(retry_after));
+      }
+      const std::string body = Dump(OrderedJson{{"message", StatusMessage(injected_status)}});
+      SendJson(res, injected_status, body);
+      Record(seq, received, req, injected_status, body, nullptr, route);
+      return true;
+    }
+    case Injected::kNone:
+      break;
+  }
+  return false;
 }
 
 void BrazeEmulator::HandleTrack(const httplib::Request& req, httplib::Response& res,
@@ -421,64 +665,14 @@ void BrazeEmulator::HandleTrack(const httplib::Request& req, httplib::Response& 
   if (latency > absl::ZeroDuration()) absl::SleepFor(latency);
 
   auto set_rate_headers = [&res](const RateWindow& w) {
-    res.set_header("X-RateLimit-Limit", std::to_string(w.limit));
-    res.set_header("X-RateLimit-Remaining", std::to_string(w.remaining));
-    res.set_header("X-RateLimit-Reset", std::to_string(w.reset_epoch_seconds));
+    SetRateHeaders(res, w.limit, w.remaining, w.reset_epoch_seconds);
   };
-
-  switch (injected) {
-    case Injected::kDrop: {
-      // Record first: once the socket is shut the client may already ask
-      // what the emulator received.
-      {
-        absl::MutexLock lock(&mu_);
-        ++stats_.dropped;
-      }
-      Record(seq, received, req, 0, "", nullptr);
-      Endpoint peer{req.remote_addr, req.remote_port};
-      ShutdownServerSockets(req.local_port, &peer);
-      // Belt and braces: if the socket was not found, a content provider that
-      // fails after the headers still leaves the client with a broken reply.
-      res.status = 503;
-      res.set_header("Connection", "close");
-      res.set_content_provider(1, "application/json",
-                               [](size_t, size_t, httplib::DataSink&) { return false; });
-      return;
-    }
-    case Injected::kRateLimit429: {
-      // MAU-style 429: Retry-After instead of the X-RateLimit-* headers.
-      res.set_header("X-Ratelimit-Retry-After", std::to_string(retry_after));
-      const std::string body = Dump(OrderedJson{{"message", kRateLimitExceeded}});
-      SendJson(res, 429, body);
-      {
-        absl::MutexLock lock(&mu_);
-        ++stats_.injected_429;
-      }
-      Record(seq, received, req, 429, body, nullptr);
-      return;
-    }
-    case Injected::kFail: {
-      RateWindow w;
-      {
-        absl::MutexLock lock(&mu_);
-        w = CountRequestLocked(absl::Now(), /*consume=*/false);
-        if (injected_status == 429) {
-          ++stats_.injected_429;
-        } else if (injected_status >= 500) {
-          ++stats_.injected_5xx;
-        }
-      }
-      set_rate_headers(w);
-      if (injected_status == 429) {
-        res.set_header("X-Ratelimit-Retry-After", std::to_string(retry_after));
-      }
-      const std::string body = Dump(OrderedJson{{"message", StatusMessage(injected_status)}});
-      SendJson(res, injected_status, body);
-      Record(seq, received, req, injected_status, body, nullptr);
-      return;
-    }
-    case Injected::kNone:
-      break;
+  if (AnswerInjectedFault(Route::kTrack, injected, injected_status, retry_after, seq, received, req,
+                          res, [this] {
+                            absl::MutexLock lock(&mu_);
+                            return CountRequestLocked(absl::Now(), /*consume=*/false);
+                          })) {
+    return;
   }
 
   RateWindow window;
@@ -533,8 +727,130 @@ BrazeEmulator::Outcome BrazeEmulator::Evaluate(const httplib::Request& req) cons
   return out;
 }
 
+void BrazeEmulator::HandleExport(const httplib::Request& req, httplib::Response& res) {
+  const absl::Time received = absl::Now();
+  uint64_t seq = 0;
+  absl::Duration latency;
+  Injected injected = Injected::kNone;
+  int injected_status = 0;
+  int retry_after = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    seq = next_seq_++;
+    latency = faults_.latency + options_.export_latency;
+    injected = DecideFaultLocked(injected_status);
+    retry_after = faults_.retry_after_seconds;
+  }
+  if (latency > absl::ZeroDuration()) absl::SleepFor(latency);
+
+  const bool fast =
+      options_.export_fast_requests_per_second > 0 && QualifiesForFastExport(req.body);
+  if (AnswerInjectedFault(Route::kExport, injected, injected_status, retry_after, seq, received,
+                          req, res, [this, fast] {
+                            absl::MutexLock lock(&mu_);
+                            return CountExportLocked(Now(), fast, /*consume=*/false);
+                          })) {
+    return;
+  }
+
+  RateWindow window;
+  {
+    absl::MutexLock lock(&mu_);
+    window = CountExportLocked(Now(), fast, /*consume=*/true);
+  }
+  SetRateHeaders(res, window.limit, window.remaining, window.reset_epoch_seconds);
+  ExportAnswer answer;
+  if (window.limited) {
+    answer.status = 429;
+    answer.body = {{"message", kRateLimitExceeded}};
+  } else {
+    answer = EvaluateExport(req);
+  }
+  const std::string body = Dump(answer.body);
+  SendJson(res, answer.status, body);
+  if (answer.status == 200) {
+    absl::MutexLock lock(&mu_);
+    stats_.export_identifiers += answer.identifiers;
+    stats_.export_users_returned += answer.users;
+  }
+  Record(seq, received, req, answer.status, body, nullptr, Route::kExport);
+}
+
+BrazeEmulator::ExportAnswer BrazeEmulator::EvaluateExport(const httplib::Request& req) {
+  ExportAnswer out;
+  auto fail = [&out](int status, const std::string& message) {
+    out.status = status;
+    out.body = {{"message", message}};
+    return out;
+  };
+  // Authentication and content type as on /users/track.
+  if (!req.has_header("Authorization") ||
+      req.get_header_value("Authorization") != absl::StrCat("Bearer ", options_.api_key)) {
+    return fail(401, kInvalidApiKey);
+  }
+  if (!options_.export_permission) return fail(401, kAccessDenied);
+  if (!req.has_header("Content-Type") || !IsJsonContentType(req.get_header_value("Content-Type"))) {
+    return fail(415, kUnsupportedMediaType);
+  }
+  if (req.body.size() > options_.max_body_bytes) return fail(413, kTooLarge);
+  ExportRules rules;
+  rules.require_fields_to_export = options_.require_fields_to_export;
+  ExportVerdict verdict = ParseExportRequest(req.body, rules);
+  if (verdict.status != 200) return fail(verdict.status, verdict.message);
+  const ExportQuery& query = verdict.query;
+
+  // Each identifier in request order, as ProfileStore lookup form, and how it
+  // is written into invalid_user_ids when nothing matches. Braze documents
+  // invalid_user_ids as strings and does not say how an alias is written
+  // (round2 §6 question 2): the emulator writes the alias's compact JSON,
+  // {"alias_label":"...","alias_name":"..."} (keys sorted), and every other
+  // identifier (external_id, e-mail, phone, braze_id, device_id) verbatim.
+  std::vector<std::pair<Json, std::string>> asked;
+  for (const std::string& id : query.external_ids) asked.push_back({{{"external_id", id}}, id});
+  for (const Json& alias : query.user_aliases) {
+    asked.push_back({{{"user_alias", alias}}, Dump(alias)});
+  }
+  if (!query.single_key.empty()) {
+    const std::string key = query.single_key == "email_address" ? "email" : query.single_key;
+    asked.push_back({{{key, query.single_value}}, query.single_value});
+  }
+
+  Json users = Json::array();
+  Json invalid = Json::array();
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = Now();
+    std::vector<size_t> returned;  // each profile once, in the order first found
+    for (const auto& [identifier, shown] : asked) {
+      const std::vector<size_t> found = ExportLookupLocked(identifier, now);
+      if (found.empty()) {
+        if (std::find(invalid.begin(), invalid.end(), shown) == invalid.end()) {
+          invalid.push_back(shown);
+        }
+        continue;
+      }
+      for (size_t index : found) {
+        if (std::find(returned.begin(), returned.end(), index) != returned.end()) continue;
+        // Found by ExportLookupLocked at the same `now`, so it is visible.
+        const Json* doc = VisibleProfileLocked(index, now);
+        if (doc == nullptr) continue;
+        returned.push_back(index);
+        users.push_back(ExportUser(*doc, history_[index].created, query.fields, now));
+      }
+    }
+  }
+  out.status = 200;  // Braze does not document the success status; 2xx is all a client may rely on
+  out.identifiers = query.identifier_count();
+  out.users = users.size();
+  out.body = {{"message", "success"}, {"users", std::move(users)}};
+  // Optional in Braze's answer: present only when something was not found.
+  if (!invalid.empty()) out.body["invalid_user_ids"] = std::move(invalid);
+  return out;
+}
+
 void BrazeEmulator::Record(uint64_t seq, absl::Time received, const httplib::Request& req,
-                           int status, const std::string& response_body, Outcome* outcome) {
+                           int status, const std::string& response_body, Outcome* outcome,
+                           Route route) {
   Entry entry;
   RecordedRequest& r = entry.request;
   r.method = req.method;
@@ -560,9 +876,17 @@ void BrazeEmulator::Record(uint64_t seq, absl::Time received, const httplib::Req
   r.received = received;
 
   absl::MutexLock lock(&mu_);
-  ++stats_.requests;
-  ++stats_.by_status[status];
+  if (route == Route::kExport) {
+    ++stats_.export_requests;
+    ++stats_.export_by_status[status];
+  } else {
+    ++stats_.requests;
+    ++stats_.by_status[status];
+  }
   if (outcome != nullptr && outcome->verdict) {
+    const absl::Time now = Now();
+    // Profiles this request changed, each snapshotted once at the end.
+    std::vector<size_t> touched;
     // accepted = every processed object as sent; stored = as Braze applies
     // it. Objects are applied to the profiles in Braze's processing order.
     const Json& sent = outcome->verdict->request;
@@ -585,8 +909,13 @@ void BrazeEmulator::Record(uint64_t seq, absl::Time received, const httplib::Req
         for (std::string& text : profiles_.Apply(name, verdict.stored)) {
           entry.alterations.push_back({name, seq, index, std::move(text)});
         }
+        const std::optional<size_t> changed = profiles_.last_applied();
+        if (changed && std::find(touched.begin(), touched.end(), *changed) == touched.end()) {
+          touched.push_back(*changed);
+        }
       }
     }
+    for (size_t index : touched) NoteProfileChangedLocked(index, now);
     stats_.attributes_accepted += entry.accepted["attributes"].size();
     stats_.events_accepted += entry.accepted["events"].size();
     stats_.purchases_accepted += entry.accepted["purchases"].size();

@@ -1,6 +1,8 @@
 // Braze emulator: a real HTTP server on loopback that answers POST /users/track
 // the way Braze does (shared/reference/braze-api.md §1-§3 and the §6
-// conformance cases, with the choices of docs/braze-rules.md), with fault
+// conformance cases, with the choices of docs/braze-rules.md) and
+// POST /users/export/ids from the profiles those writes left (braze-api-round2.md
+// §2.1 and cases 77-94; export_rules.h), with fault
 // injection (latency, 5xx, 429, dropped connections), a record of every
 // request, and a model of the profiles Braze would hold afterwards.
 //
@@ -14,17 +16,24 @@
 // alterations, or stored as sent); the stored forms are then applied to a
 // ProfileStore (profile_store.h).
 //
-// Besides Braze's endpoint it serves a few admin endpoints under /_emulator/
+// The export has its own rate limits (a per-minute budget and an optional
+// per-second "fast" budget), its own latency, an optional lag (it shows each
+// profile as it was export_lag ago, like Braze's eventual consistency) and
+// can be fed with seed_users synthetic profiles for benchmarks.
+//
+// Besides Braze's endpoints it serves a few admin endpoints under /_emulator/
 // (not Braze's) for scripts and humans:
 //   GET  /_emulator/health       -> 200 "ok"
-//   GET  /_emulator/requests     -> JSON array of recorded /users/track requests
+//   GET  /_emulator/requests     -> JSON array of recorded /users/track and
+//                                   /users/export/ids requests
 //   GET  /_emulator/accepted     -> accepted() as JSON
 //   GET  /_emulator/stored       -> stored() as JSON
 //   GET  /_emulator/alterations  -> alterations() as a JSON array
 //   GET  /_emulator/profiles     -> every profile in the store, as a JSON array
 //   GET  /_emulator/stats        -> counters (kept even when recording is capped):
 //                                   statuses, the limiter's own 429s apart from
-//                                   injected 429s/5xx/drops, the busiest window
+//                                   injected 429s/5xx/drops, the busiest window;
+//                                   export_* counters for /users/export/ids
 //   GET  /_emulator/faults       -> the faults in force, as JSON
 //   POST /_emulator/faults       -> replace the faults (JSON body, see SetFaults)
 //   POST /_emulator/reset        -> Reset()
@@ -33,12 +42,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -103,6 +115,41 @@ struct EmulatorOptions {
   // external_ids refused as BLACKLISTED_EXTERNAL_USER_ID (case #21); Braze's
   // own list is unpublished, so none by default.
   std::vector<std::string> blocked_external_ids;
+
+  // --- POST /users/export/ids (braze-api-round2.md §2.1) ---
+  // Whether api_key holds users.export.ids; false answers every
+  // authenticated export 401 "Access Denied" (case 94: Braze's newest error
+  // page lists missing permissions under 401).
+  bool export_permission = true;
+  // Workspaces onboarded on or after 2024-08-22 must send fields_to_export
+  // (case 80); false models an older workspace, which gets every field.
+  bool require_fields_to_export = true;
+  // The export's own fixed window, apart from /users/track's: 250 per
+  // minute on new workspaces (2,500 on older ones).
+  int export_rate_limit_requests = 250;
+  absl::Duration export_rate_limit_window = absl::Seconds(60);
+  // > 0: Braze's fast path (40/s). A call whose fields_to_export is given and
+  // names neither canvases_received nor campaigns_received is counted against
+  // this per-second window instead of the one above (case 82).
+  int export_fast_requests_per_second = 0;
+  // Added to every export response, on top of Faults::latency (which applies
+  // to both endpoints): benchmarks want slow exports and fast tracks.
+  absl::Duration export_latency;
+  // The export shows each profile as it was export_lag ago: a profile
+  // created less than export_lag ago is unknown, a change made less than
+  // export_lag ago is not visible yet (case 88; RudderStack polls ~31 s).
+  absl::Duration export_lag;
+  // Profiles user-0 ... user-(N-1) created at start (and again after Reset()),
+  // dated long ago so that export_lag never hides them: external_id,
+  // first_name "User i", email user-i@example.com, custom attributes tier
+  // ("gold" for even i, "silver" for odd) and visits (i % 50), and one
+  // "seeded" custom event an hour before seeding.
+  int seed_users = 0;
+  // The emulator's clock for the export (its limiter, lag, created_at and the
+  // 90-day event window) and for the time profiles change. Tests set it to
+  // step through export_lag without sleeping; empty means absl::Now. Called
+  // under the emulator's lock: it must not call back into the emulator.
+  std::function<absl::Time()> clock;
 };
 
 // One silent change Braze makes to a processed object (track_rules.h) or
@@ -114,7 +161,8 @@ struct Alteration {
   std::string text;
 };
 
-// One request to /users/track (or the rejected "/users/track/").
+// One request to /users/track (or the rejected "/users/track/") or to
+// /users/export/ids.
 struct RecordedRequest {
   std::string method;
   std::string path;
@@ -129,8 +177,9 @@ struct RecordedRequest {
   absl::Time received;
 };
 
-// Counters over every /users/track request since start or Reset(), kept even
-// when record_limit discards old requests.
+// Counters over every /users/track request (and, under export_*, every
+// /users/export/ids request) since start or Reset(), kept even when
+// record_limit discards old requests.
 struct EmulatorStats {
   uint64_t requests = 0;
   std::map<int, uint64_t> by_status;  // status 0 = dropped
@@ -148,6 +197,23 @@ struct EmulatorStats {
   // Requests the limiter counted in its busiest window so far (admitted and
   // rejected alike; injected faults do not count against the window).
   uint64_t max_window_requests = 0;
+
+  // /users/export/ids, counted apart from the track counters above.
+  uint64_t export_requests = 0;
+  std::map<int, uint64_t> export_by_status;  // status 0 = dropped
+  // Calls counted against the fast (per-second) budget.
+  uint64_t export_fast_requests = 0;
+  // The export limiters' own 429s (either budget) versus injected faults.
+  uint64_t export_rate_limited = 0;
+  uint64_t export_injected_429 = 0;
+  uint64_t export_injected_5xx = 0;
+  uint64_t export_dropped = 0;
+  // Identifiers asked about in answered (200) exports, and the users returned.
+  uint64_t export_identifiers = 0;
+  uint64_t export_users_returned = 0;
+  // The busiest window so far of the per-minute budget and of the fast one.
+  uint64_t export_max_window_requests = 0;
+  uint64_t export_fast_max_window_requests = 0;
 };
 
 class BrazeEmulator final {
@@ -174,7 +240,7 @@ class BrazeEmulator final {
   void SetFaults(const Faults& faults);
   Faults faults() const;
 
-  // All recorded /users/track requests, in arrival order.
+  // All recorded /users/track and /users/export/ids requests, in arrival order.
   std::vector<RecordedRequest> requests() const;
   // {"attributes":[...],"events":[...],"purchases":[...]}: every object that
   // Braze would have processed (2xx response and not listed in errors[]), in
@@ -194,9 +260,10 @@ class BrazeEmulator final {
   EmulatorStats stats() const;
 
   // Forgets recorded requests, accepted objects, profiles and stats, restarts the
-  // rate-limit window, cancels pending fail_next/drop_next and reseeds the
-  // generator. Latency and the *_rate faults stay, so a benchmark configured
-  // by flags keeps its shape across resets.
+  // rate-limit windows, cancels pending fail_next/drop_next and reseeds the
+  // generator. Latency, the *_rate faults and the seed_users profiles stay
+  // (the latter are created again), so a benchmark configured by flags keeps
+  // its shape across resets.
   void Reset();
 
  private:
@@ -210,20 +277,63 @@ class BrazeEmulator final {
     std::vector<Alteration> alterations;
   };
   enum class Injected { kNone, kDrop, kFail, kRateLimit429 };
+  enum class Route { kTrack, kExport };
   struct RateWindow {
     bool limited = false;
     int limit = 0;
     int remaining = 0;
     int64_t reset_epoch_seconds = 0;
   };
+  // A fixed window: it starts with the first request after the previous one
+  // ended and counts the requests in it.
+  struct FixedWindow {
+    absl::Time end = absl::InfinitePast();
+    int count = 0;
+  };
+  // What the export needs beyond the ProfileStore, per profile index.
+  struct ProfileHistory {
+    absl::Time created;
+    // Only with export_lag > 0: the profile as it was from each time on,
+    // oldest first, trimmed to the newest one at least export_lag old plus
+    // every newer one.
+    std::deque<std::pair<absl::Time, nlohmann::json>> snapshots;
+  };
+  struct ExportAnswer;
 
   void RegisterRoutes();
   void HandleTrack(const httplib::Request& req, httplib::Response& res, bool trailing_slash);
+  void HandleExport(const httplib::Request& req, httplib::Response& res);
+  // Answers an injected fault (drop, 429, 5xx) and records it; false when
+  // `injected` is kNone. `peek_window` gives the rate headers of a 5xx.
+  bool AnswerInjectedFault(Route route, Injected injected, int injected_status, int retry_after,
+                           uint64_t seq, absl::Time received, const httplib::Request& req,
+                           httplib::Response& res, const std::function<RateWindow()>& peek_window);
   Outcome Evaluate(const httplib::Request& req) const;
+  ExportAnswer EvaluateExport(const httplib::Request& req);
   Injected DecideFaultLocked(int& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   RateWindow CountRequestLocked(absl::Time now, bool consume) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts an export in the fast or the per-minute window (consume) or only
+  // reads it (for the headers of an injected 5xx).
+  RateWindow CountExportLocked(absl::Time now, bool fast, bool consume)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static RateWindow CountInWindow(FixedWindow& window, absl::Time now, absl::Duration length,
+                                  int limit, bool consume);
   void Record(uint64_t seq, absl::Time received, const httplib::Request& req, int status,
-              const std::string& response_body, Outcome* outcome);
+              const std::string& response_body, Outcome* outcome, Route route = Route::kTrack);
+  // The emulator's clock (EmulatorOptions::clock).
+  absl::Time Now() const;
+  // Keeps history_ in step with profiles_ after Apply() touched `index` at
+  // `now`: a created time for new profiles and, with export_lag, a snapshot.
+  void NoteProfileChangedLocked(size_t index, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The profile at `index` as the export sees it at `now` (export_lag ago);
+  // nullptr when it did not exist yet.
+  const nlohmann::json* VisibleProfileLocked(size_t index, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Indexes of the profiles the export finds for one identifier (ProfileStore
+  // form: {"external_id": ...}, {"user_alias": ...}, {"email": ...}, ...).
+  std::vector<size_t> ExportLookupLocked(const nlohmann::json& identifier, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SeedProfilesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   nlohmann::json RequestsJson() const;
 
   const EmulatorOptions options_;
@@ -245,8 +355,16 @@ class BrazeEmulator final {
   std::map<uint64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
   EmulatorStats stats_ ABSL_GUARDED_BY(mu_);
   ProfileStore profiles_ ABSL_GUARDED_BY(mu_);
-  absl::Time window_end_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  int window_count_ ABSL_GUARDED_BY(mu_) = 0;
+  FixedWindow track_window_ ABSL_GUARDED_BY(mu_);
+  FixedWindow export_window_ ABSL_GUARDED_BY(mu_);
+  FixedWindow export_fast_window_ ABSL_GUARDED_BY(mu_);
+  // Indexed like profiles_ (creation order).
+  std::vector<ProfileHistory> history_ ABSL_GUARDED_BY(mu_);
+  // With export_lag: (time, index) of every change made less than export_lag
+  // ago, oldest first. A profile whose e-mail or phone changed recently is
+  // not under its old value in the ProfileStore's index any more, yet the
+  // export must still find it there; these are the only such candidates.
+  std::deque<std::pair<absl::Time, size_t>> recent_changes_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace brazesync::emulator

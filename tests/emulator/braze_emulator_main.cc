@@ -1,5 +1,6 @@
-// braze_emulator: the Braze /users/track emulator (braze_emulator.h) as a
-// standalone process, for the quick start, scripts and benchmarks.
+// braze_emulator: the Braze /users/track and /users/export/ids emulator
+// (braze_emulator.h) as a standalone process, for the quick start, scripts
+// and benchmarks.
 //
 //   BRAZE_API_KEY=secret braze_emulator --listen=127.0.0.1:8089 --port_file=/tmp/port
 //
@@ -34,7 +35,7 @@ ABSL_FLAG(int, max_objects, 75, "Object cap per request (combined, or per array)
 ABSL_FLAG(int64_t, max_body_bytes, 4'000'000, "Bodies larger than this get 413");
 ABSL_FLAG(int, rate_limit_requests, 3000, "Requests admitted per rate-limit window");
 ABSL_FLAG(int, rate_limit_window_ms, 3000, "Rate-limit window length in milliseconds");
-ABSL_FLAG(int, latency_ms, 0, "Latency added to every /users/track response");
+ABSL_FLAG(int, latency_ms, 0, "Latency added to every /users/track and /users/export/ids response");
 ABSL_FLAG(double, error_5xx_rate, 0, "Probability of an injected 5xx");
 ABSL_FLAG(int, error_5xx_status, 503, "Status used for injected 5xx");
 ABSL_FLAG(double, rate_429, 0, "Probability of an injected 429 with X-Ratelimit-Retry-After");
@@ -59,6 +60,24 @@ ABSL_FLAG(std::vector<std::string>, blocked_external_ids, {},
           "Comma-separated external_ids refused as BLACKLISTED_EXTERNAL_USER_ID");
 ABSL_FLAG(int64_t, record_limit, 100000,
           "Keep only the newest N requests for /_emulator/requests (0 = all)");
+ABSL_FLAG(bool, export_permission, true,
+          "Whether the key holds users.export.ids; false answers /users/export/ids 401");
+ABSL_FLAG(bool, require_fields_to_export, true,
+          "New workspaces (onboarded from 2024-08-22) must send fields_to_export; false gives "
+          "every field when it is missing");
+ABSL_FLAG(int, export_rate_limit_requests, 250,
+          "/users/export/ids requests admitted per export window (2,500 on older workspaces)");
+ABSL_FLAG(int, export_rate_limit_window_ms, 60000, "Export rate-limit window in milliseconds");
+ABSL_FLAG(int, export_fast_requests_per_second, 0,
+          "Braze's fast export budget (40 on eligible workspaces; 0 = off): calls with "
+          "fields_to_export and without canvases_received/campaigns_received use it instead");
+ABSL_FLAG(int, export_latency_ms, 0,
+          "Latency added to every /users/export/ids response (on top of --latency_ms)");
+ABSL_FLAG(int, export_lag_ms, 0,
+          "The export shows profiles as they were this long ago (Braze's export lag)");
+ABSL_FLAG(int, seed_users, 0,
+          "Create profiles user-0 ... user-(N-1) at start (and after /_emulator/reset), dated long "
+          "ago so --export_lag_ms never hides them");
 
 namespace {
 
@@ -79,7 +98,8 @@ bool ParseListen(const std::string& listen, std::string& host, int& port) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "Emulates Braze's POST /users/track on loopback. See tests/emulator/braze_emulator.h.");
+      "Emulates Braze's POST /users/track and POST /users/export/ids on loopback. See "
+      "tests/emulator/braze_emulator.h.");
   absl::ParseCommandLine(argc, argv);
   // Debian builds abseil with mutex deadlock detection on; it costs CPU on every lock.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -116,6 +136,15 @@ int main(int argc, char** argv) {
   options.profile_store = absl::GetFlag(FLAGS_profile_store);
   options.push_app_ids = absl::GetFlag(FLAGS_push_app_ids);
   options.blocked_external_ids = absl::GetFlag(FLAGS_blocked_external_ids);
+  options.export_permission = absl::GetFlag(FLAGS_export_permission);
+  options.require_fields_to_export = absl::GetFlag(FLAGS_require_fields_to_export);
+  options.export_rate_limit_requests = absl::GetFlag(FLAGS_export_rate_limit_requests);
+  options.export_rate_limit_window =
+      absl::Milliseconds(absl::GetFlag(FLAGS_export_rate_limit_window_ms));
+  options.export_fast_requests_per_second = absl::GetFlag(FLAGS_export_fast_requests_per_second);
+  options.export_latency = absl::Milliseconds(absl::GetFlag(FLAGS_export_latency_ms));
+  options.export_lag = absl::Milliseconds(absl::GetFlag(FLAGS_export_lag_ms));
+  options.seed_users = absl::GetFlag(FLAGS_seed_users);
 
   emu::Faults faults;
   faults.latency = absl::Milliseconds(absl::GetFlag(FLAGS_latency_ms));

@@ -4,12 +4,18 @@
 // of each object, and what the profile store holds afterwards. Where Braze's
 // outcome is about the client or undocumented, the test asserts what the
 // emulator models (docs/braze-rules.md) and says so.
+//
+// Then the /users/export/ids cases of braze-api-round2.md §5 (Case77_... to
+// Case94_...), the "Braze does" column as the emulator answers it. Case 87
+// (a renamed external_id) has no test: /users/external_ids/rename is not
+// emulated yet.
 #include <httplib.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -113,6 +119,14 @@ class ConformanceTest : public ::testing::Test {
   }
   Json Custom(const std::string& external_id) const {
     return emulator_->profile(ExternalId(external_id)).value_or(Json())["custom_attributes"];
+  }
+
+  // POSTs `body` to /users/export/ids and returns {status, parsed response}.
+  std::pair<int, Json> Export(const Json& body) {
+    auto res = Post(body.dump(), "/users/export/ids");
+    EXPECT_TRUE(res);
+    if (!res) return {0, Json()};
+    return {res->status, Json::parse(res->body)};
   }
 
   std::unique_ptr<BrazeEmulator> emulator_;
@@ -743,6 +757,224 @@ TEST_F(ConformanceTest, Case76_AValidMixedRequest) {
   EXPECT_EQ(emulator_->stored(), emulator_->accepted());
   EXPECT_THAT(AlterationTexts(), IsEmpty());
   EXPECT_EQ(emulator_->profiles().size(), 2u);
+}
+
+// ---------------------------------------------------------------------------
+// POST /users/export/ids: braze-api-round2.md §5, cases 77-94.
+
+Json ExternalIds(int n) {
+  Json out = Json::array();
+  for (int i = 0; i < n; ++i) out.push_back(absl::StrCat("user-", i));
+  return out;
+}
+Json Aliases(int n) {
+  Json out = Json::array();
+  for (int i = 0; i < n; ++i) out.push_back(Alias(absl::StrCat("alias-", i)));
+  return out;
+}
+constexpr char kTooManyIds[] =
+    "The max number of external_ids and aliases per request was exceeded";
+
+TEST_F(ConformanceTest, Case77_FiftyOneExternalIdsAre400) {
+  auto [status, response] =
+      Export({{"external_ids", ExternalIds(51)}, {"fields_to_export", {"external_id"}}});
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(response, (Json{{"message", kTooManyIds}}));
+  EXPECT_EQ(
+      Export({{"external_ids", ExternalIds(50)}, {"fields_to_export", {"external_id"}}}).first,
+      200);
+}
+
+TEST_F(ConformanceTest, Case78_ThirtyIdsAndThirtyAliasesShareTheCap) {
+  auto [status, response] = Export({{"external_ids", ExternalIds(30)},
+                                    {"user_aliases", Aliases(30)},
+                                    {"fields_to_export", {"external_id"}}});
+  EXPECT_EQ(status, 400);  // INF: one combined cap, as the error's wording implies
+  EXPECT_EQ(response["message"], kTooManyIds);
+}
+
+TEST_F(ConformanceTest, Case79_EmailAndPhoneInOneLookupAre400) {
+  // Braze's answer is UNCONFIRMED; the emulator refuses with a 400.
+  auto [status, response] = Export({{"email_address", "a@example.com"},
+                                    {"phone", "+15555550123"},
+                                    {"fields_to_export", {"external_id"}}});
+  EXPECT_EQ(status, 400);
+  EXPECT_THAT(response["message"].get<std::string>(), HasSubstr("Only one of"));
+}
+
+TEST_F(ConformanceTest, Case80_NoFieldsToExportOnANewWorkspaceIs400) {
+  TrackOk({{"attributes", {With(Attr(0), {{"tier", "gold"}})}}});
+  auto [status, response] = Export({{"external_ids", {"user-0"}}});
+  EXPECT_EQ(status, 400);  // error text UNCONFIRMED
+  EXPECT_THAT(response["message"].get<std::string>(), HasSubstr("'fields_to_export'"));
+
+  EmulatorOptions legacy;  // onboarded before 2024-08-22: every field
+  legacy.require_fields_to_export = false;
+  Start(legacy);
+  TrackOk({{"attributes", {With(Attr(0), {{"tier", "gold"}})}}});
+  auto [legacy_status, legacy_response] = Export({{"external_ids", {"user-0"}}});
+  EXPECT_EQ(legacy_status, 200);
+  EXPECT_EQ(legacy_response["users"][0]["first_name"], "Ada");
+  EXPECT_EQ(legacy_response["users"][0]["custom_attributes"], (Json{{"tier", "gold"}}));
+}
+
+TEST_F(ConformanceTest, Case81_OneCustomAttributeIsNotAField) {
+  auto [status, response] =
+      Export({{"external_ids", {"user-0"}}, {"fields_to_export", {"loyaltyPoints"}}});
+  EXPECT_EQ(status, 400);  // wording UNCONFIRMED; it names the field
+  EXPECT_THAT(response["message"].get<std::string>(), HasSubstr("'loyaltyPoints'"));
+}
+
+TEST_F(ConformanceTest, Case82_CanvasesReceivedIsValidButUsesTheSlowBudget) {
+  EmulatorOptions options;
+  options.export_fast_requests_per_second = 40;
+  Start(options);
+  auto res =
+      Post(Json{{"external_ids", {"user-0"}}, {"fields_to_export", {"email", "canvases_received"}}}
+               .dump(),
+           "/users/export/ids");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("X-RateLimit-Limit"), "250");  // the per-minute budget
+  res = Post(Json{{"external_ids", {"user-0"}}, {"fields_to_export", {"email"}}}.dump(),
+             "/users/export/ids");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("X-RateLimit-Limit"), "40");  // the fast one
+  EXPECT_EQ(emulator_->stats().export_fast_requests, 1u);
+}
+
+TEST_F(ConformanceTest, Case83_AnUnknownExternalIdIsListedInInvalidUserIds) {
+  TrackOk({{"attributes", {Attr(0)}}});
+  auto [status, response] = Export(
+      {{"external_ids", {"user-0", "unknown_external_id"}}, {"fields_to_export", {"external_id"}}});
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(response["users"], (Json{ExternalId("user-0")}));
+  EXPECT_EQ(response["invalid_user_ids"], (Json{"unknown_external_id"}));
+}
+
+TEST_F(ConformanceTest, Case84_MissingValuesAreOmittedKeys) {
+  TrackOk({{"attributes",
+            {{{"user_alias", Alias("anon")},
+              {"_update_existing_only", false},
+              {"home_city", "Oslo"}}}}});
+  auto [status, response] = Export({{"user_aliases", {Alias("anon")}},
+                                    {"fields_to_export", {"external_id", "email", "home_city"}}});
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(response["users"], (Json{{{"home_city", "Oslo"}}}));  // no "email": null
+}
+
+TEST_F(ConformanceTest, Case85_CreatedAtIsIso8601) {
+  // Braze sends either "2020-07-10 15:00:00.000 UTC" or ISO 8601; the
+  // emulator sends ISO 8601 (the documented format).
+  const absl::Time before = absl::Now() - absl::Seconds(1);
+  TrackOk({{"attributes", {Attr(0)}}});
+  auto [status, response] =
+      Export({{"external_ids", {"user-0"}}, {"fields_to_export", {"created_at"}}});
+  EXPECT_EQ(status, 200);
+  const std::string created_at = response["users"][0]["created_at"];
+  EXPECT_EQ(created_at.back(), 'Z');
+  ASSERT_TRUE(ParseDatetime(created_at).has_value());
+  EXPECT_GE(ParseDatetime(created_at)->time, before);
+}
+
+TEST_F(ConformanceTest, Case86_LastCoordinatesFollowBrazesSample) {
+  TrackOk(
+      {{"attributes",
+        {With(Attr(0), {{"current_location", {{"latitude", 41.84}, {"longitude", -87.83}}}})}}});
+  auto [status, response] =
+      Export({{"external_ids", {"user-0"}}, {"fields_to_export", {"last_coordinates"}}});
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(response["users"][0]["last_coordinates"], (Json{41.84, -87.83}));  // (lat, lon)
+}
+
+TEST_F(ConformanceTest, Case88_AFreshWriteIsNotVisibleWithinTheLag) {
+  EmulatorOptions options;
+  options.export_lag = absl::Minutes(10);  // the test cannot outlive it
+  Start(options);
+  TrackOk({{"attributes", {Attr(0)}}});
+  auto [status, response] =
+      Export({{"external_ids", {"user-0"}}, {"fields_to_export", {"first_name"}}});
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(response["users"], Json::array());
+  EXPECT_EQ(response["invalid_user_ids"], (Json{"user-0"}));
+  EXPECT_TRUE(emulator_->profile(ExternalId("user-0")).has_value());  // stored all the same
+}
+
+TEST_F(ConformanceTest, Case89_OverTheMinuteBudgetIs429) {
+  EmulatorOptions options;
+  options.export_rate_limit_window = absl::Hours(1);  // the test cannot outlive the window
+  Start(options);
+  const Json body = {{"external_ids", {"user-0"}}, {"fields_to_export", {"email"}}};
+  for (int i = 0; i < 250; ++i) ASSERT_EQ(Export(body).first, 200) << i;
+  EXPECT_EQ(Export(body).first, 429);
+  EXPECT_EQ(emulator_->stats().export_rate_limited, 1u);
+}
+
+TEST_F(ConformanceTest, Case90_The429CarriesAnEpochReset) {
+  EmulatorOptions options;
+  options.export_rate_limit_requests = 1;
+  options.export_rate_limit_window = absl::Hours(1);
+  Start(options);
+  const std::string body =
+      Json{{"external_ids", {"user-0"}}, {"fields_to_export", {"email"}}}.dump();
+  ASSERT_EQ(Post(body, "/users/export/ids")->status, 200);
+  auto res = Post(body, "/users/export/ids");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 429);
+  EXPECT_EQ(res->get_header_value("X-RateLimit-Remaining"), "0");
+  int64_t reset = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(res->get_header_value("X-RateLimit-Reset"), &reset));
+  EXPECT_GT(reset, 1'000'000'000);  // UTC epoch seconds, not seconds left
+  EXPECT_GE(reset, absl::ToUnixSeconds(absl::Now()) + 3500);
+}
+
+TEST_F(ConformanceTest, Case91_ASharedEmailReturnsEveryProfile) {
+  TrackOk({{"attributes",
+            {With(Attr(0), {{"email", "shared@example.com"}}),
+             With(Attr(1), {{"email", "shared@example.com"}})}}});
+  auto [status, response] =
+      Export({{"email_address", "shared@example.com"}, {"fields_to_export", {"external_id"}}});
+  EXPECT_EQ(status, 200);  // INF: Braze's answer is UNCONFIRMED
+  EXPECT_EQ(response["users"], (Json{ExternalId("user-0"), ExternalId("user-1")}));
+}
+
+TEST_F(ConformanceTest, Case92_AliasLookupIsCaseSensitive) {
+  TrackOk({{"attributes", {{{"user_alias", Alias("Bob@x")}, {"_update_existing_only", false}}}}});
+  auto [status, response] =
+      Export({{"user_aliases", {Alias("bob@x")}}, {"fields_to_export", {"user_aliases"}}});
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(response["users"], Json::array());
+  EXPECT_EQ(Export({{"user_aliases", {Alias("Bob@x")}}, {"fields_to_export", {"user_aliases"}}})
+                .second["users"],
+            (Json{{{"user_aliases", {Alias("Bob@x")}}}}));
+}
+
+TEST_F(ConformanceTest, Case93_OnlyNinetyDaySummariesOfEventsAndPurchases) {
+  const std::string recent = FormatDatetime(absl::Now() - absl::Hours(1));
+  const std::string old = FormatDatetime(absl::Now() - absl::Hours(24 * 100));
+  TrackOk(
+      {{"events",
+        {With(Event(0), {{"time", recent}, {"properties", {{"level", 3}}}}),
+         With(Event(0), {{"time", old}})}},
+       {"purchases", {With(Purchase(0), {{"time", recent}, {"properties", {{"size", "L"}}}})}}});
+  auto [status, response] =
+      Export({{"external_ids", {"user-0"}}, {"fields_to_export", {"custom_events", "purchases"}}});
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(response["users"][0]["custom_events"],
+            (Json{{{"name", "played"}, {"first", recent}, {"last", recent}, {"count", 1}}}));
+  EXPECT_EQ(response["users"][0]["purchases"],
+            (Json{{{"name", "sku-1"}, {"first", recent}, {"last", recent}, {"count", 1}}}));
+}
+
+TEST_F(ConformanceTest, Case94_AKeyWithoutUsersExportIdsIs401) {
+  EmulatorOptions options;
+  options.export_permission = false;
+  Start(options);
+  auto [status, response] =
+      Export({{"external_ids", {"user-0"}}, {"fields_to_export", {"external_id"}}});
+  EXPECT_EQ(status, 401);
+  EXPECT_EQ(response["message"], "Access Denied");
+  TrackOk({{"attributes", {Attr(0)}}});  // other endpoints keep working
 }
 
 }  // namespace

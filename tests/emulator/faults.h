@@ -11,11 +11,13 @@
 
 namespace brazesync::emulator {
 
-// Faults injected into /users/track (never into the admin endpoints). Checked
+// Faults injected into /users/track and /users/export/ids (never into the
+// admin endpoints); the two share fail_next and drop_next. Checked
 // in this order: latency (every request), drop_next, fail_next, then the random
 // drop_rate, error_5xx_rate and rate_429.
 struct Faults {
-  // Added before every /users/track response, including rejected ones.
+  // Added before every /users/track and /users/export/ids response, including
+  // rejected ones (the export adds EmulatorOptions::export_latency).
   absl::Duration latency;
   // Probability of answering error_5xx_status with a {"message": ...} body.
   double error_5xx_rate = 0;

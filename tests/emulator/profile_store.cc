@@ -61,6 +61,7 @@ ProfileStore::ProfileStore(int max_array_length) : max_array_length_(max_array_l
 void ProfileStore::Clear() {
   profiles_.clear();
   clock_ = 0;
+  last_applied_.reset();
   by_external_id_.clear();
   by_alias_.clear();
   by_braze_id_.clear();
@@ -123,6 +124,23 @@ void ProfileStore::SetContact(int index, const std::string& key, const Json& val
   }
   doc[key] = value;
   by[Key(value)].push_back(index);
+}
+
+std::vector<size_t> ProfileStore::FindAll(const Json& ids) const {
+  std::vector<size_t> out;
+  const char* key = Present(ids, "email") ? "email" : Present(ids, "phone") ? "phone" : nullptr;
+  if (key == nullptr || Present(ids, "external_id") || Present(ids, "user_alias") ||
+      Present(ids, "braze_id")) {
+    const int index = Find(ids);
+    if (index >= 0) out.push_back(static_cast<size_t>(index));
+    return out;
+  }
+  const auto& index = std::string(key) == "email" ? by_email_ : by_phone_;
+  auto it = index.find(Key(ids[key]));
+  if (it == index.end()) return out;
+  for (int i : it->second) out.push_back(static_cast<size_t>(i));
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::optional<Json> ProfileStore::FindProfile(const Json& identifiers) const {
@@ -317,11 +335,13 @@ void ProfileStore::ApplyAttributes(int index, const Json& stored,
 std::vector<std::string> ProfileStore::Apply(const std::string& array, const Json& stored) {
   std::vector<std::string> alterations;
   std::string why;
+  last_applied_.reset();
   const int index = Resolve(array, stored, why);
   if (index < 0) {
     alterations.push_back(why);
     return alterations;
   }
+  last_applied_ = static_cast<size_t>(index);
   Profile& profile = profiles_[index];
   profile.updated = ++clock_;
   if (array == "attributes") {

@@ -17,7 +17,8 @@
 //    "custom_events": [{name, time, properties?, app_id?}, ...],
 //    "purchases": [{product_id, currency, price, quantity, time, ...}, ...],
 //    "push_tokens"?: [...], "subscription_groups"?: {id: state}}
-// so a later round can serve /users/export/ids from FindProfile().
+// so the emulator can serve /users/export/ids from them (FindAll(),
+// ProfileAt(), export_rules.h).
 //
 // Not thread-safe: the emulator calls it under its own mutex.
 #ifndef BRAZESYNC_TESTS_EMULATOR_PROFILE_STORE_H_
@@ -53,6 +54,17 @@ class ProfileStore final {
   //   FindProfile({{"user_alias", {{"alias_name", "a"}, {"alias_label", "l"}}}})
   std::optional<nlohmann::json> FindProfile(const nlohmann::json& identifiers) const;
 
+  // Indexes (creation order, stable: profiles are never removed) of every
+  // profile `identifiers` names, for /users/export/ids: external_id,
+  // user_alias (case-sensitive) and braze_id name at most one; an email or
+  // phone names every profile holding it (round2 case 91), in creation order.
+  std::vector<size_t> FindAll(const nlohmann::json& identifiers) const;
+  // The profile at `index` (< size()).
+  const nlohmann::json& ProfileAt(size_t index) const { return profiles_[index].doc; }
+  // The profile the most recent Apply() created or changed; nullopt when it
+  // touched none (or after Clear()).
+  std::optional<size_t> last_applied() const { return last_applied_; }
+
   // Every profile, in creation order.
   nlohmann::json AllProfiles() const;
   size_t size() const { return profiles_.size(); }
@@ -82,6 +94,7 @@ class ProfileStore final {
   const int max_array_length_;
   std::vector<Profile> profiles_;
   uint64_t clock_ = 0;
+  std::optional<size_t> last_applied_;
   // Indexes into profiles_, so that a benchmark's hundreds of thousands of
   // objects do not each scan every profile. Keys are the JSON text of the
   // value (an alias: name and label).

@@ -142,5 +142,29 @@ TEST(ProfileStoreTest, EventsAreRecordedWithoutIdentifiers) {
   EXPECT_EQ(store.AllProfiles(), Json::array());
 }
 
+// The export's lookups: every holder of an e-mail, at most one profile for
+// the other identifiers, and which profile the last Apply() touched.
+TEST(ProfileStoreTest, FindAllReturnsEveryEmailHolderAndLastAppliedNamesTheProfile) {
+  ProfileStore store;
+  EXPECT_FALSE(store.last_applied().has_value());
+  store.Apply("attributes", {{"external_id", "u1"}, {"email", "s@example.com"}});
+  EXPECT_EQ(store.last_applied(), 0u);
+  store.Apply("attributes", {{"external_id", "u2"}, {"email", "s@example.com"}});
+  EXPECT_EQ(store.last_applied(), 1u);
+  store.Apply("attributes", {{"external_id", "u1"}, {"first_name", "Ada"}});
+  EXPECT_EQ(store.last_applied(), 0u);
+  store.Apply("events", {{"user_alias", kAlias}, {"name", "e"}, {"time", "2024-01-01"}});
+  EXPECT_FALSE(store.last_applied().has_value());  // nothing recorded for an unknown alias
+
+  EXPECT_THAT(store.FindAll({{"email", "s@example.com"}}), ElementsAre(0u, 1u));
+  EXPECT_THAT(store.FindAll({{"external_id", "u2"}}), ElementsAre(1u));
+  EXPECT_THAT(store.FindAll({{"external_id", "nobody"}}), IsEmpty());
+  EXPECT_EQ(store.ProfileAt(0)["first_name"], "Ada");
+  store.Apply("attributes", {{"external_id", "u1"}, {"email", "other@example.com"}});
+  EXPECT_THAT(store.FindAll({{"email", "s@example.com"}}), ElementsAre(1u));
+  store.Clear();
+  EXPECT_FALSE(store.last_applied().has_value());
+}
+
 }  // namespace
 }  // namespace brazesync::emulator

@@ -47,6 +47,7 @@ using ::testing::Not;
 constexpr char kApiKey[] = "roles-e2e-api-key-0123456789abcdef";
 constexpr char kTrackToken[] = "track-only-token-0123456789";
 constexpr char kAdminToken[] = "admin-only-token-0123456789";
+constexpr char kLookupToken[] = "lookup-only-token-0123456789";
 constexpr char kLimitedToken[] = "limited-token-0123456789";
 
 // The role each BrazeSync service requires: the one place a new service's
@@ -55,6 +56,7 @@ const std::map<std::string, Role>& RequiredRoles() {
   static const auto* const kRoles = new std::map<std::string, Role>{
       {"brazesync.v1.BrazeSync", Role::kTrack},
       {"brazesync.v1.BrazeSyncAdmin", Role::kAdmin},
+      {"brazesync.v1.BrazeLookup", Role::kLookup},
   };
   return *kRoles;
 }
@@ -136,7 +138,9 @@ class CallerRolesTest : public ::testing::Test {
     }
     AddCaller(&config, "bot", kTrackToken, {"sandbox"}, {});
     AddCaller(&config, "ops", kAdminToken, {}, {"*"});
+    AddCaller(&config, "reader", kLookupToken, {}, {})->add_lookup_workspaces("sandbox");
     v1::CallerConfig* limited = AddCaller(&config, "limited", kLimitedToken, {"*"}, {"*"});
+    limited->add_lookup_workspaces("*");
     limited->set_requests_per_second(0.001);
     limited->set_burst(1);
     auto registry = WorkspaceRegistry::Create(config, [](const std::string& name) {
@@ -263,15 +267,16 @@ class CallerRolesTest : public ::testing::Test {
   std::unique_ptr<grpc::GenericStub> stub_;
 };
 
-TEST_F(CallerRolesTest, ReflectionListsBothBrazeSyncServices) {
+TEST_F(CallerRolesTest, ReflectionListsEveryBrazeSyncService) {
   const std::vector<std::string> services = ListServices();
-  EXPECT_THAT(services,
-              ::testing::IsSupersetOf({"brazesync.v1.BrazeSync", "brazesync.v1.BrazeSyncAdmin"}));
+  EXPECT_THAT(services, ::testing::IsSupersetOf({"brazesync.v1.BrazeSync",
+                                                 "brazesync.v1.BrazeSyncAdmin",
+                                                 "brazesync.v1.BrazeLookup"}));
 }
 
 TEST_F(CallerRolesTest, EveryRpcWithoutATokenIsUnauthenticated) {
   const auto methods = BrazeSyncMethods();
-  ASSERT_GE(methods.size(), 7u);
+  ASSERT_GE(methods.size(), 8u);
   for (const MethodDescriptor* method : methods) {
     EXPECT_EQ(Call(*method, "").error_code(), grpc::StatusCode::UNAUTHENTICATED)
         << method->full_name();
@@ -286,28 +291,22 @@ TEST_F(CallerRolesTest, EveryRpcWithAWrongTokenIsUnauthenticated) {
   }
 }
 
-TEST_F(CallerRolesTest, TrackOnlyCallerIsDeniedEveryAdminRpc) {
-  for (const MethodDescriptor* method : BrazeSyncMethods()) {
-    const grpc::StatusCode code = Call(*method, kTrackToken).error_code();
-    if (RoleOf(*method) == Role::kAdmin) {
-      EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED) << method->full_name();
-    } else {
-      EXPECT_THAT(
-          code, Not(AnyOf(grpc::StatusCode::UNAUTHENTICATED, grpc::StatusCode::PERMISSION_DENIED)))
-          << method->full_name();
-    }
-  }
-}
-
-TEST_F(CallerRolesTest, AdminOnlyCallerReachesEveryAdminRpcButCannotTrack) {
-  for (const MethodDescriptor* method : BrazeSyncMethods()) {
-    const grpc::StatusCode code = Call(*method, kAdminToken).error_code();
-    if (RoleOf(*method) == Role::kAdmin) {
-      EXPECT_THAT(
-          code, Not(AnyOf(grpc::StatusCode::UNAUTHENTICATED, grpc::StatusCode::PERMISSION_DENIED)))
-          << method->full_name();
-    } else {
-      EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED) << method->full_name();
+// Each caller holds one role: it reaches exactly the rpcs of the services
+// that require that role and is denied every other.
+TEST_F(CallerRolesTest, EachRoleReachesOnlyTheServicesThatRequireIt) {
+  const std::map<Role, std::string> token_of = {
+      {Role::kTrack, kTrackToken}, {Role::kAdmin, kAdminToken}, {Role::kLookup, kLookupToken}};
+  for (const auto& [role, token] : token_of) {
+    for (const MethodDescriptor* method : BrazeSyncMethods()) {
+      const grpc::StatusCode code = Call(*method, token).error_code();
+      if (RoleOf(*method) == role) {
+        EXPECT_THAT(code, Not(AnyOf(grpc::StatusCode::UNAUTHENTICATED,
+                                    grpc::StatusCode::PERMISSION_DENIED)))
+            << RoleName(role) << " caller, " << method->full_name();
+      } else {
+        EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED)
+            << RoleName(role) << " caller, " << method->full_name();
+      }
     }
   }
 }

@@ -80,7 +80,16 @@ HttpResponse ResponseWithHeader(const std::string& name, const std::string& valu
   return response;
 }
 
-// ---- MakeUsersTrackRequest ----
+// ---- MakeBrazePostRequest / MakeUsersTrackRequest ----
+
+TEST(UsersTrackRequestTest, BrazePostRequestCarriesThePathAndTheSharedHeaders) {
+  const HttpRequest request =
+      MakeBrazePostRequest(kEndpoint, "/users/export/ids", kApiKey, kBody, kTimeout);
+  EXPECT_THAT(request.url, StrEq("https://rest.iad-01.braze.com/users/export/ids"));
+  EXPECT_EQ(request.headers, MakeUsersTrackRequest(kEndpoint, kApiKey, kBody, kTimeout).headers);
+  EXPECT_EQ(request.body, kBody);
+  EXPECT_EQ(request.timeout, kTimeout);
+}
 
 TEST(UsersTrackRequestTest, PostsToTheEndpointsUsersTrackPath) {
   const HttpRequest request = MakeUsersTrackRequest(kEndpoint, kApiKey, kBody, kTimeout);

@@ -55,6 +55,34 @@ absl::Duration RecentWritesRetention(const WorkspaceRegistry& workspaces) {
   return longest;
 }
 
+// Logs the shared recent writes' state changes (cluster mode). The store
+// opens before the server's logger exists: changes before Bind are dropped.
+// The recent writes are destroyed before the logger, so it outlives every
+// call.
+class RecentWritesLog final {
+ public:
+  void Bind(JsonLogger* logger) {
+    absl::MutexLock lock(&mu_);
+    logger_ = logger;
+  }
+  void Log(const absl::Status& status) {
+    absl::MutexLock lock(&mu_);
+    if (logger_ == nullptr) return;
+    if (status.ok()) {
+      logger_->Log(LogLevel::kInfo, "recent writes: shared with the other replicas again");
+    } else {
+      logger_->Log(LogLevel::kWarning,
+                   "recent writes: not shared with the other replicas; lookups there may not "
+                   "show this replica's writes until PostgreSQL is back",
+                   {{"error", std::string(status.message())}});
+    }
+  }
+
+ private:
+  absl::Mutex mu_;
+  JsonLogger* logger_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
 // The store's state as metrics expose it (the one mapping of StoreHealth).
 StoreGauges StoreGaugesOf(const StoreHealth& health) {
   StoreGauges gauges;
@@ -186,6 +214,7 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
   }
   DurableStores stores;
   std::vector<std::string> store_warnings;
+  auto recent_writes_log = std::make_shared<RecentWritesLog>();
   if (!options.data_dir.empty()) {
     absl::StatusOr<DurableStores> opened = OpenEmbeddedStores(options.data_dir, options.outbox);
     if (!opened.ok()) return opened.status();
@@ -200,12 +229,17 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
     postgres.fallback = options.cluster.closed_without_store ? RateBudgetFallback::kClosed
                                                              : RateBudgetFallback::kStaticShare;
     postgres.outbox = options.outbox;
+    postgres.recent_writes_retention = RecentWritesRetention(workspaces);
+    postgres.on_recent_writes_status = [recent_writes_log](const absl::Status& status) {
+      recent_writes_log->Log(status);
+    };
     absl::StatusOr<DurableStores> opened = OpenPostgresStores(postgres, &store_warnings);
     if (!opened.ok()) return opened.status();
     stores = *std::move(opened);
   }
   std::unique_ptr<BrazeSyncServer> server(new BrazeSyncServer(
       options, std::move(workspaces), std::move(http), *std::move(callers), std::move(stores)));
+  recent_writes_log->Bind(&server->logger_);
   if (!options.metrics_listen.empty()) {
     absl::StatusOr<int> metrics_port = server->metrics_.Serve(options.metrics_listen);
     if (!metrics_port.ok()) return metrics_port.status();

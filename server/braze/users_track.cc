@@ -78,7 +78,8 @@ BrazeResponseBody ParseBrazeResponseBody(absl::string_view body) {
   return parsed;
 }
 
-absl::Status BrazeHttpStatusToStatus(int http_status, absl::string_view braze_message) {
+absl::Status BrazeHttpStatusToStatus(int http_status, absl::string_view braze_message,
+                                     absl::string_view permission) {
   if (http_status >= 200 && http_status < 300) return absl::OkStatus();
   const std::string message =
       absl::StrCat("Braze answered HTTP ", http_status,
@@ -90,7 +91,7 @@ absl::Status BrazeHttpStatusToStatus(int http_status, absl::string_view braze_me
           absl::StrCat(message, " (check the workspace's REST API key and endpoint)"));
     case 403:
       return absl::FailedPreconditionError(
-          absl::StrCat(message, " (the API key lacks the users.track permission)"));
+          absl::StrCat(message, " (the API key lacks the ", permission, " permission)"));
     case 404:
       return absl::FailedPreconditionError(
           absl::StrCat(message, " (check the workspace's REST endpoint)"));
@@ -134,7 +135,8 @@ void ScrubApiKey(absl::string_view api_key, absl::StatusOr<HttpResponse>* respon
   }
 }
 
-BrazeAttempt InterpretBrazeAttempt(const absl::StatusOr<HttpResponse>& response, absl::Time now) {
+BrazeAttempt InterpretBrazeAttempt(const absl::StatusOr<HttpResponse>& response, absl::Time now,
+                                   absl::string_view permission) {
   BrazeAttempt attempt;
   if (!response.ok()) {
     attempt.status = absl::Status(response.status().code(), response.status().message());
@@ -142,7 +144,7 @@ BrazeAttempt InterpretBrazeAttempt(const absl::StatusOr<HttpResponse>& response,
   }
   attempt.http_status = response->status;
   attempt.body = ParseBrazeResponseBody(response->body);
-  attempt.status = BrazeHttpStatusToStatus(response->status, attempt.body.message);
+  attempt.status = BrazeHttpStatusToStatus(response->status, attempt.body.message, permission);
   if (response->status == 429) attempt.retry_after = BrazeRetryDelay(*response, now);
   int64_t remaining = 0;
   if (absl::SimpleAtoi(response->Header("x-ratelimit-remaining"), &remaining)) {

@@ -59,7 +59,10 @@ BrazeResponseBody ParseBrazeResponseBody(absl::string_view body);
 // do: 2xx OK; 429 and 5xx UNAVAILABLE (retry); 401/403/404
 // FAILED_PRECONDITION (fix BrazeSync's workspace config); 400/413/415 and
 // other 4xx INTERNAL (BrazeSync built a request Braze refused: a bug).
-absl::Status BrazeHttpStatusToStatus(int http_status, absl::string_view braze_message);
+// `permission` is the API key permission the endpoint needs, named in the
+// 403 message.
+absl::Status BrazeHttpStatusToStatus(int http_status, absl::string_view braze_message,
+                                     absl::string_view permission = "users.track");
 
 // Whether a failed attempt (non-OK status from the mapping above or from the
 // HTTP client) may succeed if sent again unchanged.
@@ -108,7 +111,8 @@ void ScrubApiKey(absl::string_view api_key, absl::StatusOr<HttpResponse>* respon
 // failure keeps its code and message but not its payloads: those (such as
 // the HTTP layer's shutdown mark, http_client.h) are signals inside the
 // process, while this status travels on to callers.
-BrazeAttempt InterpretBrazeAttempt(const absl::StatusOr<HttpResponse>& response, absl::Time now);
+BrazeAttempt InterpretBrazeAttempt(const absl::StatusOr<HttpResponse>& response, absl::Time now,
+                                   absl::string_view permission = "users.track");
 
 }  // namespace brazesync
 

@@ -385,7 +385,7 @@ void ExportDispatcher::OnResponse(Lane* lane, std::unique_ptr<Call> call,
                                   absl::StatusOr<HttpResponse> response) {
   const absl::Time now = absl::Now();
   ScrubApiKey(call->api_key, &response);
-  const BrazeAttempt attempt = InterpretBrazeAttempt(response, now);
+  const BrazeAttempt attempt = InterpretBrazeAttempt(response, now, "users.export.ids");
   absl::StatusOr<ExportAnswer> answer =
       attempt.status.ok() ? ParseUsersExportBody(response->body)
                           : absl::StatusOr<ExportAnswer>(attempt.status);

@@ -25,10 +25,18 @@
 #define BRAZESYNC_SERVER_LOOKUP_LOOKUP_CACHE_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <list>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/lookup.pb.h"
 #include "server/durability/recent_writes.h"
@@ -89,6 +97,67 @@ class LookupCache final {
   void Forget(const std::vector<std::string>& keys);
 
   size_t size() const;
+
+ private:
+  enum class EntryKind {
+    kUser,      // one user, indexed by each identifier that reaches it
+    kNegative,  // Braze knows no such user: the asked key only
+    kList,      // an email, phone or device answer: the asked key only
+  };
+  using EntryId = uint64_t;
+  using LruList = std::list<EntryId>;
+  using ExpiryIndex = std::multimap<absl::Time, EntryId>;
+
+  struct Entry {
+    EntryKind kind = EntryKind::kNegative;
+    std::vector<v1::ExportedUser> users;
+    std::vector<std::string> fields;  // sorted, unique
+    absl::Time fetched_at;
+    bool pending_own_write = false;
+    std::vector<std::string> keys;  // the index keys that reach it
+    // kList: its users' identifying keys, in list_members_ (so that a write
+    // to one of them patches the answer).
+    std::vector<std::string> member_keys;
+    // Fingerprints of the own writes applied, so that a write Store found
+    // and its listener call are applied once.
+    absl::flat_hash_set<size_t> applied_writes;
+    LruList::iterator recency;
+    ExpiryIndex::iterator expiry;
+  };
+
+  // Writes to `keys` since fetched_at - consistency_window, applied to
+  // `users` (each); whether any was.
+  bool OverlayRecentWrites(const std::vector<std::string>& keys, absl::Time fetched_at,
+                           std::vector<v1::ExportedUser>& users,
+                           absl::flat_hash_set<size_t>& applied) const;
+  // Applies `write` to `user` unless its fingerprint is in `applied`.
+  static void ApplyWrite(const RecentWrite& write, v1::ExportedUser& user,
+                         absl::flat_hash_set<size_t>& applied);
+  static void ApplyObject(const RecentWrite& write, v1::ExportedUser& user);
+
+  // Inserts `entry` under its keys, taking each key from the entry that had
+  // it (an entry left without keys is dropped), then trims to max_entries.
+  // Returns the new entry's id.
+  EntryId InsertLocked(Entry entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EraseLocked(EntryId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops what is past retention at `now`, and the least recent entries
+  // over max_entries.
+  void TrimLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TouchLocked(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static CachedAnswer AnswerOf(const Entry& entry);
+
+  const LookupCacheOptions options_;
+  const RecentWrites* const writes_;
+
+  mutable absl::Mutex mu_;
+  absl::node_hash_map<EntryId, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, EntryId> index_ ABSL_GUARDED_BY(mu_);
+  // Identifying key of a user in an email, phone or device answer -> those
+  // answers (never an answer to the key itself: a write reaches them).
+  absl::flat_hash_map<std::string, std::vector<EntryId>> list_members_ ABSL_GUARDED_BY(mu_);
+  LruList recency_ ABSL_GUARDED_BY(mu_);     // most recent first
+  ExpiryIndex expiry_ ABSL_GUARDED_BY(mu_);  // by fetched_at
+  EntryId next_id_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace brazesync

@@ -12,6 +12,7 @@
 #include "server/postgres/postgres_dead_letter_store.h"
 #include "server/postgres/postgres_outbox.h"
 #include "server/postgres/postgres_ownership.h"
+#include "server/postgres/postgres_recent_writes.h"
 #include "server/postgres/schema.h"
 
 namespace brazesync {
@@ -130,6 +131,13 @@ absl::StatusOr<DurableStores> OpenPostgresStores(const PostgresStoresOptions& op
     health.owned_partitions = static_cast<int>(owner->Owned().size());
     return health;
   };
+  PostgresRecentWritesOptions recent_writes;
+  recent_writes.uri = options.uri;
+  recent_writes.replica =
+      options.replica_name.empty() ? DefaultReplicaName() : options.replica_name;
+  recent_writes.retention = options.recent_writes_retention;
+  recent_writes.on_status = options.on_recent_writes_status;
+  stores.recent_writes = std::make_unique<PostgresRecentWrites>(std::move(recent_writes));
   stores.ownership = *std::move(ownership);
   return stores;
 }

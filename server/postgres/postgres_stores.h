@@ -8,6 +8,7 @@
 #ifndef BRAZESYNC_SERVER_POSTGRES_POSTGRES_STORES_H_
 #define BRAZESYNC_SERVER_POSTGRES_POSTGRES_STORES_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,11 @@ struct PostgresStoresOptions {
   bool shared_rate_budget = true;
   RateBudgetFallback fallback = RateBudgetFallback::kStaticShare;
   OutboxOptions outbox;
+  // Lookups' read-your-writes shared by the replicas (bs_recent_writes):
+  // how long writes are kept, and who hears when sharing them fails or
+  // works again (the server logs it; the status never holds personal data).
+  absl::Duration recent_writes_retention = absl::Minutes(2);
+  std::function<void(const absl::Status&)> on_recent_writes_status;
 };
 
 // INVALID_ARGUMENT (naming store) when `uri` does not parse or carries a

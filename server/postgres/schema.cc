@@ -81,6 +81,18 @@ CREATE TABLE IF NOT EXISTS bs_rate_budget(
   tau_s double precision NOT NULL,
   tat timestamptz NOT NULL DEFAULT '-infinity',
   paused_until timestamptz NOT NULL DEFAULT '-infinity');
+-- Read-your-writes for lookups (postgres_recent_writes.h): soft state,
+-- purged past the retention by every replica.
+CREATE TABLE IF NOT EXISTS bs_recent_writes(
+  id bigserial PRIMARY KEY,
+  workspace text NOT NULL,
+  user_key text NOT NULL,
+  "array" text NOT NULL,
+  braze_json text NOT NULL,
+  written_at timestamptz NOT NULL,
+  replica text NOT NULL);
+CREATE INDEX IF NOT EXISTS bs_recent_writes_user ON bs_recent_writes(workspace, user_key);
+CREATE INDEX IF NOT EXISTS bs_recent_writes_written ON bs_recent_writes(written_at);
 -- GCRA with a cost (as go-redis/redis_rate's script_allow_n), on the
 -- database's clock: grants up to p_want tokens of p_key now.
 CREATE OR REPLACE FUNCTION bs_lease(p_key text, p_want int,

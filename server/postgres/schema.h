@@ -14,7 +14,12 @@
 //   bs_item_ids      the idempotency record (as SQLite's item_ids)
 //   bs_dead_letters  dead letters (as SQLite's dead_letters, plus partition)
 //   bs_rate_budget   one GCRA row per budget key; bs_lease() leases tokens
-// Times are timestamptz from the database's clock; ids are bigint identity.
+//   bs_recent_writes every replica's recent Track writes, for lookups'
+//                    read-your-writes (soft state; added without a version
+//                    bump: CREATE ... IF NOT EXISTS upgrades, and an older
+//                    release ignores the table)
+// Times are timestamptz from the database's clock (but bs_recent_writes'
+// written_at: the writing replica's); ids are bigint identity (bigserial).
 #ifndef BRAZESYNC_SERVER_POSTGRES_SCHEMA_H_
 #define BRAZESYNC_SERVER_POSTGRES_SCHEMA_H_
 

@@ -222,7 +222,8 @@ TEST_F(UserLookupTest, OwnWriteToAnExportedNobodyIsFound) {
 
 TEST_F(UserLookupTest, RefusedKeyFailsTheCall) {
   http_.Respond(403, R"({"message":"Access Denied"})");
-  EXPECT_THAT(Lookup(ById("u1")).status, StatusIs(absl::StatusCode::kFailedPrecondition, ""));
+  EXPECT_THAT(Lookup(ById("u1")).status,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("users.export.ids")));
 }
 
 TEST_F(UserLookupTest, BrazeDownIsAnErrorPerIdentifier) {

@@ -23,7 +23,9 @@ source "$here/../lib/expect.sh"
 trap 'stop_started_processes; rm -rf "$WORK_DIR"' EXIT
 
 export BRAZE_API_KEY="lookup-cli-key"
-start_emulator "$emulator"
+# Braze's export lags (here ten minutes): the tracked user is found only
+# through BrazeSync's read-your-writes overlay.
+start_emulator "$emulator" --export_lag_ms=600000
 
 reader_token="reader-$RANDOM$RANDOM"
 writer_token="writer-$RANDOM$RANDOM"
@@ -85,6 +87,7 @@ exported = response["users"][found["user_indexes"][0]]
 assert exported["external_id"] == user, exported
 assert exported["first_name"] == "Ada", exported
 assert exported["custom_attributes"]["tier"] == "gold", exported
+assert found["pending_own_write"] is True, found
 print("ok: read-your-writes: FOUND with first_name and tier; the unknown id NOT_FOUND")
 PY
 then :; else failures=$((failures + 1)); echo "FAIL: lookup answer: $out"; fi

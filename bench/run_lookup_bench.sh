@@ -8,7 +8,8 @@
 # calls per lookup, 429s, the most calls in any minute window), and checks
 # calls <= budget and 0 429s. docs/benchmarks.md records the results.
 # Usage: bench/run_lookup_bench.sh   (env: BUILD_DIR, RATE, USERS, WARMUP_S, DURATION_S,
-#                                     EXPORTS_PER_MIN, EXPORT_LATENCY_MS, CACHE_TTL_MS)
+#                                     EXPORTS_PER_MIN, EXPORT_LATENCY_MS, CACHE_TTL_MS,
+#                                     MAX_WAIT_MS: the lookups' latency budget, 45)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
@@ -19,6 +20,7 @@ duration="${DURATION_S:-60}"
 exports_per_min="${EXPORTS_PER_MIN:-250}"
 export_latency="${EXPORT_LATENCY_MS:-50}"
 cache_ttl="${CACHE_TTL_MS:-300000}"
+max_wait="${MAX_WAIT_MS:-45}"
 WORK_DIR="$(mktemp -d)"
 source "$root/scripts/lib/processes.sh"
 trap 'stop_started_processes; rm -rf "$WORK_DIR"' EXIT
@@ -46,9 +48,11 @@ SERVER_PORT="$(wait_for_port_file "$WORK_DIR/server.port" "$!")"
 
 echo "lookup bench: rate=${rate}/s users=$users warmup=${warmup}s measured=${duration}s" \
   "exports=${exports_per_min}/min export_latency=${export_latency}ms cache_ttl=${cache_ttl}ms" \
+  "max_wait=${max_wait}ms" \
   "cpus=$(nproc)"
 "$build/bench/brazesync_lookup_bench" --target="127.0.0.1:$SERVER_PORT" --rate="$rate" \
-  --users="$users" --warmup_s="$warmup" --duration_s="$duration" | tee "$WORK_DIR/bench.txt"
+  --users="$users" --warmup_s="$warmup" --duration_s="$duration" --max_wait_ms="$max_wait" \
+  | tee "$WORK_DIR/bench.txt"
 curl -s "http://127.0.0.1:$EMULATOR_PORT/_emulator/stats" > "$WORK_DIR/stats.json"
 /usr/bin/python3 - "$WORK_DIR/stats.json" "$WORK_DIR/bench.txt" "$exports_per_min" \
   "$((warmup + duration))" "$rate" <<'PY'

@@ -124,9 +124,9 @@ BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry
                  : std::make_unique<Relay>(stores_.outbox.get(), stores_.ownership.get(), &engine_,
                                            &workspaces_,
                                            LoggingReportErrors(options.relay, &logger_))),
-      recent_writes_(stores_.recent_writes != nullptr
-                         ? std::move(stores_.recent_writes)
-                         : std::make_unique<MemoryRecentWrites>(RecentWritesRetention(workspaces_))),
+      recent_writes_(stores_.recent_writes != nullptr ? std::move(stores_.recent_writes)
+                                                      : std::make_unique<MemoryRecentWrites>(
+                                                            RecentWritesRetention(workspaces_))),
       tracker_(
           &workspaces_, &engine_, stores_.outbox.get(),
           [this] {

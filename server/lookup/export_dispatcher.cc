@@ -76,7 +76,7 @@ struct ExportDispatcher::Lane {
   const WorkspaceSettings* const workspace;
   LookupCache* const cache;
   const std::unique_ptr<RateGovernor> slow;
-  const std::unique_ptr<RateGovernor> fast;  // null: no fast budget
+  const std::unique_ptr<RateGovernor> fast;                                 // null: no fast budget
   absl::flat_hash_map<std::string, std::unique_ptr<FieldSetQueue>> queues;  // by field set
   absl::flat_hash_map<std::string, std::shared_ptr<Waiting>> slots;
   size_t queued = 0;
@@ -95,9 +95,9 @@ std::unique_ptr<RateGovernor> MakeGovernor(const WorkspaceSettings& workspace, i
   if (!budgets) return std::make_unique<RateGovernor>(options);
   // Its own budget key: /users/export/ids has its own limit at Braze.
   WorkspaceSettings keyed = workspace;
-  keyed.rate_budget_key = absl::StrCat(
-      workspace.rate_budget_key.empty() ? workspace.name : workspace.rate_budget_key,
-      budget_suffix);
+  keyed.rate_budget_key =
+      absl::StrCat(workspace.rate_budget_key.empty() ? workspace.name : workspace.rate_budget_key,
+                   budget_suffix);
   return std::make_unique<RateGovernor>(options, budgets(keyed, options));
 }
 
@@ -107,10 +107,9 @@ std::vector<std::string> InvalidEntriesFor(const LookupIdentifier& id,
                                            const std::vector<std::string>& invalid) {
   std::vector<std::string> found;
   for (const std::string& entry : invalid) {
-    const bool about =
-        id.kind == LookupIdentifier::Kind::kUserAlias
-            ? absl::StrContains(entry, id.alias.alias_name())
-            : entry == id.value;
+    const bool about = id.kind == LookupIdentifier::Kind::kUserAlias
+                           ? absl::StrContains(entry, id.alias.alias_name())
+                           : entry == id.value;
     if (about) found.push_back(entry);
   }
   return found;
@@ -162,8 +161,8 @@ ExportDispatcher::~ExportDispatcher() {
 void ExportDispatcher::AddWorkspace(const WorkspaceSettings* workspace, LookupCache* cache,
                                     const RateBudgetFactory& budgets) {
   const LookupSettings& lookup = workspace->lookup;
-  std::unique_ptr<RateGovernor> slow = MakeGovernor(
-      *workspace, lookup.export_requests_per_minute, absl::Minutes(1), "/users/export/ids", budgets);
+  std::unique_ptr<RateGovernor> slow = MakeGovernor(*workspace, lookup.export_requests_per_minute,
+                                                    absl::Minutes(1), "/users/export/ids", budgets);
   std::unique_ptr<RateGovernor> fast =
       lookup.fast_export_requests_per_second > 0
           ? MakeGovernor(*workspace, lookup.fast_export_requests_per_second, absl::Seconds(1),
@@ -196,9 +195,8 @@ void ExportDispatcher::Fetch(const std::string& workspace, const LookupIdentifie
       }
       if (lane.queued >= max_queued_) {
         ++stats_.refused;
-        refused = absl::ResourceExhaustedError(
-            absl::StrCat("more than ", max_queued_,
-                         " identifiers are waiting for Braze's export budget"));
+        refused = absl::ResourceExhaustedError(absl::StrCat(
+            "more than ", max_queued_, " identifiers are waiting for Braze's export budget"));
       } else {
         std::unique_ptr<FieldSetQueue>& queue = lane.queues[field_set];
         if (queue == nullptr) {
@@ -272,13 +270,12 @@ void ExportDispatcher::Loop() {
       outgoing.swap(outgoing_);
       if (outgoing.empty()) {
         wake_ = false;
-        mu_.AwaitWithDeadline(
-            absl::Condition(
-                +[](ExportDispatcher* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                  return self->wake_ || self->stopping_;
-                },
-                this),
-            wake);
+        mu_.AwaitWithDeadline(absl::Condition(
+                                  +[](ExportDispatcher* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                    return self->wake_ || self->stopping_;
+                                  },
+                                  this),
+                              wake);
         continue;
       }
     }
@@ -373,8 +370,8 @@ void ExportDispatcher::Send(Lane& lane, std::unique_ptr<Call> call) {
                                      workspace.request_timeout);
   }
   Lane* lane_ptr = &lane;
-  auto done = [this, lane_ptr, call = std::move(call)](
-                  absl::StatusOr<HttpResponse> response) mutable {
+  auto done = [this, lane_ptr,
+               call = std::move(call)](absl::StatusOr<HttpResponse> response) mutable {
     OnResponse(lane_ptr, std::move(call), std::move(response));
   };
   // Without a key the call is answered like a failed attempt.
@@ -386,9 +383,9 @@ void ExportDispatcher::OnResponse(Lane* lane, std::unique_ptr<Call> call,
   const absl::Time now = absl::Now();
   ScrubApiKey(call->api_key, &response);
   const BrazeAttempt attempt = InterpretBrazeAttempt(response, now, "users.export.ids");
-  absl::StatusOr<ExportAnswer> answer =
-      attempt.status.ok() ? ParseUsersExportBody(response->body)
-                          : absl::StatusOr<ExportAnswer>(attempt.status);
+  absl::StatusOr<ExportAnswer> answer = attempt.status.ok()
+                                            ? ParseUsersExportBody(response->body)
+                                            : absl::StatusOr<ExportAnswer>(attempt.status);
   std::vector<absl::AnyInvocable<void() &&>> finish;
   {
     absl::MutexLock lock(&mu_);
@@ -450,14 +447,13 @@ void ExportDispatcher::RetryOrFail(Lane& lane, std::unique_ptr<Call> call,
     lane.slots.erase(item->slot);
     // Braze's throttling outlasting every attempt is the budget running out,
     // not Braze failing: RESOURCE_EXHAUSTED lets the use case say DEFERRED.
-    absl::Status final_status =
-        throttled ? absl::ResourceExhaustedError(
-                  absl::StrCat("Braze kept throttling the export: ", status.message()))
-            : status;
+    absl::Status final_status = throttled
+                                    ? absl::ResourceExhaustedError(absl::StrCat(
+                                          "Braze kept throttling the export: ", status.message()))
+                                    : status;
     for (Done& done : item->waiters) {
-      finish->push_back([done = std::move(done), final_status]() mutable {
-        std::move(done)(final_status);
-      });
+      finish->push_back(
+          [done = std::move(done), final_status]() mutable { std::move(done)(final_status); });
     }
   }
 }

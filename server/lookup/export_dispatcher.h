@@ -43,8 +43,8 @@ namespace brazesync {
 struct LookupIdentifier {
   enum class Kind { kExternalId, kUserAlias, kEmail, kPhone, kBrazeId, kDeviceId };
   Kind kind = Kind::kExternalId;
-  std::string value;     // every kind but kUserAlias (phone in E.164)
-  v1::UserAlias alias;   // kUserAlias
+  std::string value;    // every kind but kUserAlias (phone in E.164)
+  v1::UserAlias alias;  // kUserAlias
   // Whether Braze takes it with up to 49 others in one call.
   bool packable() const { return kind == Kind::kExternalId || kind == Kind::kUserAlias; }
   // The cache key (UserKey form; "device_id:..." for devices).
@@ -123,8 +123,7 @@ class ExportDispatcher final {
   // the next one may be.
   void SendDue(Lane& lane, absl::Time now, absl::Time* wake) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Send(Lane& lane, std::unique_ptr<Call> call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void OnResponse(Lane* lane, std::unique_ptr<Call> call,
-                  absl::StatusOr<HttpResponse> response);
+  void OnResponse(Lane* lane, std::unique_ptr<Call> call, absl::StatusOr<HttpResponse> response);
   // Puts a call's identifiers back in the queue for another attempt at
   // `when`, or fails them with `status` after the last one.
   // `throttled`: the last attempt was a 429.

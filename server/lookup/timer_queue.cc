@@ -30,8 +30,7 @@ void TimerQueue::Loop() {
       const absl::Time earliest =
           pending_.empty() ? absl::InfiniteFuture() : pending_.begin()->first.first;
       auto ready = [this, earliest]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ ||
-               (!pending_.empty() && pending_.begin()->first.first < earliest) ||
+        return stopping_ || (!pending_.empty() && pending_.begin()->first.first < earliest) ||
                (!pending_.empty() && pending_.begin()->first.first <= absl::Now());
       };
       mu_.AwaitWithDeadline(absl::Condition(&ready), earliest);

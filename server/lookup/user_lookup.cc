@@ -240,13 +240,13 @@ void UserLookup::Lookup(const v1::LookupUsersRequest& request, absl::Time deadli
   const FieldViolations violations =
       ValidateLookupRequest(request, workspace->default_phone_region);
   if (!violations.empty()) {
-    std::move(done)(InvalidArgumentWithViolations(
-                        absl::StrCat("the lookup breaks ", violations.size(), " rule",
-                                     violations.size() == 1 ? "" : "s", "; first: ",
-                                     violations.front().field(), ": ",
-                                     violations.front().description()),
-                        violations),
-                    {});
+    std::move(done)(
+        InvalidArgumentWithViolations(
+            absl::StrCat("the lookup breaks ", violations.size(), " rule",
+                         violations.size() == 1 ? "" : "s", "; first: ", violations.front().field(),
+                         ": ", violations.front().description()),
+            violations),
+        {});
     return;
   }
   absl::StatusOr<std::string> phone = LookupPhoneE164(request, workspace->default_phone_region);
@@ -258,9 +258,8 @@ void UserLookup::Lookup(const v1::LookupUsersRequest& request, absl::Time deadli
   const absl::Time now = absl::Now();
   const absl::Duration max_age =
       request.has_max_age() ? DurationOf(request.max_age()) : settings.cache_ttl;
-  const absl::Duration max_stale =
-      std::max(max_age, request.has_max_stale() ? DurationOf(request.max_stale())
-                                                : absl::ZeroDuration());
+  const absl::Duration max_stale = std::max(
+      max_age, request.has_max_stale() ? DurationOf(request.max_stale()) : absl::ZeroDuration());
   const absl::Duration max_wait =
       request.has_max_wait() ? DurationOf(request.max_wait()) : settings.default_max_wait;
   const absl::Time answer_by = std::min(now + max_wait, deadline - kAnswerMargin);
@@ -269,8 +268,7 @@ void UserLookup::Lookup(const v1::LookupUsersRequest& request, absl::Time deadli
   pending->ids = IdentifiersOf(request, *phone);
   for (size_t i = 0; i < pending->ids.size(); ++i) {
     const LookupIdentifier::Kind kind = pending->ids[i].kind;
-    pending->indexes.push_back(kind == LookupIdentifier::Kind::kExternalId
-                                   ? static_cast<int>(i)
+    pending->indexes.push_back(kind == LookupIdentifier::Kind::kExternalId ? static_cast<int>(i)
                                : kind == LookupIdentifier::Kind::kUserAlias
                                    ? static_cast<int>(i) - request.external_ids_size()
                                    : 0);
@@ -320,8 +318,7 @@ void UserLookup::Lookup(const v1::LookupUsersRequest& request, absl::Time deadli
             absl::MutexLock lock(&pending->mu);
             if (fetched.ok()) {
               if (fetched->call_id != 0) pending->calls.insert(fetched->call_id);
-              pending->Answer(i, fetched->answer, /*from_cache=*/false,
-                              fetched->invalid_user_ids);
+              pending->Answer(i, fetched->answer, /*from_cache=*/false, fetched->invalid_user_ids);
             } else if (absl::IsFailedPrecondition(fetched.status())) {
               finish = pending->Finish(fetched.status());
             } else {
@@ -331,9 +328,9 @@ void UserLookup::Lookup(const v1::LookupUsersRequest& request, absl::Time deadli
               if (stale.has_value()) {
                 pending->Answer(i, *stale, /*from_cache=*/true, {});
               } else if (absl::IsResourceExhausted(fetched.status())) {
-                pending->Fail(i, v1::LOOKUP_OUTCOME_DEFERRED, "",
-                              dispatcher_.NextCallAt(pending->workspace, absl::Now()) -
-                                  absl::Now());
+                pending->Fail(
+                    i, v1::LOOKUP_OUTCOME_DEFERRED, "",
+                    dispatcher_.NextCallAt(pending->workspace, absl::Now()) - absl::Now());
               } else {
                 pending->Fail(i, v1::LOOKUP_OUTCOME_ERROR, fetched.status().message(),
                               absl::ZeroDuration());

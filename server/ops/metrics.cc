@@ -146,10 +146,11 @@ Metrics::Metrics()
                   .Help("Reloads of secrets and callers, by result")
                   .Register(*registry_);
   lookup_results_ = &prometheus::BuildCounter()
-                        .Name("brazesync_lookup_results_total")
-                        .Help("LookupUsers identifiers answered, by outcome and source "
-                              "(cache, braze, none)")
-                        .Register(*registry_);
+                         .Name("brazesync_lookup_results_total")
+                         .Help(
+                             "LookupUsers identifiers answered, by outcome and source "
+                             "(cache, braze, none)")
+                         .Register(*registry_);
   braze_reachable_ = &prometheus::BuildGauge()
                           .Name("brazesync_braze_reachable")
                           .Help("1 while Braze answers, 0 after consecutive transport failures")
@@ -208,11 +209,11 @@ void Metrics::CountLookupResult(absl::string_view outcome, absl::string_view sou
   prometheus::Counter* counter;
   {
     absl::MutexLock lock(&handles_mu_);
-    counter = &CachedHandle(lookup_counters_, LabelPair(outcome, source),
-                            [&]() -> prometheus::Counter& {
-                              return lookup_results_->Add({{"outcome", std::string(outcome)},
-                                                           {"source", std::string(source)}});
-                            });
+    counter =
+        &CachedHandle(lookup_counters_, LabelPair(outcome, source), [&]() -> prometheus::Counter& {
+          return lookup_results_->Add(
+              {{"outcome", std::string(outcome)}, {"source", std::string(source)}});
+        });
   }
   counter->Increment();
 }

@@ -53,23 +53,24 @@ grpc::ServerUnaryReactor* LookupService::LookupUsers(grpc::CallbackServerContext
     return reactor;
   }
   const absl::Time deadline = std::min(started + default_deadline_, CallDeadline(*context));
-  lookup_->Lookup(*request, deadline,
-                  [this, reactor, response, started, workspace = request->workspace(),
-                   request_id = std::move(request_id), caller = *std::move(caller)](
-                      absl::Status status, v1::LookupUsersResponse result) {
-                    log_->RecordCall("LookupUsers", request_id, caller.get(), workspace, status,
-                                     started);
-                    if (metrics_ != nullptr) {
-                      for (const v1::LookupResult& item : result.results()) {
-                        const bool answered = item.has_fetched_at();
-                        metrics_->CountLookupResult(
-                            OutcomeLabel(item.outcome()),
-                            !answered ? "none" : item.from_cache() ? "cache" : "braze");
-                      }
-                    }
-                    if (status.ok()) *response = std::move(result);
-                    reactor->Finish(ToGrpcStatus(status));
-                  });
+  lookup_->Lookup(
+      *request, deadline,
+      [this, reactor, response, started, workspace = request->workspace(),
+       request_id = std::move(request_id),
+       caller = *std::move(caller)](absl::Status status, v1::LookupUsersResponse result) {
+        log_->RecordCall("LookupUsers", request_id, caller.get(), workspace, status, started);
+        if (metrics_ != nullptr) {
+          for (const v1::LookupResult& item : result.results()) {
+            const bool answered = item.has_fetched_at();
+            metrics_->CountLookupResult(OutcomeLabel(item.outcome()), !answered ? "none"
+                                                                      : item.from_cache()
+                                                                          ? "cache"
+                                                                          : "braze");
+          }
+        }
+        if (status.ok()) *response = std::move(result);
+        reactor->Finish(ToGrpcStatus(status));
+      });
   return reactor;
 }
 

@@ -57,7 +57,7 @@ class TokenBucket final {
 // What a caller may do in a workspace. Every rpc requires one role (its
 // service's; see server/rpc/call_gate.h and the rpc comments in protos/).
 enum class Role {
-  kTrack,  // write items: BrazeSync.Track, BrazeSync.TrackStream
+  kTrack,   // write items: BrazeSync.Track, BrazeSync.TrackStream
   kAdmin,   // operate: every BrazeSyncAdmin rpc (item status, dead letters)
   kLookup,  // read profiles (personal data): every BrazeLookup rpc
 };

@@ -80,8 +80,7 @@ void ValidateAndConvert(const v1::TrackRequest& request, const ValidationLimits&
     if (record_writes) {
       const Json& json = to_json ? validated->items.back().json : convert();
       validated->writes.push_back(RecentWrite{validated->items.back().user_key,
-                                              std::string(BrazeArrayName(kind)), json.dump(),
-                                              now});
+                                              std::string(BrazeArrayName(kind)), json.dump(), now});
     }
   };
   const std::string& region = limits.default_phone_region;
@@ -271,27 +270,27 @@ void Tracker::AcceptDurably(const std::string& workspace, ValidatedTrackRequest 
     items[i].workspace = workspace;
     items[i].user_key = std::move(validated.items[i].user_key);
   }
-  outbox_->Accept(std::move(items), [this, workspace, slots = std::move(validated.slots),
-                                     writes = std::move(validated.writes),
-                                     result = std::move(validated.result), done = std::move(done)](
-                                        absl::StatusOr<std::vector<bool>> stored) mutable {
-    if (!stored.ok()) {
-      std::move(done)(
-          absl::UnavailableError(absl::StrCat("the outbox could not store the items; nothing was "
-                                              "accepted: ",
-                                              stored.status().message())),
-          {});
-      return;
-    }
-    for (size_t i = 0; i < slots.size(); ++i) {
-      result.mutable_items(slots[i])->set_status((*stored)[i] ? v1::ITEM_STATUS_QUEUED
-                                                              : v1::ITEM_STATUS_DUPLICATE);
-    }
-    RecordWrites(recent_writes_, workspace, std::move(writes), *stored);
-    result.set_outcome(v1::OUTCOME_ACCEPTED);
-    std::move(done)(absl::OkStatus(), std::move(result));
-    if (on_accepted_) on_accepted_();
-  });
+  outbox_->Accept(
+      std::move(items), [this, workspace, slots = std::move(validated.slots),
+                         writes = std::move(validated.writes), result = std::move(validated.result),
+                         done = std::move(done)](absl::StatusOr<std::vector<bool>> stored) mutable {
+        if (!stored.ok()) {
+          std::move(done)(absl::UnavailableError(
+                              absl::StrCat("the outbox could not store the items; nothing was "
+                                           "accepted: ",
+                                           stored.status().message())),
+                          {});
+          return;
+        }
+        for (size_t i = 0; i < slots.size(); ++i) {
+          result.mutable_items(slots[i])->set_status((*stored)[i] ? v1::ITEM_STATUS_QUEUED
+                                                                  : v1::ITEM_STATUS_DUPLICATE);
+        }
+        RecordWrites(recent_writes_, workspace, std::move(writes), *stored);
+        result.set_outcome(v1::OUTCOME_ACCEPTED);
+        std::move(done)(absl::OkStatus(), std::move(result));
+        if (on_accepted_) on_accepted_();
+      });
 }
 
 void Tracker::Deliver(const WorkspaceSettings& workspace, absl::Time deadline,

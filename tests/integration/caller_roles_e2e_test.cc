@@ -269,9 +269,9 @@ class CallerRolesTest : public ::testing::Test {
 
 TEST_F(CallerRolesTest, ReflectionListsEveryBrazeSyncService) {
   const std::vector<std::string> services = ListServices();
-  EXPECT_THAT(services, ::testing::IsSupersetOf({"brazesync.v1.BrazeSync",
-                                                 "brazesync.v1.BrazeSyncAdmin",
-                                                 "brazesync.v1.BrazeLookup"}));
+  EXPECT_THAT(services,
+              ::testing::IsSupersetOf({"brazesync.v1.BrazeSync", "brazesync.v1.BrazeSyncAdmin",
+                                       "brazesync.v1.BrazeLookup"}));
 }
 
 TEST_F(CallerRolesTest, EveryRpcWithoutATokenIsUnauthenticated) {

@@ -18,12 +18,12 @@
 namespace brazesync {
 namespace {
 
-using testing_support::FakeHttpClient;
-using testing_support::Response;
-using testing_support::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
+using testing_support::FakeHttpClient;
+using testing_support::Response;
+using testing_support::StatusIs;
 
 constexpr char kNobody[] = R"({"message":"success","users":[]})";
 
@@ -38,9 +38,8 @@ class Outcomes final {
   }
   bool Await(size_t count) {
     absl::MutexLock lock(&mu_);
-    auto enough = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return outcomes_.size() >= count;
-    };
+    auto enough = [this, count]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return outcomes_.size() >= count; };
     return mu_.AwaitWithTimeout(absl::Condition(&enough), testing_support::kWait);
   }
   std::vector<absl::StatusOr<ExportFetch>> all() {
@@ -122,7 +121,8 @@ TEST_F(ExportDispatcherTest, IdenticalConcurrentFetchesShareOneSlot) {
   dispatcher_->Fetch("sandbox", External("u1"), fields_, outcomes.Add());
   ASSERT_TRUE(http_.AwaitParked(1));
   http_.ReleaseAll(Response(
-      200, R"({"message":"success","users":[{"external_id":"u1","braze_id":"b1","first_name":"Ada"}]})"));
+      200,
+      R"({"message":"success","users":[{"external_id":"u1","braze_id":"b1","first_name":"Ada"}]})"));
   ASSERT_TRUE(outcomes.Await(2));
 
   EXPECT_EQ(http_.request_count(), 1u);

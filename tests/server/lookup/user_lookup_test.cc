@@ -17,12 +17,12 @@
 namespace brazesync {
 namespace {
 
-using testing_support::FakeHttpClient;
-using testing_support::Response;
-using testing_support::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
+using testing_support::FakeHttpClient;
+using testing_support::Response;
+using testing_support::StatusIs;
 
 constexpr char kAda[] =
     R"({"message":"success","users":[{"external_id":"u1","braze_id":"b1","first_name":"Ada",
@@ -198,9 +198,9 @@ TEST_F(UserLookupTest, EmailSharedByTwoUsersIsAmbiguous) {
 }
 
 TEST_F(UserLookupTest, OwnWriteOverlaysAnExportThatDoesNotShowItYet) {
-  writes_.Record("sandbox", {RecentWrite{"external_id:u1", "attributes",
-                                         R"({"external_id":"u1","first_name":"Grace"})",
-                                         absl::Now()}});
+  writes_.Record("sandbox",
+                 {RecentWrite{"external_id:u1", "attributes",
+                              R"({"external_id":"u1","first_name":"Grace"})", absl::Now()}});
   http_.Respond(200, kAda);  // Braze's export still says Ada
   const Answer answer = Lookup(ById("u1"));
   ASSERT_TRUE(answer.status.ok());
@@ -209,9 +209,9 @@ TEST_F(UserLookupTest, OwnWriteOverlaysAnExportThatDoesNotShowItYet) {
 }
 
 TEST_F(UserLookupTest, OwnWriteToAnExportedNobodyIsFound) {
-  writes_.Record("sandbox", {RecentWrite{"external_id:ghost", "attributes",
-                                         R"({"external_id":"ghost","first_name":"New"})",
-                                         absl::Now()}});
+  writes_.Record("sandbox",
+                 {RecentWrite{"external_id:ghost", "attributes",
+                              R"({"external_id":"ghost","first_name":"New"})", absl::Now()}});
   http_.Respond(200, kNobody);
   const Answer answer = Lookup(ById("ghost"));
   ASSERT_TRUE(answer.status.ok());

@@ -4,6 +4,10 @@
 //                  JSON, Braze-like field names); --async queues it in the
 //                  server's durable outbox instead of waiting for Braze.
 //   status         where an accepted event/purchase is (BrazeSyncAdmin).
+//   lookup         what Braze knows about users (BrazeLookup.LookupUsers):
+//                  by external ids and aliases (each flag repeatable, and
+//                  --external_id also takes a comma list), or by one of
+//                  --email, --phone, --braze_id, --device_id.
 //   dead-letters   list, show, replay or purge the server's dead letters.
 //                  `list` follows the server's pages to the end and prints
 //                  them as one response; a letter whose Braze JSON was too
@@ -16,6 +20,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -29,6 +34,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "client/cpp/brazesync_client.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "BrazeSync server address host:port");
@@ -38,16 +45,19 @@ ABSL_FLAG(std::string, file, "",
           "A TrackRequest as proto3 JSON (e.g. {\"events\":[...]}); replaces the item flags");
 ABSL_FLAG(bool, validate_only, false, "Dry run: print the Braze JSON that would be sent");
 ABSL_FLAG(bool, allow_partial, false, "Send the valid items even when some are invalid");
-ABSL_FLAG(std::string, external_id, "", "User identifier (or use --alias_name/--alias_label)");
+ABSL_FLAG(std::string, external_id, "",
+          "User identifier (or use --alias_name/--alias_label). lookup: repeatable, and each "
+          "may be a comma list, e.g. --external_id=u1,u2 --external_id=u3");
 ABSL_FLAG(std::string, alias_name, "", "User alias name (with --alias_label)");
 ABSL_FLAG(std::string, alias_label, "", "User alias label (with --alias_name)");
 ABSL_FLAG(std::string, first_name, "", "Profile first name");
 ABSL_FLAG(std::string, last_name, "", "Profile last name");
 ABSL_FLAG(std::string, email, "",
-          "Profile email; the user identifier when no external_id or alias is given");
+          "Profile email; the user identifier when no external_id or alias is given. "
+          "lookup: look users up by this email address");
 ABSL_FLAG(std::string, phone, "",
           "Profile phone in E.164, or a national number when the workspace sets "
-          "default_phone_region");
+          "default_phone_region. lookup: look users up by this phone");
 ABSL_FLAG(std::string, dob, "", "Profile date of birth YYYY-MM-DD");
 ABSL_FLAG(std::string, home_city, "", "Profile home city");
 ABSL_FLAG(std::string, country, "", "Profile country, ISO 3166-1 alpha-2");
@@ -69,6 +79,27 @@ ABSL_FLAG(std::vector<std::string>, ids, {},
           "dead-letters replay/purge: comma-separated dead-letter ids, e.g. --ids=1,2");
 ABSL_FLAG(bool, all, false,
           "dead-letters replay/purge: every dead letter (of --workspace when given)");
+ABSL_FLAG(std::string, alias, "",
+          "lookup: a user alias as label:name (split at the first ':'); repeatable");
+ABSL_FLAG(std::string, braze_id, "", "lookup: look the user up by Braze id");
+ABSL_FLAG(std::string, device_id, "", "lookup: look the user up by device id");
+ABSL_FLAG(std::vector<std::string>, fields, {},
+          "lookup: Braze export fields, comma-separated (e.g. first_name,custom_attributes); "
+          "empty = the workspace's default list");
+ABSL_FLAG(std::optional<int64_t>, max_wait_ms, std::nullopt,
+          "lookup: latency budget; identifiers Braze has not answered by then come back "
+          "DEFERRED (unset = the workspace's default_max_wait_ms)");
+ABSL_FLAG(std::optional<int64_t>, max_age_ms, std::nullopt,
+          "lookup: cached data younger than this answers without asking Braze "
+          "(unset = the workspace's cache_ttl_ms)");
+ABSL_FLAG(std::optional<int64_t>, max_stale_ms, std::nullopt,
+          "lookup: when Braze cannot answer within max_wait, serve cached data up to this old "
+          "instead of DEFERRED (unset = never older than max_age)");
+ABSL_FLAG(std::string, cache_policy, "",
+          "lookup: prefer_cache (default), refresh (ask Braze even when cached) or cache_only "
+          "(never ask Braze)");
+ABSL_FLAG(bool, allow_received_fields, false,
+          "lookup: allow canvases_received / campaigns_received in --fields");
 
 namespace brazesync {
 namespace {
@@ -243,6 +274,93 @@ int RunTrack() {
              : 3;
 }
 
+// Every value given to the flag `name` on the command line, in order:
+// `--name=value`, `-name=value`, `--name value` and `-name value` (abseil's
+// forms for a non-boolean flag), up to a `--` that ends the flags. Abseil
+// keeps only the last occurrence of a flag; lookup's --external_id and
+// --alias are repeatable.
+std::vector<std::string> RepeatedFlag(int argc, char** argv, absl::string_view name) {
+  std::vector<std::string> values;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) continue;
+    if (!absl::ConsumePrefix(&arg, name)) continue;
+    if (arg.empty()) {
+      if (i + 1 < argc) values.emplace_back(argv[++i]);
+    } else if (absl::ConsumePrefix(&arg, "=")) {
+      values.emplace_back(arg);
+    }
+  }
+  return values;
+}
+
+// `millis` as a Duration (negative values too: the server names the field).
+google::protobuf::Duration Millis(int64_t millis) {
+  google::protobuf::Duration duration;
+  duration.set_seconds(millis / 1000);
+  duration.set_nanos(static_cast<int32_t>(millis % 1000) * 1000000);
+  return duration;
+}
+
+// The LookupUsersRequest of `brazesync lookup`'s flags.
+absl::StatusOr<v1::LookupUsersRequest> LookupRequestFromFlags(int argc, char** argv) {
+  v1::LookupUsersRequest request;
+  request.set_workspace(absl::GetFlag(FLAGS_workspace));
+  for (const std::string& list : RepeatedFlag(argc, argv, "external_id")) {
+    for (absl::string_view id : absl::StrSplit(list, ',', absl::SkipEmpty())) {
+      request.add_external_ids(std::string(id));
+    }
+  }
+  for (const std::string& alias : RepeatedFlag(argc, argv, "alias")) {
+    const size_t colon = alias.find(':');
+    if (colon == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("--alias: \"", alias, "\" is not label:name"));
+    }
+    v1::UserAlias* user_alias = request.add_user_aliases();
+    user_alias->set_alias_label(alias.substr(0, colon));
+    user_alias->set_alias_name(alias.substr(colon + 1));
+  }
+  request.set_email_address(absl::GetFlag(FLAGS_email));
+  request.set_phone(absl::GetFlag(FLAGS_phone));
+  request.set_braze_id(absl::GetFlag(FLAGS_braze_id));
+  request.set_device_id(absl::GetFlag(FLAGS_device_id));
+  for (const std::string& field : absl::GetFlag(FLAGS_fields)) {
+    if (!field.empty()) request.add_fields_to_export(field);
+  }
+  const std::string policy = absl::GetFlag(FLAGS_cache_policy);
+  if (policy == "prefer_cache") {
+    request.set_cache_policy(v1::CACHE_POLICY_PREFER_CACHE);
+  } else if (policy == "refresh") {
+    request.set_cache_policy(v1::CACHE_POLICY_REFRESH);
+  } else if (policy == "cache_only") {
+    request.set_cache_policy(v1::CACHE_POLICY_CACHE_ONLY);
+  } else if (!policy.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--cache_policy: \"", policy, "\" is not prefer_cache, refresh or cache_only"));
+  }
+  if (const std::optional<int64_t> ms = absl::GetFlag(FLAGS_max_age_ms); ms.has_value()) {
+    *request.mutable_max_age() = Millis(*ms);
+  }
+  if (const std::optional<int64_t> ms = absl::GetFlag(FLAGS_max_stale_ms); ms.has_value()) {
+    *request.mutable_max_stale() = Millis(*ms);
+  }
+  if (const std::optional<int64_t> ms = absl::GetFlag(FLAGS_max_wait_ms); ms.has_value()) {
+    *request.mutable_max_wait() = Millis(*ms);
+  }
+  request.set_allow_received_fields(absl::GetFlag(FLAGS_allow_received_fields));
+  return request;
+}
+
+// `brazesync lookup`: prints the LookupUsersResponse (exit 0, whatever the
+// per-identifier outcomes) or the rpc error (exit 1).
+int RunLookup(int argc, char** argv) {
+  absl::StatusOr<v1::LookupUsersRequest> request = LookupRequestFromFlags(argc, argv);
+  if (!request.ok()) return UsageError(absl::StrCat("lookup: ", request.status().message()));
+  return Print(WithToken(BrazeSyncClient::Connect(absl::GetFlag(FLAGS_target)))
+                   .LookupUsers(*request, Timeout()));
+}
+
 int RunStatus() {
   if (absl::GetFlag(FLAGS_item_id).empty()) {
     return UsageError("status: --item_id is required");
@@ -348,6 +466,11 @@ int RunDeadLetters(const std::string& action) {
 int main(int argc, char** argv) {
   constexpr char kUsage[] =
       "usage: brazesync track [flags]\n"
+      "       brazesync lookup (--external_id=ID[,ID...] | --alias=LABEL:NAME)... | --email=E |\n"
+      "                        --phone=P | --braze_id=B | --device_id=D) [--workspace=W]\n"
+      "                        [--fields=F,...] [--max_wait_ms=N] [--max_age_ms=N] "
+      "[--max_stale_ms=N]\n"
+      "                        [--cache_policy=prefer_cache|refresh|cache_only]\n"
       "       brazesync status --item_id=ID [--workspace=W]\n"
       "       brazesync dead-letters list [--workspace=W] [--page_size=N] [--after_id=ID]\n"
       "       brazesync dead-letters show --id=ID\n"
@@ -360,6 +483,9 @@ int main(int argc, char** argv) {
       "--event=quote_requested\n"
       "  brazesync track --file=request.json\n"
       "  brazesync track --async --external_id=u1 --event=paid --event_id=order-17\n"
+      "  brazesync lookup --external_id=u1,u2 --alias=crm:42 --fields=first_name,custom_attributes "
+      "--max_wait_ms=300 --max_stale_ms=3600000\n"
+      "  brazesync lookup --email=ada@example.com --cache_policy=refresh\n"
       "  brazesync status --item_id=order-17\n"
       "  brazesync dead-letters list --workspace=prod   (every page, as one JSON response)\n"
       "  brazesync dead-letters show --id=42\n"
@@ -367,9 +493,11 @@ int main(int argc, char** argv) {
       "  brazesync dead-letters purge --all --workspace=staging\n"
       "A server with callers configured needs a token: set BRAZESYNC_TOKEN, or\n"
       "BRAZESYNC_TOKEN_FILE to a file holding it (never a flag). Track needs the track role,\n"
-      "status and dead-letters the admin role.\n"
-      "Exit codes: 0 delivered/validated/accepted (track) or success, 1 rpc error, 2 bad usage,\n"
-      "3 some items not delivered (track).");
+      "lookup the lookup role, status and dead-letters the admin role.\n"
+      "lookup prints the LookupUsersResponse: one result per identifier (FOUND, NOT_FOUND,\n"
+      "AMBIGUOUS, DEFERRED or ERROR) and the users found.\n"
+      "Exit codes: 0 delivered/validated/accepted (track) or success (lookup: any outcome),\n"
+      "1 rpc error, 2 bad usage, 3 some items not delivered (track).");
   // --help lists the flags of this file: abseil's default lists only those of
   // a file named after the binary (brazesync.cc).
   absl::FlagsUsageConfig usage;
@@ -380,6 +508,7 @@ int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   const std::string command = args.size() >= 2 ? args[1] : "";
   if (command == "track" && args.size() == 2) return brazesync::RunTrack();
+  if (command == "lookup" && args.size() == 2) return brazesync::RunLookup(argc, argv);
   if (command == "status" && args.size() == 2) return brazesync::RunStatus();
   if (command == "dead-letters" && args.size() == 3) return brazesync::RunDeadLetters(args[2]);
   std::cerr << kUsage;

@@ -56,7 +56,7 @@ absl::StatusOr<std::string> TokenFromEnvironment() {
 }
 
 BrazeSyncClient::BrazeSyncClient(std::shared_ptr<grpc::Channel> channel)
-    : stub_(v1::BrazeSync::NewStub(std::move(channel))) {}
+    : stub_(v1::BrazeSync::NewStub(channel)), lookup_stub_(v1::BrazeLookup::NewStub(channel)) {}
 
 BrazeSyncClient BrazeSyncClient::Connect(const std::string& target) {
   return BrazeSyncClient(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
@@ -70,6 +70,24 @@ absl::StatusOr<v1::TrackResult> BrazeSyncClient::Track(const v1::TrackRequest& r
   grpc::Status status = stub_->Track(&context, request, &result);
   if (!status.ok()) return FromGrpcStatus(status);
   return result;
+}
+
+absl::StatusOr<v1::LookupUsersResponse> BrazeSyncClient::LookupUsers(
+    const v1::LookupUsersRequest& request, absl::Duration timeout) {
+  return CallUnary<v1::LookupUsersResponse>(*lookup_stub_, &v1::BrazeLookup::Stub::LookupUsers,
+                                            request, timeout, token_);
+}
+
+const v1::ExportedUser* FoundUser(const v1::LookupUsersResponse& response,
+                                  const v1::LookupResult& result) {
+  if (result.outcome() != v1::LOOKUP_OUTCOME_FOUND &&
+      result.outcome() != v1::LOOKUP_OUTCOME_AMBIGUOUS) {
+    return nullptr;
+  }
+  if (result.user_indexes().empty()) return nullptr;
+  const int index = result.user_indexes(0);
+  if (index < 0 || index >= response.users_size()) return nullptr;
+  return &response.users(index);
 }
 
 AdminClient::AdminClient(std::shared_ptr<grpc::Channel> channel)

@@ -1,7 +1,7 @@
 // The C++ client library for BrazeSync: typed wrappers over the generated
-// stubs (BrazeSync for Track, BrazeSyncAdmin for item status and dead
-// letters) that apply a deadline and return absl::Status carrying the
-// server's rich error details (field violations) as payloads.
+// stubs (BrazeSync for Track, BrazeLookup for LookupUsers, BrazeSyncAdmin for
+// item status and dead letters) that apply a deadline and return absl::Status
+// carrying the server's rich error details (field violations) as payloads.
 #ifndef BRAZESYNC_CLIENT_CPP_BRAZESYNC_CLIENT_H_
 #define BRAZESYNC_CLIENT_CPP_BRAZESYNC_CLIENT_H_
 
@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "brazesync/v1/admin.grpc.pb.h"
 #include "brazesync/v1/brazesync.grpc.pb.h"
+#include "brazesync/v1/lookup.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
 
 namespace brazesync {
@@ -41,8 +42,20 @@ class BrazeSyncClient final {
   absl::StatusOr<v1::TrackResult> Track(const v1::TrackRequest& request,
                                         absl::Duration timeout = absl::Seconds(30));
 
+  // Calls BrazeLookup.LookupUsers (same channel and token) with `timeout` as
+  // the gRPC deadline. The request's max_wait is the server's latency budget
+  // for Braze; the earlier of the two bounds the call, so keep `timeout`
+  // above max_wait. Errors are as for Track (INVALID_ARGUMENT with field
+  // violations, NOT_FOUND workspace, FAILED_PRECONDITION, UNAUTHENTICATED,
+  // PERMISSION_DENIED without the lookup role, RESOURCE_EXHAUSTED). Braze
+  // being slow or down is never an error: each LookupResult's outcome says
+  // FOUND, NOT_FOUND, AMBIGUOUS, DEFERRED or ERROR.
+  absl::StatusOr<v1::LookupUsersResponse> LookupUsers(const v1::LookupUsersRequest& request,
+                                                      absl::Duration timeout = absl::Seconds(30));
+
  private:
   std::unique_ptr<v1::BrazeSync::Stub> stub_;
+  std::unique_ptr<v1::BrazeLookup::Stub> lookup_stub_;
   std::string token_;
 };
 
@@ -79,6 +92,11 @@ class AdminClient final {
   std::unique_ptr<v1::BrazeSyncAdmin::Stub> stub_;
   std::string token_;
 };
+
+// The user a LookupResult found (FOUND: its only user; AMBIGUOUS: the first
+// of them), or nullptr (NOT_FOUND, DEFERRED, ERROR, or an index out of range).
+const v1::ExportedUser* FoundUser(const v1::LookupUsersResponse& response,
+                                  const v1::LookupResult& result);
 
 // Converts a grpc::Status to absl::Status, copying the details of the
 // `grpc-status-details-bin` google.rpc.Status as payloads keyed by type URL.

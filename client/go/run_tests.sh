@@ -30,7 +30,8 @@ map="Mgoogle/rpc/status.proto=google.golang.org/genproto/googleapis/rpc/status"
 protoc -I"$BRAZESYNC_PROTOS_DIR" \
   --go_out="$out/src" --go_opt="$map" \
   --go-grpc_out="$out/src" --go-grpc_opt="$map" \
-  "$BRAZESYNC_PROTOS_DIR/brazesync/v1/brazesync.proto" "$BRAZESYNC_PROTOS_DIR/brazesync/v1/types.proto"
+  "$BRAZESYNC_PROTOS_DIR/brazesync/v1/brazesync.proto" "$BRAZESYNC_PROTOS_DIR/brazesync/v1/types.proto" \
+  "$BRAZESYNC_PROTOS_DIR/brazesync/v1/lookup.proto"
 
 export GO111MODULE=off GOPROXY=off GOFLAGS=
 export GOPATH="$out:$here:/usr/share/gocode"

@@ -1,5 +1,6 @@
 'use strict';
-// Node.js client for BrazeSync (brazesync.v1.BrazeSync/Track).
+// Node.js client for BrazeSync (brazesync.v1.BrazeSync/Track and
+// brazesync.v1.BrazeLookup/LookupUsers).
 //
 // Messages are plain objects with the proto field names (keepCase), so they
 // read like Braze's /users/track JSON: {user: {external_id: 'u1'}, first_name: 'Ada'}.
@@ -37,13 +38,18 @@ function resolveProtosDir(explicit) {
   throw new Error('BrazeSync protos not found: pass {protosDir} or set BRAZESYNC_PROTOS_DIR');
 }
 
-const loaded = new Map();  // protosDir -> {service, errorTypes}
+const loaded = new Map();  // protosDir -> {service, lookupService, errorTypes}
+
+// The service protos the client loads (every service it calls).
+const SERVICE_PROTOS = ['brazesync/v1/brazesync.proto', 'brazesync/v1/lookup.proto'];
 
 function load(protosDir) {
   if (loaded.has(protosDir)) return loaded.get(protosDir);
-  const packageDefinition = protoLoader.loadSync('brazesync/v1/brazesync.proto',
+  const packageDefinition = protoLoader.loadSync(SERVICE_PROTOS,
     {...LOADER_OPTIONS, includeDirs: [protosDir]});
-  const service = grpc.loadPackageDefinition(packageDefinition).brazesync.v1.BrazeSync;
+  const v1 = grpc.loadPackageDefinition(packageDefinition).brazesync.v1;
+  const service = v1.BrazeSync;
+  const lookupService = v1.BrazeLookup;
 
   // The error-detail messages, decoded with protobufjs (proto-loader's own
   // parser). google/protobuf/*.proto come bundled with protobufjs.
@@ -59,7 +65,7 @@ function load(protosDir) {
     RetryInfo: root.lookupType('google.rpc.RetryInfo'),
     ErrorInfo: root.lookupType('google.rpc.ErrorInfo'),
   };
-  const entry = {service, errorTypes};
+  const entry = {service, lookupService, errorTypes};
   loaded.set(protosDir, entry);
   return entry;
 }
@@ -323,6 +329,70 @@ function toPurchase(p) {
   return purchase;
 }
 
+// ---- lookups ---------------------------------------------------------------
+
+// google.protobuf.Duration from milliseconds ({seconds, nanos} is passed through).
+function toDuration(ms) {
+  if (ms && typeof ms === 'object') return ms;
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new TypeError(`invalid duration (ms): ${ms}`);
+  const seconds = Math.trunc(ms / 1000);
+  return {seconds: String(seconds), nanos: Math.round((ms - seconds * 1000) * 1e6)};
+}
+
+const CACHE_POLICIES = {prefer_cache: 'CACHE_POLICY_PREFER_CACHE', refresh: 'CACHE_POLICY_REFRESH',
+  cache_only: 'CACHE_POLICY_CACHE_ONLY'};
+
+// Copies a raw LookupUsersRequest, converting this client's conveniences:
+// max_age / max_stale / max_wait as milliseconds (or {seconds, nanos}),
+// cache_policy as 'prefer_cache' | 'refresh' | 'cache_only' (or the enum
+// name), external_ids as one string, user_aliases as {alias_label,
+// alias_name} or {aliasLabel, aliasName}.
+function normalizeLookupRequest(request) {
+  const req = {...request};
+  if (typeof req.external_ids === 'string') req.external_ids = [req.external_ids];
+  if (req.user_aliases) {
+    req.user_aliases = req.user_aliases.map((a) => ({alias_name: a.alias_name ?? a.aliasName,
+      alias_label: a.alias_label ?? a.aliasLabel}));
+  }
+  for (const name of ['max_age', 'max_stale', 'max_wait']) {
+    if (req[name] !== undefined && req[name] !== null) req[name] = toDuration(req[name]);
+  }
+  if (typeof req.cache_policy === 'string' && CACHE_POLICIES[req.cache_policy]) {
+    req.cache_policy = CACHE_POLICIES[req.cache_policy];
+  }
+  return req;
+}
+
+// A google.protobuf.Value as decoded by proto-loader -> a plain value.
+function fromValue(v) {
+  if (!v) return null;
+  const kind = v.kind || Object.keys(v).find((k) => VALUE_KINDS.has(k) && v[k] !== undefined && v[k] !== null);
+  switch (kind) {
+    case 'numberValue': return v.numberValue;
+    case 'stringValue': return v.stringValue;
+    case 'boolValue': return v.boolValue;
+    case 'structValue': return fromStruct(v.structValue);
+    case 'listValue': return ((v.listValue && v.listValue.values) || []).map(fromValue);
+    default: return null;
+  }
+}
+
+// A google.protobuf.Struct as decoded by proto-loader (e.g.
+// ExportedUser.custom_attributes) -> a plain object; {} for none.
+function fromStruct(struct) {
+  const out = {};
+  for (const [k, v] of Object.entries((struct && struct.fields) || {})) out[k] = fromValue(v);
+  return out;
+}
+
+// The user a LookupResult found (FOUND; the first of them when AMBIGUOUS), or null.
+function foundUser(response, result) {
+  if (!result || !['LOOKUP_OUTCOME_FOUND', 'LOOKUP_OUTCOME_AMBIGUOUS'].includes(result.outcome)) return null;
+  const index = (result.user_indexes || [])[0];
+  if (index === undefined || index < 0 || index >= response.users.length) return null;
+  return response.users[index];
+}
+
 // ---- the client -------------------------------------------------------------
 
 class BrazeSyncClient {
@@ -336,12 +406,15 @@ class BrazeSyncClient {
   //   channelOptions  passed to grpc-js
   constructor(target, {timeoutMs = 10000, token, tls = false, workspace = '', protosDir,
     channelOptions = {}} = {}) {
-    const {service, errorTypes} = load(path.resolve(resolveProtosDir(protosDir)));
+    const {service, lookupService, errorTypes} = load(path.resolve(resolveProtosDir(protosDir)));
     let creds;
     if (!tls) creds = grpc.credentials.createInsecure();
     else if (tls === true) creds = grpc.credentials.createSsl();
     else creds = grpc.credentials.createSsl(tls.rootCerts || null, tls.privateKey || null, tls.certChain || null);
     this._stub = new service(target, creds, channelOptions);
+    // The lookup stub shares the BrazeSync stub's channel.
+    this._lookupStub = new lookupService(target, creds, {...channelOptions,
+      channelOverride: this._stub.getChannel()});
     this._errorTypes = errorTypes;
     this._timeoutMs = timeoutMs;
     this._token = token;
@@ -354,14 +427,48 @@ class BrazeSyncClient {
   // JSON objects, and times a Date, epoch milliseconds or an ISO 8601 string.
   // Resolves with the TrackResult; rejects with a BrazeSyncError.
   track(request, {timeoutMs} = {}) {
-    const req = normalizeRequest(request);
+    return this._unary(this._stub, 'Track', normalizeRequest(request), timeoutMs);
+  }
+
+  // Sends a brazesync.v1.LookupUsersRequest ({workspace, external_ids,
+  // user_aliases, email_address, phone, braze_id, device_id,
+  // fields_to_export, cache_policy, max_age, max_stale, max_wait,
+  // allow_received_fields}, proto field names). Durations may be
+  // milliseconds, cache_policy 'prefer_cache' | 'refresh' | 'cache_only'.
+  // Resolves with the LookupUsersResponse: {users, invalid_user_ids,
+  // results: [{field, index, outcome: 'LOOKUP_OUTCOME_FOUND' | ..._NOT_FOUND |
+  // ..._AMBIGUOUS | ..._DEFERRED | ..._ERROR, user_indexes, from_cache, ...}],
+  // braze_requests}. Braze being slow or down is an outcome, never a
+  // rejection; rejects with a BrazeSyncError (INVALID_ARGUMENT, NOT_FOUND,
+  // PERMISSION_DENIED without the lookup role...). Keep timeoutMs above
+  // max_wait.
+  lookupUsers(request, {timeoutMs} = {}) {
+    return this._unary(this._lookupStub, 'LookupUsers', normalizeLookupRequest(request), timeoutMs);
+  }
+
+  // Looks one user up: {externalId | userAlias: {alias_label, alias_name}} plus
+  // any LookupUsersRequest field (max_wait: 300, max_stale: 3600000,
+  // fields_to_export: [...], workspace...). Resolves with {outcome, user
+  // (or null), customAttributes (plain object), result, response}.
+  async lookupUser({externalId, userAlias, ...rest}, options) {
+    const request = {...rest};
+    if (externalId !== undefined) request.external_ids = [String(externalId)];
+    if (userAlias) request.user_aliases = [userAlias];
+    const response = await this.lookupUsers(request, options);
+    const result = response.results[0];
+    const user = foundUser(response, result);
+    return {outcome: result ? result.outcome : 'LOOKUP_OUTCOME_UNSPECIFIED', user,
+      customAttributes: user ? fromStruct(user.custom_attributes) : {}, result, response};
+  }
+
+  _unary(stub, method, req, timeoutMs) {
     if (!req.workspace && this._workspace) req.workspace = this._workspace;
     const metadata = new grpc.Metadata();
     if (this._token) metadata.set('authorization', `Bearer ${this._token}`);
     const ms = timeoutMs ?? this._timeoutMs;
     const callOptions = ms ? {deadline: new Date(Date.now() + ms)} : {};
     return new Promise((resolve, reject) => {
-      this._stub.Track(req, metadata, callOptions, (err, result) => {
+      stub[method](req, metadata, callOptions, (err, result) => {
         if (err) reject(toBrazeSyncError(this._errorTypes, err));
         else resolve(result);
       });
@@ -392,6 +499,7 @@ class BrazeSyncClient {
     return decodeStatusDetails(this._errorTypes, status);
   }
 
+  // Closes the channel (the lookup stub shares it).
   close() {
     this._stub.close();
   }
@@ -407,4 +515,7 @@ module.exports = {
   toStruct,
   toAttributeValue,
   toTimestamp,
+  toDuration,
+  fromStruct,
+  foundUser,
 };

@@ -10,7 +10,9 @@
 # (package protobuf-compiler-grpc); health.proto comes from package grpc-proto.
 #
 # Layout of OUT_DIR (put it on sys.path, or let brazesync_client find it):
-#   brazesync/v1/{types,brazesync,config}_pb2.py, brazesync_pb2_grpc.py
+#   brazesync/v1/{types,brazesync,lookup,admin,config}_pb2.py, and
+#       {brazesync,lookup,admin}_pb2_grpc.py for the services (every
+#       protos/brazesync/v1/*.proto is generated)
 #   google/rpc/{status,error_details}_pb2.py  -- no __init__.py anywhere, so
 #       `google` and `google.rpc` stay PEP 420 namespace packages and merge
 #       with Debian's python3-protobuf `google` (itself a namespace package)
@@ -52,6 +54,10 @@ rm -f "$tmp/brazesync_health_v1.proto"
 # Only service files need *_pb2_grpc.py; drop the empty ones for the others.
 for f in "$tmp"/brazesync/v1/*_pb2_grpc.py "$tmp"/google/rpc/*_pb2_grpc.py; do
   grep -q "Stub(object)" "$f" || rm -f "$f"
+done
+# The client imports these service stubs; fail here, not at import time.
+for f in brazesync_pb2_grpc lookup_pb2_grpc; do
+  [ -f "$tmp/brazesync/v1/$f.py" ] || { echo "generate.sh: $f.py was not generated (is $protos up to date?)" >&2; exit 1; }
 done
 find "$tmp" -name '__init__.py' -delete   # keep namespace packages (see above)
 chmod 755 "$tmp"

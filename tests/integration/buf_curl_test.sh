@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end: `buf curl` (a grpcurl stand-in) against a live BrazeSync server
 # using only server reflection: list services and methods, health check, a
-# Track that reaches the Braze emulator, and an invalid Track whose error
-# carries field violations.
+# Track that reaches the Braze emulator, an invalid Track whose error
+# carries field violations, and the README's LookupUsers calls (the tracked
+# user FOUND, an unknown alias NOT_FOUND, an invalid lookup's violations).
 # Usage: buf_curl_test.sh BUF SERVER_BIN EMULATOR_BIN
 set -euo pipefail
 buf="$1" server="$2" emulator="$3"
@@ -25,6 +26,7 @@ expect_contains "$services" "grpc.health.v1.Health" "reflection lists Health"
 methods="$("${bufcurl[@]}" --list-methods "$url")"
 expect_contains "$methods" "brazesync.v1.BrazeSync/Track" "reflection describes Track"
 expect_contains "$methods" "grpc.health.v1.Health/Check" "reflection describes Health"
+expect_contains "$methods" "brazesync.v1.BrazeLookup/LookupUsers" "reflection describes LookupUsers"
 
 health="$("${bufcurl[@]}" -d '{"service":"brazesync.v1.BrazeSync"}' "$url/grpc.health.v1.Health/Check")"
 expect_contains "$health" '"SERVING"' "health check"
@@ -48,6 +50,24 @@ set -e
 if [ "$code" -eq 0 ]; then echo "FAIL: invalid Track exited 0"; failures=$((failures + 1)); fi
 expect_contains "$invalid" "invalid_argument" "invalid Track is INVALID_ARGUMENT"
 expect_contains "$invalid" "events[0].name" "violation names the field"
+
+lookup="$("${bufcurl[@]}" \
+  -d '{"external_ids":["buf-user"],"fields_to_export":["first_name","custom_attributes"],"max_wait":"5s","max_stale":"3600s"}' \
+  "$url/brazesync.v1.BrazeLookup/LookupUsers" 2>&1)" || true
+expect_contains "$lookup" '"LOOKUP_OUTCOME_FOUND"' "LookupUsers finds the tracked user"
+first_name="$(/usr/bin/python3 -c 'import json, sys; print(json.loads(sys.argv[1])["users"][0].get("firstName"))' "$lookup" 2>&1)" || true
+expect_contains "$first_name" "Ada" "LookupUsers shows the tracked first_name"
+lookup="$("${bufcurl[@]}" \
+  -d '{"user_aliases":[{"alias_label":"crm","alias_name":"buf-nobody"}],"cache_policy":"CACHE_POLICY_REFRESH","max_wait":"5s"}' \
+  "$url/brazesync.v1.BrazeLookup/LookupUsers" 2>&1)" || true
+expect_contains "$lookup" '"LOOKUP_OUTCOME_NOT_FOUND"' "LookupUsers of an unknown alias"
+set +e
+invalid="$("${bufcurl[@]}" -d '{"external_ids":["buf-user"],"email_address":"ada@example.com"}' \
+  "$url/brazesync.v1.BrazeLookup/LookupUsers" 2>&1)"
+code=$?
+set -e
+if [ "$code" -eq 0 ]; then echo "FAIL: invalid LookupUsers exited 0"; failures=$((failures + 1)); fi
+expect_contains "$invalid" "invalid_argument" "mixed identifiers are INVALID_ARGUMENT"
 
 if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
 echo "all buf curl checks passed"

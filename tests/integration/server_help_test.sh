@@ -17,7 +17,7 @@ if [[ "$help" == *"No flags matched"* ]]; then
   echo "FAIL: --help says No flags matched"; failures=$((failures + 1))
 fi
 help="$("$cli" --help 2>&1)"
-for flag in --target --external_id --phone --async --item_id; do
+for flag in --target --external_id --phone --async --item_id --alias --cache_policy --max_wait_ms; do
   expect_contains "$help" "$flag " "brazesync --help lists $flag"
 done
 if [[ "$help" == *"No flags matched"* ]]; then

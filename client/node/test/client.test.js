@@ -10,7 +10,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const {BrazeSyncClient, BrazeSyncError} = require('../brazesync');
+const crypto = require('node:crypto');
+
+const {BrazeSyncClient, BrazeSyncError, foundUser, fromStruct} = require('../brazesync');
 
 const SERVER_BIN = process.env.BRAZESYNC_SERVER_BIN;
 const EMULATOR_BIN = process.env.BRAZE_EMULATOR_BIN;
@@ -60,7 +62,10 @@ before(async () => {
     assert.ok(value, `${name} must be set (see run_tests.sh)`);
   }
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'brazesync-node-'));
-  emulatorPort = await startWithPortFile('emulator', EMULATOR_BIN, []);
+  // Braze's export shows a write tens of seconds late; here ten minutes, so a
+  // lookup right after Track finds the tracked values only through
+  // BrazeSync's read-your-writes overlay.
+  emulatorPort = await startWithPortFile('emulator', EMULATOR_BIN, ['--export_lag_ms=600000']);
   const serverPort = await startWithPortFile('server', SERVER_BIN,
     [`--braze_endpoint=http://127.0.0.1:${emulatorPort}`]);
   client = new BrazeSyncClient(`127.0.0.1:${serverPort}`, {timeoutMs: 15000, protosDir: PROTOS_DIR});
@@ -143,4 +148,60 @@ test('an invalid request rejects with INVALID_ARGUMENT and names the field', asy
     return true;
   });
   assert.deepEqual(await emulatorRequests(), [], 'nothing reaches Braze for invalid input');
+});
+
+// An external id no other test has used: the server caches lookups (also
+// negative answers) across emulator resets.
+function uniqueId(prefix) {
+  return `${prefix}-${crypto.randomBytes(6).toString('hex')}`;
+}
+
+test('lookupUsers reads its own writes; an unknown external id is NOT_FOUND', async () => {
+  const known = uniqueId('node-lookup');
+  const unknown = uniqueId('node-nobody');
+  const tracked = await client.trackUser({externalId: known, firstName: 'Ada',
+    customAttributes: {tier: 'gold'}});
+  assert.equal(tracked.outcome, 'OUTCOME_DELIVERED');
+
+  const response = await client.lookupUsers({external_ids: [known, unknown],
+    fields_to_export: ['first_name', 'custom_attributes'], max_wait: 5000});
+  assert.deepEqual(response.results.map((r) => [r.field, r.index]),
+    [['external_ids', 0], ['external_ids', 1]]);
+  const [found, missing] = response.results;
+  assert.equal(found.outcome, 'LOOKUP_OUTCOME_FOUND', JSON.stringify(response));
+  const user = foundUser(response, found);
+  assert.ok(user, JSON.stringify(response));
+  assert.equal(user.external_id, known);
+  assert.equal(user.first_name, 'Ada');
+  assert.equal(fromStruct(user.custom_attributes).tier, 'gold', JSON.stringify(response));
+  assert.equal(found.pending_own_write, true, 'Braze\'s export lags: the overlay answered');
+  assert.equal(missing.outcome, 'LOOKUP_OUTCOME_NOT_FOUND', JSON.stringify(response));
+  assert.deepEqual(missing.user_indexes, []);
+  assert.equal(foundUser(response, missing), null);
+});
+
+test('lookupUser looks one user up; bad input rejects with INVALID_ARGUMENT', async () => {
+  const known = uniqueId('node-lookup-one');
+  await client.trackUser({externalId: known, firstName: 'Grace', customAttributes: {tier: 'silver'}});
+  const one = await client.lookupUser({externalId: known, max_wait: 5000, max_stale: 3600000,
+    cache_policy: 'prefer_cache', fields_to_export: ['first_name', 'custom_attributes']});
+  assert.equal(one.outcome, 'LOOKUP_OUTCOME_FOUND', JSON.stringify(one.response));
+  assert.equal(one.user.first_name, 'Grace');
+  assert.deepEqual(one.customAttributes, {tier: 'silver'});
+
+  const none = await client.lookupUser({externalId: uniqueId('node-nobody'), max_wait: 5000});
+  assert.equal(none.outcome, 'LOOKUP_OUTCOME_NOT_FOUND', JSON.stringify(none.response));
+  assert.equal(none.user, null);
+
+  await assert.rejects(client.lookupUsers({}), (err) => {
+    assert.ok(err instanceof BrazeSyncError, String(err));
+    assert.equal(err.codeName, 'INVALID_ARGUMENT');
+    assert.ok(err.violations.length >= 1, JSON.stringify(err));
+    return true;
+  });
+  await assert.rejects(client.lookupUsers({external_ids: ['u1'], max_wait: -1}), (err) => {
+    assert.equal(err.codeName, 'INVALID_ARGUMENT');
+    assert.ok(err.violations.some((v) => v.field.includes('max_wait')), JSON.stringify(err.violations));
+    return true;
+  });
 });

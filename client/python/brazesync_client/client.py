@@ -1,4 +1,4 @@
-"""A thin, typed Python client for BrazeSync's ``Track`` RPC."""
+"""A thin, typed Python client for BrazeSync's ``Track`` and ``LookupUsers`` RPCs."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ import datetime as _dt
 import math
 import random
 import time as _time
-from typing import (Any, Callable, Iterable, List, Mapping, Optional, Sequence,
-                    Tuple, Union)
+from typing import (Any, Callable, Iterable, List, Mapping, NamedTuple, Optional,
+                    Sequence, Tuple, Union)
 
 import grpc
-from google.protobuf import struct_pb2, timestamp_pb2
+from google.protobuf import duration_pb2, json_format, struct_pb2, timestamp_pb2
 
 from ._stubs import (brazesync_pb2, brazesync_pb2_grpc, error_details_pb2,
-                     health_pb2, health_pb2_grpc, status_pb2, types_pb2)
+                     health_pb2, health_pb2_grpc, lookup_pb2, lookup_pb2_grpc, status_pb2,
+                     types_pb2)
 
 # Re-exported message types, so callers need not import the stubs themselves.
 TrackRequest = brazesync_pb2.TrackRequest
@@ -28,6 +29,24 @@ AttributeValue = types_pb2.AttributeValue
 
 ITEM_STATUS_DELIVERED = brazesync_pb2.ITEM_STATUS_DELIVERED
 OUTCOME_DELIVERED = brazesync_pb2.OUTCOME_DELIVERED
+
+LookupUsersRequest = lookup_pb2.LookupUsersRequest
+LookupUsersResponse = lookup_pb2.LookupUsersResponse
+LookupResult = lookup_pb2.LookupResult
+ExportedUser = lookup_pb2.ExportedUser
+
+LOOKUP_OUTCOME_FOUND = lookup_pb2.LOOKUP_OUTCOME_FOUND
+LOOKUP_OUTCOME_NOT_FOUND = lookup_pb2.LOOKUP_OUTCOME_NOT_FOUND
+LOOKUP_OUTCOME_AMBIGUOUS = lookup_pb2.LOOKUP_OUTCOME_AMBIGUOUS
+LOOKUP_OUTCOME_DEFERRED = lookup_pb2.LOOKUP_OUTCOME_DEFERRED
+LOOKUP_OUTCOME_ERROR = lookup_pb2.LOOKUP_OUTCOME_ERROR
+
+CACHE_POLICY_PREFER_CACHE = lookup_pb2.CACHE_POLICY_PREFER_CACHE
+CACHE_POLICY_REFRESH = lookup_pb2.CACHE_POLICY_REFRESH
+CACHE_POLICY_CACHE_ONLY = lookup_pb2.CACHE_POLICY_CACHE_ONLY
+
+#: A duration: seconds (int or float), a timedelta, a Duration, or None (unset).
+DurationLike = Union[None, int, float, _dt.timedelta, "duration_pb2.Duration"]
 
 #: A Python value accepted as a custom attribute (see :func:`attribute_value`).
 AttributeLike = Union[None, str, bool, int, float, _dt.datetime, _dt.date,
@@ -312,6 +331,118 @@ def build_request(*, attributes: Iterable[types_pb2.UserProfile] = (),
         validate_only=validate_only, request_id=request_id or "")
 
 
+def duration(value: DurationLike) -> Optional[duration_pb2.Duration]:
+    """A ``Duration`` from seconds (int/float) or a timedelta; ``None`` stays unset."""
+    if value is None:
+        return None
+    if isinstance(value, duration_pb2.Duration):
+        return value
+    if isinstance(value, _dt.timedelta):
+        value = value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise TypeError(f"expected seconds or timedelta, got {value!r}")
+    d = duration_pb2.Duration()
+    d.FromNanoseconds(round(value * 1e9))
+    return d
+
+
+_CACHE_POLICIES = {"prefer_cache": CACHE_POLICY_PREFER_CACHE, "refresh": CACHE_POLICY_REFRESH,
+                   "cache_only": CACHE_POLICY_CACHE_ONLY}
+
+
+def build_lookup_request(external_ids: Union[None, str, Iterable[str]] = None, *,
+                         user_aliases: Iterable[Union[types_pb2.UserAlias,
+                                                      Tuple[str, str]]] = (),
+                         email_address: Optional[str] = None,
+                         phone: Optional[str] = None,
+                         braze_id: Optional[str] = None,
+                         device_id: Optional[str] = None,
+                         fields_to_export: Iterable[str] = (),
+                         cache_policy: Union[None, str, int] = None,
+                         max_age: DurationLike = None,
+                         max_stale: DurationLike = None,
+                         max_wait: DurationLike = None,
+                         allow_received_fields: bool = False,
+                         workspace: Optional[str] = None) -> lookup_pb2.LookupUsersRequest:
+    """A ``LookupUsersRequest``.
+
+    ``external_ids`` is one id or several; ``user_aliases`` are ``UserAlias``
+    messages or ``(alias_label, alias_name)`` pairs. Or give exactly one of
+    ``email_address``, ``phone``, ``braze_id``, ``device_id`` (the two kinds do
+    not mix; the server checks). ``cache_policy`` is ``"prefer_cache"``,
+    ``"refresh"``, ``"cache_only"`` or a ``CACHE_POLICY_*`` value. Durations
+    are seconds or timedeltas: ``max_wait`` is the latency budget,
+    ``max_stale`` how old cached data may be when Braze cannot answer in time,
+    ``max_age`` how young cached data must be to answer without asking Braze.
+    """
+    if isinstance(external_ids, str):
+        external_ids = [external_ids]
+    request = lookup_pb2.LookupUsersRequest(
+        workspace=workspace or "", external_ids=list(external_ids or ()),
+        email_address=email_address or "", phone=phone or "", braze_id=braze_id or "",
+        device_id=device_id or "", fields_to_export=list(fields_to_export),
+        allow_received_fields=allow_received_fields)
+    for alias in user_aliases:
+        if isinstance(alias, types_pb2.UserAlias):
+            request.user_aliases.append(alias)
+        else:
+            label, name = alias
+            request.user_aliases.add(alias_label=label, alias_name=name)
+    if isinstance(cache_policy, str):
+        if cache_policy not in _CACHE_POLICIES:
+            raise ValueError(f"cache_policy must be one of {sorted(_CACHE_POLICIES)}, "
+                             f"got {cache_policy!r}")
+        cache_policy = _CACHE_POLICIES[cache_policy]
+    if cache_policy is not None:
+        request.cache_policy = cache_policy
+    for name, value in (("max_age", max_age), ("max_stale", max_stale), ("max_wait", max_wait)):
+        d = duration(value)
+        if d is not None:
+            getattr(request, name).CopyFrom(d)
+    return request
+
+
+def found_user(response: lookup_pb2.LookupUsersResponse,
+               result: lookup_pb2.LookupResult) -> Optional[lookup_pb2.ExportedUser]:
+    """The user ``result`` found (the first one when AMBIGUOUS), else ``None``."""
+    if result.outcome not in (LOOKUP_OUTCOME_FOUND, LOOKUP_OUTCOME_AMBIGUOUS):
+        return None
+    if not result.user_indexes or not 0 <= result.user_indexes[0] < len(response.users):
+        return None
+    return response.users[result.user_indexes[0]]
+
+
+def custom_attributes(user: Optional[lookup_pb2.ExportedUser]) -> dict:
+    """An exported user's custom attributes as a plain dict (``{}`` for ``None``).
+
+    Numbers come back as floats (JSON has one number type).
+    """
+    if user is None or not user.HasField("custom_attributes"):
+        return {}
+    return json_format.MessageToDict(user.custom_attributes)
+
+
+class UserLookup(NamedTuple):
+    """What :meth:`BrazeSyncClient.lookup_user` found for one identifier."""
+
+    #: A ``LOOKUP_OUTCOME_*`` value.
+    outcome: int
+    #: The ``ExportedUser`` (FOUND, or the first user when AMBIGUOUS), else ``None``.
+    user: Optional[lookup_pb2.ExportedUser]
+    #: The identifier's ``LookupResult`` (``from_cache``, ``retry_after``...).
+    result: lookup_pb2.LookupResult
+    #: The whole ``LookupUsersResponse``.
+    response: lookup_pb2.LookupUsersResponse
+
+    @property
+    def found(self) -> bool:
+        return self.outcome == LOOKUP_OUTCOME_FOUND
+
+    @property
+    def custom_attributes(self) -> dict:
+        return custom_attributes(self.user)
+
+
 def all_delivered(result: brazesync_pb2.TrackResult) -> bool:
     """True when the result has items and every one is ``ITEM_STATUS_DELIVERED``."""
     return len(result.items) > 0 and all(
@@ -323,7 +454,7 @@ def all_delivered(result: brazesync_pb2.TrackResult) -> bool:
 # ---------------------------------------------------------------------------
 
 class BrazeSyncClient:
-    """Calls BrazeSync's ``Track`` over one gRPC channel.
+    """Calls BrazeSync's ``Track`` (and ``BrazeLookup.LookupUsers``) over one gRPC channel.
 
     Example::
 
@@ -380,6 +511,7 @@ class BrazeSyncClient:
         self._raw_channel = channel
         self._channel = grpc.intercept_channel(channel, *interceptors) if interceptors else channel
         self._stub = brazesync_pb2_grpc.BrazeSyncStub(self._channel)
+        self._lookup_stub = lookup_pb2_grpc.BrazeLookupStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
     # -- lifecycle ---------------------------------------------------------
@@ -452,6 +584,43 @@ class BrazeSyncClient:
                                   purchase_id=purchase_id, app_id=app_id)
         return self.track(build_request(purchases=[purchase], workspace=workspace),
                           timeout=timeout)
+
+    def lookup_users(self, request: lookup_pb2.LookupUsersRequest, *,
+                     timeout: Optional[float] = None) -> lookup_pb2.LookupUsersResponse:
+        """Sends a raw ``LookupUsersRequest`` (see :func:`build_lookup_request`).
+
+        Returns the ``LookupUsersResponse``: one ``LookupResult`` per
+        identifier (``outcome`` FOUND, NOT_FOUND, AMBIGUOUS, DEFERRED or
+        ERROR; Braze being slow or down is an outcome, never an exception)
+        and the users found. ``timeout`` is the gRPC deadline of each attempt;
+        keep it above the request's ``max_wait``. Needs the lookup role when
+        the server configures callers.
+
+        Raises:
+            BrazeSyncError: on any non-OK status (INVALID_ARGUMENT with field
+                violations, NOT_FOUND workspace, PERMISSION_DENIED...), after
+                retrying ``UNAVAILABLE`` up to the attempt budget.
+        """
+        return self._call(self._lookup_stub.LookupUsers, request, timeout)
+
+    def lookup_user(self, external_id: Optional[str] = None, *,
+                    user_alias: Union[None, types_pb2.UserAlias, Tuple[str, str]] = None,
+                    timeout: Optional[float] = None, **options: Any) -> UserLookup:
+        """Looks one user up by ``external_id`` or ``user_alias`` (a
+        ``UserAlias`` or ``(alias_label, alias_name)``).
+
+        ``options`` are those of :func:`build_lookup_request` (``max_wait``,
+        ``max_stale``, ``fields_to_export``, ``email_address``, ``workspace``...),
+        e.g. ``client.lookup_user("user-42", max_wait=0.3, max_stale=3600)``.
+        Returns a :class:`UserLookup` ``(outcome, user, result, response)``.
+        """
+        request = build_lookup_request(
+            external_id, user_aliases=[user_alias] if user_alias is not None else (), **options)
+        response = self.lookup_users(request, timeout=timeout)
+        if not response.results:
+            raise BrazeSyncError(grpc.StatusCode.INTERNAL, "LookupUsers answered no result")
+        result = response.results[0]
+        return UserLookup(result.outcome, found_user(response, result), result, response)
 
     def check_health(self, service: str = "brazesync.v1.BrazeSync", *,
                      timeout: Optional[float] = None, wait_for_ready: bool = False) -> bool:

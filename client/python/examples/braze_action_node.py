@@ -1,18 +1,29 @@
-"""A conversation action node that sends the user's profile to Braze.
+"""A conversation action node that greets the user from what Braze knows
+and sends the user's profile to Braze.
 
 Shaped like the usual action-node template: the platform creates
 ``BrazeExample`` and calls ``execute(log, payload, context)``; the node returns
-``{'success': 'true'}`` or ``{'success': 'error'}`` so the flow can branch.
+``{'success': 'true', 'greeting': ...}`` or ``{'success': 'error'}`` so the
+flow can branch (and show the greeting).
 
-It collects first name, last name, email, date of birth, city and OS from
-``payload`` (falling back to ``context``), then makes ONE BrazeSync ``Track``
-call carrying the profile and a ``conversation_completed`` event, and branches
-on the per-item results.
+1. Contextual greeting: ONE ``LookupUsers`` call by external id, with a small
+   latency budget (``max_wait`` 300 ms) and cached data up to an hour old
+   allowed when Braze cannot answer in time (``max_stale``). A user whose
+   custom attribute ``tier`` is ``"gold"`` gets the VIP greeting; a user found
+   otherwise is greeted by first name; not found, deferred (Braze's export
+   budget spent or Braze slow), a Braze error or a failed call give the
+   generic greeting. The greeting never fails the node.
+2. It collects first name, last name, email, date of birth, city and OS from
+   ``payload`` (falling back to ``context``), then makes ONE BrazeSync
+   ``Track`` call carrying the profile and a ``conversation_completed`` event,
+   and branches on the per-item results.
 
 Configuration (environment):
     BRAZESYNC_TARGET   host:port of BrazeSync (default 127.0.0.1:50051)
     BRAZESYNC_TIMEOUT  per-attempt deadline in seconds (default 5)
-    BRAZESYNC_TOKEN    optional bearer token
+    BRAZESYNC_TOKEN    optional bearer token; with caller auth on, the caller
+                       needs the track role and, for the greeting, the lookup
+                       role (without it the greeting is the generic one)
 """
 
 from __future__ import annotations
@@ -28,8 +39,9 @@ try:
 except ImportError:  # run from a checkout: client/python is the parent dir
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from brazesync_client import (BrazeSyncClient, BrazeSyncError, TrackResult, all_delivered,
-                              brazesync_pb2, build_event, build_profile, build_request)
+from brazesync_client import (LOOKUP_OUTCOME_DEFERRED, LOOKUP_OUTCOME_FOUND, BrazeSyncClient,
+                              BrazeSyncError, TrackResult, all_delivered, brazesync_pb2,
+                              build_event, build_profile, build_request, lookup_pb2)
 
 SUCCESS = {"success": "true"}
 ERROR = {"success": "error"}
@@ -67,9 +79,19 @@ def _pick(key: str, *sources: Optional[Mapping[str, Any]]) -> Optional[str]:
 
 
 class BrazeExample:
-    """Tracks the conversation's user and a ``conversation_completed`` event."""
+    """Greets the conversation's user, then tracks the user and a
+    ``conversation_completed`` event."""
 
     EVENT_NAME = "conversation_completed"
+    # The lookup behind the greeting: a small latency budget, stale data allowed.
+    LOOKUP_MAX_WAIT_S = 0.3
+    LOOKUP_MAX_STALE_S = 3600.0
+    LOOKUP_TIMEOUT_S = 2.0           # the gRPC deadline, above max_wait
+    LOOKUP_FIELDS = ("first_name", "custom_attributes")
+    VIP_TIER = "gold"
+    VIP_GREETING = "Welcome back, {name}! As a Gold member, you skip the queue."
+    KNOWN_GREETING = "Hi {name}, good to see you again! How can I help?"
+    GENERIC_GREETING = "Hello! How can I help you today?"
 
     def __init__(self, client_factory: Optional[Callable[[], BrazeSyncClient]] = None) -> None:
         self._client_factory = client_factory or (lambda: BrazeSyncClient(
@@ -87,7 +109,50 @@ class BrazeExample:
             _log(log, "error", "braze: no user id in payload or context (user_id/external_id)")
             return ERROR
         os_name = fields.pop("os")
+        client = self._client_factory()
+        try:
+            greeting = self.greeting(log, client, external_id)
+            _log(log, "info", f"braze: greeting for {external_id}: {greeting}")
+            result = self._track(log, client, external_id, fields, os_name, payload, context)
+        finally:
+            client.close()
+        if result is None:
+            return ERROR
+        outcome = self._branch(log, external_id, result)
+        return dict(outcome, greeting=greeting) if outcome == SUCCESS else outcome
 
+    def greeting(self, log: Any, client: BrazeSyncClient, external_id: str) -> str:
+        """The greeting for the user, from one LookupUsers call (never raises)."""
+        try:
+            found = client.lookup_user(external_id, max_wait=self.LOOKUP_MAX_WAIT_S,
+                                       max_stale=self.LOOKUP_MAX_STALE_S,
+                                       fields_to_export=self.LOOKUP_FIELDS,
+                                       timeout=self.LOOKUP_TIMEOUT_S)
+        except BrazeSyncError as error:
+            _log(log, "error", f"braze: lookup failed, generic greeting: {error}")
+            return self.GENERIC_GREETING
+        if found.outcome != LOOKUP_OUTCOME_FOUND or found.user is None:
+            name = lookup_pb2.LookupOutcome.Name(found.outcome)
+            if found.outcome == LOOKUP_OUTCOME_DEFERRED:
+                retry = found.result.retry_after.ToTimedelta().total_seconds()
+                name += f" (retry after {retry:g} s)"
+            _log(log, "info", f"braze: lookup of {external_id}: {name}, generic greeting")
+            return self.GENERIC_GREETING
+        first_name = found.user.first_name if found.user.HasField("first_name") else ""
+        tier = found.custom_attributes.get("tier")
+        _log(log, "info", f"braze: lookup of {external_id}: FOUND (tier={tier!r}, "
+                          f"from_cache={found.result.from_cache}, "
+                          f"pending_own_write={found.result.pending_own_write})")
+        if tier == self.VIP_TIER:
+            return self.VIP_GREETING.format(name=first_name or "friend")
+        if first_name:
+            return self.KNOWN_GREETING.format(name=first_name)
+        return self.GENERIC_GREETING
+
+    def _track(self, log: Any, client: BrazeSyncClient, external_id: str,
+               fields: Dict[str, Optional[str]], os_name: Optional[str],
+               payload: Mapping[str, Any], context: Mapping[str, Any]) -> Optional[TrackResult]:
+        """The Track call of the profile and the event; None (logged) on an error."""
         profile = build_profile(external_id, **fields,
                                 custom_attributes={"os": os_name} if os_name else None)
         properties: Dict[str, Any] = {}
@@ -98,10 +163,8 @@ class BrazeExample:
             properties["conversation_id"] = str(conversation_id)
         event = build_event(external_id, self.EVENT_NAME, properties=properties or None)
         request = build_request(attributes=[profile], events=[event])
-
-        client = self._client_factory()
         try:
-            result = client.track(request)
+            return client.track(request)
         except BrazeSyncError as error:
             if error.code == grpc.StatusCode.INVALID_ARGUMENT:
                 _log(log, "error", f"braze: invalid input: {error.message}")
@@ -112,10 +175,7 @@ class BrazeExample:
                                    f"{error.attempts} attempt(s): {error.message}")
             else:
                 _log(log, "error", f"braze: {error.code.name}: {error.message}")
-            return ERROR
-        finally:
-            client.close()
-        return self._branch(log, external_id, result)
+            return None
 
     @staticmethod
     def _branch(log: Any, external_id: str, result: TrackResult) -> Dict[str, str]:

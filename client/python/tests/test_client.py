@@ -22,6 +22,7 @@ import tempfile
 import time
 import unittest
 import urllib.request
+import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -145,7 +146,11 @@ def setUpModule() -> None:
     if not server_bin or not emulator_bin:
         raise unittest.SkipTest("set BRAZESYNC_SERVER_BIN and BRAZE_EMULATOR_BIN")
     _work_dir = tempfile.mkdtemp(prefix="brazesync-py-")
-    _, EMULATOR_PORT = _start([emulator_bin, "--listen=127.0.0.1:0"], "emulator")
+    # Braze's export shows a write tens of seconds late; here ten minutes, so a
+    # lookup right after Track finds the tracked values only through
+    # BrazeSync's read-your-writes overlay.
+    _, EMULATOR_PORT = _start([emulator_bin, "--listen=127.0.0.1:0", "--export_lag_ms=600000"],
+                              "emulator")
     _, SERVER_PORT = _start([server_bin, "--listen=127.0.0.1:0",
                              f"--braze_endpoint=http://127.0.0.1:{EMULATOR_PORT}"], "server")
     with BrazeSyncClient(f"127.0.0.1:{SERVER_PORT}") as client:
@@ -175,7 +180,16 @@ def emulator(method: str, path: str, body: Optional[Dict[str, Any]] = None) -> A
 
 
 def received_bodies() -> List[Dict[str, Any]]:
-    return [r["body"] for r in emulator("GET", "/_emulator/requests")]
+    """The bodies of the /users/track requests Braze received (lookups' export
+    calls, POST /users/export/ids, are left out)."""
+    return [r["body"] for r in emulator("GET", "/_emulator/requests")
+            if r.get("path", "/users/track").startswith("/users/track")]
+
+
+def unique_id(prefix: str) -> str:
+    """An external id no other test (or earlier run against the same server
+    cache) has used: lookups are cached by the server, across emulator resets."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
 class LiveServerTest(unittest.TestCase):
@@ -281,6 +295,61 @@ class ClientTest(LiveServerTest):
         self.assertEqual(len(sleeps), 1)
 
 
+# ---------------------------------------------------------------------------
+# LookupUsers against the live server
+# ---------------------------------------------------------------------------
+
+class LookupTest(LiveServerTest):
+    def test_lookup_reads_your_writes_and_unknown_is_not_found(self) -> None:
+        known, unknown = unique_id("py-lookup"), unique_id("py-nobody")
+        tracked = self.client.track_user(external_id=known, first_name="Ada",
+                                         custom_attributes={"tier": "gold"})
+        self.assertTrue(bs.all_delivered(tracked))
+
+        response = self.client.lookup_users(bs.build_lookup_request(
+            [known, unknown], fields_to_export=["first_name", "custom_attributes"],
+            max_wait=5.0), timeout=10.0)
+        self.assertEqual([(r.field, r.index) for r in response.results],
+                         [("external_ids", 0), ("external_ids", 1)])
+        found, missing = response.results
+        self.assertEqual(found.outcome, bs.LOOKUP_OUTCOME_FOUND, response)
+        user = bs.found_user(response, found)
+        self.assertIsNotNone(user, response)
+        self.assertEqual(user.external_id, known)
+        self.assertEqual(user.first_name, "Ada")
+        self.assertEqual(bs.custom_attributes(user).get("tier"), "gold", response)
+        self.assertTrue(found.pending_own_write, "Braze's export lags: the overlay answered")
+        self.assertEqual(missing.outcome, bs.LOOKUP_OUTCOME_NOT_FOUND, response)
+        self.assertEqual(list(missing.user_indexes), [])
+        self.assertIsNone(bs.found_user(response, missing))
+
+    def test_lookup_user_convenience(self) -> None:
+        known = unique_id("py-lookup-one")
+        self.assertTrue(bs.all_delivered(self.client.track_user(
+            external_id=known, first_name="Grace", custom_attributes={"tier": "silver"})))
+        found = self.client.lookup_user(known, max_wait=5.0, max_stale=3600,
+                                        fields_to_export=["first_name", "custom_attributes"])
+        self.assertTrue(found.found, found.response)
+        self.assertEqual(found.user.first_name, "Grace")
+        self.assertEqual(found.custom_attributes["tier"], "silver")
+
+        missing = self.client.lookup_user(unique_id("py-nobody"), max_wait=5.0)
+        self.assertEqual(missing.outcome, bs.LOOKUP_OUTCOME_NOT_FOUND, missing.response)
+        self.assertFalse(missing.found)
+        self.assertIsNone(missing.user)
+        self.assertEqual(missing.custom_attributes, {})
+
+    def test_lookup_without_identifier_is_invalid_argument(self) -> None:
+        with self.assertRaises(BrazeSyncError) as caught:
+            self.client.lookup_users(bs.build_lookup_request())
+        self.assertEqual(caught.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertTrue(caught.exception.violations, str(caught.exception))
+        with self.assertRaises(BrazeSyncError) as caught:
+            self.client.lookup_users(bs.build_lookup_request(["u1"], max_wait=-1))
+        self.assertEqual(caught.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("max_wait", " ".join(f for f, _ in caught.exception.violations))
+
+
 class RetryTest(unittest.TestCase):
     def test_closed_port_retried_then_unavailable(self) -> None:
         sock = closed_port()
@@ -337,7 +406,7 @@ class ActionNodeTest(LiveServerTest):
         log = ListLog()
         self.assertEqual(BrazeExample().execute(log, GOOD_PAYLOAD,
                                                 {"conversation_id": "c-9"}),
-                         {"success": "true"})
+                         {"success": "true", "greeting": BrazeExample.GENERIC_GREETING})
         bodies = received_bodies()
         self.assertEqual(len(bodies), 1, "profile and event must travel in one request")
         self.assertEqual(bodies[0]["attributes"], [{
@@ -353,7 +422,7 @@ class ActionNodeTest(LiveServerTest):
     def test_fields_fall_back_to_context(self) -> None:
         result = BrazeExample().execute(ListLog(), {"first_name": "Ada"},
                                         {"user_id": "conv-user-2", "os": "iOS"})
-        self.assertEqual(result, {"success": "true"})
+        self.assertEqual(result["success"], "true")
         self.assertEqual(received_bodies()[0]["attributes"][0],
                          {"external_id": "conv-user-2", "first_name": "Ada", "os": "iOS"})
 
@@ -378,6 +447,48 @@ class ActionNodeTest(LiveServerTest):
         log = ListLog()
         self.assertEqual(node.execute(log.error, GOOD_PAYLOAD), {"success": "error"})
         self.assertIn("unavailable after 2 attempt(s)", log.text())
+        self.assertIn("lookup failed, generic greeting", log.text())
+
+    def test_gold_tier_gets_the_vip_greeting(self) -> None:
+        # Tracked just now: Braze's export may not show it yet, BrazeSync's
+        # read-your-writes overlay does.
+        user = unique_id("conv-gold")
+        self.assertTrue(bs.all_delivered(self.client.track_user(
+            external_id=user, first_name="Ada", custom_attributes={"tier": "gold"})))
+        log = ListLog()
+        result = BrazeExample().execute(log, {"user_id": user, "first_name": "Ada"})
+        self.assertEqual(result, {"success": "true",
+                                  "greeting": BrazeExample.VIP_GREETING.format(name="Ada")},
+                         log.text())
+        self.assertIn("tier='gold'", log.text())
+
+    def test_other_tier_is_greeted_by_name(self) -> None:
+        user = unique_id("conv-silver")
+        self.assertTrue(bs.all_delivered(self.client.track_user(
+            external_id=user, first_name="Grace", custom_attributes={"tier": "silver"})))
+        log = ListLog()
+        result = BrazeExample().execute(log, {"user_id": user, "city": "Paris"})
+        self.assertEqual(result, {"success": "true",
+                                  "greeting": BrazeExample.KNOWN_GREETING.format(name="Grace")},
+                         log.text())
+
+    def test_unknown_user_gets_the_generic_greeting(self) -> None:
+        log = ListLog()
+        result = BrazeExample().execute(log, {"user_id": unique_id("conv-new"),
+                                              "first_name": "Ada"})
+        self.assertEqual(result, {"success": "true",
+                                  "greeting": BrazeExample.GENERIC_GREETING}, log.text())
+        self.assertIn("LOOKUP_OUTCOME_NOT_FOUND, generic greeting", log.text())
+
+    def test_deferred_lookup_gets_the_generic_greeting(self) -> None:
+        # Braze keeps failing: nothing cached for a new user, so the lookup
+        # comes back DEFERRED or ERROR within max_wait, never an rpc error.
+        emulator("POST", "/_emulator/faults", {"fail_next": 1000, "fail_next_status": 503})
+        self.addCleanup(emulator, "POST", "/_emulator/reset")
+        log = ListLog()
+        self.assertEqual(BrazeExample().greeting(log, self.client, unique_id("conv-deferred")),
+                         BrazeExample.GENERIC_GREETING)
+        self.assertRegex(log.text(), r"LOOKUP_OUTCOME_(DEFERRED|ERROR).*generic greeting")
 
 
 # ---------------------------------------------------------------------------
@@ -439,6 +550,40 @@ class OfflineTest(unittest.TestCase):
             attributes=[bs.build_profile(user=alias, phone="+15043277269", dob="1990-12-10",
                                          update_existing_only=True)],
             workspace="eu"), 2.5)])
+
+    def test_build_lookup_request(self) -> None:
+        request = bs.build_lookup_request(
+            "u1", user_aliases=[("crm", "42"), bs.UserAlias(alias_label="l", alias_name="n")],
+            fields_to_export=["first_name"], cache_policy="cache_only", max_wait=0.3,
+            max_stale=dt.timedelta(hours=1), max_age=2, workspace="eu")
+        self.assertEqual(list(request.external_ids), ["u1"])
+        self.assertEqual([(a.alias_label, a.alias_name) for a in request.user_aliases],
+                         [("crm", "42"), ("l", "n")])
+        self.assertEqual(request.cache_policy, bs.CACHE_POLICY_CACHE_ONLY)
+        self.assertEqual(request.max_wait.ToMilliseconds(), 300)
+        self.assertEqual(request.max_stale.seconds, 3600)
+        self.assertEqual(request.max_age.seconds, 2)
+        self.assertEqual(request.workspace, "eu")
+        unset = bs.build_lookup_request(["a", "b"], email_address="e@x")
+        self.assertEqual((list(unset.external_ids), unset.email_address), (["a", "b"], "e@x"))
+        self.assertFalse(unset.HasField("max_wait") or unset.HasField("max_stale"))
+        with self.assertRaises(ValueError):
+            bs.build_lookup_request("u1", cache_policy="sometimes")
+        with self.assertRaises(TypeError):
+            bs.build_lookup_request("u1", max_wait="300ms")
+
+    def test_found_user_and_custom_attributes(self) -> None:
+        response = bs.LookupUsersResponse(users=[bs.ExportedUser(first_name="Ada")])
+        response.users[0].custom_attributes.update({"tier": "gold", "n": 3})
+        found = response.results.add(outcome=bs.LOOKUP_OUTCOME_FOUND, user_indexes=[0])
+        missing = response.results.add(outcome=bs.LOOKUP_OUTCOME_NOT_FOUND)
+        broken = response.results.add(outcome=bs.LOOKUP_OUTCOME_FOUND, user_indexes=[7])
+        self.assertEqual(bs.found_user(response, found).first_name, "Ada")
+        self.assertEqual(bs.custom_attributes(bs.found_user(response, found)),
+                         {"tier": "gold", "n": 3})
+        self.assertIsNone(bs.found_user(response, missing))
+        self.assertIsNone(bs.found_user(response, broken))
+        self.assertEqual(bs.custom_attributes(None), {})
 
     def test_track_user_unknown_keyword_raises_before_sending(self) -> None:
         interceptor = CountingInterceptor()

@@ -1,4 +1,5 @@
-// Package client calls BrazeSync (brazesync.v1.BrazeSync/Track) from Go.
+// Package client calls BrazeSync (brazesync.v1.BrazeSync/Track and
+// brazesync.v1.BrazeLookup/LookupUsers) from Go.
 //
 // It builds against Debian 12's Go packages in GOPATH mode: grpc-go 1.33
 // (golang-google-grpc-dev), protobuf-go 1.28 and golang/protobuf 1.5. The
@@ -11,6 +12,7 @@
 //
 //	c, err := client.Dial("127.0.0.1:50051", client.WithTimeout(5*time.Second))
 //	res, err := c.TrackEvent(ctx, "user-42", "quote_requested", map[string]interface{}{"plan": "premium"})
+//	found, user, err := c.LookupUser(ctx, "user-42", client.LookupOptions{MaxWait: 300 * time.Millisecond, MaxStale: time.Hour})
 //	var e *client.Error
 //	if errors.As(err, &e) && e.Code == codes.InvalidArgument { ... e.Violations ... }
 package client
@@ -32,6 +34,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -64,7 +67,8 @@ func WithTLS(creds credentials.TransportCredentials) Option {
 	return func(o *options) { o.creds = creds }
 }
 
-// WithWorkspace sets TrackRequest.workspace for requests that name none.
+// WithWorkspace sets TrackRequest.workspace (and LookupUsersRequest.workspace)
+// for requests that name none.
 func WithWorkspace(name string) Option { return func(o *options) { o.workspace = name } }
 
 // WithDialOptions passes extra options to grpc.Dial.
@@ -74,9 +78,10 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 
 // Client is a BrazeSync client; safe for concurrent use. Close it when done.
 type Client struct {
-	conn *grpc.ClientConn
-	stub pb.BrazeSyncClient
-	opts options
+	conn   *grpc.ClientConn
+	stub   pb.BrazeSyncClient
+	lookup pb.BrazeLookupClient
+	opts   options
 }
 
 // Dial connects to BrazeSync at target ("host:port"). The connection is made
@@ -98,7 +103,7 @@ func Dial(target string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{conn: conn, stub: pb.NewBrazeSyncClient(conn), opts: o}, nil
+	return &Client{conn: conn, stub: pb.NewBrazeSyncClient(conn), lookup: pb.NewBrazeLookupClient(conn), opts: o}, nil
 }
 
 // Close closes the connection.
@@ -110,19 +115,116 @@ func (c *Client) Track(ctx context.Context, req *pb.TrackRequest) (*pb.TrackResu
 		req = protov1.Clone(req).(*pb.TrackRequest)
 		req.Workspace = c.opts.workspace
 	}
-	if _, ok := ctx.Deadline(); !ok && c.opts.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.opts.timeout)
-		defer cancel()
-	}
-	if c.opts.token != "" {
-		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+c.opts.token)
-	}
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
 	res, err := c.stub.Track(ctx, req)
 	if err != nil {
 		return nil, FromError(err)
 	}
 	return res, nil
+}
+
+// callContext applies the default deadline (when ctx has none) and the token.
+func (c *Client) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	cancel := context.CancelFunc(func() {})
+	if _, ok := ctx.Deadline(); !ok && c.opts.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, c.opts.timeout)
+	}
+	if c.opts.token != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+c.opts.token)
+	}
+	return ctx, cancel
+}
+
+// LookupUsers sends one LookupUsersRequest (BrazeLookup; the caller needs the
+// lookup role when the server configures callers). It answers with one
+// LookupResult per identifier, whose Outcome is FOUND, NOT_FOUND, AMBIGUOUS,
+// DEFERRED or ERROR: Braze being slow or down is an outcome, never an error.
+// The request's MaxWait is the server's latency budget; keep the call's
+// deadline above it. On failure the error is an *Error (InvalidArgument with
+// Violations, NotFound workspace, PermissionDenied...).
+func (c *Client) LookupUsers(ctx context.Context, req *pb.LookupUsersRequest) (*pb.LookupUsersResponse, error) {
+	if req.GetWorkspace() == "" && c.opts.workspace != "" {
+		req = protov1.Clone(req).(*pb.LookupUsersRequest)
+		req.Workspace = c.opts.workspace
+	}
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	res, err := c.lookup.LookupUsers(ctx, req)
+	if err != nil {
+		return nil, FromError(err)
+	}
+	return res, nil
+}
+
+// LookupOptions are LookupUser's request options; zero values are left unset
+// (the server's defaults). For a zero duration, call LookupUsers.
+type LookupOptions struct {
+	// Braze export fields, e.g. "first_name", "custom_attributes"; empty: the
+	// workspace's default list.
+	Fields []string
+	// The latency budget: unanswered identifiers come back DEFERRED.
+	MaxWait time.Duration
+	// Cached data up to this old answers when Braze cannot within MaxWait.
+	MaxStale time.Duration
+	// Cached data younger than this answers without asking Braze.
+	MaxAge      time.Duration
+	CachePolicy pb.CachePolicy
+	Workspace   string
+}
+
+// Request is the LookupUsersRequest of these options for externalIDs.
+func (o LookupOptions) Request(externalIDs ...string) *pb.LookupUsersRequest {
+	req := &pb.LookupUsersRequest{Workspace: o.Workspace, ExternalIds: externalIDs,
+		FieldsToExport: o.Fields, CachePolicy: o.CachePolicy}
+	if o.MaxWait != 0 {
+		req.MaxWait = durationpb.New(o.MaxWait)
+	}
+	if o.MaxStale != 0 {
+		req.MaxStale = durationpb.New(o.MaxStale)
+	}
+	if o.MaxAge != 0 {
+		req.MaxAge = durationpb.New(o.MaxAge)
+	}
+	return req
+}
+
+// LookupUser looks one user up by external id. It returns the identifier's
+// LookupResult and the user found (nil unless FOUND or AMBIGUOUS).
+func (c *Client) LookupUser(ctx context.Context, externalID string, o LookupOptions) (*pb.LookupResult, *pb.ExportedUser, error) {
+	res, err := c.LookupUsers(ctx, o.Request(externalID))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(res.GetResults()) == 0 {
+		return nil, nil, fmt.Errorf("brazesync: LookupUsers answered no result")
+	}
+	result := res.GetResults()[0]
+	return result, FoundUser(res, result), nil
+}
+
+// FoundUser is the user result found: its only user when FOUND, the first
+// when AMBIGUOUS; nil otherwise.
+func FoundUser(res *pb.LookupUsersResponse, result *pb.LookupResult) *pb.ExportedUser {
+	switch result.GetOutcome() {
+	case pb.LookupOutcome_LOOKUP_OUTCOME_FOUND, pb.LookupOutcome_LOOKUP_OUTCOME_AMBIGUOUS:
+	default:
+		return nil
+	}
+	idx := result.GetUserIndexes()
+	if len(idx) == 0 || idx[0] < 0 || int(idx[0]) >= len(res.GetUsers()) {
+		return nil
+	}
+	return res.GetUsers()[idx[0]]
+}
+
+// CustomAttributes is an exported user's custom attributes as Go values
+// (numbers as float64); an empty map for nil.
+func CustomAttributes(u *pb.ExportedUser) map[string]interface{} {
+	if u.GetCustomAttributes() == nil {
+		return map[string]interface{}{}
+	}
+	return u.GetCustomAttributes().AsMap()
 }
 
 // TrackEvent records one custom event for the user with externalID. props

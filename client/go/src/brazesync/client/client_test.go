@@ -6,6 +6,8 @@ package client
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +26,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -88,7 +91,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	emu, port, err := start(dir, "emulator", emulatorBin)
+	// Braze's export shows a write tens of seconds late; here ten minutes, so
+	// a lookup right after Track finds the tracked values only through
+	// BrazeSync's read-your-writes overlay.
+	emu, port, err := start(dir, "emulator", emulatorBin, "--export_lag_ms=600000")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -268,5 +274,87 @@ func TestInvalidArgumentNamesTheField(t *testing.T) {
 	}
 	if got := emulatorRequests(t); len(got) != 0 {
 		t.Fatalf("invalid input reached Braze: %v", got)
+	}
+}
+
+// uniqueID is an external id no other test has used: the server caches
+// lookups (also negative answers) across emulator resets.
+func uniqueID(t *testing.T, prefix string) string {
+	t.Helper()
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return prefix + "-" + hex.EncodeToString(b)
+}
+
+func TestLookupUsersReadsYourWritesAndUnknownIsNotFound(t *testing.T) {
+	resetEmulator(t)
+	c := dial(t)
+	ctx := context.Background()
+	known, unknown := uniqueID(t, "go-lookup"), uniqueID(t, "go-nobody")
+	res, err := c.TrackUser(ctx, known, Profile{FirstName: "Ada", Custom: map[string]interface{}{"tier": "gold"}})
+	if err != nil || res.GetOutcome() != pb.Outcome_OUTCOME_DELIVERED {
+		t.Fatalf("TrackUser: %v %v", res, err)
+	}
+
+	opts := LookupOptions{Fields: []string{"first_name", "custom_attributes"}, MaxWait: 5 * time.Second}
+	got, err := c.LookupUsers(ctx, opts.Request(known, unknown))
+	if err != nil {
+		t.Fatalf("LookupUsers: %v", err)
+	}
+	if len(got.GetResults()) != 2 {
+		t.Fatalf("want 2 results: %v", got)
+	}
+	found, missing := got.GetResults()[0], got.GetResults()[1]
+	if found.GetField() != "external_ids" || found.GetIndex() != 0 || missing.GetIndex() != 1 {
+		t.Errorf("results not in request order: %v", got.GetResults())
+	}
+	if found.GetOutcome() != pb.LookupOutcome_LOOKUP_OUTCOME_FOUND {
+		t.Fatalf("tracked user: outcome %v, want FOUND: %v", found.GetOutcome(), got)
+	}
+	user := FoundUser(got, found)
+	if user == nil || user.GetExternalId() != known || user.GetFirstName() != "Ada" {
+		t.Fatalf("found user = %v, want %s / Ada", user, known)
+	}
+	if tier := CustomAttributes(user)["tier"]; tier != "gold" {
+		t.Errorf("custom attribute tier = %v, want gold (%v)", tier, user)
+	}
+	if !found.GetPendingOwnWrite() {
+		t.Errorf("Braze's export lags, so the overlay answered: pending_own_write = false (%v)", found)
+	}
+	if missing.GetOutcome() != pb.LookupOutcome_LOOKUP_OUTCOME_NOT_FOUND || FoundUser(got, missing) != nil {
+		t.Errorf("unknown id: %v, want NOT_FOUND", missing)
+	}
+
+	// The one-user form.
+	result, u, err := c.LookupUser(ctx, known, LookupOptions{MaxWait: 5 * time.Second, MaxStale: time.Hour,
+		Fields: []string{"first_name", "custom_attributes"}})
+	if err != nil || result.GetOutcome() != pb.LookupOutcome_LOOKUP_OUTCOME_FOUND || u.GetFirstName() != "Ada" {
+		t.Fatalf("LookupUser: %v %v %v", result, u, err)
+	}
+	result, u, err = c.LookupUser(ctx, uniqueID(t, "go-nobody"), LookupOptions{MaxWait: 5 * time.Second})
+	if err != nil || result.GetOutcome() != pb.LookupOutcome_LOOKUP_OUTCOME_NOT_FOUND || u != nil {
+		t.Fatalf("LookupUser of an unknown id: %v %v %v", result, u, err)
+	}
+}
+
+func TestLookupUsersInvalidArgument(t *testing.T) {
+	c := dial(t)
+	ctx := context.Background()
+	_, err := c.LookupUsers(ctx, &pb.LookupUsersRequest{})
+	var e *Error
+	if !errors.As(err, &e) || e.Code != codes.InvalidArgument || len(e.Violations) == 0 {
+		t.Fatalf("no identifier: %v, want InvalidArgument with violations", err)
+	}
+	_, err = c.LookupUsers(ctx, &pb.LookupUsersRequest{ExternalIds: []string{"u1"}, MaxWait: durationpb.New(-time.Millisecond)})
+	found := false
+	for _, v := range Violations(err) {
+		if strings.Contains(v.Field, "max_wait") {
+			found = true
+		}
+	}
+	if status.Code(err) != codes.InvalidArgument || !found {
+		t.Fatalf("negative max_wait: %v, want InvalidArgument naming max_wait", err)
 	}
 }

@@ -11,6 +11,7 @@
 // it can be trusted to match the identifiers asked for.
 #include "server/braze/users_export.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -411,6 +412,18 @@ std::string UsersExportBody(const ExportQuery& query) {
 HttpRequest MakeUsersExportRequest(absl::string_view endpoint, absl::string_view api_key,
                                    std::string body, absl::Duration timeout) {
   return MakeBrazePostRequest(endpoint, "/users/export/ids", api_key, std::move(body), timeout);
+}
+
+void KeepExportFields(const std::vector<std::string>& fields, v1::ExportedUser* user) {
+  const google::protobuf::Descriptor* descriptor = user->GetDescriptor();
+  const google::protobuf::Reflection* reflection = user->GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = descriptor->field(i);
+    if (field->name() == "other_fields") continue;
+    if (std::find(fields.begin(), fields.end(), field->name()) == fields.end()) {
+      reflection->ClearField(user, field);
+    }
+  }
 }
 
 std::optional<absl::Time> ParseExportTime(absl::string_view text) {

@@ -70,6 +70,12 @@ struct ExportAnswer {
 // entry of invalid_user_ids is kept as its JSON text.
 absl::StatusOr<ExportAnswer> ParseUsersExportBody(absl::string_view body);
 
+// Clears every field of `user` that is not among `fields` (Braze's export
+// field names, which are ExportedUser's field names), as Braze's export
+// leaves out what was not asked for; other_fields is kept. For users that
+// BrazeSync's own writes were overlaid on (which set whatever they wrote).
+void KeepExportFields(const std::vector<std::string>& fields, v1::ExportedUser* user);
+
 // A time as Braze's export writes it: ISO 8601 ("2023-03-17T20:51:58.297Z",
 // fraction and offset optional) or the form of its documented sample
 // ("2020-07-10 15:00:00.000 UTC", case 85). nullopt for anything else.

@@ -183,7 +183,11 @@ struct UserLookup::Pending {
         result->set_index(indexes[i]);
         for (v1::ExportedUser& user : users[i]) {
           auto [it, added] = user_index.emplace(UserIdentity(user), response.users_size());
-          if (added) *response.add_users() = std::move(user);
+          if (added) {
+            // Own writes overlaid may have set fields this lookup did not ask for.
+            KeepExportFields(fields, &user);
+            *response.add_users() = std::move(user);
+          }
           result->add_user_indexes(it->second);
         }
       }

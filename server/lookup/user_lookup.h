@@ -65,11 +65,12 @@ class UserLookup final {
   void Expire(const std::shared_ptr<Pending>& pending);
 
   const WorkspaceRegistry* const workspaces_;
-  // Destroyed in reverse: the dispatcher fails what it still holds while
-  // the timers and caches are alive, then the timers answer the rest.
+  // Destroyed in reverse: the timers first answer every lookup still
+  // waiting (the dispatcher and caches are alive for that), then the
+  // dispatcher fails the fetches it still holds.
   absl::flat_hash_map<std::string, std::unique_ptr<LookupCache>> caches_;
-  TimerQueue timers_;
   ExportDispatcher dispatcher_;
+  TimerQueue timers_;
 };
 
 }  // namespace brazesync

@@ -696,22 +696,31 @@ void BrazeEmulator::HandleTrack(const httplib::Request& req, httplib::Response& 
   Record(seq, received, req, outcome.status, body, &outcome);
 }
 
+std::optional<BrazeEmulator::Refusal> BrazeEmulator::RefuseCaller(const httplib::Request& req,
+                                                                   bool permitted,
+                                                                   int denied_status) const {
+  // Exactly "Bearer <key>": no quotes, no other scheme, no lower-case bearer.
+  if (!req.has_header("Authorization") ||
+      req.get_header_value("Authorization") != absl::StrCat("Bearer ", options_.api_key)) {
+    return Refusal{401, kInvalidApiKey};
+  }
+  if (!permitted) return Refusal{denied_status, kAccessDenied};
+  if (!req.has_header("Content-Type") || !IsJsonContentType(req.get_header_value("Content-Type"))) {
+    return Refusal{415, kUnsupportedMediaType};
+  }
+  return std::nullopt;
+}
+
 BrazeEmulator::Outcome BrazeEmulator::Evaluate(const httplib::Request& req) const {
   Outcome out;
-  auto fail = [&out](int status, const char* message) {
+  auto fail = [&out](int status, const std::string& message) {
     out.status = status;
     out.body = {{"message", message}};
     return out;
   };
 
-  // Exactly "Bearer <key>": no quotes, no other scheme, no lower-case bearer.
-  if (!req.has_header("Authorization") ||
-      req.get_header_value("Authorization") != absl::StrCat("Bearer ", options_.api_key)) {
-    return fail(401, kInvalidApiKey);
-  }
-  if (!options_.track_permission) return fail(403, kAccessDenied);
-  if (!req.has_header("Content-Type") || !IsJsonContentType(req.get_header_value("Content-Type"))) {
-    return fail(415, kUnsupportedMediaType);
+  if (std::optional<Refusal> refused = RefuseCaller(req, options_.track_permission, 403)) {
+    return fail(refused->status, refused->message);
   }
   TrackRules rules;
   rules.per_array_cap = options_.per_array_cap;
@@ -783,14 +792,8 @@ BrazeEmulator::ExportAnswer BrazeEmulator::EvaluateExport(const httplib::Request
     out.body = {{"message", message}};
     return out;
   };
-  // Authentication and content type as on /users/track.
-  if (!req.has_header("Authorization") ||
-      req.get_header_value("Authorization") != absl::StrCat("Bearer ", options_.api_key)) {
-    return fail(401, kInvalidApiKey);
-  }
-  if (!options_.export_permission) return fail(401, kAccessDenied);
-  if (!req.has_header("Content-Type") || !IsJsonContentType(req.get_header_value("Content-Type"))) {
-    return fail(415, kUnsupportedMediaType);
+  if (std::optional<Refusal> refused = RefuseCaller(req, options_.export_permission, 401)) {
+    return fail(refused->status, refused->message);
   }
   if (req.body.size() > options_.max_body_bytes) return fail(413, kTooLarge);
   ExportRules rules;

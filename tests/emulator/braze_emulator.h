@@ -308,6 +308,16 @@ class BrazeEmulator final {
   bool AnswerInjectedFault(Route route, Injected injected, int injected_status, int retry_after,
                            uint64_t seq, absl::Time received, const httplib::Request& req,
                            httplib::Response& res, const std::function<RateWindow()>& peek_window);
+  // What every endpoint checks first, in Braze's order: the Bearer key
+  // (401), the key's permission for the endpoint (`denied_status`: Braze
+  // answers 403 on /users/track, 401 on /users/export/ids), the JSON
+  // content type (415). nullopt when the request passes.
+  struct Refusal {
+    int status;
+    std::string message;
+  };
+  std::optional<Refusal> RefuseCaller(const httplib::Request& req, bool permitted,
+                                      int denied_status) const;
   Outcome Evaluate(const httplib::Request& req) const;
   ExportAnswer EvaluateExport(const httplib::Request& req);
   Injected DecideFaultLocked(int& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -530,3 +530,26 @@ TEST(UsersExportParseTest, RefusesWhatIsNotTheExportShape) {
 
 }  // namespace
 }  // namespace brazesync
+
+namespace brazesync {
+namespace {
+
+TEST(UsersExportKeepFieldsTest, ClearsWhatWasNotAskedForButKeepsOtherFields) {
+  v1::ExportedUser user;
+  user.set_external_id("u1");
+  user.set_first_name("Ada");
+  user.set_email("ada@example.com");
+  (*user.mutable_custom_attributes()->mutable_fields())["tier"].set_string_value("gold");
+  (*user.mutable_other_fields()->mutable_fields())["push_opted_in_at"].set_string_value("x");
+
+  KeepExportFields({"external_id", "first_name"}, &user);
+
+  EXPECT_EQ(user.external_id(), "u1");
+  EXPECT_EQ(user.first_name(), "Ada");
+  EXPECT_FALSE(user.has_email());
+  EXPECT_FALSE(user.has_custom_attributes());
+  EXPECT_TRUE(user.other_fields().fields().contains("push_opted_in_at"));
+}
+
+}  // namespace
+}  // namespace brazesync

@@ -87,13 +87,16 @@ class ExportDispatcherTest : public ::testing::Test {
   std::unique_ptr<ApiKeySource> keys_;
   FakeHttpClient http_;
   LookupCache cache_{LookupCacheOptions{"sandbox"}, nullptr};
+  // Outlives the dispatcher: fetches still queued at the end of a test are
+  // answered (UNAVAILABLE) when it shuts down.
+  Outcomes outcomes_;
   std::unique_ptr<ExportDispatcher> dispatcher_;
 };
 
 TEST_F(ExportDispatcherTest, PacksExternalIdsIntoCallsOfAtMostFifty) {
   http_.Respond(200, kNobody);
   Start();
-  Outcomes outcomes;
+  Outcomes& outcomes = outcomes_;
   for (int i = 0; i < 120; ++i) {
     dispatcher_->Fetch("sandbox", External(absl::StrCat("u", i)), fields_, outcomes.Add());
   }
@@ -116,7 +119,7 @@ TEST_F(ExportDispatcherTest, PacksExternalIdsIntoCallsOfAtMostFifty) {
 TEST_F(ExportDispatcherTest, IdenticalConcurrentFetchesShareOneSlot) {
   http_.set_park(true);
   Start();
-  Outcomes outcomes;
+  Outcomes& outcomes = outcomes_;
   dispatcher_->Fetch("sandbox", External("u1"), fields_, outcomes.Add());
   dispatcher_->Fetch("sandbox", External("u1"), fields_, outcomes.Add());
   ASSERT_TRUE(http_.AwaitParked(1));
@@ -140,7 +143,7 @@ TEST_F(ExportDispatcherTest, IdenticalConcurrentFetchesShareOneSlot) {
 TEST_F(ExportDispatcherTest, EachEmailGoesInACallOfItsOwn) {
   http_.Respond(200, kNobody);
   Start();
-  Outcomes outcomes;
+  Outcomes& outcomes = outcomes_;
   dispatcher_->Fetch("sandbox", {LookupIdentifier::Kind::kEmail, "a@example.com", {}}, fields_,
                      outcomes.Add());
   dispatcher_->Fetch("sandbox", {LookupIdentifier::Kind::kEmail, "b@example.com", {}}, fields_,
@@ -159,7 +162,7 @@ TEST_F(ExportDispatcherTest, ThrottledCallIsRetriedAfterRetryAfter) {
   http_.Respond(Response(429, R"({"message":"rate limited"})", {{"x-ratelimit-retry-after", "1"}}));
   http_.Respond(200, kNobody);
   Start();
-  Outcomes outcomes;
+  Outcomes& outcomes = outcomes_;
   dispatcher_->Fetch("sandbox", External("u1"), fields_, outcomes.Add());
   ASSERT_TRUE(outcomes.Await(1));
 
@@ -173,7 +176,7 @@ TEST_F(ExportDispatcherTest, ThrottlingThatOutlastsEveryAttemptIsResourceExhaust
   workspace_.max_attempts = 1;
   http_.Respond(Response(429, R"({"message":"rate limited"})", {}));
   Start();
-  Outcomes outcomes;
+  Outcomes& outcomes = outcomes_;
   dispatcher_->Fetch("sandbox", External("u1"), fields_, outcomes.Add());
   ASSERT_TRUE(outcomes.Await(1));
   EXPECT_THAT(outcomes.all()[0].status(),
@@ -184,7 +187,7 @@ TEST_F(ExportDispatcherTest, ServerErrorIsRetriedThenAnswered) {
   http_.Respond(503, R"({"message":"unavailable"})");
   http_.Respond(200, kNobody);
   Start();
-  Outcomes outcomes;
+  Outcomes& outcomes = outcomes_;
   dispatcher_->Fetch("sandbox", External("u1"), fields_, outcomes.Add());
   ASSERT_TRUE(outcomes.Await(1));
   EXPECT_TRUE(outcomes.all()[0].ok());
@@ -194,7 +197,7 @@ TEST_F(ExportDispatcherTest, ServerErrorIsRetriedThenAnswered) {
 TEST_F(ExportDispatcherTest, RefusedKeyIsNotRetried) {
   http_.Respond(401, R"({"message":"Invalid API Key"})");
   Start();
-  Outcomes outcomes;
+  Outcomes& outcomes = outcomes_;
   dispatcher_->Fetch("sandbox", External("u1"), fields_, outcomes.Add());
   ASSERT_TRUE(outcomes.Await(1));
   EXPECT_THAT(outcomes.all()[0].status(),
@@ -208,7 +211,7 @@ TEST_F(ExportDispatcherTest, TheBudgetHoldsCallsBackOnceSpent) {
   workspace_.lookup.pack_window = absl::ZeroDuration();
   http_.Respond(200, kNobody);
   Start();
-  Outcomes outcomes;
+  Outcomes& outcomes = outcomes_;
   for (int i = 0; i < 5; ++i) {
     dispatcher_->Fetch("sandbox", {LookupIdentifier::Kind::kEmail, absl::StrCat(i, "@x.com"), {}},
                        fields_, outcomes.Add());
@@ -222,7 +225,7 @@ TEST_F(ExportDispatcherTest, FullQueueRefusesAtOnce) {
   http_.set_park(true);
   workspace_.lookup.max_concurrent_exports = 1;
   Start(/*max_queued=*/1);
-  Outcomes outcomes;
+  Outcomes& outcomes = outcomes_;
   dispatcher_->Fetch("sandbox", {LookupIdentifier::Kind::kEmail, "a@x.com", {}}, fields_,
                      outcomes.Add());
   ASSERT_TRUE(http_.AwaitParked(1));
@@ -245,7 +248,7 @@ TEST_F(ExportDispatcherTest, ShutdownFailsWhatIsQueued) {
   http_.set_park(true);
   workspace_.lookup.max_concurrent_exports = 1;
   Start();
-  Outcomes outcomes;
+  Outcomes& outcomes = outcomes_;
   dispatcher_->Fetch("sandbox", {LookupIdentifier::Kind::kEmail, "a@x.com", {}}, fields_,
                      outcomes.Add());
   ASSERT_TRUE(http_.AwaitParked(1));

@@ -208,6 +208,20 @@ TEST_F(UserLookupTest, OwnWriteOverlaysAnExportThatDoesNotShowItYet) {
   EXPECT_TRUE(answer.response.results(0).pending_own_write());
 }
 
+TEST_F(UserLookupTest, OwnWriteShowsOnlyTheFieldsAskedFor) {
+  writes_.Record(
+      "sandbox",
+      {RecentWrite{"external_id:u1", "attributes",
+                   R"({"external_id":"u1","first_name":"Grace","email":"g@x.com"})", absl::Now()}});
+  http_.Respond(200, kAda);
+  v1::LookupUsersRequest request = ById("u1");
+  request.add_fields_to_export("first_name");
+  const Answer answer = Lookup(request);
+  ASSERT_TRUE(answer.status.ok());
+  EXPECT_EQ(answer.response.users(0).first_name(), "Grace");
+  EXPECT_FALSE(answer.response.users(0).has_email());
+}
+
 TEST_F(UserLookupTest, OwnWriteToAnExportedNobodyIsFound) {
   writes_.Record("sandbox",
                  {RecentWrite{"external_id:ghost", "attributes",

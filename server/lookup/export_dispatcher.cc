@@ -59,7 +59,7 @@ struct ExportDispatcher::FieldSetQueue {
 // One export call.
 struct ExportDispatcher::Call {
   std::vector<std::shared_ptr<Waiting>> items;
-  const FieldSetQueue* queue = nullptr;  // lanes and queues are never removed
+  FieldSetQueue* queue = nullptr;  // lanes and queues are never removed
   std::vector<std::string> fields;
   bool fast = false;
   std::string api_key;
@@ -398,7 +398,7 @@ void ExportDispatcher::OnResponse(Lane* lane, std::unique_ptr<Call> call,
       const bool retryable = !attempt.status.ok() && IsRetryable(attempt.status);
       const absl::Time when =
           now + attempt.retry_after.value_or(backoff_.Next(call->items.front()->attempts));
-      RetryOrFail(*lane, std::move(call), answer.status(), attempt.http_status == 429,
+      RetryOrFail(*lane, *call, answer.status(), attempt.http_status == 429,
                   retryable && !stopping_ ? when : absl::InfiniteFuture(), &finish);
     } else {
       for (auto& item : call->items) lane->slots.erase(item->slot);
@@ -418,25 +418,20 @@ void ExportDispatcher::OnResponse(Lane* lane, std::unique_ptr<Call> call,
         fetch.invalid_user_ids = InvalidEntriesFor(call->items[i]->id, answer->invalid_user_ids);
       }
       std::vector<Done>& waiters = call->items[i]->waiters;
-      for (size_t w = 0; w < waiters.size(); ++w) {
-        if (w + 1 == waiters.size()) {
-          std::move(waiters[w])(std::move(fetch));
-        } else {
-          std::move(waiters[w])(fetch);
-        }
-      }
+      for (size_t w = 0; w + 1 < waiters.size(); ++w) std::move(waiters[w])(fetch);
+      if (!waiters.empty()) std::move(waiters.back())(std::move(fetch));
     }
   }
   for (auto& run : finish) std::move(run)();
 }
 
-void ExportDispatcher::RetryOrFail(Lane& lane, std::unique_ptr<Call> call,
-                                   const absl::Status& status, bool throttled, absl::Time when,
+void ExportDispatcher::RetryOrFail(Lane& lane, Call& call, const absl::Status& status,
+                                   bool throttled, absl::Time when,
                                    std::vector<absl::AnyInvocable<void() &&>>* finish) {
   const int max_attempts = lane.workspace->max_attempts;
   // Back in front of their queue, oldest first, so order is kept.
-  FieldSetQueue* queue = const_cast<FieldSetQueue*>(call->queue);
-  for (auto it = call->items.rbegin(); it != call->items.rend(); ++it) {
+  FieldSetQueue* queue = call.queue;
+  for (auto it = call.items.rbegin(); it != call.items.rend(); ++it) {
     std::shared_ptr<Waiting>& item = *it;
     if (when != absl::InfiniteFuture() && item->attempts < max_attempts) {
       item->not_before = when;

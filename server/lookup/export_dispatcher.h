@@ -127,9 +127,8 @@ class ExportDispatcher final {
   // Puts a call's identifiers back in the queue for another attempt at
   // `when`, or fails them with `status` after the last one.
   // `throttled`: the last attempt was a 429.
-  void RetryOrFail(Lane& lane, std::unique_ptr<Call> call, const absl::Status& status,
-                   bool throttled, absl::Time when,
-                   std::vector<absl::AnyInvocable<void() &&>>* finish)
+  void RetryOrFail(Lane& lane, Call& call, const absl::Status& status, bool throttled,
+                   absl::Time when, std::vector<absl::AnyInvocable<void() &&>>* finish)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // The waiting identifiers are shared by the queue, the single-flight

@@ -697,8 +697,8 @@ void BrazeEmulator::HandleTrack(const httplib::Request& req, httplib::Response& 
 }
 
 std::optional<BrazeEmulator::Refusal> BrazeEmulator::RefuseCaller(const httplib::Request& req,
-                                                                   bool permitted,
-                                                                   int denied_status) const {
+                                                                  bool permitted,
+                                                                  int denied_status) const {
   // Exactly "Bearer <key>": no quotes, no other scheme, no lower-case bearer.
   if (!req.has_header("Authorization") ||
       req.get_header_value("Authorization") != absl::StrCat("Bearer ", options_.api_key)) {

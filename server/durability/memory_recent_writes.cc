@@ -116,9 +116,9 @@ void MemoryRecentWrites::RemoveLocked(const Arrival& arrival) {
   const auto writes = users->second.find(arrival.user_key);
   if (writes == users->second.end()) return;
   // The oldest arrival overall is its user's oldest too, unless forgotten.
-  std::deque<Stored>& stored = writes->second;
+  absl::InlinedVector<Stored, 2>& stored = writes->second;
   if (stored.empty() || stored.front().sequence != arrival.sequence) return;
-  stored.pop_front();
+  stored.erase(stored.begin());
   --size_;
   if (stored.empty()) {
     users->second.erase(writes);

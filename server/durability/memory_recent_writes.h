@@ -17,6 +17,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/durability/recent_writes.h"
@@ -57,7 +58,10 @@ class MemoryRecentWrites final : public RecentWrites {
     std::string user_key;
   };
   // user key -> its writes in arrival order.
-  using UserWrites = absl::flat_hash_map<std::string, std::deque<Stored>>;
+  // A user rarely has more than a write or two in the window: inline, so
+  // recording one costs no allocation beyond the write itself (a deque
+  // allocated a 512-byte block per user).
+  using UserWrites = absl::flat_hash_map<std::string, absl::InlinedVector<Stored, 2>>;
 
   // Drops writes past retention or over the cap, oldest first.
   void ExpireLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -27,7 +27,16 @@ struct RecentWrite {
   std::string array;       // "attributes", "events" or "purchases"
   std::string braze_json;  // the object as sent to Braze
   absl::Time written_at;
+  // An asynchronous Track stores items, not their JSON: then braze_json is
+  // empty and the stored item (stored_payload.h) is here instead, converted
+  // only when someone needs it (BrazeJsonOf), never on Track's path.
+  std::string stored_payload;
+  int payload_version = 0;
 };
+
+// The write's Braze object as JSON text: braze_json, or the stored item
+// converted ("" when it cannot be, which no overlay applies).
+std::string BrazeJsonOf(const RecentWrite& write);
 
 class RecentWrites {
  public:

@@ -85,7 +85,8 @@ std::vector<std::string> SortedUnique(std::vector<std::string> fields) {
 }
 
 size_t Fingerprint(const RecentWrite& write) {
-  return absl::HashOf(write.user_key, write.array, write.braze_json, write.written_at);
+  return absl::HashOf(write.user_key, write.array, write.braze_json, write.stored_payload,
+                      write.written_at);
 }
 
 }  // namespace
@@ -304,7 +305,7 @@ void LookupCache::ApplyWrite(const RecentWrite& write, v1::ExportedUser& user,
 }
 
 void LookupCache::ApplyObject(const RecentWrite& write, v1::ExportedUser& user) {
-  const Json object = Json::parse(write.braze_json, nullptr, /*allow_exceptions=*/false);
+  const Json object = Json::parse(BrazeJsonOf(write), nullptr, /*allow_exceptions=*/false);
   // An unreadable object changes nothing; the answer still says a write is
   // pending. What ApplyTrackObject cannot apply is likewise left as is.
   if (!object.is_discarded()) ApplyTrackObject(write.array, object, &user);

@@ -259,7 +259,7 @@ absl::Status PostgresRecentWrites::Insert(PgConnection& connection, const std::v
     workspaces.push_back(row.workspace);
     keys.push_back(EncodeRecentWriteKey(row.write.user_key));
     arrays.push_back(row.write.array);
-    jsons.push_back(row.write.braze_json);
+    jsons.push_back(BrazeJsonOf(row.write));
     times.push_back(PgTimestamp(row.write.written_at));
   }
   return connection

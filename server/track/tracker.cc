@@ -78,9 +78,16 @@ void ValidateAndConvert(const v1::TrackRequest& request, const ValidationLimits&
         PlannedItem{kind, index, UserKey(user), to_json ? convert() : Json()});
     if (!to_json) validated->stored.push_back(encode());
     if (record_writes) {
-      const Json& json = to_json ? validated->items.back().json : convert();
-      validated->writes.push_back(RecentWrite{validated->items.back().user_key,
-                                              std::string(BrazeArrayName(kind)), json.dump(), now});
+      RecentWrite write{validated->items.back().user_key, std::string(BrazeArrayName(kind)), "",
+                        now};
+      if (to_json) {
+        write.braze_json = validated->items.back().json.dump();
+      } else {
+        // Converted later, only if a lookup needs it.
+        write.stored_payload = validated->stored.back().payload;
+        write.payload_version = validated->stored.back().payload_version;
+      }
+      validated->writes.push_back(std::move(write));
     }
   };
   const std::string& region = limits.default_phone_region;

@@ -584,10 +584,31 @@ void SetRateHeaders(httplib::Response& res, int limit, int remaining, int64_t re
 
 }  // namespace
 
-bool BrazeEmulator::AnswerInjectedFault(Route route, Injected injected, int injected_status,
-                                        int retry_after, uint64_t seq, absl::Time received,
+BrazeEmulator::Arrival BrazeEmulator::Arrive(bool with_faults, absl::Duration extra_latency) {
+  Arrival arrival;
+  arrival.received = absl::Now();
+  absl::Duration latency;
+  {
+    absl::MutexLock lock(&mu_);
+    arrival.seq = next_seq_++;
+    if (with_faults) {
+      latency = faults_.latency + extra_latency;
+      arrival.injected = DecideFaultLocked(arrival.injected_status);
+      arrival.retry_after = faults_.retry_after_seconds;
+    }
+  }
+  if (latency > absl::ZeroDuration()) absl::SleepFor(latency);
+  return arrival;
+}
+
+bool BrazeEmulator::AnswerInjectedFault(Route route, const Arrival& arrival,
                                         const httplib::Request& req, httplib::Response& res,
                                         const std::function<RateWindow()>& peek_window) {
+  const Injected injected = arrival.injected;
+  const int injected_status = arrival.injected_status;
+  const int retry_after = arrival.retry_after;
+  const uint64_t seq = arrival.seq;
+  const absl::Time received = arrival.received;
   const bool exporting = route == Route::kExport;
   switch (injected) {
     case Injected::kDrop: {
@@ -647,31 +668,17 @@ bool BrazeEmulator::AnswerInjectedFault(Route route, Injected injected, int inje
 
 void BrazeEmulator::HandleTrack(const httplib::Request& req, httplib::Response& res,
                                 bool trailing_slash) {
-  const absl::Time received = absl::Now();
-  uint64_t seq = 0;
-  absl::Duration latency;
-  Injected injected = Injected::kNone;
-  int injected_status = 0;
-  int retry_after = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    seq = next_seq_++;
-    if (!trailing_slash) {
-      latency = faults_.latency;
-      injected = DecideFaultLocked(injected_status);
-      retry_after = faults_.retry_after_seconds;
-    }
-  }
-  if (latency > absl::ZeroDuration()) absl::SleepFor(latency);
+  const Arrival arrival = Arrive(/*with_faults=*/!trailing_slash, absl::ZeroDuration());
+  const absl::Time received = arrival.received;
+  const uint64_t seq = arrival.seq;
 
   auto set_rate_headers = [&res](const RateWindow& w) {
     SetRateHeaders(res, w.limit, w.remaining, w.reset_epoch_seconds);
   };
-  if (AnswerInjectedFault(Route::kTrack, injected, injected_status, retry_after, seq, received, req,
-                          res, [this] {
-                            absl::MutexLock lock(&mu_);
-                            return CountRequestLocked(absl::Now(), /*consume=*/false);
-                          })) {
+  if (AnswerInjectedFault(Route::kTrack, arrival, req, res, [this] {
+        absl::MutexLock lock(&mu_);
+        return CountRequestLocked(absl::Now(), /*consume=*/false);
+      })) {
     return;
   }
 
@@ -737,28 +744,16 @@ BrazeEmulator::Outcome BrazeEmulator::Evaluate(const httplib::Request& req) cons
 }
 
 void BrazeEmulator::HandleExport(const httplib::Request& req, httplib::Response& res) {
-  const absl::Time received = absl::Now();
-  uint64_t seq = 0;
-  absl::Duration latency;
-  Injected injected = Injected::kNone;
-  int injected_status = 0;
-  int retry_after = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    seq = next_seq_++;
-    latency = faults_.latency + options_.export_latency;
-    injected = DecideFaultLocked(injected_status);
-    retry_after = faults_.retry_after_seconds;
-  }
-  if (latency > absl::ZeroDuration()) absl::SleepFor(latency);
+  const Arrival arrival = Arrive(/*with_faults=*/true, options_.export_latency);
+  const absl::Time received = arrival.received;
+  const uint64_t seq = arrival.seq;
 
   const bool fast =
       options_.export_fast_requests_per_second > 0 && QualifiesForFastExport(req.body);
-  if (AnswerInjectedFault(Route::kExport, injected, injected_status, retry_after, seq, received,
-                          req, res, [this, fast] {
-                            absl::MutexLock lock(&mu_);
-                            return CountExportLocked(Now(), fast, /*consume=*/false);
-                          })) {
+  if (AnswerInjectedFault(Route::kExport, arrival, req, res, [this, fast] {
+        absl::MutexLock lock(&mu_);
+        return CountExportLocked(Now(), fast, /*consume=*/false);
+      })) {
     return;
   }
 

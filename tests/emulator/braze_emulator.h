@@ -303,10 +303,21 @@ class BrazeEmulator final {
   void RegisterRoutes();
   void HandleTrack(const httplib::Request& req, httplib::Response& res, bool trailing_slash);
   void HandleExport(const httplib::Request& req, httplib::Response& res);
+  // A request as every endpoint first sees it: numbered, and with the fault
+  // drawn for it.
+  struct Arrival {
+    absl::Time received;
+    uint64_t seq = 0;
+    Injected injected = Injected::kNone;
+    int injected_status = 0;
+    int retry_after = 0;
+  };
+  // Numbers a request and, `with_faults`, draws its injected fault and
+  // sleeps the faults' latency plus `extra_latency`.
+  Arrival Arrive(bool with_faults, absl::Duration extra_latency);
   // Answers an injected fault (drop, 429, 5xx) and records it; false when
-  // `injected` is kNone. `peek_window` gives the rate headers of a 5xx.
-  bool AnswerInjectedFault(Route route, Injected injected, int injected_status, int retry_after,
-                           uint64_t seq, absl::Time received, const httplib::Request& req,
+  // none was drawn. `peek_window` gives the rate headers of a 5xx.
+  bool AnswerInjectedFault(Route route, const Arrival& arrival, const httplib::Request& req,
                            httplib::Response& res, const std::function<RateWindow()>& peek_window);
   // What every endpoint checks first, in Braze's order: the Bearer key
   // (401), the key's permission for the endpoint (`denied_status`: Braze

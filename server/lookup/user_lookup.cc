@@ -1,6 +1,8 @@
 // The LookupUsers use case (see user_lookup.h).
 #include "server/lookup/user_lookup.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <algorithm>
 #include <optional>
 #include <utility>
@@ -44,19 +46,12 @@ absl::Duration DurationOf(const google::protobuf::Duration& duration) {
 }
 
 google::protobuf::Timestamp TimestampOf(absl::Time time) {
-  google::protobuf::Timestamp timestamp;
-  const int64_t nanos = absl::ToUnixNanos(time);
-  timestamp.set_seconds(nanos / 1'000'000'000);
-  timestamp.set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
-  return timestamp;
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
 }
 
 google::protobuf::Duration DurationProtoOf(absl::Duration duration) {
-  google::protobuf::Duration proto;
-  const int64_t nanos = absl::ToInt64Nanoseconds(std::max(duration, absl::ZeroDuration()));
-  proto.set_seconds(nanos / 1'000'000'000);
-  proto.set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
-  return proto;
+  return google::protobuf::util::TimeUtil::NanosecondsToDuration(
+      absl::ToInt64Nanoseconds(std::max(duration, absl::ZeroDuration())));
 }
 
 // The identifiers of `request`, in LookupResult order. `phone` is E.164.

@@ -223,11 +223,6 @@ UserLookup::~UserLookup() { Shutdown(); }
 
 void UserLookup::Shutdown() { dispatcher_.Shutdown(); }
 
-LookupCache* UserLookup::cache(const std::string& workspace) const {
-  auto it = caches_.find(workspace);
-  return it == caches_.end() ? nullptr : it->second.get();
-}
-
 void UserLookup::Lookup(const v1::LookupUsersRequest& request, absl::Time deadline, Done done) {
   const WorkspaceSettings* workspace = workspaces_->Find(request.workspace());
   if (workspace == nullptr) {

@@ -52,11 +52,6 @@ class UserLookup final {
   // Answers every waiting lookup and sends nothing more.
   void Shutdown();
 
-  // The workspace's cache (null for an unknown workspace): identity changes
-  // and deletions drop entries from it.
-  LookupCache* cache(const std::string& workspace) const;
-  ExportDispatcherStats dispatcher_stats() const { return dispatcher_.stats(); }
-
  private:
   struct Pending;
 

@@ -70,6 +70,15 @@ inline constexpr int kLegacyExportRequestsPerMinute = 2500;
 // campaigns_received (QualifiesForFastExport).
 inline constexpr int kFastExportRequestsPerSecond = 40;
 
+// ---- Identity, triggers, subscriptions (braze-api-round2.md §2.2-2.10) ----
+
+// Items per call of every identity endpoint, recipients per trigger call,
+// ids per subscription group entry.
+inline constexpr int kMaxActionItemsPerCall = 50;
+// A trigger's properties (Canvas context, campaign trigger_properties), the
+// top-level object merged with one recipient's, as JSON.
+inline constexpr size_t kMaxTriggerPropertiesBytes = 51'200;
+
 }  // namespace brazesync
 
 #endif  // BRAZESYNC_SERVER_BRAZE_LIMITS_H_

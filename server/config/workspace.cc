@@ -163,6 +163,10 @@ absl::StatusOr<WorkspaceSettings> ResolveWorkspace(const v1::WorkspaceConfig& co
       ResolveLookupSettings(config.lookup(), absl::StrCat(where, ".lookup"));
   if (!lookup.ok()) return lookup.status();
   settings.lookup = *std::move(lookup);
+  absl::StatusOr<ActionsSettings> actions =
+      ResolveActionsSettings(config.actions(), absl::StrCat(where, ".actions"));
+  if (!actions.ok()) return actions.status();
+  settings.actions = *std::move(actions);
   return settings;
 }
 

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "brazesync/v1/config.pb.h"
 #include "server/braze/limits.h"
+#include "server/config/actions_settings.h"
 #include "server/config/lookup_settings.h"
 
 namespace brazesync {
@@ -40,6 +41,8 @@ struct WorkspaceSettings {
   std::string rate_budget_key;
   // BrazeLookup (WorkspaceConfig.lookup).
   LookupSettings lookup;
+  // BrazeIdentity, BrazeMessaging, BrazeSubscriptions (WorkspaceConfig.actions).
+  ActionsSettings actions;
 };
 
 // Reads an environment variable; injectable for tests. Returns "" when unset.

@@ -511,6 +511,34 @@ TEST(ActionRulesTest, TriggerBrazeExamplesAccepted) {
   EXPECT_TRUE(ValidateTriggerCanvas(audience, ValidationLimits()).ok());
 }
 
+TEST(ActionRulesTest, EveryRecipientKindWithAttributesAccepted) {
+  v1::TriggerCanvasRequest request = BrazeCanvasExample();
+  v1::Recipient* by_alias = request.add_recipients();
+  SetAlias(by_alias->mutable_user_alias(), "visitor-42", "chat");
+  by_alias->mutable_attributes()->set_first_name("Alex");
+  v1::Recipient* by_email = request.add_recipients();
+  by_email->set_email("john.smith@braze.com");
+  AddPrioritization(by_email->mutable_prioritization(),
+                    {v1::PRIORITIZATION_UNIDENTIFIED, v1::PRIORITIZATION_MOST_RECENTLY_UPDATED});
+  by_email->mutable_attributes()->set_first_name("John");
+  v1::Recipient* by_braze_id = request.add_recipients();
+  by_braze_id->set_braze_id("5fbd99bac125ca40511f2cb1");
+  by_braze_id->mutable_attributes()->set_last_name("Doe");
+  ActionViolations result = ValidateTriggerCanvas(request, ValidationLimits());
+  EXPECT_THAT(result.All(), IsEmpty());
+}
+
+TEST(ActionRulesTest, RecipientIdentifierReportedOnceAtTheRecipientsPath) {
+  // The validator's `attributes.user.email` violation is dropped: the
+  // recipient's own check reports it at `recipients[0].email`.
+  v1::TriggerCanvasRequest request = BrazeCanvasExample();
+  v1::Recipient* recipient = request.mutable_recipients(0);
+  recipient->set_email("not-an-email");
+  AddPrioritization(recipient->mutable_prioritization(), {v1::PRIORITIZATION_IDENTIFIED});
+  EXPECT_THAT(OnlyItem(ValidateTriggerCanvas(request, ValidationLimits())),
+              ElementsAre(Violation("recipients[0].email", "valid email address")));
+}
+
 TEST(ActionRulesTest, TriggerIdRequired) {
   v1::TriggerCanvasRequest canvas = BrazeCanvasExample();
   canvas.clear_canvas_id();

@@ -42,13 +42,12 @@ void FailItems(const ActionCallOutcome& outcome, RetrySafety safety, absl::Time 
     result.set_error_message(outcome.attempt.http_status == 400 && RefusedByConfiguration(outcome)
                                  ? absl::StrCat("Braze HTTP 400: ", outcome.attempt.body.message)
                                  : std::string(outcome.attempt.status.message()));
-    const bool braze_bug_or_config =
-        RefusedByConfiguration(outcome) ||
-        outcome.attempt.status.code() == absl::StatusCode::kInternal;
+    const bool braze_bug_or_config = RefusedByConfiguration(outcome) ||
+                                     outcome.attempt.status.code() == absl::StatusCode::kInternal;
     // An idempotent endpoint may always be sent again; a trigger only when
     // Braze cannot have acted on it (docs/actions.md, "Retries").
-    result.set_retryable(!braze_bug_or_config && (safety == RetrySafety::kIdempotent ||
-                                                  !outcome.may_have_been_processed));
+    result.set_retryable(!braze_bug_or_config &&
+                         (safety == RetrySafety::kIdempotent || !outcome.may_have_been_processed));
   }
 }
 

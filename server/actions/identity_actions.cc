@@ -11,7 +11,7 @@
 #include "server/actions/action_runner.h"
 #include "server/braze/action_json.h"
 #include "server/braze/request_planner.h"
-#include "server/validation/action_rules.h"
+#include "server/validation/identity_rules.h"
 
 namespace brazesync {
 namespace {
@@ -66,9 +66,9 @@ std::string MergeIdentifierKey(const v1::MergeIdentifier& identifier) {
 
 // The slot of item `index` of `array` given each array's first slot.
 std::function<int(absl::string_view, int)> SlotsOf(std::vector<ItemArray> arrays,
-                                                  std::vector<int> first_slots) {
-  return [arrays = std::move(arrays), first_slots = std::move(first_slots)](
-             absl::string_view array, int index) {
+                                                   std::vector<int> first_slots) {
+  return [arrays = std::move(arrays), first_slots = std::move(first_slots)](absl::string_view array,
+                                                                            int index) {
     for (size_t a = 0; a < arrays.size(); ++a) {
       if (arrays[a].array == array) return first_slots[a] + index;
     }
@@ -195,16 +195,14 @@ std::vector<std::vector<int>> MergeWaves(const v1::MergeUsersRequest& request,
 
 }  // namespace
 
-IdentityActions::IdentityActions(const WorkspaceRegistry* workspaces,
-                                 ActionDispatcher* dispatcher, UserLookup* lookup,
-                                 RecentWrites* writes)
+IdentityActions::IdentityActions(const WorkspaceRegistry* workspaces, ActionDispatcher* dispatcher,
+                                 UserLookup* lookup, RecentWrites* writes)
     : workspaces_(workspaces), dispatcher_(dispatcher), lookup_(lookup), writes_(writes) {}
 
 absl::StatusOr<const WorkspaceSettings*> IdentityActions::Resolve(const std::string& name) const {
   const WorkspaceSettings* workspace = workspaces_->Find(name);
   if (workspace == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("workspace: no workspace is named \"", name, "\""));
+    return absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"", name, "\""));
   }
   return workspace;
 }
@@ -228,41 +226,42 @@ void IdentityActions::CreateAlias(const v1::CreateAliasRequest& request, absl::T
   std::vector<std::vector<PlannedCall>> waves = {ChunkCalls(
       OpenSlots(results, 0, request.user_aliases_size()), [&](const std::vector<int>& slots) {
         Json items = Json::array();
-        for (const int slot : slots) items.push_back(NewUserAliasToBraze(request.user_aliases(slot)));
+        for (const int slot : slots)
+          items.push_back(NewUserAliasToBraze(request.user_aliases(slot)));
         return MakeActionBody("user_aliases", items);
       })};
   if (request.validate_only()) return FinishPreview(waves, std::move(results), std::move(done));
 
   const std::string name = (*workspace)->name;
-  RunActionPlan(
-      dispatcher_, name, BrazeAction::kCreateAlias, std::move(waves), std::move(results), deadline,
-      [this, request, name, done = std::move(done)](ActionRun run) mutable {
-        FinishRun(
-            std::move(run), {},
-            [&](const ActionResponseBody& answer, const std::vector<int>& slots,
-                std::vector<v1::ActionResult>& results, v1::IdentityResponse& response) {
-              response.set_aliases_processed(response.aliases_processed() +
-                                             answer.aliases_processed.value_or(0));
-              AcceptItems(
-                  answer, slots, [](int) { return std::string("user_aliases"); },
-                  {v1::ACTION_WARNING_SUCCESS_MAY_BE_NOOP}, results);
-              std::vector<std::string> keys;
-              for (const int slot : slots) {
-                const v1::NewUserAlias& alias = request.user_aliases(slot);
-                v1::UserAlias pair;
-                pair.set_alias_name(alias.alias_name());
-                pair.set_alias_label(alias.alias_label());
-                keys.push_back(AliasKey(pair));
-                if (alias.has_external_id()) keys.push_back(ExternalIdKey(alias.external_id()));
-              }
-              ForgetUsers(name, keys);
-            },
-            std::move(done));
-      });
+  RunActionPlan(dispatcher_, name, BrazeAction::kCreateAlias, std::move(waves), std::move(results),
+                deadline, [this, request, name, done = std::move(done)](ActionRun run) mutable {
+                  FinishRun(
+                      std::move(run), {},
+                      [&](const ActionResponseBody& answer, const std::vector<int>& slots,
+                          std::vector<v1::ActionResult>& results, v1::IdentityResponse& response) {
+                        response.set_aliases_processed(response.aliases_processed() +
+                                                       answer.aliases_processed.value_or(0));
+                        AcceptItems(
+                            answer, slots, [](int) { return std::string("user_aliases"); },
+                            {v1::ACTION_WARNING_SUCCESS_MAY_BE_NOOP}, results);
+                        std::vector<std::string> keys;
+                        for (const int slot : slots) {
+                          const v1::NewUserAlias& alias = request.user_aliases(slot);
+                          v1::UserAlias pair;
+                          pair.set_alias_name(alias.alias_name());
+                          pair.set_alias_label(alias.alias_label());
+                          keys.push_back(AliasKey(pair));
+                          if (alias.has_external_id())
+                            keys.push_back(ExternalIdKey(alias.external_id()));
+                        }
+                        ForgetUsers(name, keys);
+                      },
+                      std::move(done));
+                });
 }
 
-void IdentityActions::IdentifyUsers(const v1::IdentifyUsersRequest& original,
-                                    absl::Time deadline, Done done) {
+void IdentityActions::IdentifyUsers(const v1::IdentifyUsersRequest& original, absl::Time deadline,
+                                    Done done) {
   absl::StatusOr<const WorkspaceSettings*> workspace = Resolve(original.workspace());
   if (!workspace.ok()) return std::move(done)(workspace.status(), {});
   const std::vector<ItemArray> arrays = {
@@ -276,8 +275,7 @@ void IdentityActions::IdentifyUsers(const v1::IdentifyUsersRequest& original,
                    original.allow_partial(), SlotsOf(arrays, first), &results);
   if (!verdict.ok()) return std::move(done)(verdict, {});
   v1::IdentifyUsersRequest request = original;
-  if (absl::Status normalized =
-          NormalizeActionPhones(&request, (*workspace)->default_phone_region);
+  if (absl::Status normalized = NormalizeActionPhones(&request, (*workspace)->default_phone_region);
       !normalized.ok()) {
     return std::move(done)(normalized, {});
   }
@@ -295,8 +293,10 @@ void IdentityActions::IdentifyUsers(const v1::IdentifyUsersRequest& original,
         Json phones = Json::array();
         for (const int slot : slots) {
           const auto [array, index] = locate(slot);
-          if (array == 0) aliases.push_back(AliasToIdentifyToBraze(request.aliases_to_identify(index)));
-          if (array == 1) emails.push_back(EmailToIdentifyToBraze(request.emails_to_identify(index)));
+          if (array == 0)
+            aliases.push_back(AliasToIdentifyToBraze(request.aliases_to_identify(index)));
+          if (array == 1)
+            emails.push_back(EmailToIdentifyToBraze(request.emails_to_identify(index)));
           if (array == 2) {
             phones.push_back(PhoneToIdentifyToBraze(request.phone_numbers_to_identify(index)));
           }
@@ -313,8 +313,8 @@ void IdentityActions::IdentifyUsers(const v1::IdentifyUsersRequest& original,
   RunActionPlan(
       dispatcher_, name, BrazeAction::kIdentifyUsers, std::move(waves), std::move(results),
       deadline,
-      [this, request = std::move(request), name, locate, done = std::move(done)](
-          ActionRun run) mutable {
+      [this, request = std::move(request), name, locate,
+       done = std::move(done)](ActionRun run) mutable {
         static constexpr const char* kArrays[] = {"aliases_to_identify", "emails_to_identify",
                                                   "phone_numbers_to_identify"};
         FinishRun(
@@ -371,8 +371,7 @@ void IdentityActions::MergeUsers(const v1::MergeUsersRequest& original, absl::Ti
                    original.allow_partial(), SlotsOf(arrays, first), &results);
   if (!verdict.ok()) return std::move(done)(verdict, {});
   v1::MergeUsersRequest request = original;
-  if (absl::Status normalized =
-          NormalizeActionPhones(&request, (*workspace)->default_phone_region);
+  if (absl::Status normalized = NormalizeActionPhones(&request, (*workspace)->default_phone_region);
       !normalized.ok()) {
     return std::move(done)(normalized, {});
   }
@@ -403,8 +402,10 @@ void IdentityActions::MergeUsers(const v1::MergeUsersRequest& original, absl::Ti
                   {v1::ACTION_WARNING_QUEUED, v1::ACTION_WARNING_MERGE_NOT_GUARANTEED}, results);
               std::vector<std::string> keys;
               for (const int slot : slots) {
-                keys.push_back(MergeIdentifierKey(request.merge_updates(slot).identifier_to_merge()));
-                keys.push_back(MergeIdentifierKey(request.merge_updates(slot).identifier_to_keep()));
+                keys.push_back(
+                    MergeIdentifierKey(request.merge_updates(slot).identifier_to_merge()));
+                keys.push_back(
+                    MergeIdentifierKey(request.merge_updates(slot).identifier_to_keep()));
               }
               ForgetUsers(name, keys);
             },
@@ -428,8 +429,7 @@ void IdentityActions::DeleteUsers(const v1::DeleteUsersRequest& original, absl::
                    original.allow_partial(), SlotsOf(arrays, first), &results);
   if (!verdict.ok()) return std::move(done)(verdict, {});
   v1::DeleteUsersRequest request = original;
-  if (absl::Status normalized =
-          NormalizeActionPhones(&request, (*workspace)->default_phone_region);
+  if (absl::Status normalized = NormalizeActionPhones(&request, (*workspace)->default_phone_region);
       !normalized.ok()) {
     return std::move(done)(normalized, {});
   }
@@ -462,13 +462,13 @@ void IdentityActions::DeleteUsers(const v1::DeleteUsersRequest& original, absl::
   std::vector<PlannedCall> calls;
   for (size_t a = 0; a < arrays.size(); ++a) {
     const std::string array(arrays[a].array);
-    for (PlannedCall& call :
-         ChunkCalls(OpenSlots(results, first[a], first[a] + arrays[a].count),
-                    [&](const std::vector<int>& slots) {
-                      Json items = Json::array();
-                      for (const int slot : slots) items.push_back(item_json[slot]);
-                      return MakeActionBody(array, items);
-                    })) {
+    for (PlannedCall& call : ChunkCalls(OpenSlots(results, first[a], first[a] + arrays[a].count),
+                                        [&](const std::vector<int>& slots) {
+                                          Json items = Json::array();
+                                          for (const int slot : slots)
+                                            items.push_back(item_json[slot]);
+                                          return MakeActionBody(array, items);
+                                        })) {
       calls.push_back(std::move(call));
     }
   }
@@ -477,29 +477,30 @@ void IdentityActions::DeleteUsers(const v1::DeleteUsersRequest& original, absl::
 
   const std::string name = (*workspace)->name;
   const absl::Duration tombstone = (*workspace)->actions.delete_tombstone;
-  RunActionPlan(
-      dispatcher_, name, BrazeAction::kDeleteUsers, std::move(waves), std::move(results), deadline,
-      [this, name, tombstone, item_key = std::move(item_key),
-       done = std::move(done)](ActionRun run) mutable {
-        FinishRun(
-            std::move(run), {},
-            [&](const ActionResponseBody& answer, const std::vector<int>& slots,
-                std::vector<v1::ActionResult>& results, v1::IdentityResponse& response) {
-              response.set_deleted(response.deleted() + answer.deleted.value_or(0));
-              AcceptItems(
-                  answer, slots, [&](int slot) { return results[slot].array(); },
-                  {v1::ACTION_WARNING_QUEUED}, results);
-              std::vector<std::string> keys;
-              for (const int slot : slots) keys.push_back(item_key[slot]);
-              // Braze's export may show deleted users for minutes (case
-              // 119): lookups answer NOT_FOUND meanwhile, and BrazeSync's
-              // own recent writes must not bring them back.
-              const absl::Time now = absl::Now();
-              if (lookup_ != nullptr) lookup_->MarkDeleted(name, keys, now, now + tombstone);
-              if (writes_ != nullptr) writes_->Forget(name, keys);
-            },
-            std::move(done));
-      });
+  RunActionPlan(dispatcher_, name, BrazeAction::kDeleteUsers, std::move(waves), std::move(results),
+                deadline,
+                [this, name, tombstone, item_key = std::move(item_key),
+                 done = std::move(done)](ActionRun run) mutable {
+                  FinishRun(
+                      std::move(run), {},
+                      [&](const ActionResponseBody& answer, const std::vector<int>& slots,
+                          std::vector<v1::ActionResult>& results, v1::IdentityResponse& response) {
+                        response.set_deleted(response.deleted() + answer.deleted.value_or(0));
+                        AcceptItems(
+                            answer, slots, [&](int slot) { return results[slot].array(); },
+                            {v1::ACTION_WARNING_QUEUED}, results);
+                        std::vector<std::string> keys;
+                        for (const int slot : slots) keys.push_back(item_key[slot]);
+                        // Braze's export may show deleted users for minutes (case
+                        // 119): lookups answer NOT_FOUND meanwhile, and BrazeSync's
+                        // own recent writes must not bring them back.
+                        const absl::Time now = absl::Now();
+                        if (lookup_ != nullptr)
+                          lookup_->MarkDeleted(name, keys, now, now + tombstone);
+                        if (writes_ != nullptr) writes_->Forget(name, keys);
+                      },
+                      std::move(done));
+                });
 }
 
 void IdentityActions::RenameExternalIds(const v1::RenameExternalIdsRequest& request,
@@ -510,19 +511,19 @@ void IdentityActions::RenameExternalIds(const v1::RenameExternalIdsRequest& requ
       {"external_id_renames", request.external_id_renames_size()}};
   std::vector<int> first;
   std::vector<v1::ActionResult> results = MakeResults(arrays, &first);
-  const absl::Status verdict = ApplyVerdict(ValidateRenameExternalIds(request),
-                                            request.allow_partial(), SlotsOf(arrays, first),
-                                            &results);
+  const absl::Status verdict =
+      ApplyVerdict(ValidateRenameExternalIds(request), request.allow_partial(),
+                   SlotsOf(arrays, first), &results);
   if (!verdict.ok()) return std::move(done)(verdict, {});
-  std::vector<std::vector<PlannedCall>> waves = {ChunkCalls(
-      OpenSlots(results, 0, request.external_id_renames_size()),
-      [&](const std::vector<int>& slots) {
-        Json items = Json::array();
-        for (const int slot : slots) {
-          items.push_back(ExternalIdRenameToBraze(request.external_id_renames(slot)));
-        }
-        return MakeActionBody("external_id_renames", items);
-      })};
+  std::vector<std::vector<PlannedCall>> waves = {
+      ChunkCalls(OpenSlots(results, 0, request.external_id_renames_size()),
+                 [&](const std::vector<int>& slots) {
+                   Json items = Json::array();
+                   for (const int slot : slots) {
+                     items.push_back(ExternalIdRenameToBraze(request.external_id_renames(slot)));
+                   }
+                   return MakeActionBody("external_id_renames", items);
+                 })};
   if (request.validate_only()) return FinishPreview(waves, std::move(results), std::move(done));
 
   const std::string name = (*workspace)->name;
@@ -549,8 +550,7 @@ void IdentityActions::RenameExternalIds(const v1::RenameExternalIdsRequest& requ
                 const bool renamed =
                     std::find(answer.external_ids.begin(), answer.external_ids.end(),
                               rename.current_external_id()) != answer.external_ids.end();
-                result.set_status(renamed ? v1::ACTION_STATUS_APPLIED
-                                          : v1::ACTION_STATUS_ACCEPTED);
+                result.set_status(renamed ? v1::ACTION_STATUS_APPLIED : v1::ACTION_STATUS_ACCEPTED);
               }
               for (const std::string& id : answer.external_ids) response.add_external_ids(id);
               ForgetUsers(name, keys);
@@ -566,9 +566,9 @@ void IdentityActions::RemoveExternalIds(const v1::RemoveExternalIdsRequest& requ
   const std::vector<ItemArray> arrays = {{"external_ids", request.external_ids_size()}};
   std::vector<int> first;
   std::vector<v1::ActionResult> results = MakeResults(arrays, &first);
-  const absl::Status verdict = ApplyVerdict(ValidateRemoveExternalIds(request),
-                                            request.allow_partial(), SlotsOf(arrays, first),
-                                            &results);
+  const absl::Status verdict =
+      ApplyVerdict(ValidateRemoveExternalIds(request), request.allow_partial(),
+                   SlotsOf(arrays, first), &results);
   if (!verdict.ok()) return std::move(done)(verdict, {});
   std::vector<std::vector<PlannedCall>> waves = {ChunkCalls(
       OpenSlots(results, 0, request.external_ids_size()), [&](const std::vector<int>& slots) {
@@ -600,8 +600,7 @@ void IdentityActions::RemoveExternalIds(const v1::RemoveExternalIdsRequest& requ
                 if (result.status() != v1::ACTION_STATUS_UNSPECIFIED) continue;
                 const bool removed = std::find(answer.removed_ids.begin(), answer.removed_ids.end(),
                                                id) != answer.removed_ids.end();
-                result.set_status(removed ? v1::ACTION_STATUS_APPLIED
-                                          : v1::ACTION_STATUS_ACCEPTED);
+                result.set_status(removed ? v1::ACTION_STATUS_APPLIED : v1::ACTION_STATUS_ACCEPTED);
               }
               for (const std::string& id : answer.removed_ids) response.add_removed_ids(id);
               ForgetUsers(name, keys);

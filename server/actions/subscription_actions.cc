@@ -9,7 +9,7 @@
 #include "server/actions/action_runner.h"
 #include "server/braze/action_json.h"
 #include "server/braze/limits.h"
-#include "server/validation/action_rules.h"
+#include "server/validation/subscription_rules.h"
 
 namespace brazesync {
 namespace {
@@ -98,8 +98,7 @@ void SubscriptionActions::SetSubscriptionStatus(const v1::SetSubscriptionStatusR
     if (results[e].status() != v1::ACTION_STATUS_UNSPECIFIED) continue;
     const v1::SubscriptionGroupStatus& entry = request.subscription_groups(e);
     for (const IdKind kind : {IdKind::kExternalIds, IdKind::kEmails, IdKind::kPhones}) {
-      for (const auto& [begin, end] :
-           Chunks(IdsOf(entry, kind).size(), kMaxActionItemsPerCall)) {
+      for (const auto& [begin, end] : Chunks(IdsOf(entry, kind).size(), kMaxActionItemsPerCall)) {
         slices.push_back({e, kind, begin, end});
       }
     }
@@ -146,9 +145,8 @@ void SubscriptionActions::SetSubscriptionStatus(const v1::SetSubscriptionStatusR
     for (v1::ActionResult& result : results) *response.add_results() = std::move(result);
     return std::move(done)(absl::OkStatus(), std::move(response));
   }
-  RunActionPlan(dispatcher_, workspace->name, BrazeAction::kSetSubscriptionStatus,
-                std::move(waves), std::move(results), deadline,
-                [done = std::move(done)](ActionRun run) mutable {
+  RunActionPlan(dispatcher_, workspace->name, BrazeAction::kSetSubscriptionStatus, std::move(waves),
+                std::move(results), deadline, [done = std::move(done)](ActionRun run) mutable {
                   if (!run.status.ok()) return std::move(done)(run.status, {});
                   v1::SetSubscriptionStatusResponse response;
                   for (size_t c = 0; c < run.calls.size(); ++c) {
@@ -163,7 +161,8 @@ void SubscriptionActions::SetSubscriptionStatus(const v1::SetSubscriptionStatusR
                   for (v1::ActionResult& result : run.results) {
                     *response.add_results() = std::move(result);
                   }
-                  for (v1::BrazeCall& call : run.calls) *response.add_braze_calls() = std::move(call);
+                  for (v1::BrazeCall& call : run.calls)
+                    *response.add_braze_calls() = std::move(call);
                   std::move(done)(absl::OkStatus(), std::move(response));
                 });
 }

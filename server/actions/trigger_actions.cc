@@ -15,7 +15,7 @@
 #include "server/braze/request_planner.h"
 #include "server/track/normalize.h"
 #include "server/track/tracker.h"
-#include "server/validation/action_rules.h"
+#include "server/validation/trigger_rules.h"
 
 namespace brazesync {
 namespace {
@@ -71,9 +71,8 @@ std::string AudienceKey(const std::string& id, const google::protobuf::Struct& a
 
 // The results of a trigger: one per recipient, or one for a broadcast.
 std::vector<v1::ActionResult> TriggerResults(int recipients) {
-  return MakeResults({recipients > 0 ? ItemArray{"recipients", recipients}
-                                     : ItemArray{"broadcast", 1}},
-                     nullptr);
+  return MakeResults(
+      {recipients > 0 ? ItemArray{"recipients", recipients} : ItemArray{"broadcast", 1}}, nullptr);
 }
 
 absl::Status Verdict(const ActionViolations& verdict, bool allow_partial,
@@ -88,8 +87,8 @@ void TriggerActions::TriggerCanvas(const v1::TriggerCanvasRequest& request, absl
                                    Done done) {
   const WorkspaceSettings* workspace = workspaces_->Find(request.workspace());
   if (workspace == nullptr) {
-    return std::move(done)(absl::NotFoundError(absl::StrCat(
-                               "workspace: no workspace is named \"", request.workspace(), "\"")),
+    return std::move(done)(absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"",
+                                                            request.workspace(), "\"")),
                            {});
   }
   Trigger trigger;
@@ -109,12 +108,12 @@ void TriggerActions::TriggerCanvas(const v1::TriggerCanvasRequest& request, absl
   Run(std::move(trigger), deadline, std::move(done));
 }
 
-void TriggerActions::TriggerCampaign(const v1::TriggerCampaignRequest& request,
-                                     absl::Time deadline, Done done) {
+void TriggerActions::TriggerCampaign(const v1::TriggerCampaignRequest& request, absl::Time deadline,
+                                     Done done) {
   const WorkspaceSettings* workspace = workspaces_->Find(request.workspace());
   if (workspace == nullptr) {
-    return std::move(done)(absl::NotFoundError(absl::StrCat(
-                               "workspace: no workspace is named \"", request.workspace(), "\"")),
+    return std::move(done)(absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"",
+                                                            request.workspace(), "\"")),
                            {});
   }
   Trigger trigger;
@@ -218,46 +217,49 @@ void TriggerActions::Run(Trigger trigger, absl::Time deadline, Done done) {
         recipients[i].has_send_to_existing_only() && !recipients[i].send_to_existing_only();
   }
   const bool broadcast = recipients.empty();
-  RunActionPlan(
-      dispatcher_, trigger.workspace, trigger.action, std::move(waves), std::move(results),
-      deadline,
-      [this, workspace = trigger.workspace, broadcast, may_create = std::move(may_create),
-       written = std::move(written), user_keys = std::move(user_keys), done = std::move(done)](ActionRun run) mutable {
-        if (!run.status.ok()) return std::move(done)(run.status, {});
-        v1::TriggerResponse response;
-        std::vector<RecentWrite> writes;
-        const absl::Time now = absl::Now();
-        for (size_t c = 0; c < run.calls.size(); ++c) {
-          if (!run.answers[c].has_value()) continue;
-          const ActionResponseBody& answer = *run.answers[c];
-          if (!answer.dispatch_id.empty()) response.add_dispatch_ids(answer.dispatch_id);
-          for (const int slot : run.call_slots[c]) {
-            v1::ActionResult& result = run.results[slot];
-            result.set_status(v1::ACTION_STATUS_ACCEPTED);
-            if (!answer.notice.empty()) {
-              // Paused or archived: Braze sent nothing (case 138).
-              AddWarning(v1::ACTION_WARNING_CANVAS_NOT_ACTIVE, &result);
-              continue;
-            }
-            if (broadcast) continue;
-            if (!may_create[slot]) {
-              AddWarning(v1::ACTION_WARNING_RECIPIENT_EXISTENCE_NOT_CHECKED, &result);
-            }
-            if (!written[slot].empty()) {
-              RecentWrite write;
-              write.user_key = user_keys[slot];
-              write.array = "attributes";
-              write.braze_json = written[slot];
-              write.written_at = now;
-              writes.push_back(std::move(write));
-            }
-          }
-        }
-        if (writes_ != nullptr && !writes.empty()) writes_->Record(workspace, std::move(writes));
-        for (v1::ActionResult& result : run.results) *response.add_results() = std::move(result);
-        for (v1::BrazeCall& call : run.calls) *response.add_braze_calls() = std::move(call);
-        std::move(done)(absl::OkStatus(), std::move(response));
-      });
+  RunActionPlan(dispatcher_, trigger.workspace, trigger.action, std::move(waves),
+                std::move(results), deadline,
+                [this, workspace = trigger.workspace, broadcast, may_create = std::move(may_create),
+                 written = std::move(written), user_keys = std::move(user_keys),
+                 done = std::move(done)](ActionRun run) mutable {
+                  if (!run.status.ok()) return std::move(done)(run.status, {});
+                  v1::TriggerResponse response;
+                  std::vector<RecentWrite> writes;
+                  const absl::Time now = absl::Now();
+                  for (size_t c = 0; c < run.calls.size(); ++c) {
+                    if (!run.answers[c].has_value()) continue;
+                    const ActionResponseBody& answer = *run.answers[c];
+                    if (!answer.dispatch_id.empty()) response.add_dispatch_ids(answer.dispatch_id);
+                    for (const int slot : run.call_slots[c]) {
+                      v1::ActionResult& result = run.results[slot];
+                      result.set_status(v1::ACTION_STATUS_ACCEPTED);
+                      if (!answer.notice.empty()) {
+                        // Paused or archived: Braze sent nothing (case 138).
+                        AddWarning(v1::ACTION_WARNING_CANVAS_NOT_ACTIVE, &result);
+                        continue;
+                      }
+                      if (broadcast) continue;
+                      if (!may_create[slot]) {
+                        AddWarning(v1::ACTION_WARNING_RECIPIENT_EXISTENCE_NOT_CHECKED, &result);
+                      }
+                      if (!written[slot].empty()) {
+                        RecentWrite write;
+                        write.user_key = user_keys[slot];
+                        write.array = "attributes";
+                        write.braze_json = written[slot];
+                        write.written_at = now;
+                        writes.push_back(std::move(write));
+                      }
+                    }
+                  }
+                  if (writes_ != nullptr && !writes.empty())
+                    writes_->Record(workspace, std::move(writes));
+                  for (v1::ActionResult& result : run.results)
+                    *response.add_results() = std::move(result);
+                  for (v1::BrazeCall& call : run.calls)
+                    *response.add_braze_calls() = std::move(call);
+                  std::move(done)(absl::OkStatus(), std::move(response));
+                });
 }
 
 }  // namespace brazesync

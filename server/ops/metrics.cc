@@ -152,11 +152,11 @@ Metrics::Metrics()
                              "(cache, braze, none)")
                          .Register(*registry_);
   action_results_ = &prometheus::BuildCounter()
-                        .Name("brazesync_action_results_total")
-                        .Help(
-                            "Items of identity, messaging and subscription rpcs, by method and "
-                            "status")
-                        .Register(*registry_);
+                         .Name("brazesync_action_results_total")
+                         .Help(
+                             "Items of identity, messaging and subscription rpcs, by method and "
+                             "status")
+                         .Register(*registry_);
   braze_reachable_ = &prometheus::BuildGauge()
                           .Name("brazesync_braze_reachable")
                           .Help("1 while Braze answers, 0 after consecutive transport failures")

@@ -39,8 +39,7 @@ struct ActionCallContext {
 
 // The metric label of an item status: "accepted", "failed", ...
 inline std::string ActionStatusLabel(v1::ActionStatus status) {
-  return absl::AsciiStrToLower(
-      absl::StripPrefix(v1::ActionStatus_Name(status), "ACTION_STATUS_"));
+  return absl::AsciiStrToLower(absl::StripPrefix(v1::ActionStatus_Name(status), "ACTION_STATUS_"));
 }
 
 // Serves one rpc: `invoke(request, deadline, done)` runs the use case, whose
@@ -61,8 +60,7 @@ grpc::ServerUnaryReactor* ServeActionCall(const ActionCallContext& call, absl::s
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  const absl::Time deadline =
-      std::min(started + call.default_deadline, CallDeadline(*context));
+  const absl::Time deadline = std::min(started + call.default_deadline, CallDeadline(*context));
   invoke(*request, deadline,
          [call, method = std::string(method), reactor, response, started,
           workspace = request->workspace(), request_id = std::move(request_id),

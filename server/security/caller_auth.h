@@ -57,9 +57,9 @@ class TokenBucket final {
 // What a caller may do in a workspace. Every rpc requires one role (its
 // service's; see server/rpc/call_gate.h and the rpc comments in protos/).
 enum class Role {
-  kTrack,   // write items: BrazeSync.Track, BrazeSync.TrackStream
-  kAdmin,   // operate: every BrazeSyncAdmin rpc (item status, dead letters)
-  kLookup,  // read profiles (personal data): every BrazeLookup rpc
+  kTrack,          // write items: BrazeSync.Track, BrazeSync.TrackStream
+  kAdmin,          // operate: every BrazeSyncAdmin rpc (item status, dead letters)
+  kLookup,         // read profiles (personal data): every BrazeLookup rpc
   kIdentity,       // change who users are (alias, identify, merge, delete, rename): BrazeIdentity
   kMessaging,      // trigger Canvases and campaigns: BrazeMessaging
   kSubscriptions,  // set subscription-group state: BrazeSubscriptions

@@ -105,7 +105,8 @@ class ActionsEndToEndTest : public ::testing::Test {
   // The emulator's GET admin or Braze endpoint `path`, as JSON.
   nlohmann::json Get(const std::string& path) const {
     httplib::Client client("127.0.0.1", emulator_->port());
-    httplib::Result result = client.Get(path, {{"Authorization", absl::StrCat("Bearer ", kApiKey)}});
+    httplib::Result result =
+        client.Get(path, {{"Authorization", absl::StrCat("Bearer ", kApiKey)}});
     EXPECT_TRUE(result) << path;
     if (!result) return nullptr;
     EXPECT_EQ(result->status, 200) << path << ": " << result->body;
@@ -220,8 +221,8 @@ TEST_F(ActionsEndToEndTest, AnAnonymousVisitorWhoLogsInKeepsWhatTheConversationC
   const v1::LookupUsersResponse found = LookupExternalId("customer-77");
   ASSERT_THAT(found.users(), SizeIs(1));
   EXPECT_EQ(found.users(0).first_name(), "Grace");
-  EXPECT_EQ(
-      found.users(0).custom_attributes().fields().at("favourite_plan").string_value(), "premium");
+  EXPECT_EQ(found.users(0).custom_attributes().fields().at("favourite_plan").string_value(),
+            "premium");
 }
 
 // Case 103: refused before anything is sent, with the field's path.
@@ -299,8 +300,7 @@ TEST_F(ActionsEndToEndTest, DeleteSendsOneCallPerKindAndLookupsSeeTheUserGone) {
   }
 
   const size_t exports_before = BodiesTo("/users/export/ids").size();
-  const v1::LookupUsersResponse gone =
-      LookupExternalId("leaving-1", v1::CACHE_POLICY_PREFER_CACHE);
+  const v1::LookupUsersResponse gone = LookupExternalId("leaving-1", v1::CACHE_POLICY_PREFER_CACHE);
   ASSERT_THAT(gone.results(), SizeIs(1));
   EXPECT_EQ(gone.results(0).outcome(), v1::LOOKUP_OUTCOME_NOT_FOUND);
   EXPECT_TRUE(gone.results(0).from_cache());
@@ -415,10 +415,9 @@ TEST_F(ActionsEndToEndTest, ACanvasTriggeredAfterAConversationCarriesItsContext)
   (*request.mutable_context()->mutable_fields())["channel"].set_string_value("chat");
   v1::Recipient* recipient = request.add_recipients();
   recipient->set_external_user_id("shopper-1");
-  (*recipient->mutable_context()->mutable_fields())["last_intent"].set_string_value(
+  (*recipient->mutable_context()->mutable_fields())["last_intent"].set_string_value("upgrade_plan");
+  (*recipient->mutable_attributes()->mutable_custom_attributes())["last_intent"].set_string_value(
       "upgrade_plan");
-  (*recipient->mutable_attributes()->mutable_custom_attributes())["last_intent"]
-      .set_string_value("upgrade_plan");
   v1::TriggerResponse response;
   grpc::Status status = messaging_->TriggerCanvas(Context().get(), request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -463,8 +462,7 @@ TEST_F(ActionsEndToEndTest, ManyRecipientsAreDedupedThenSentInCallsOfFifty) {
   EXPECT_EQ(response.results(0).status(), v1::ACTION_STATUS_DUPLICATE);
   EXPECT_FALSE(response.results(0).has_braze_call());
   EXPECT_EQ(response.results(119).status(), v1::ACTION_STATUS_ACCEPTED);
-  EXPECT_THAT(Warnings(response.results(119)),
-              Contains(v1::ACTION_WARNING_REPLACES_EARLIER_ENTRY));
+  EXPECT_THAT(Warnings(response.results(119)), Contains(v1::ACTION_WARNING_REPLACES_EARLIER_ENTRY));
   const std::vector<nlohmann::json> calls = BodiesTo("/canvas/trigger/send");
   ASSERT_THAT(calls, SizeIs(3));
   size_t recipients = 0;
@@ -597,8 +595,7 @@ TEST_F(ActionsEndToEndTest, EmailsAndPhonesGoInSeparateCallsAndLongListsAreSplit
   for (const v1::ActionResult& result : response.results()) {
     EXPECT_EQ(result.status(), v1::ACTION_STATUS_ACCEPTED);
   }
-  EXPECT_THAT(Warnings(response.results(0)),
-              Contains(v1::ACTION_WARNING_FANOUT_BY_EMAIL_OR_PHONE));
+  EXPECT_THAT(Warnings(response.results(0)), Contains(v1::ACTION_WARNING_FANOUT_BY_EMAIL_OR_PHONE));
   const nlohmann::json state = Get("/subscription/user/status?external_id=s-50");
   ASSERT_TRUE(state.is_object()) << state.dump();
   EXPECT_EQ(state["users"][0]["subscription_groups"][0]["status"], "Subscribed");

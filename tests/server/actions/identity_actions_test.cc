@@ -66,9 +66,8 @@ TEST_F(IdentityActionsTest, BrazesErrorsLandOnTheItemsTheyNameInEachArray) {
   email->set_external_id("u2");
   email->set_email("ada@example.com");
   email->add_prioritization(v1::PRIORITIZATION_UNIDENTIFIED);
-  auto [status, response] = Await<v1::IdentityResponse>([&](auto done) {
-    actions_.IdentifyUsers(request, absl::InfiniteFuture(), std::move(done));
-  });
+  auto [status, response] = Await<v1::IdentityResponse>(
+      [&](auto done) { actions_.IdentifyUsers(request, absl::InfiniteFuture(), std::move(done)); });
   ASSERT_TRUE(status.ok()) << status;
   ASSERT_THAT(response.results(), SizeIs(2));
   EXPECT_EQ(response.results(0).array(), "aliases_to_identify");
@@ -124,9 +123,11 @@ TEST_F(IdentityActionsTest, DeleteSendsOneCallPerIdentifierKindAndPreviewsThem) 
   auto [status, response] = Await<v1::IdentityResponse>(
       [&](auto done) { actions_.DeleteUsers(request, absl::InfiniteFuture(), std::move(done)); });
   ASSERT_TRUE(status.ok()) << status;
-  EXPECT_THAT(response.braze_request_bodies(),
-              ElementsAre(R"({"external_ids":["u1"]})", R"({"braze_ids":["b1"]})",
-                          R"({"email_addresses":[{"email":"ada@example.com","prioritization":["most_recently_updated"]}]})"));
+  EXPECT_THAT(
+      response.braze_request_bodies(),
+      ElementsAre(
+          R"({"external_ids":["u1"]})", R"({"braze_ids":["b1"]})",
+          R"({"email_addresses":[{"email":"ada@example.com","prioritization":["most_recently_updated"]}]})"));
   for (const v1::ActionResult& result : response.results()) {
     EXPECT_EQ(result.status(), v1::ACTION_STATUS_VALID);
   }
@@ -179,9 +180,8 @@ TEST_F(IdentityActionsTest, FiftyOneIdentifyItemsAcrossArraysTakeTwoCalls) {
   phone->set_external_id("u-phone");
   phone->set_phone("06 12 34 56 78");  // national (FR): sent as E.164
   phone->add_prioritization(v1::PRIORITIZATION_MOST_RECENTLY_UPDATED);
-  auto [status, response] = Await<v1::IdentityResponse>([&](auto done) {
-    actions_.IdentifyUsers(request, absl::InfiniteFuture(), std::move(done));
-  });
+  auto [status, response] = Await<v1::IdentityResponse>(
+      [&](auto done) { actions_.IdentifyUsers(request, absl::InfiniteFuture(), std::move(done)); });
   ASSERT_TRUE(status.ok()) << status;
   ASSERT_EQ(http_.request_count(), 2u);
   EXPECT_THAT(http_.Body(0)["aliases_to_identify"], SizeIs(50));

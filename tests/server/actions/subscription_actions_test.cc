@@ -15,8 +15,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::SizeIs;
 
-class SubscriptionActionsTest : public ::testing::Test,
-                                protected testing_support::ActionsFixture {
+class SubscriptionActionsTest : public ::testing::Test, protected testing_support::ActionsFixture {
  protected:
   std::pair<absl::Status, v1::SetSubscriptionStatusResponse> Set(
       const v1::SetSubscriptionStatusRequest& request) {

@@ -26,8 +26,7 @@ constexpr char kDispatched[] = R"({"dispatch_id":"d-1","message":"success"})";
 
 class TriggerActionsTest : public ::testing::Test, protected testing_support::ActionsFixture {
  protected:
-  explicit TriggerActionsTest(
-      const std::function<void(v1::WorkspaceConfig*)>& configure = nullptr)
+  explicit TriggerActionsTest(const std::function<void(v1::WorkspaceConfig*)>& configure = nullptr)
       : ActionsFixture(configure) {}
 
   std::pair<absl::Status, v1::TriggerResponse> Canvas(const v1::TriggerCanvasRequest& request) {

@@ -338,9 +338,9 @@ TEST_F(LookupCacheTest, ADeletedUserIsNotFoundByAnyOfItsKeysUntilTheTombstoneEnd
     EXPECT_THAT(hit->users, IsEmpty()) << key;
   }
   // After the tombstone the cache asks Braze again.
-  EXPECT_FALSE(cache.Find(ExternalKey("u1"), kFields, absl::Hours(1),
-                          deleted_at + absl::Minutes(11))
-                   .has_value());
+  EXPECT_FALSE(
+      cache.Find(ExternalKey("u1"), kFields, absl::Hours(1), deleted_at + absl::Minutes(11))
+          .has_value());
 }
 
 TEST_F(LookupCacheTest, AnExportThatStillShowsADeletedUserDoesNotBringItBack) {
@@ -349,9 +349,9 @@ TEST_F(LookupCacheTest, AnExportThatStillShowsADeletedUserDoesNotBringItBack) {
   cache.Tombstone({ExternalKey("u1")}, deleted_at, deleted_at + absl::Minutes(10));
 
   // Braze's export lags the deletion and still returns the profile.
-  const std::vector<CachedAnswer> answers = cache.Store(
-      {ExternalKey("u1"), ExternalKey("u2")}, {User("u1", "b1"), User("u2", "b2")}, kFields,
-      deleted_at + absl::Seconds(2));
+  const std::vector<CachedAnswer> answers =
+      cache.Store({ExternalKey("u1"), ExternalKey("u2")}, {User("u1", "b1"), User("u2", "b2")},
+                  kFields, deleted_at + absl::Seconds(2));
   ASSERT_THAT(answers, SizeIs(2));
   EXPECT_THAT(answers[0].users, IsEmpty());
   ASSERT_THAT(answers[1].users, SizeIs(1));
@@ -370,8 +370,8 @@ TEST_F(LookupCacheTest, AWriteAfterTheDeletionCreatesTheUserAgain) {
   writes_.Record("ws", {write});
   cache.ApplyOwnWrite(write);
 
-  EXPECT_FALSE(cache.Find(ExternalKey("u1"), kFields, absl::Minutes(5), t0_ + absl::Seconds(6))
-                   .has_value());
+  EXPECT_FALSE(
+      cache.Find(ExternalKey("u1"), kFields, absl::Minutes(5), t0_ + absl::Seconds(6)).has_value());
   const std::vector<CachedAnswer> answers =
       cache.Store({ExternalKey("u1")}, {}, kFields, t0_ + absl::Seconds(7));
   ASSERT_THAT(answers[0].users, SizeIs(1));

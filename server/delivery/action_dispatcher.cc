@@ -129,6 +129,8 @@ void ActionDispatcher::Call(ActionCall call, Done done) {
   const bool per_audience = pool_name == RatePool::kBroadcastTriggers && !call.audience_key.empty();
   ActionCallOutcome refused;
   std::unique_ptr<Pool> new_audience;
+  // At most two passes: the second after making a broadcast audience's
+  // governor (first seen) outside the lock.
   while (true) {
     {
       absl::MutexLock lock(&mu_);
@@ -161,9 +163,10 @@ void ActionDispatcher::Call(ActionCall call, Done done) {
         pending->call = std::move(call);
         pending->done = std::move(done);
         pending->lane = &lane;
-        pending->pool = lane.pools.at(pool_name).get();
+        Pool* pool = lane.pools.at(pool_name).get();
+        pending->pool = pool;
         pending->audience = audience;
-        pending->pool->queue.push_back(std::move(pending));
+        pool->queue.push_back(std::move(pending));
         wake_ = true;
         return;
       }
@@ -258,8 +261,7 @@ void ActionDispatcher::StartDue(Lane& lane, Pool& pool, absl::Time now, absl::Ti
     const absl::Time deadline = pending->call.deadline;
     // NextStartAt is never later than a token could be taken: past the
     // deadline, waiting on would only delay the caller's DEFERRED.
-    if (deadline <= now || token_at > deadline ||
-        std::max(token_at, pending->not_before) > deadline) {
+    if (deadline <= now || std::max(token_at, pending->not_before) > deadline) {
       ActionCallOutcome& outcome = pending->outcome;
       if (!outcome.sent) {
         outcome.retry_at = token_at;
@@ -317,6 +319,11 @@ void ActionDispatcher::StartDue(Lane& lane, Pool& pool, absl::Time now, absl::Ti
     *wake = std::min(*wake, deadline);
     ++it;
   }
+}
+
+ActionDispatcher::Finish ActionDispatcher::CompleteLater(std::shared_ptr<Pending> pending) {
+  return
+      [pending = std::move(pending)]() { std::move(pending->done)(std::move(pending->outcome)); };
 }
 
 ActionDispatcher::StartResult ActionDispatcher::TakeTokens(Pool& pool, Pool* audience,
@@ -391,22 +398,24 @@ void ActionDispatcher::OnResponse(std::shared_ptr<Pending> pending,
     pending->pool->governor->OnAttempt(attempt, now);
     if (throttled) ++stats_.throttled;
     wake_ = true;
+    absl::Time retry_at = absl::InfiniteFuture();
     if (retryable && !stopping_ && outcome.attempts < pending->lane->workspace->max_attempts) {
       const absl::Duration wait = throttled && attempt.retry_after.has_value()
                                       ? *attempt.retry_after
                                       : backoff_.Next(outcome.attempts);
-      const absl::Time retry_at = now + wait;
-      if (retry_at < pending->call.deadline) {
-        retry = true;
-        pending->not_before = retry_at;
-        outcome.attempt = std::move(attempt);
-        // In front of its queue: it was queued before everything there.
-        pending->pool->queue.push_front(pending);
-      }
+      retry_at = now + wait;
+    }
+    // Filled in before the call may be queued again: the loop may start its
+    // next attempt as soon as the lock is released.
+    outcome.attempt = std::move(attempt);
+    if (retry_at < pending->call.deadline) {
+      retry = true;
+      pending->not_before = retry_at;
+      // In front of its queue: it was queued before everything there.
+      pending->pool->queue.push_front(pending);
     }
   }
   if (retry) return;
-  outcome.attempt = std::move(attempt);
   std::move(pending->done)(std::move(outcome));
 }
 

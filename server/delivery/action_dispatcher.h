@@ -142,6 +142,8 @@ class ActionDispatcher final {
   // and lowers `wake` to when the next may change.
   void StartDue(Lane& lane, Pool& pool, absl::Time now, absl::Time* wake,
                 std::vector<Finish>* finish) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `pending`'s done with its outcome, once the lock is released.
+  static Finish CompleteLater(std::shared_ptr<Pending> pending);
   // Takes the tokens a call of `pool` (and `audience`, null for none) needs.
   static StartResult TakeTokens(Pool& pool, Pool* audience, absl::Time now);
   void Send(Lane& lane, std::shared_ptr<Pending> pending, std::string api_key)

@@ -6,6 +6,29 @@
 // injection (latency, 5xx, 429, dropped connections), a record of every
 // request, and a model of the profiles Braze would hold afterwards.
 //
+// It also serves Braze's identity, trigger and subscription endpoints
+// (braze-api-round2.md §2.2-§2.6, §2.8-§2.11, §2.13, cases 95-159; each
+// family's rules in its own file, served by braze_emulator_endpoints.cc):
+//   POST /users/alias/new, /users/identify, /users/merge, /users/delete,
+//        /users/external_ids/rename, /users/external_ids/remove
+//                                   (identity_rules.h; they change the same
+//                                   profiles the export reads)
+//   POST /canvas/trigger/send, /campaigns/trigger/send
+//                                   (trigger_rules.h; the messages Braze would
+//                                   send are recorded, see /_emulator/messages)
+//   POST /subscription/status/set, /v2/subscription/status/set,
+//   GET  /subscription/user/status  (subscription_rules.h)
+// Each needs the Bearer key and its permission (denied_permissions: 401
+// Access Denied), has its own fixed-window budget with X-RateLimit-* headers
+// (the identity pool, rename, remove, targeted triggers, broadcasts in total
+// and per audience, subscriptions, the default pool), gets the injected
+// faults, is recorded and counted per path (EmulatorStats::endpoint_*).
+// Quirks modelled on purpose, each in docs/emulator.md: no-op successes,
+// /users/merge applying one request's updates in REVERSE order, paused or
+// archived Canvases answering a notice and sending nothing, a duplicate
+// recipient getting one message with its last entry's properties, orphaned
+// subscription states inherited by a later profile.
+//
 // It is used in-process by the server's integration tests and, through
 // braze_emulator_main.cc, as the standalone `braze_emulator` binary for the
 // quick start and benchmarks. It deliberately shares no code with the
@@ -18,14 +41,15 @@
 //
 // The export has its own rate limits (a per-minute budget and an optional
 // per-second "fast" budget), its own latency, an optional lag (it shows each
-// profile as it was export_lag ago, like Braze's eventual consistency) and
-// can be fed with seed_users synthetic profiles for benchmarks.
+// profile as it was export_lag ago, like Braze's eventual consistency; this
+// covers renames, merges and deletions too) and can be fed with seed_users
+// synthetic profiles for benchmarks.
 //
 // Besides Braze's endpoints it serves a few admin endpoints under /_emulator/
 // (not Braze's) for scripts and humans:
 //   GET  /_emulator/health       -> 200 "ok"
-//   GET  /_emulator/requests     -> JSON array of recorded /users/track and
-//                                   /users/export/ids requests
+//   GET  /_emulator/requests     -> JSON array of recorded requests (every
+//                                   Braze endpoint)
 //   GET  /_emulator/accepted     -> accepted() as JSON
 //   GET  /_emulator/stored       -> stored() as JSON
 //   GET  /_emulator/alterations  -> alterations() as a JSON array
@@ -33,7 +57,15 @@
 //   GET  /_emulator/stats        -> counters (kept even when recording is capped):
 //                                   statuses, the limiter's own 429s apart from
 //                                   injected 429s/5xx/drops, the busiest window;
-//                                   export_* counters for /users/export/ids
+//                                   export_* counters for /users/export/ids;
+//                                   endpoint_requests, endpoint_by_status,
+//                                   endpoint_rate_limited, endpoint_injected
+//                                   (per path) and messages_sent for the
+//                                   identity, trigger and subscription ones
+//   GET  /_emulator/messages     -> messages() as a JSON array
+//   GET  /_emulator/notes        -> endpoint_notes(): what the identity,
+//                                   trigger and subscription endpoints did not
+//                                   do although they answered success
 //   GET  /_emulator/faults       -> the faults in force, as JSON
 //   POST /_emulator/faults       -> replace the faults (JSON body, see SetFaults)
 //   POST /_emulator/reset        -> Reset()
@@ -202,8 +234,9 @@ struct Alteration {
   std::string text;
 };
 
-// One request to /users/track (or the rejected "/users/track/") or to
-// /users/export/ids.
+// One request to any of the emulated Braze endpoints (/users/track, the
+// rejected "/users/track/", /users/export/ids, the identity, trigger and
+// subscription endpoints).
 struct RecordedRequest {
   std::string method;
   std::string path;

@@ -227,7 +227,8 @@ EndpointAnswer UserSubscriptionStatus(const SubscriptionStatusQuery& query,
       if (doc.contains(key)) user[key] = doc[key];
     }
     OrderedJson groups = OrderedJson::array();
-    for (const auto& [id, state] : doc.value("subscription_groups", Json::object()).items()) {
+    const Json states = doc.value("subscription_groups", Json::object());
+    for (const auto& [id, state] : states.items()) {
       groups.push_back({{"id", id},
                         {"name", ""},
                         {"channel", ""},

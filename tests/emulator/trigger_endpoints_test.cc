@@ -162,8 +162,11 @@ TEST_F(TriggerEndpointsTest, ARecipientListedTwiceGetsOneMessageWithTheLastEntry
   EXPECT_EQ(messages[1]["canvas_id"], "c");
   EXPECT_EQ(messages[1]["endpoint"], kCanvas);
   EXPECT_EQ(messages[1]["dispatch_id"], reply.body["dispatch_id"]);
-  // The admin endpoint shows the same.
+  // The admin endpoint shows the same; Reset() forgets them.
   EXPECT_EQ(Get("/_emulator/messages").body, messages);
+  EXPECT_EQ(emulator_->stats().messages_sent, 2u);
+  emulator_->Reset();
+  EXPECT_TRUE(emulator_->messages().empty());
 }
 
 TEST_F(TriggerEndpointsTest, LegacyCanvasEntryPropertiesAndCampaignTriggerPropertiesAreRecorded) {

@@ -252,7 +252,8 @@ struct RecordedRequest {
 };
 
 // Counters over every /users/track request (and, under export_*, every
-// /users/export/ids request) since start or Reset(), kept even when
+// /users/export/ids request; under endpoint_*, per path, every identity,
+// trigger and subscription request) since start or Reset(), kept even when
 // record_limit discards old requests.
 struct EmulatorStats {
   uint64_t requests = 0;

@@ -34,7 +34,6 @@ class FixedWindowLimiter final {
       count_ = 0;
     }
     if (consume) ++count_;
-    if (count_ > max_count_) max_count_ = count_;
     RateWindowState w;
     w.limit = limit_;
     w.limited = consume && count_ > limit_;
@@ -43,15 +42,12 @@ class FixedWindowLimiter final {
     if (absl::FromUnixSeconds(w.reset_epoch_seconds) < end_) ++w.reset_epoch_seconds;
     return w;
   }
-  // Requests counted in the busiest window so far (admitted and refused).
-  int max_window_count() const { return max_count_; }
 
  private:
   int limit_;
   absl::Duration window_;
   absl::Time end_ = absl::InfinitePast();
   int count_ = 0;
-  int max_count_ = 0;
 };
 
 }  // namespace brazesync::emulator

@@ -51,9 +51,9 @@ bool ReadStrings(const Json& value, bool scalar_ok, std::vector<std::string>& ou
   return true;
 }
 
-// Judges one group update whose identifier lists are under `ids_key`,
-// `emails_key` and `phones_key` (v1: singular, string or array; v2: plural
-// arrays). Returns the 400 text, or "" with `out` filled.
+// Judges one group update: v1 reads external_id / email / phone (each a
+// string or an array), v2 external_ids / emails / phones (arrays). Returns
+// the 400 text, or "" with `out` filled.
 std::string JudgeGroupUpdate(const Json& entry, bool v1, GroupUpdate& out) {
   if (!entry.is_object()) return "'subscription_groups' must be an array of objects";
   if (!IsNonEmptyString(entry.value("subscription_group_id", Json()))) {

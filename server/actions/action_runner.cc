@@ -244,6 +244,10 @@ void RunActionPlan(ActionDispatcher* dispatcher, const std::string& workspace, B
   StartWave(state);
 }
 
+absl::Time ActionDeadline(const WorkspaceSettings& workspace, absl::Time rpc_deadline) {
+  return std::min(rpc_deadline, absl::Now() + workspace.actions.max_wait);
+}
+
 std::vector<std::pair<int, int>> Chunks(int count, int per_call) {
   std::vector<std::pair<int, int>> chunks;
   for (int begin = 0; begin < count; begin += per_call) {

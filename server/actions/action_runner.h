@@ -19,6 +19,7 @@
 #include "brazesync/v1/actions.pb.h"
 #include "server/braze/action_endpoints.h"
 #include "server/braze/action_response.h"
+#include "server/config/workspace.h"
 #include "server/delivery/action_dispatcher.h"
 #include "server/validation/action_rules.h"
 
@@ -82,6 +83,11 @@ void RunActionPlan(ActionDispatcher* dispatcher, const std::string& workspace, B
                    std::vector<std::vector<PlannedCall>> waves,
                    std::vector<v1::ActionResult> results, absl::Time deadline,
                    absl::AnyInvocable<void(ActionRun) &&> done);
+
+// How long a call of `workspace` may wait for its rate pool (and retry):
+// the workspace's ActionsConfig.max_wait from now, never past the rpc's
+// `rpc_deadline`.
+absl::Time ActionDeadline(const WorkspaceSettings& workspace, absl::Time rpc_deadline);
 
 // Splits `count` items into runs of at most `per_call` (Braze's 50): the
 // [begin, end) ranges.

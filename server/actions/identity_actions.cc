@@ -234,7 +234,8 @@ void IdentityActions::CreateAlias(const v1::CreateAliasRequest& request, absl::T
 
   const std::string name = (*workspace)->name;
   RunActionPlan(dispatcher_, name, BrazeAction::kCreateAlias, std::move(waves), std::move(results),
-                deadline, [this, request, name, done = std::move(done)](ActionRun run) mutable {
+                ActionDeadline(**workspace, deadline),
+                [this, request, name, done = std::move(done)](ActionRun run) mutable {
                   FinishRun(
                       std::move(run), {},
                       [&](const ActionResponseBody& answer, const std::vector<int>& slots,
@@ -312,7 +313,7 @@ void IdentityActions::IdentifyUsers(const v1::IdentifyUsersRequest& original, ab
   const std::string name = (*workspace)->name;
   RunActionPlan(
       dispatcher_, name, BrazeAction::kIdentifyUsers, std::move(waves), std::move(results),
-      deadline,
+      ActionDeadline(**workspace, deadline),
       [this, request = std::move(request), name, locate,
        done = std::move(done)](ActionRun run) mutable {
         static constexpr const char* kArrays[] = {"aliases_to_identify", "emails_to_identify",
@@ -389,7 +390,8 @@ void IdentityActions::MergeUsers(const v1::MergeUsersRequest& original, absl::Ti
 
   const std::string name = (*workspace)->name;
   RunActionPlan(
-      dispatcher_, name, BrazeAction::kMergeUsers, std::move(waves), std::move(results), deadline,
+      dispatcher_, name, BrazeAction::kMergeUsers, std::move(waves), std::move(results),
+      ActionDeadline(**workspace, deadline),
       [this, request = std::move(request), name, done = std::move(done)](ActionRun run) mutable {
         FinishRun(
             std::move(run), {},
@@ -401,13 +403,17 @@ void IdentityActions::MergeUsers(const v1::MergeUsersRequest& original, absl::Ti
                   answer, slots, [](int) { return std::string("merge_updates"); },
                   {v1::ACTION_WARNING_QUEUED, v1::ACTION_WARNING_MERGE_NOT_GUARANTEED}, results);
               std::vector<std::string> keys;
+              std::vector<std::string> merged_away;
               for (const int slot : slots) {
-                keys.push_back(
-                    MergeIdentifierKey(request.merge_updates(slot).identifier_to_merge()));
-                keys.push_back(
-                    MergeIdentifierKey(request.merge_updates(slot).identifier_to_keep()));
+                const v1::MergeUpdate& update = request.merge_updates(slot);
+                merged_away.push_back(MergeIdentifierKey(update.identifier_to_merge()));
+                keys.push_back(merged_away.back());
+                keys.push_back(MergeIdentifierKey(update.identifier_to_keep()));
               }
               ForgetUsers(name, keys);
+              // The merged profile is gone: BrazeSync's earlier writes to it
+              // must not make lookups answer it as still there.
+              if (writes_ != nullptr) writes_->Forget(name, merged_away);
             },
             std::move(done));
       });
@@ -478,7 +484,7 @@ void IdentityActions::DeleteUsers(const v1::DeleteUsersRequest& original, absl::
   const std::string name = (*workspace)->name;
   const absl::Duration tombstone = (*workspace)->actions.delete_tombstone;
   RunActionPlan(dispatcher_, name, BrazeAction::kDeleteUsers, std::move(waves), std::move(results),
-                deadline,
+                ActionDeadline(**workspace, deadline),
                 [this, name, tombstone, item_key = std::move(item_key),
                  done = std::move(done)](ActionRun run) mutable {
                   FinishRun(
@@ -529,7 +535,8 @@ void IdentityActions::RenameExternalIds(const v1::RenameExternalIdsRequest& requ
   const std::string name = (*workspace)->name;
   RunActionPlan(
       dispatcher_, name, BrazeAction::kRenameExternalIds, std::move(waves), std::move(results),
-      deadline, [this, request, name, done = std::move(done)](ActionRun run) mutable {
+      ActionDeadline(**workspace, deadline),
+      [this, request, name, done = std::move(done)](ActionRun run) mutable {
         FinishRun(
             std::move(run), {},
             [&](const ActionResponseBody& answer, const std::vector<int>& slots,
@@ -581,7 +588,8 @@ void IdentityActions::RemoveExternalIds(const v1::RemoveExternalIdsRequest& requ
   const std::string name = (*workspace)->name;
   RunActionPlan(
       dispatcher_, name, BrazeAction::kRemoveExternalIds, std::move(waves), std::move(results),
-      deadline, [this, request, name, done = std::move(done)](ActionRun run) mutable {
+      ActionDeadline(**workspace, deadline),
+      [this, request, name, done = std::move(done)](ActionRun run) mutable {
         FinishRun(
             std::move(run), {},
             [&](const ActionResponseBody& answer, const std::vector<int>& slots,

@@ -146,7 +146,8 @@ void SubscriptionActions::SetSubscriptionStatus(const v1::SetSubscriptionStatusR
     return std::move(done)(absl::OkStatus(), std::move(response));
   }
   RunActionPlan(dispatcher_, workspace->name, BrazeAction::kSetSubscriptionStatus, std::move(waves),
-                std::move(results), deadline, [done = std::move(done)](ActionRun run) mutable {
+                std::move(results), ActionDeadline(*workspace, deadline),
+                [done = std::move(done)](ActionRun run) mutable {
                   if (!run.status.ok()) return std::move(done)(run.status, {});
                   v1::SetSubscriptionStatusResponse response;
                   for (size_t c = 0; c < run.calls.size(); ++c) {

@@ -105,7 +105,7 @@ void TriggerActions::TriggerCanvas(const v1::TriggerCanvasRequest& request, absl
   trigger.audience_key = AudienceKey(request.canvas_id(), request.audience());
   trigger.validate_only = request.validate_only();
   trigger.phone_region = workspace->default_phone_region;
-  Run(std::move(trigger), deadline, std::move(done));
+  Run(std::move(trigger), ActionDeadline(*workspace, deadline), std::move(done));
 }
 
 void TriggerActions::TriggerCampaign(const v1::TriggerCampaignRequest& request, absl::Time deadline,
@@ -130,7 +130,7 @@ void TriggerActions::TriggerCampaign(const v1::TriggerCampaignRequest& request, 
   trigger.audience_key = AudienceKey(request.campaign_id(), request.audience());
   trigger.validate_only = request.validate_only();
   trigger.phone_region = workspace->default_phone_region;
-  Run(std::move(trigger), deadline, std::move(done));
+  Run(std::move(trigger), ActionDeadline(*workspace, deadline), std::move(done));
 }
 
 void TriggerActions::Run(Trigger trigger, absl::Time deadline, Done done) {

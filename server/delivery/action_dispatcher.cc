@@ -94,11 +94,6 @@ std::string AudienceSuffix(absl::string_view audience_key) {
   return absl::StrCat("/", RatePoolName(RatePool::kBroadcastTriggers), "/", audience_key);
 }
 
-// Whether `governor` may have a token now, without taking one.
-bool MayStart(const RateGovernor& governor, int in_flight, absl::Time now) {
-  return in_flight < governor.concurrency_limit() && governor.NextStartAt(now) <= now;
-}
-
 }  // namespace
 
 ActionDispatcher::ActionDispatcher(HttpClient* http, const ApiKeySource* keys)
@@ -328,18 +323,14 @@ ActionDispatcher::Finish ActionDispatcher::CompleteLater(std::shared_ptr<Pending
 
 ActionDispatcher::StartResult ActionDispatcher::TakeTokens(Pool& pool, Pool* audience,
                                                            absl::Time now) {
-  // Look before taking, so that neither pool's token is taken for a call
-  // the other pool holds back.
-  if (!MayStart(*pool.governor, pool.in_flight, now)) return StartResult::kPoolBusy;
-  if (audience != nullptr) {
-    if (!MayStart(*audience->governor, audience->in_flight, now) ||
-        !audience->governor->CanStart(now, audience->in_flight)) {
-      return StartResult::kAudienceBusy;
-    }
+  // Asked, not looked at: a shared budget leases tokens only for demand
+  // (TryTake), so a look (NextStartAt) alone would never see one. The
+  // audience's first: refused by the pool after it, the audience's token
+  // stays held by its governor for this call's next pass
+  // (RateGovernorOptions::max_token_hold).
+  if (audience != nullptr && !audience->governor->CanStart(now, audience->in_flight)) {
+    return StartResult::kAudienceBusy;
   }
-  // Refused although the look said yes (a shared budget's hint may be
-  // early): the audience's token stays held by its governor, for this call
-  // on the next pass.
   if (!pool.governor->CanStart(now, pool.in_flight)) return StartResult::kPoolBusy;
   if (audience != nullptr) audience->governor->Started(now);
   pool.governor->Started(now);

@@ -15,12 +15,11 @@
 // pool.
 //
 // A broadcast trigger with an audience key needs a token of the broadcast
-// pool AND one of its audience. Tokens are taken only when both governors
-// say one is there (NextStartAt, a non-spending look), the audience's first
-// then the pool's; should the pool's still be refused (a shared budget's
-// hint was early), the audience's stays held by its governor for the next
-// pass (RateGovernorOptions::max_token_hold) rather than being spent on a
-// call that does not go. Broadcasts are FIFO per audience: one held back by
+// pool AND one of its audience, asked for the audience's first then the
+// pool's (asked, not looked at: a shared budget leases only for demand);
+// should the pool's be refused, the audience's stays held by its governor
+// for the next pass (RateGovernorOptions::max_token_hold) rather than being
+// spent on a call that does not go. Broadcasts are FIFO per audience: one held back by
 // its audience's limit does not hold back another audience's.
 //
 // An unknown workspace, or one without an API key, completes the call at

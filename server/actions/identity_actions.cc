@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/actions/action_runner.h"
 #include "server/braze/action_json.h"
+#include "server/braze/action_response.h"
 #include "server/braze/request_planner.h"
 #include "server/validation/identity_rules.h"
 
@@ -193,6 +194,27 @@ std::vector<std::vector<int>> MergeWaves(const v1::MergeUsersRequest& request,
   return waves;
 }
 
+// A rename or remove answer: Braze's indexed errors (into the call's
+// items) reject their items; an item whose id Braze lists as done
+// (`done_ids`) is APPLIED; any other is ACCEPTED.
+void ApplyIdListAnswer(const std::vector<IndexedBrazeError>& errors,
+                       const std::vector<std::string>& done_ids, const std::vector<int>& slots,
+                       const std::function<std::string(int slot)>& id_of,
+                       std::vector<v1::ActionResult>& results) {
+  for (const IndexedBrazeError& error : errors) {
+    if (error.index < 0 || error.index >= static_cast<int>(slots.size())) continue;
+    v1::ActionResult& result = results[slots[error.index]];
+    result.set_status(v1::ACTION_STATUS_REJECTED_BY_BRAZE);
+    result.set_braze_error(error.message);
+  }
+  for (const int slot : slots) {
+    v1::ActionResult& result = results[slot];
+    if (result.status() != v1::ACTION_STATUS_UNSPECIFIED) continue;
+    const bool done = std::find(done_ids.begin(), done_ids.end(), id_of(slot)) != done_ids.end();
+    result.set_status(done ? v1::ACTION_STATUS_APPLIED : v1::ACTION_STATUS_ACCEPTED);
+  }
+}
+
 }  // namespace
 
 IdentityActions::IdentityActions(const WorkspaceRegistry* workspaces, ActionDispatcher* dispatcher,
@@ -212,53 +234,68 @@ void IdentityActions::ForgetUsers(const std::string& workspace,
   if (lookup_ != nullptr && !user_keys.empty()) lookup_->ForgetUsers(workspace, user_keys);
 }
 
-void IdentityActions::CreateAlias(const v1::CreateAliasRequest& request, absl::Time deadline,
-                                  Done done) {
-  absl::StatusOr<const WorkspaceSettings*> workspace = Resolve(request.workspace());
+void IdentityActions::SendOneArray(const OneArray& rpc, absl::Time deadline, Done done) {
+  absl::StatusOr<const WorkspaceSettings*> workspace = Resolve(rpc.workspace);
   if (!workspace.ok()) return std::move(done)(workspace.status(), {});
-  const std::vector<ItemArray> arrays = {{"user_aliases", request.user_aliases_size()}};
+  const std::vector<ItemArray> arrays = {{rpc.array, rpc.count}};
   std::vector<int> first;
   std::vector<v1::ActionResult> results = MakeResults(arrays, &first);
-  const absl::Status verdict = ApplyVerdict(ValidateCreateAlias(request), request.allow_partial(),
-                                            SlotsOf(arrays, first), &results);
+  const absl::Status verdict =
+      ApplyVerdict(*rpc.verdict, rpc.allow_partial, SlotsOf(arrays, first), &results);
   if (!verdict.ok()) return std::move(done)(verdict, {});
-
-  std::vector<std::vector<PlannedCall>> waves = {ChunkCalls(
-      OpenSlots(results, 0, request.user_aliases_size()), [&](const std::vector<int>& slots) {
+  std::vector<std::vector<PlannedCall>> waves = {
+      ChunkCalls(OpenSlots(results, 0, rpc.count), [&](const std::vector<int>& slots) {
         Json items = Json::array();
-        for (const int slot : slots)
-          items.push_back(NewUserAliasToBraze(request.user_aliases(slot)));
-        return MakeActionBody("user_aliases", items);
+        for (const int slot : slots) items.push_back(rpc.item_json(slot));
+        return MakeActionBody(rpc.array, items);
       })};
-  if (request.validate_only()) return FinishPreview(waves, std::move(results), std::move(done));
+  if (rpc.validate_only) return FinishPreview(waves, std::move(results), std::move(done));
 
   const std::string name = (*workspace)->name;
-  RunActionPlan(dispatcher_, name, BrazeAction::kCreateAlias, std::move(waves), std::move(results),
+  RunActionPlan(dispatcher_, name, rpc.action, std::move(waves), std::move(results),
                 ActionDeadline(**workspace, deadline),
-                [this, request, name, done = std::move(done)](ActionRun run) mutable {
+                [this, name, read_answer = rpc.read_answer, keys_of = rpc.keys_of,
+                 done = std::move(done)](ActionRun run) mutable {
                   FinishRun(
                       std::move(run), {},
                       [&](const ActionResponseBody& answer, const std::vector<int>& slots,
                           std::vector<v1::ActionResult>& results, v1::IdentityResponse& response) {
-                        response.set_aliases_processed(response.aliases_processed() +
-                                                       answer.aliases_processed.value_or(0));
-                        AcceptItems(
-                            answer, slots, [](int) { return std::string("user_aliases"); },
-                            {v1::ACTION_WARNING_SUCCESS_MAY_BE_NOOP}, results);
+                        read_answer(answer, slots, results, response);
                         std::vector<std::string> keys;
                         for (const int slot : slots) {
-                          const v1::NewUserAlias& alias = request.user_aliases(slot);
-                          v1::UserAlias pair;
-                          pair.set_alias_name(alias.alias_name());
-                          pair.set_alias_label(alias.alias_label());
-                          keys.push_back(AliasKey(pair));
-                          if (alias.has_external_id())
-                            keys.push_back(ExternalIdKey(alias.external_id()));
+                          for (std::string& key : keys_of(slot)) keys.push_back(std::move(key));
                         }
                         ForgetUsers(name, keys);
                       },
                       std::move(done));
                 });
+}
+
+void IdentityActions::CreateAlias(const v1::CreateAliasRequest& request, absl::Time deadline,
+                                  Done done) {
+  const ActionViolations verdict = ValidateCreateAlias(request);
+  OneArray rpc{
+      request.workspace(),     "user_aliases",          request.user_aliases_size(), &verdict,
+      request.validate_only(), request.allow_partial(), BrazeAction::kCreateAlias};
+  rpc.item_json = [request](int i) { return NewUserAliasToBraze(request.user_aliases(i)); };
+  rpc.read_answer = [](const ActionResponseBody& answer, const std::vector<int>& slots,
+                       std::vector<v1::ActionResult>& results, v1::IdentityResponse& response) {
+    response.set_aliases_processed(response.aliases_processed() +
+                                   answer.aliases_processed.value_or(0));
+    AcceptItems(
+        answer, slots, [](int) { return std::string("user_aliases"); },
+        {v1::ACTION_WARNING_SUCCESS_MAY_BE_NOOP}, results);
+  };
+  rpc.keys_of = [request](int i) {
+    const v1::NewUserAlias& alias = request.user_aliases(i);
+    v1::UserAlias pair;
+    pair.set_alias_name(alias.alias_name());
+    pair.set_alias_label(alias.alias_label());
+    std::vector<std::string> keys = {AliasKey(pair)};
+    if (alias.has_external_id()) keys.push_back(ExternalIdKey(alias.external_id()));
+    return keys;
+  };
+  SendOneArray(rpc, deadline, std::move(done));
 }
 
 void IdentityActions::IdentifyUsers(const v1::IdentifyUsersRequest& original, absl::Time deadline,
@@ -511,110 +548,52 @@ void IdentityActions::DeleteUsers(const v1::DeleteUsersRequest& original, absl::
 
 void IdentityActions::RenameExternalIds(const v1::RenameExternalIdsRequest& request,
                                         absl::Time deadline, Done done) {
-  absl::StatusOr<const WorkspaceSettings*> workspace = Resolve(request.workspace());
-  if (!workspace.ok()) return std::move(done)(workspace.status(), {});
-  const std::vector<ItemArray> arrays = {
-      {"external_id_renames", request.external_id_renames_size()}};
-  std::vector<int> first;
-  std::vector<v1::ActionResult> results = MakeResults(arrays, &first);
-  const absl::Status verdict =
-      ApplyVerdict(ValidateRenameExternalIds(request), request.allow_partial(),
-                   SlotsOf(arrays, first), &results);
-  if (!verdict.ok()) return std::move(done)(verdict, {});
-  std::vector<std::vector<PlannedCall>> waves = {
-      ChunkCalls(OpenSlots(results, 0, request.external_id_renames_size()),
-                 [&](const std::vector<int>& slots) {
-                   Json items = Json::array();
-                   for (const int slot : slots) {
-                     items.push_back(ExternalIdRenameToBraze(request.external_id_renames(slot)));
-                   }
-                   return MakeActionBody("external_id_renames", items);
-                 })};
-  if (request.validate_only()) return FinishPreview(waves, std::move(results), std::move(done));
-
-  const std::string name = (*workspace)->name;
-  RunActionPlan(
-      dispatcher_, name, BrazeAction::kRenameExternalIds, std::move(waves), std::move(results),
-      ActionDeadline(**workspace, deadline),
-      [this, request, name, done = std::move(done)](ActionRun run) mutable {
-        FinishRun(
-            std::move(run), {},
-            [&](const ActionResponseBody& answer, const std::vector<int>& slots,
-                std::vector<v1::ActionResult>& results, v1::IdentityResponse& response) {
-              for (const IndexedBrazeError& error : answer.rename_errors) {
-                if (error.index < 0 || error.index >= static_cast<int>(slots.size())) continue;
-                v1::ActionResult& result = results[slots[error.index]];
-                result.set_status(v1::ACTION_STATUS_REJECTED_BY_BRAZE);
-                result.set_braze_error(error.message);
-              }
-              std::vector<std::string> keys;
-              for (const int slot : slots) {
-                const v1::ExternalIdRename& rename = request.external_id_renames(slot);
-                v1::ActionResult& result = results[slot];
-                keys.push_back(ExternalIdKey(rename.current_external_id()));
-                keys.push_back(ExternalIdKey(rename.new_external_id()));
-                if (result.status() != v1::ACTION_STATUS_UNSPECIFIED) continue;
-                const bool renamed =
-                    std::find(answer.external_ids.begin(), answer.external_ids.end(),
-                              rename.current_external_id()) != answer.external_ids.end();
-                result.set_status(renamed ? v1::ACTION_STATUS_APPLIED : v1::ACTION_STATUS_ACCEPTED);
-              }
-              for (const std::string& id : answer.external_ids) response.add_external_ids(id);
-              ForgetUsers(name, keys);
-            },
-            std::move(done));
-      });
+  const ActionViolations verdict = ValidateRenameExternalIds(request);
+  OneArray rpc{request.workspace(),
+               "external_id_renames",
+               request.external_id_renames_size(),
+               &verdict,
+               request.validate_only(),
+               request.allow_partial(),
+               BrazeAction::kRenameExternalIds};
+  rpc.item_json = [request](int i) {
+    return ExternalIdRenameToBraze(request.external_id_renames(i));
+  };
+  rpc.read_answer = [request](const ActionResponseBody& answer, const std::vector<int>& slots,
+                              std::vector<v1::ActionResult>& results,
+                              v1::IdentityResponse& response) {
+    ApplyIdListAnswer(
+        answer.rename_errors, answer.external_ids, slots,
+        [&](int slot) { return request.external_id_renames(slot).current_external_id(); }, results);
+    for (const std::string& id : answer.external_ids) response.add_external_ids(id);
+  };
+  rpc.keys_of = [request](int i) {
+    const v1::ExternalIdRename& rename = request.external_id_renames(i);
+    return std::vector<std::string>{ExternalIdKey(rename.current_external_id()),
+                                    ExternalIdKey(rename.new_external_id())};
+  };
+  SendOneArray(rpc, deadline, std::move(done));
 }
 
 void IdentityActions::RemoveExternalIds(const v1::RemoveExternalIdsRequest& request,
                                         absl::Time deadline, Done done) {
-  absl::StatusOr<const WorkspaceSettings*> workspace = Resolve(request.workspace());
-  if (!workspace.ok()) return std::move(done)(workspace.status(), {});
-  const std::vector<ItemArray> arrays = {{"external_ids", request.external_ids_size()}};
-  std::vector<int> first;
-  std::vector<v1::ActionResult> results = MakeResults(arrays, &first);
-  const absl::Status verdict =
-      ApplyVerdict(ValidateRemoveExternalIds(request), request.allow_partial(),
-                   SlotsOf(arrays, first), &results);
-  if (!verdict.ok()) return std::move(done)(verdict, {});
-  std::vector<std::vector<PlannedCall>> waves = {ChunkCalls(
-      OpenSlots(results, 0, request.external_ids_size()), [&](const std::vector<int>& slots) {
-        Json items = Json::array();
-        for (const int slot : slots) items.push_back(request.external_ids(slot));
-        return MakeActionBody("external_ids", items);
-      })};
-  if (request.validate_only()) return FinishPreview(waves, std::move(results), std::move(done));
-
-  const std::string name = (*workspace)->name;
-  RunActionPlan(
-      dispatcher_, name, BrazeAction::kRemoveExternalIds, std::move(waves), std::move(results),
-      ActionDeadline(**workspace, deadline),
-      [this, request, name, done = std::move(done)](ActionRun run) mutable {
-        FinishRun(
-            std::move(run), {},
-            [&](const ActionResponseBody& answer, const std::vector<int>& slots,
-                std::vector<v1::ActionResult>& results, v1::IdentityResponse& response) {
-              for (const IndexedBrazeError& error : answer.removal_errors) {
-                if (error.index < 0 || error.index >= static_cast<int>(slots.size())) continue;
-                v1::ActionResult& result = results[slots[error.index]];
-                result.set_status(v1::ACTION_STATUS_REJECTED_BY_BRAZE);
-                result.set_braze_error(error.message);
-              }
-              std::vector<std::string> keys;
-              for (const int slot : slots) {
-                const std::string& id = request.external_ids(slot);
-                keys.push_back(ExternalIdKey(id));
-                v1::ActionResult& result = results[slot];
-                if (result.status() != v1::ACTION_STATUS_UNSPECIFIED) continue;
-                const bool removed = std::find(answer.removed_ids.begin(), answer.removed_ids.end(),
-                                               id) != answer.removed_ids.end();
-                result.set_status(removed ? v1::ACTION_STATUS_APPLIED : v1::ACTION_STATUS_ACCEPTED);
-              }
-              for (const std::string& id : answer.removed_ids) response.add_removed_ids(id);
-              ForgetUsers(name, keys);
-            },
-            std::move(done));
-      });
+  const ActionViolations verdict = ValidateRemoveExternalIds(request);
+  OneArray rpc{
+      request.workspace(),     "external_ids",          request.external_ids_size(),    &verdict,
+      request.validate_only(), request.allow_partial(), BrazeAction::kRemoveExternalIds};
+  rpc.item_json = [request](int i) { return Json(request.external_ids(i)); };
+  rpc.read_answer = [request](const ActionResponseBody& answer, const std::vector<int>& slots,
+                              std::vector<v1::ActionResult>& results,
+                              v1::IdentityResponse& response) {
+    ApplyIdListAnswer(
+        answer.removal_errors, answer.removed_ids, slots,
+        [&](int slot) { return request.external_ids(slot); }, results);
+    for (const std::string& id : answer.removed_ids) response.add_removed_ids(id);
+  };
+  rpc.keys_of = [request](int i) {
+    return std::vector<std::string>{ExternalIdKey(request.external_ids(i))};
+  };
+  SendOneArray(rpc, deadline, std::move(done));
 }
 
 }  // namespace brazesync

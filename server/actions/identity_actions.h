@@ -12,16 +12,26 @@
 #ifndef BRAZESYNC_SERVER_ACTIONS_IDENTITY_ACTIONS_H_
 #define BRAZESYNC_SERVER_ACTIONS_IDENTITY_ACTIONS_H_
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/identity.pb.h"
+#include "server/braze/action_endpoints.h"
+#include "server/braze/json.h"
 #include "server/config/workspace.h"
 #include "server/delivery/action_dispatcher.h"
 #include "server/durability/recent_writes.h"
 #include "server/lookup/user_lookup.h"
 
 namespace brazesync {
+
+struct ActionResponseBody;  // server/braze/action_response.h
+struct ActionViolations;    // server/validation/action_rules.h (not included here: its
+                            // FieldViolations would clash with the C++ client's)
 
 class IdentityActions final {
  public:
@@ -48,6 +58,28 @@ class IdentityActions final {
  private:
   // The workspace named `name`, or NOT_FOUND.
   absl::StatusOr<const WorkspaceSettings*> Resolve(const std::string& name) const;
+  // An rpc whose items are one array, each sent as one Braze array element
+  // (CreateAlias, RenameExternalIds, RemoveExternalIds).
+  struct OneArray {
+    std::string workspace;
+    std::string array;  // the request's and Braze's array name
+    int count;
+    const ActionViolations* verdict;
+    bool validate_only;
+    bool allow_partial;
+    BrazeAction action;
+    // Item i as Braze JSON.
+    std::function<Json(int i)> item_json;
+    // Fills the results of a call Braze answered 2xx (and the response's
+    // totals).
+    std::function<void(const ActionResponseBody& answer, const std::vector<int>& slots,
+                       std::vector<v1::ActionResult>& results, v1::IdentityResponse& response)>
+        read_answer;
+    // The lookup keys item i changes.
+    std::function<std::vector<std::string>(int i)> keys_of;
+  };
+  // Validate, chunk, preview or send, and read the answers of `rpc`.
+  void SendOneArray(const OneArray& rpc, absl::Time deadline, Done done);
   // Drops the cached lookups of `user_keys` (UserKey form).
   void ForgetUsers(const std::string& workspace, const std::vector<std::string>& user_keys);
 

@@ -83,8 +83,38 @@ absl::Status Verdict(const ActionViolations& verdict, bool allow_partial,
 
 }  // namespace
 
-void TriggerActions::TriggerCanvas(const v1::TriggerCanvasRequest& request, absl::Time deadline,
-                                   Done done) {
+namespace {
+
+// What differs between the two requests, by overload.
+ActionViolations ValidateTrigger(const v1::TriggerCanvasRequest& request,
+                                 const ValidationLimits& limits) {
+  return ValidateTriggerCanvas(request, limits);
+}
+ActionViolations ValidateTrigger(const v1::TriggerCampaignRequest& request,
+                                 const ValidationLimits& limits) {
+  return ValidateTriggerCampaign(request, limits);
+}
+BrazeAction ActionOf(const v1::TriggerCanvasRequest&) { return BrazeAction::kTriggerCanvas; }
+BrazeAction ActionOf(const v1::TriggerCampaignRequest&) { return BrazeAction::kTriggerCampaign; }
+TriggerPropertiesKey KeyOf(const v1::TriggerCanvasRequest&, const WorkspaceSettings& workspace) {
+  return CanvasPropertiesKeyOf(workspace.actions.canvas_properties_key);
+}
+TriggerPropertiesKey KeyOf(const v1::TriggerCampaignRequest&, const WorkspaceSettings&) {
+  return TriggerPropertiesKey::kTriggerProperties;
+}
+Json EnvelopeOf(const v1::TriggerCanvasRequest& request, TriggerPropertiesKey key) {
+  return TriggerCanvasEnvelope(request, key);
+}
+Json EnvelopeOf(const v1::TriggerCampaignRequest& request, TriggerPropertiesKey) {
+  return TriggerCampaignEnvelope(request);
+}
+const std::string& IdOf(const v1::TriggerCanvasRequest& request) { return request.canvas_id(); }
+const std::string& IdOf(const v1::TriggerCampaignRequest& request) { return request.campaign_id(); }
+
+}  // namespace
+
+template <typename Request>
+void TriggerActions::Start(const Request& request, absl::Time deadline, Done done) {
   const WorkspaceSettings* workspace = workspaces_->Find(request.workspace());
   if (workspace == nullptr) {
     return std::move(done)(absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"",
@@ -93,44 +123,28 @@ void TriggerActions::TriggerCanvas(const v1::TriggerCanvasRequest& request, absl
   }
   Trigger trigger;
   trigger.results = TriggerResults(request.recipients_size());
-  const absl::Status verdict =
-      Verdict(ValidateTriggerCanvas(request, ValidationLimitsFor(*workspace)),
-              request.allow_partial(), &trigger.results);
+  const absl::Status verdict = Verdict(ValidateTrigger(request, ValidationLimitsFor(*workspace)),
+                                       request.allow_partial(), &trigger.results);
   if (!verdict.ok()) return std::move(done)(verdict, {});
-  trigger.action = BrazeAction::kTriggerCanvas;
+  trigger.action = ActionOf(request);
   trigger.workspace = workspace->name;
   trigger.recipients = &request.recipients();
-  trigger.key = CanvasPropertiesKeyOf(workspace->actions.canvas_properties_key);
-  trigger.envelope = TriggerCanvasEnvelope(request, trigger.key);
-  trigger.audience_key = AudienceKey(request.canvas_id(), request.audience());
+  trigger.key = KeyOf(request, *workspace);
+  trigger.envelope = EnvelopeOf(request, trigger.key);
+  trigger.audience_key = AudienceKey(IdOf(request), request.audience());
   trigger.validate_only = request.validate_only();
   trigger.phone_region = workspace->default_phone_region;
   Run(std::move(trigger), ActionDeadline(*workspace, deadline), std::move(done));
 }
 
+void TriggerActions::TriggerCanvas(const v1::TriggerCanvasRequest& request, absl::Time deadline,
+                                   Done done) {
+  Start(request, deadline, std::move(done));
+}
+
 void TriggerActions::TriggerCampaign(const v1::TriggerCampaignRequest& request, absl::Time deadline,
                                      Done done) {
-  const WorkspaceSettings* workspace = workspaces_->Find(request.workspace());
-  if (workspace == nullptr) {
-    return std::move(done)(absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"",
-                                                            request.workspace(), "\"")),
-                           {});
-  }
-  Trigger trigger;
-  trigger.results = TriggerResults(request.recipients_size());
-  const absl::Status verdict =
-      Verdict(ValidateTriggerCampaign(request, ValidationLimitsFor(*workspace)),
-              request.allow_partial(), &trigger.results);
-  if (!verdict.ok()) return std::move(done)(verdict, {});
-  trigger.action = BrazeAction::kTriggerCampaign;
-  trigger.workspace = workspace->name;
-  trigger.recipients = &request.recipients();
-  trigger.key = TriggerPropertiesKey::kTriggerProperties;
-  trigger.envelope = TriggerCampaignEnvelope(request);
-  trigger.audience_key = AudienceKey(request.campaign_id(), request.audience());
-  trigger.validate_only = request.validate_only();
-  trigger.phone_region = workspace->default_phone_region;
-  Run(std::move(trigger), ActionDeadline(*workspace, deadline), std::move(done));
+  Start(request, deadline, std::move(done));
 }
 
 void TriggerActions::Run(Trigger trigger, absl::Time deadline, Done done) {

@@ -36,6 +36,10 @@ class TriggerActions final {
 
  private:
   struct Trigger;
+  // Resolves, validates and describes a Canvas or campaign trigger, then
+  // Run()s it.
+  template <typename Request>
+  void Start(const Request& request, absl::Time deadline, Done done);
   void Run(Trigger trigger, absl::Time deadline, Done done);
 
   const WorkspaceRegistry* const workspaces_;

@@ -5,24 +5,17 @@
 #include <string>
 
 #include "server/braze/converter.h"
+#include "server/braze/profile_fields.h"
 
 namespace brazesync {
 namespace {
 
 // The state names Braze's subscription endpoints take; null for a state
-// they do not (unset or unknown: the validator refuses those, and null makes
-// Braze refuse the item rather than guess a state).
+// they do not (the validator refuses those, and null makes Braze refuse the
+// item rather than guess a state).
 Json SubscriptionStateToBraze(v1::SubscriptionState state) {
-  switch (state) {
-    case v1::SUBSCRIPTION_STATE_OPTED_IN:
-      return "opted_in";
-    case v1::SUBSCRIPTION_STATE_SUBSCRIBED:
-      return "subscribed";
-    case v1::SUBSCRIPTION_STATE_UNSUBSCRIBED:
-      return "unsubscribed";
-    default:
-      return nullptr;
-  }
+  const char* name = SubscriptionStateName(state);
+  return name == nullptr ? Json(nullptr) : Json(name);
 }
 
 // {"email": ..., "prioritization": [...]} and its phone twin: how every

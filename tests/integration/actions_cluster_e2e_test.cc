@@ -3,8 +3,6 @@
 // ctest fixture) and the Braze emulator. Calls through either replica spend
 // the same per-workspace rate pools: one shared row of bs_rate_budget per
 // Braze endpoint family (docs/actions.md, "Rate pools"; case 159).
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -15,10 +13,8 @@
 #include "brazesync/v1/identity.grpc.pb.h"
 #include "brazesync/v1/messaging.grpc.pb.h"
 #include "brazesync/v1/subscriptions.grpc.pb.h"
-#include "server/config/workspace.h"
-#include "server/http/curl_http_client.h"
-#include "server/server.h"
 #include "tests/emulator/braze_emulator.h"
+#include "tests/integration/cluster_replicas.h"
 #include "tests/server/testing/postgres_test_database.h"
 #include "tests/server/testing/test_support.h"
 
@@ -36,31 +32,11 @@ class ActionsClusterTest : public testing_support::PostgresDatabaseTest {
     emulator_options.api_key = kApiKey;
     emulator_ = std::make_unique<emulator::BrazeEmulator>(emulator_options);
     ASSERT_TRUE(emulator_->Start("127.0.0.1", 0).ok());
-    for (const char* replica : {"replica-a", "replica-b"}) {
-      v1::ServerConfig config;
-      v1::WorkspaceConfig* workspace = config.add_workspaces();
-      workspace->set_name("sandbox");
-      workspace->set_endpoint(emulator_->base_url());
-      workspace->set_api_key_env("E2E_KEY");
-      absl::StatusOr<WorkspaceRegistry> registry = WorkspaceRegistry::Create(
-          config, [](const std::string&) { return std::string(kApiKey); });
-      ASSERT_TRUE(registry.ok()) << registry.status();
-      ServerOptions options;
-      options.listen = "127.0.0.1:0";
-      options.store = database_->uri();
-      options.cluster.partitions = 4;
-      options.cluster.replica_name = replica;
-      auto server = BrazeSyncServer::Start(options, *std::move(registry), MakeCurlHttpClient());
-      ASSERT_TRUE(server.ok()) << server.status();
-      channels_.push_back(grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
-                                              grpc::InsecureChannelCredentials()));
-      servers_.push_back(*std::move(server));
-    }
+    replicas_.Start(database_->uri(), emulator_->base_url(), kApiKey);
   }
 
   void TearDown() override {
-    for (auto& server : servers_) server->Shutdown(absl::ZeroDuration());
-    servers_.clear();
+    replicas_.Stop();
     if (emulator_ != nullptr) emulator_->Stop();
   }
 
@@ -73,14 +49,13 @@ class ActionsClusterTest : public testing_support::PostgresDatabaseTest {
   }
 
   std::unique_ptr<emulator::BrazeEmulator> emulator_;
-  std::vector<std::unique_ptr<BrazeSyncServer>> servers_;
-  std::vector<std::shared_ptr<grpc::Channel>> channels_;
+  testing_support::ClusterReplicas replicas_;
 };
 
 TEST_F(ActionsClusterTest, BothReplicasSpendOneSharedPoolPerEndpointFamily) {
   BRAZESYNC_REQUIRE_POSTGRES();
-  for (size_t r = 0; r < channels_.size(); ++r) {
-    auto identity = v1::BrazeIdentity::NewStub(channels_[r]);
+  for (size_t r = 0; r < replicas_.channels.size(); ++r) {
+    auto identity = v1::BrazeIdentity::NewStub(replicas_.channels[r]);
     v1::CreateAliasRequest alias;
     v1::NewUserAlias* new_alias = alias.add_user_aliases();
     new_alias->set_alias_label("chat");
@@ -91,7 +66,7 @@ TEST_F(ActionsClusterTest, BothReplicasSpendOneSharedPoolPerEndpointFamily) {
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(identity_response.results(0).status(), v1::ACTION_STATUS_ACCEPTED) << r;
 
-    auto subscriptions = v1::BrazeSubscriptions::NewStub(channels_[r]);
+    auto subscriptions = v1::BrazeSubscriptions::NewStub(replicas_.channels[r]);
     v1::SetSubscriptionStatusRequest consent;
     v1::SubscriptionGroupStatus* group = consent.add_subscription_groups();
     group->set_subscription_group_id("newsletter");

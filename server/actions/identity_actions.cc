@@ -533,6 +533,7 @@ void IdentityActions::DeleteUsers(const v1::DeleteUsersRequest& original, absl::
                             answer, slots, [&](int slot) { return results[slot].array(); },
                             {v1::ACTION_WARNING_QUEUED}, results);
                         std::vector<std::string> keys;
+                        keys.reserve(slots.size());
                         for (const int slot : slots) keys.push_back(item_key[slot]);
                         // Braze's export may show deleted users for minutes (case
                         // 119): lookups answer NOT_FOUND meanwhile, and BrazeSync's

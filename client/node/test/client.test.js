@@ -270,7 +270,7 @@ test('createUserAlias then identifyAlias: the alias profile becomes the user', a
 
 test('triggerCanvasFor sends the Canvas with the context; the emulator sent one message', async () => {
   const user = uid('node-canvas');
-  assert.equal((await client.trackUser({externalId: user})).outcome, 'OUTCOME_DELIVERED');
+  assert.equal((await client.trackUser({externalId: user, firstName: 'Ada'})).outcome, 'OUTCOME_DELIVERED');
   const sent = await client.triggerCanvasFor({externalId: user, canvasId: 'cv-node',
     context: {topic: 'upgrade', score: 7}, attributes: {firstName: 'Ada'}});
   assert.equal(sent.status, 'ACTION_STATUS_ACCEPTED', JSON.stringify(sent.response));
@@ -307,7 +307,7 @@ test('subscribeUser and setSubscriptionStatus reach /v2/subscription/status/set'
 
 test('deleteUsers deletes the profile; without confirm_irreversible it is INVALID_ARGUMENT', async () => {
   const user = uid('node-delete');
-  assert.equal((await client.trackUser({externalId: user})).outcome, 'OUTCOME_DELIVERED');
+  assert.equal((await client.trackUser({externalId: user, firstName: 'Ada'})).outcome, 'OUTCOME_DELIVERED');
   await assert.rejects(client.deleteUsers({external_ids: [user]}),
     (err) => err.codeName === 'INVALID_ARGUMENT');
   const response = await client.deleteUsers({external_ids: [user], confirm_irreversible: true});

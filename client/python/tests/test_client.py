@@ -618,7 +618,7 @@ class IdentityTest(LiveServerTest):
 
     def test_rename_external_id(self) -> None:
         old, new = unique_id("py-old"), unique_id("py-new")
-        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=old)))
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=old, first_name="Old")))
         response = self.client.rename_external_ids(bs.RenameExternalIdsRequest(
             external_id_renames=[bs.identity_pb2.ExternalIdRename(current_external_id=old,
                                                                   new_external_id=new)]))
@@ -630,7 +630,7 @@ class IdentityTest(LiveServerTest):
 class MessagingTest(LiveServerTest):
     def test_trigger_canvas_with_context_sends_one_message(self) -> None:
         user = unique_id("py-canvas")
-        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user)))
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user, first_name="Ada")))
         sent = self.client.trigger_canvas_for(user, "cv-retarget",
                                               context={"topic": "upgrade", "score": 7},
                                               attributes={"first_name": "Ada", "tier": "gold"})
@@ -658,7 +658,7 @@ class MessagingTest(LiveServerTest):
 
     def test_trigger_campaign_with_properties(self) -> None:
         user = unique_id("py-campaign")
-        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user)))
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user, first_name="Ada")))
         sent = self.client.trigger_campaign_for(user, "cp-coupon",
                                                 trigger_properties={"coupon": "CHAT10"})
         self.assertEqual(sent.status, bs.ACTION_STATUS_ACCEPTED, sent.response)
@@ -673,7 +673,7 @@ class MessagingTest(LiveServerTest):
 class SubscriptionsTest(LiveServerTest):
     def test_set_subscription_status(self) -> None:
         user = unique_id("py-sub")
-        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user)))
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user, first_name="Ada")))
         outcome = self.client.subscribe_user(user, "sg-newsletter")
         self.assertEqual(outcome.status, bs.ACTION_STATUS_ACCEPTED, outcome.response)
         self.assertEqual(bodies_to("/v2/subscription/status/set"), [{"subscription_groups": [{

@@ -174,7 +174,7 @@ func TestTriggerCanvasWithContext(t *testing.T) {
 	resetEmulator(t)
 	c := dial(t)
 	user := uniqueID(t, "go-canvas")
-	trackUser(t, c, user, Profile{})
+	trackUser(t, c, user, Profile{FirstName: "Ada"})
 	first := "Ada"
 	result, res, err := c.TriggerCanvasFor(context.Background(), user, "cv-go",
 		map[string]interface{}{"topic": "upgrade", "score": 7}, &pb.UserProfile{FirstName: &first})

@@ -134,11 +134,24 @@ BrazeSyncServer::BrazeSyncServer(const ServerOptions& options, WorkspaceRegistry
           },
           recent_writes_.get()),
       lookup_(&workspaces_, http_.get(), &api_keys_, recent_writes_.get(), stores_.rate_budgets),
+      action_dispatcher_(http_.get(), &api_keys_),
+      identity_actions_(&workspaces_, &action_dispatcher_, &lookup_, recent_writes_.get()),
+      trigger_actions_(&workspaces_, &action_dispatcher_, recent_writes_.get()),
+      subscription_actions_(&workspaces_, &action_dispatcher_),
       gate_(&callers_, &workspaces_, &metrics_, options.max_items_per_request),
       call_log_(&metrics_, &logger_, &workspaces_),
       service_(&tracker_, &gate_, &call_log_, options.default_deadline),
       admin_service_(stores_.dead_letters.get(), &workspaces_, &gate_, &call_log_),
-      lookup_service_(&lookup_, &gate_, &call_log_, &metrics_, options.default_deadline) {
+      lookup_service_(&lookup_, &gate_, &call_log_, &metrics_, options.default_deadline),
+      identity_service_(&identity_actions_,
+                        {&gate_, &call_log_, &metrics_, options.default_deadline}),
+      messaging_service_(&trigger_actions_,
+                         {&gate_, &call_log_, &metrics_, options.default_deadline}),
+      subscriptions_service_(&subscription_actions_,
+                             {&gate_, &call_log_, &metrics_, options.default_deadline}) {
+  for (const WorkspaceSettings& workspace : workspaces_.all()) {
+    action_dispatcher_.AddWorkspace(&workspace, stores_.rate_budgets);
+  }
   redactor_.SetSecrets(api_keys_.AllKeys());
   metrics_.SetEngineStatsSource([this] { return engine_.stats(); });
 }
@@ -251,6 +264,9 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
   builder.RegisterService(&server->service_);
   builder.RegisterService(&server->admin_service_);
   builder.RegisterService(&server->lookup_service_);
+  builder.RegisterService(&server->identity_service_);
+  builder.RegisterService(&server->messaging_service_);
+  builder.RegisterService(&server->subscriptions_service_);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(
@@ -366,6 +382,7 @@ void BrazeSyncServer::Shutdown(absl::Duration grace) {
     if (!server_stopped.WaitForNotificationWithTimeout(grace)) {
       engine_.Shutdown();
       lookup_.Shutdown();
+      action_dispatcher_.Shutdown();
     }
   });
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));

@@ -20,8 +20,12 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "brazesync/v1/config.pb.h"
+#include "server/actions/identity_actions.h"
+#include "server/actions/subscription_actions.h"
+#include "server/actions/trigger_actions.h"
 #include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
+#include "server/delivery/action_dispatcher.h"
 #include "server/delivery/delivery_engine.h"
 #include "server/durability/durable_stores.h"
 #include "server/durability/relay.h"
@@ -36,7 +40,10 @@
 #include "server/rpc/brazesync_service.h"
 #include "server/rpc/call_gate.h"
 #include "server/rpc/call_limits.h"
+#include "server/rpc/identity_service.h"
 #include "server/rpc/lookup_service.h"
+#include "server/rpc/messaging_service.h"
+#include "server/rpc/subscriptions_service.h"
 #include "server/security/caller_auth.h"
 #include "server/security/redaction.h"
 #include "server/track/tracker.h"
@@ -159,11 +166,19 @@ class BrazeSyncServer final {
   std::unique_ptr<RecentWrites> recent_writes_;
   Tracker tracker_;
   UserLookup lookup_;
+  // Identity, trigger and subscription calls, through Braze's rate pools.
+  ActionDispatcher action_dispatcher_;
+  IdentityActions identity_actions_;
+  TriggerActions trigger_actions_;
+  SubscriptionActions subscription_actions_;
   CallGate gate_;  // in front of every service below
   CallLog call_log_;
   BrazeSyncService service_;
   AdminService admin_service_;
   LookupService lookup_service_;
+  IdentityService identity_service_;
+  MessagingService messaging_service_;
+  SubscriptionsService subscriptions_service_;
   absl::Mutex health_mu_;
   grpc::Server* health_server_ ABSL_GUARDED_BY(health_mu_) = nullptr;
   std::unique_ptr<grpc::Server> server_;

@@ -25,9 +25,8 @@ constexpr ActionEndpoint kEndpoints[] = {
      RatePool::kTargetedTriggers, kMaxActionItemsPerCall, RetrySafety::kOnlyIfNotProcessed},
     {BrazeAction::kTriggerCampaign, "/campaigns/trigger/send", "campaigns.trigger.send",
      RatePool::kTargetedTriggers, kMaxActionItemsPerCall, RetrySafety::kOnlyIfNotProcessed},
-    {BrazeAction::kSetSubscriptionStatus, "/v2/subscription/status/set",
-     "subscription.status.set", RatePool::kSubscriptions, kMaxActionItemsPerCall,
-     RetrySafety::kIdempotent},
+    {BrazeAction::kSetSubscriptionStatus, "/v2/subscription/status/set", "subscription.status.set",
+     RatePool::kSubscriptions, kMaxActionItemsPerCall, RetrySafety::kIdempotent},
 };
 
 }  // namespace

@@ -27,19 +27,6 @@ const char* GenderCode(v1::Gender gender) {
   }
 }
 
-const char* SubscriptionStateName(v1::SubscriptionState state) {
-  switch (state) {
-    case v1::SUBSCRIPTION_STATE_OPTED_IN:
-      return "opted_in";
-    case v1::SUBSCRIPTION_STATE_SUBSCRIBED:
-      return "subscribed";
-    case v1::SUBSCRIPTION_STATE_UNSUBSCRIBED:
-      return "unsubscribed";
-    default:
-      return nullptr;
-  }
-}
-
 void WriteSubscription(const char* key, v1::SubscriptionState state, Json* object) {
   if (const char* name = SubscriptionStateName(state)) (*object)[key] = name;
 }
@@ -216,6 +203,19 @@ constexpr absl::string_view kNonStandardFields[] = {"user",
                                                     "clear_fields"};
 
 }  // namespace
+
+const char* SubscriptionStateName(v1::SubscriptionState state) {
+  switch (state) {
+    case v1::SUBSCRIPTION_STATE_OPTED_IN:
+      return "opted_in";
+    case v1::SUBSCRIPTION_STATE_SUBSCRIBED:
+      return "subscribed";
+    case v1::SUBSCRIPTION_STATE_UNSUBSCRIBED:
+      return "unsubscribed";
+    default:
+      return nullptr;
+  }
+}
 
 absl::Span<const ProfileField> StandardProfileFields() { return kStandardFields; }
 

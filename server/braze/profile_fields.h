@@ -37,6 +37,10 @@ struct ProfileField {
 };
 
 // Every standard field, in the order the converter writes them.
+// Braze's name of a subscription state ("opted_in", "subscribed",
+// "unsubscribed"); nullptr for UNSPECIFIED or an unknown value.
+const char* SubscriptionStateName(v1::SubscriptionState state);
+
 absl::Span<const ProfileField> StandardProfileFields();
 
 // The standard field called `name`, or nullptr.

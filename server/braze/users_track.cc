@@ -87,11 +87,14 @@ absl::Status BrazeHttpStatusToStatus(int http_status, absl::string_view braze_me
   if (http_status == 429 || http_status >= 500) return absl::UnavailableError(message);
   switch (http_status) {
     case 401:
-      return absl::FailedPreconditionError(
-          absl::StrCat(message, " (check the workspace's REST API key and endpoint)"));
+      // Braze answers 401 both for an unknown key and for a key without the
+      // endpoint's permission (its newest error page lists the latter).
+      return absl::FailedPreconditionError(absl::StrCat(
+          message, " (check the workspace's REST API key and endpoint, and that the key has the ",
+          permission, " permission; keys created before a feature existed lack it)"));
     case 403:
-      return absl::FailedPreconditionError(
-          absl::StrCat(message, " (the API key lacks the ", permission, " permission)"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          message, " (the API key lacks the ", permission, " permission: create a key with it)"));
     case 404:
       return absl::FailedPreconditionError(
           absl::StrCat(message, " (check the workspace's REST endpoint)"));

@@ -60,7 +60,7 @@ BrazeResponseBody ParseBrazeResponseBody(absl::string_view body);
 // FAILED_PRECONDITION (fix BrazeSync's workspace config); 400/413/415 and
 // other 4xx INTERNAL (BrazeSync built a request Braze refused: a bug).
 // `permission` is the API key permission the endpoint needs, named in the
-// 403 message.
+// 401 and 403 messages.
 absl::Status BrazeHttpStatusToStatus(int http_status, absl::string_view braze_message,
                                      absl::string_view permission = "users.track");
 

@@ -51,8 +51,8 @@ absl::StatusOr<ActionsSettings> ResolveActionsSettings(const v1::ActionsConfig& 
   ActionsSettings settings;
   const auto field = [&where](const char* name) { return absl::StrCat(where, ".", name); };
   for (absl::Status status : {
-           SetRequests(config.identity_requests_per_minute(),
-                       field("identity_requests_per_minute"), &settings.identity),
+           SetRequests(config.identity_requests_per_minute(), field("identity_requests_per_minute"),
+                       &settings.identity),
            SetRequests(config.rename_requests_per_minute(), field("rename_requests_per_minute"),
                        &settings.rename),
            SetRequests(config.remove_requests_per_minute(), field("remove_requests_per_minute"),

@@ -13,6 +13,19 @@
 // "<rate_budget_key or workspace>/<pool name>" (per audience:
 // "<...>/broadcast_triggers/<audience key>"), so every replica spends one
 // pool.
+//
+// A broadcast trigger with an audience key needs a token of the broadcast
+// pool AND one of its audience, asked for the audience's first then the
+// pool's (asked, not looked at: a shared budget leases only for demand);
+// should the pool's be refused, the audience's stays held by its governor
+// for the next pass (RateGovernorOptions::max_token_hold) rather than being
+// spent on a call that does not go. Broadcasts are FIFO per audience: one held back by
+// its audience's limit does not hold back another audience's.
+//
+// An unknown workspace, or one without an API key, completes the call at
+// once, unsent, with attempt.status FAILED_PRECONDITION naming it (a
+// configuration gap, which waiting would not fix: retry_at is
+// InfiniteFuture); such calls are not counted as deferred.
 #ifndef BRAZESYNC_SERVER_DELIVERY_ACTION_DISPATCHER_H_
 #define BRAZESYNC_SERVER_DELIVERY_ACTION_DISPATCHER_H_
 
@@ -71,10 +84,10 @@ struct ActionCallOutcome {
 };
 
 struct ActionDispatcherStats {
-  int64_t calls = 0;     // attempts sent
-  int64_t retries = 0;   // attempts after the first
-  int64_t throttled = 0; // 429 answers
-  int64_t deferred = 0;  // calls never sent (no token by the deadline)
+  int64_t calls = 0;      // attempts sent
+  int64_t retries = 0;    // attempts after the first
+  int64_t throttled = 0;  // 429 answers
+  int64_t deferred = 0;   // calls never sent (no token by the deadline)
 };
 
 class ActionDispatcher final {
@@ -95,8 +108,12 @@ class ActionDispatcher final {
   void AddWorkspace(const WorkspaceSettings* workspace, const RateBudgetFactory& budgets);
 
   // Queues `call`; `done` runs exactly once, on a dispatcher or HTTP
-  // thread, after the last attempt (or when the call is given up unsent).
-  // Calls of one workspace and pool start in the order they were queued.
+  // thread, after the last attempt (or when the call is given up unsent;
+  // on the caller's thread for an unknown workspace or after Shutdown).
+  // Calls of one workspace and pool (broadcasts: and audience) start in
+  // the order they were queued; a retry waiting out its backoff lets later
+  // calls go first. A call is given up as soon as its pool cannot have a
+  // token before its deadline.
   void Call(ActionCall call, Done done);
 
   // Gives up every queued call (unsent) and sends nothing more.
@@ -105,11 +122,31 @@ class ActionDispatcher final {
   ActionDispatcherStats stats() const;
 
  private:
-  struct Pending;
-  struct Pool;
-  struct Lane;
+  struct Pending;  // one call and its attempts so far
+  struct Pool;     // a governor, its calls in flight and its queue
+  struct Lane;     // one workspace's pools
+  // An attempt ready to go out, posted once the lock is released (an
+  // HttpClient may answer before Post returns).
+  struct Outgoing {
+    HttpRequest request;
+    HttpCallback done;
+  };
+  using Finish = absl::AnyInvocable<void() &&>;
+  // Why a call could not start now.
+  enum class StartResult { kStarted, kPoolBusy, kAudienceBusy };
 
   void Loop();
+  // Starts the pool's queued calls that are due and have tokens, gives up
+  // the ones that cannot get a token before their deadline (into `finish`),
+  // and lowers `wake` to when the next may change.
+  void StartDue(Lane& lane, Pool& pool, absl::Time now, absl::Time* wake,
+                std::vector<Finish>* finish) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `pending`'s done with its outcome, once the lock is released.
+  static Finish CompleteLater(std::shared_ptr<Pending> pending);
+  // Takes the tokens a call of `pool` (and `audience`, null for none) needs.
+  static StartResult TakeTokens(Pool& pool, Pool* audience, absl::Time now);
+  void Send(Lane& lane, std::shared_ptr<Pending> pending, std::string api_key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnResponse(std::shared_ptr<Pending> pending, absl::StatusOr<HttpResponse> response);
 
   HttpClient* const http_;
@@ -122,6 +159,7 @@ class ActionDispatcher final {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
   ActionDispatcherStats stats_ ABSL_GUARDED_BY(mu_);
+  std::vector<Outgoing> outgoing_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

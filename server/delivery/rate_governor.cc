@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "server/config/workspace.h"
 #include "server/delivery/local_rate_budget.h"
 
 namespace brazesync {
@@ -64,6 +66,20 @@ void RateGovernor::OnAttempt(const BrazeAttempt& attempt, absl::Time now) {
     budget_->ObserveRemaining(std::max(0, remaining - (token_held_ ? 1 : 0)),
                               attempt.rate_limit_reset, now);
   }
+}
+
+std::unique_ptr<RateGovernor> MakeKeyedGovernor(const WorkspaceSettings& workspace,
+                                                const RateGovernorOptions& options,
+                                                absl::string_view budget_suffix,
+                                                const RateBudgetFactory& budgets) {
+  if (!budgets) return std::make_unique<RateGovernor>(options);
+  // The factory keys budgets by rate_budget_key: a copy carries this
+  // limit's own key.
+  WorkspaceSettings keyed = workspace;
+  keyed.rate_budget_key =
+      absl::StrCat(workspace.rate_budget_key.empty() ? workspace.name : workspace.rate_budget_key,
+                   budget_suffix);
+  return std::make_unique<RateGovernor>(options, budgets(keyed, options));
 }
 
 }  // namespace brazesync

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/braze/limits.h"
 #include "server/braze/users_track.h"
@@ -78,6 +79,16 @@ class RateGovernor final {
   int concurrency_limit_;
   int64_t waits_ = 0;
 };
+
+// A governor for one of `workspace`'s Braze limits other than /users/track
+// (Braze limits each endpoint family on its own): local token buckets when
+// `budgets` is null, else the factory's budget for the key
+// "<rate_budget_key or name><budget_suffix>", so every replica spending that
+// limit shares one budget (e.g. "prod/users/export/ids", "prod/identity").
+std::unique_ptr<RateGovernor> MakeKeyedGovernor(const WorkspaceSettings& workspace,
+                                                const RateGovernorOptions& options,
+                                                absl::string_view budget_suffix,
+                                                const RateBudgetFactory& budgets);
 
 }  // namespace brazesync
 

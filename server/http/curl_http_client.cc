@@ -25,6 +25,11 @@ struct SlistDeleter {
 using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
 using HeaderList = std::unique_ptr<curl_slist, SlistDeleter>;
 
+// A request refused or dropped before curl started it: no byte left.
+absl::Status NotStartedShutdownStatus() {
+  return MarkNotSent(ShutdownStatus("HTTP client is shutting down"));
+}
+
 void GlobalInitOnce() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -95,7 +100,7 @@ class CurlHttpClient final : public HttpClient {
       }
     }
     if (transfer != nullptr) {
-      std::move(transfer->done)(ShutdownStatus("HTTP client is shutting down"));
+      std::move(transfer->done)(NotStartedShutdownStatus());
       return;
     }
     curl_multi_wakeup(multi_.get());
@@ -154,12 +159,13 @@ class CurlHttpClient final : public HttpClient {
     }
     for (auto& transfer : admitted) {
       if (stopping) {
-        std::move(transfer->done)(ShutdownStatus("HTTP client is shutting down"));
+        std::move(transfer->done)(NotStartedShutdownStatus());
         continue;
       }
       absl::Status prepared = Prepare(*transfer);
       if (!prepared.ok()) {
-        std::move(transfer->done)(prepared);
+        // Refused before curl saw it: nothing went out.
+        std::move(transfer->done)(MarkNotSent(std::move(prepared)));
         continue;
       }
       curl_multi_add_handle(multi_.get(), transfer->easy.get());
@@ -226,6 +232,9 @@ absl::Status CurlCodeToStatus(CURLcode code, absl::string_view detail) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_CONNECT:
+      // No connection was made, so no request byte left: marked so that
+      // callers that must not send twice may still retry.
+      return NotSentStatus(absl::StatusCode::kUnavailable, message);
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:

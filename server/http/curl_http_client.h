@@ -29,7 +29,9 @@ struct CurlOptions {
 
 // The single mapping from a libcurl failure to a status: timeouts are
 // DEADLINE_EXCEEDED, connection trouble UNAVAILABLE (retryable), a bad URL or
-// TLS verification failure FAILED_PRECONDITION (fix configuration).
+// TLS verification failure FAILED_PRECONDITION (fix configuration). The
+// failures where no connection was made (host or proxy not resolved,
+// connect refused or timed out) carry the not-sent mark (http_client.h).
 absl::Status CurlCodeToStatus(CURLcode code, absl::string_view detail);
 
 // Destroying the client fails the requests still in flight with UNAVAILABLE.

@@ -50,6 +50,20 @@ absl::Status ShutdownStatus(absl::string_view message);
 // (braze/users_track.h, InterpretBrazeAttempt).
 bool IsShutdown(const absl::Status& status);
 
+// The outcome an HttpClient reports for a request whose bytes never left
+// the process (the host did not resolve, no connection could be made, the
+// request was refused before it started): `code` with `message`, marked so
+// that a caller for whom a second send may act twice (a Braze trigger) knows
+// Braze cannot have processed it and a retry is safe. Like the shutdown
+// mark, an in-process payload that InterpretBrazeAttempt drops.
+absl::Status NotSentStatus(absl::StatusCode code, absl::string_view message);
+// `status` with the not-sent mark added (e.g. a ShutdownStatus for a
+// request the client never started).
+absl::Status MarkNotSent(absl::Status status);
+// Whether `status` carries the not-sent mark. Unmarked failures may have
+// reached Braze.
+bool WasNotSent(const absl::Status& status);
+
 // Sends HTTP POST requests asynchronously. Implementations are thread-safe.
 class HttpClient {
  public:

@@ -85,20 +85,13 @@ struct ExportDispatcher::Lane {
 
 namespace {
 
-std::unique_ptr<RateGovernor> MakeGovernor(const WorkspaceSettings& workspace, int requests,
-                                           absl::Duration window, absl::string_view budget_suffix,
-                                           const RateBudgetFactory& budgets) {
+RateGovernorOptions ExportGovernorOptions(const WorkspaceSettings& workspace, int requests,
+                                          absl::Duration window) {
   RateGovernorOptions options;
   options.requests_per_window = requests;
   options.window = window;
   options.max_concurrency = workspace.lookup.max_concurrent_exports;
-  if (!budgets) return std::make_unique<RateGovernor>(options);
-  // Its own budget key: /users/export/ids has its own limit at Braze.
-  WorkspaceSettings keyed = workspace;
-  keyed.rate_budget_key =
-      absl::StrCat(workspace.rate_budget_key.empty() ? workspace.name : workspace.rate_budget_key,
-                   budget_suffix);
-  return std::make_unique<RateGovernor>(options, budgets(keyed, options));
+  return options;
 }
 
 // Braze's invalid_user_ids entries about `id` (Braze does not document how
@@ -161,12 +154,18 @@ ExportDispatcher::~ExportDispatcher() {
 void ExportDispatcher::AddWorkspace(const WorkspaceSettings* workspace, LookupCache* cache,
                                     const RateBudgetFactory& budgets) {
   const LookupSettings& lookup = workspace->lookup;
-  std::unique_ptr<RateGovernor> slow = MakeGovernor(*workspace, lookup.export_requests_per_minute,
-                                                    absl::Minutes(1), "/users/export/ids", budgets);
+  // Their own budget keys: /users/export/ids has its own limit at Braze.
+  std::unique_ptr<RateGovernor> slow = MakeKeyedGovernor(
+      *workspace,
+      ExportGovernorOptions(*workspace, lookup.export_requests_per_minute, absl::Minutes(1)),
+      "/users/export/ids", budgets);
   std::unique_ptr<RateGovernor> fast =
       lookup.fast_export_requests_per_second > 0
-          ? MakeGovernor(*workspace, lookup.fast_export_requests_per_second, absl::Seconds(1),
-                         "/users/export/ids#fast", budgets)
+          ? MakeKeyedGovernor(
+                *workspace,
+                ExportGovernorOptions(*workspace, lookup.fast_export_requests_per_second,
+                                      absl::Seconds(1)),
+                "/users/export/ids#fast", budgets)
           : nullptr;
   absl::MutexLock lock(&mu_);
   lanes_[workspace->name] =

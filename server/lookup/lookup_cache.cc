@@ -99,6 +99,11 @@ std::optional<CachedAnswer> LookupCache::Find(const std::string& key,
                                               absl::Duration max_age, absl::Time now) {
   absl::MutexLock lock(&mu_);
   TrimLocked(now);
+  if (TombstonedLocked(key, now)) {
+    CachedAnswer deleted;
+    deleted.fetched_at = tombstones_.at(key).deleted_at;
+    return deleted;
+  }
   const auto found = index_.find(key);
   if (found == index_.end()) return std::nullopt;
   const EntryId id = found->second;
@@ -132,9 +137,27 @@ std::vector<CachedAnswer> LookupCache::Store(const std::vector<std::string>& ask
   absl::MutexLock lock(&mu_);
   TrimLocked(fetched_at);
 
+  // Deleted users: Braze's export may show them for minutes after the
+  // deletion (case 119); they are neither cached nor answered.
+  if (!tombstones_.empty()) {
+    users.erase(std::remove_if(users.begin(), users.end(),
+                               [&](const v1::ExportedUser& user) {
+                                 for (const std::string& key : IdentifyingKeys(user)) {
+                                   if (TombstonedLocked(key, fetched_at)) return true;
+                                 }
+                                 return false;
+                               }),
+                users.end());
+  }
+
   // Answers to a negative key: the user as written when BrazeSync wrote to
   // it within the window (Braze's export lags), else a negative entry.
   auto store_unmatched = [&](const std::string& key) {
+    if (TombstonedLocked(key, fetched_at)) {
+      CachedAnswer deleted;
+      deleted.fetched_at = fetched_at;
+      return deleted;
+    }
     Entry entry;
     entry.fields = sorted_fields;
     entry.fetched_at = fetched_at;
@@ -234,6 +257,11 @@ std::vector<CachedAnswer> LookupCache::Store(const std::vector<std::string>& ask
 
 void LookupCache::ApplyOwnWrite(const RecentWrite& write) {
   absl::MutexLock lock(&mu_);
+  // A write after the deletion creates the user again.
+  const auto tombstone = tombstones_.find(write.user_key);
+  if (tombstone != tombstones_.end() && write.written_at > tombstone->second.deleted_at) {
+    tombstones_.erase(tombstone);
+  }
   const auto found = index_.find(write.user_key);
   if (found != index_.end()) {
     Entry& entry = entries_.at(found->second);
@@ -279,6 +307,35 @@ void LookupCache::Forget(const std::vector<std::string>& keys) {
     const auto found = index_.find(key);
     if (found != index_.end()) EraseLocked(found->second);
   }
+}
+
+void LookupCache::Tombstone(const std::vector<std::string>& keys, absl::Time now,
+                            absl::Time until) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> reached = keys;
+  for (const std::string& key : keys) {
+    const auto found = index_.find(key);
+    if (found == index_.end()) continue;
+    const Entry& entry = entries_.at(found->second);
+    // The user's other identifiers (its alias, braze_id) are gone with it.
+    if (entry.kind == EntryKind::kUser) {
+      for (const std::string& other : entry.keys) AddUnique(reached, other);
+    }
+    EraseLocked(found->second);
+  }
+  for (const std::string& key : reached) {
+    const auto found = index_.find(key);
+    if (found != index_.end()) EraseLocked(found->second);
+    tombstones_[key] = TombstoneSpan{now, until};
+  }
+}
+
+bool LookupCache::TombstonedLocked(const std::string& key, absl::Time now) {
+  const auto found = tombstones_.find(key);
+  if (found == tombstones_.end()) return false;
+  if (now < found->second.until) return true;
+  tombstones_.erase(found);
+  return false;
 }
 
 size_t LookupCache::size() const {

@@ -93,8 +93,15 @@ class LookupCache final {
   // user as written.
   void ApplyOwnWrite(const RecentWrite& write);
 
-  // Drops every entry reachable from `keys` (identity changes, deletion).
+  // Drops every entry reachable from `keys` (identity changes).
   void Forget(const std::vector<std::string>& keys);
+
+  // The users `keys` reach were deleted at `now`: drops their entries, and
+  // until `until` every key of theirs answers "no such user" (Find, Store),
+  // whatever Braze's export still shows while the deletion propagates
+  // (braze-api-round2.md case 119). A later own write to a key (the user
+  // created again) lifts its tombstone.
+  void Tombstone(const std::vector<std::string>& keys, absl::Time now, absl::Time until);
 
   size_t size() const;
 
@@ -145,6 +152,13 @@ class LookupCache final {
   void TrimLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void TouchLocked(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static CachedAnswer AnswerOf(const Entry& entry);
+  // Whether `key` is tombstoned at `now` (dropping an expired tombstone).
+  bool TombstonedLocked(const std::string& key, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  struct TombstoneSpan {
+    absl::Time deleted_at;
+    absl::Time until;
+  };
 
   const LookupCacheOptions options_;
   const RecentWrites* const writes_;
@@ -158,6 +172,7 @@ class LookupCache final {
   LruList recency_ ABSL_GUARDED_BY(mu_);     // most recent first
   ExpiryIndex expiry_ ABSL_GUARDED_BY(mu_);  // by fetched_at
   EntryId next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<std::string, TombstoneSpan> tombstones_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace brazesync

@@ -360,4 +360,17 @@ void UserLookup::Expire(const std::shared_ptr<Pending>& pending) {
   if (finish) std::move(finish)();
 }
 
+void UserLookup::ForgetUsers(const std::string& workspace,
+                             const std::vector<std::string>& user_keys) {
+  const auto found = caches_.find(workspace);
+  if (found != caches_.end()) found->second->Forget(user_keys);
+}
+
+void UserLookup::MarkDeleted(const std::string& workspace,
+                             const std::vector<std::string>& user_keys, absl::Time now,
+                             absl::Time until) {
+  const auto found = caches_.find(workspace);
+  if (found != caches_.end()) found->second->Tombstone(user_keys, now, until);
+}
+
 }  // namespace brazesync

@@ -52,6 +52,15 @@ class UserLookup final {
   // Answers every waiting lookup and sends nothing more.
   void Shutdown();
 
+  // BrazeSync changed who the users behind `user_keys` (UserKey form) of
+  // `workspace` are (alias, identify, merge, rename): their cached answers
+  // are dropped, so the next lookup asks Braze.
+  void ForgetUsers(const std::string& workspace, const std::vector<std::string>& user_keys);
+  // BrazeSync deleted the users behind `user_keys` at `now`: lookups answer
+  // NOT_FOUND for them until `until` (LookupCache::Tombstone).
+  void MarkDeleted(const std::string& workspace, const std::vector<std::string>& user_keys,
+                   absl::Time now, absl::Time until);
+
  private:
   struct Pending;
 

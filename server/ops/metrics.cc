@@ -151,6 +151,12 @@ Metrics::Metrics()
                              "LookupUsers identifiers answered, by outcome and source "
                              "(cache, braze, none)")
                          .Register(*registry_);
+  action_results_ = &prometheus::BuildCounter()
+                         .Name("brazesync_action_results_total")
+                         .Help(
+                             "Items of identity, messaging and subscription rpcs, by method and "
+                             "status")
+                         .Register(*registry_);
   braze_reachable_ = &prometheus::BuildGauge()
                           .Name("brazesync_braze_reachable")
                           .Help("1 while Braze answers, 0 after consecutive transport failures")
@@ -213,6 +219,19 @@ void Metrics::CountLookupResult(absl::string_view outcome, absl::string_view sou
         &CachedHandle(lookup_counters_, LabelPair(outcome, source), [&]() -> prometheus::Counter& {
           return lookup_results_->Add(
               {{"outcome", std::string(outcome)}, {"source", std::string(source)}});
+        });
+  }
+  counter->Increment();
+}
+
+void Metrics::CountActionResult(absl::string_view method, absl::string_view status) {
+  prometheus::Counter* counter;
+  {
+    absl::MutexLock lock(&handles_mu_);
+    counter =
+        &CachedHandle(action_counters_, LabelPair(method, status), [&]() -> prometheus::Counter& {
+          return action_results_->Add(
+              {{"method", std::string(method)}, {"status", std::string(status)}});
         });
   }
   counter->Increment();

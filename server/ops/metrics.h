@@ -62,6 +62,10 @@ class Metrics final {
   // "not_found", "ambiguous", "deferred", "error") and where the answer came
   // from ("cache", "braze", "none").
   void CountLookupResult(absl::string_view outcome, absl::string_view source);
+  // One item of an identity, messaging or subscription rpc (`method`, e.g.
+  // "TriggerCanvas") and its status ("accepted", "applied", "rejected_invalid",
+  // "rejected_by_braze", "failed", "deferred", "valid", "duplicate").
+  void CountActionResult(absl::string_view method, absl::string_view status);
   void SetBrazeReachable(bool reachable);
   // "ok" or "error".
   void CountReload(absl::string_view result);
@@ -94,6 +98,7 @@ class Metrics final {
   prometheus::Family<prometheus::Counter>* rejections_;
   prometheus::Family<prometheus::Counter>* reloads_;
   prometheus::Family<prometheus::Counter>* lookup_results_;
+  prometheus::Family<prometheus::Counter>* action_results_;
   prometheus::Gauge* braze_reachable_;
 
   // Handles of the per-call series, by label values. Family::Add builds a
@@ -104,6 +109,8 @@ class Metrics final {
   absl::flat_hash_map<std::string, prometheus::Histogram*> latencies_ ABSL_GUARDED_BY(handles_mu_);
   absl::flat_hash_map<LabelPair, prometheus::Counter*> item_counters_ ABSL_GUARDED_BY(handles_mu_);
   absl::flat_hash_map<LabelPair, prometheus::Counter*> lookup_counters_
+      ABSL_GUARDED_BY(handles_mu_);
+  absl::flat_hash_map<LabelPair, prometheus::Counter*> action_counters_
       ABSL_GUARDED_BY(handles_mu_);
 };
 

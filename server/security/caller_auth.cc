@@ -132,24 +132,31 @@ absl::StatusOr<CallerRegistry> CallerRegistry::Create(
           where, field, ": must be the SHA-256 of the token as 64 hex digits, not the token"));
     }
     if (config.allowed_workspaces().empty() && config.admin_workspaces().empty() &&
-        config.lookup_workspaces().empty()) {
+        config.lookup_workspaces().empty() && config.identity_workspaces().empty() &&
+        config.messaging_workspaces().empty() && config.subscription_workspaces().empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           where,
-          ".allowed_workspaces: required unless admin_workspaces or lookup_workspaces is set "
-          "(workspace names, or \"*\" for all)"));
+          ".allowed_workspaces: required unless another role is granted (admin_workspaces, "
+          "lookup_workspaces, identity_workspaces, messaging_workspaces or "
+          "subscription_workspaces; workspace names, or \"*\" for all)"));
     }
-    absl::StatusOr<WorkspaceGrant> track =
-        ParseGrant(config.allowed_workspaces(), known, absl::StrCat(where, ".allowed_workspaces"));
-    if (!track.ok()) return track.status();
-    absl::StatusOr<WorkspaceGrant> admin =
-        ParseGrant(config.admin_workspaces(), known, absl::StrCat(where, ".admin_workspaces"));
-    if (!admin.ok()) return admin.status();
-    absl::StatusOr<WorkspaceGrant> lookup =
-        ParseGrant(config.lookup_workspaces(), known, absl::StrCat(where, ".lookup_workspaces"));
-    if (!lookup.ok()) return lookup.status();
-    caller->track = *std::move(track);
-    caller->admin = *std::move(admin);
-    caller->lookup = *std::move(lookup);
+    const struct {
+      const google::protobuf::RepeatedPtrField<std::string>& names;
+      const char* field;
+      WorkspaceGrant* grant;
+    } grants[] = {
+        {config.allowed_workspaces(), ".allowed_workspaces", &caller->track},
+        {config.admin_workspaces(), ".admin_workspaces", &caller->admin},
+        {config.lookup_workspaces(), ".lookup_workspaces", &caller->lookup},
+        {config.identity_workspaces(), ".identity_workspaces", &caller->identity},
+        {config.messaging_workspaces(), ".messaging_workspaces", &caller->messaging},
+        {config.subscription_workspaces(), ".subscription_workspaces", &caller->subscriptions},
+    };
+    for (const auto& [names, field, grant] : grants) {
+      absl::StatusOr<WorkspaceGrant> parsed = ParseGrant(names, known, absl::StrCat(where, field));
+      if (!parsed.ok()) return parsed.status();
+      *grant = *std::move(parsed);
+    }
     if (!(config.requests_per_second() >= 0) || std::isinf(config.requests_per_second())) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ".requests_per_second: must be >= 0 (0 = unlimited)"));
@@ -213,6 +220,12 @@ const char* RoleName(Role role) {
       return "admin";
     case Role::kLookup:
       return "lookup";
+    case Role::kIdentity:
+      return "identity";
+    case Role::kMessaging:
+      return "messaging";
+    case Role::kSubscriptions:
+      return "subscriptions";
     case Role::kTrack:
       break;
   }

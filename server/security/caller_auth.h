@@ -57,12 +57,16 @@ class TokenBucket final {
 // What a caller may do in a workspace. Every rpc requires one role (its
 // service's; see server/rpc/call_gate.h and the rpc comments in protos/).
 enum class Role {
-  kTrack,   // write items: BrazeSync.Track, BrazeSync.TrackStream
-  kAdmin,   // operate: every BrazeSyncAdmin rpc (item status, dead letters)
-  kLookup,  // read profiles (personal data): every BrazeLookup rpc
+  kTrack,          // write items: BrazeSync.Track, BrazeSync.TrackStream
+  kAdmin,          // operate: every BrazeSyncAdmin rpc (item status, dead letters)
+  kLookup,         // read profiles (personal data): every BrazeLookup rpc
+  kIdentity,       // change who users are (alias, identify, merge, delete, rename): BrazeIdentity
+  kMessaging,      // trigger Canvases and campaigns: BrazeMessaging
+  kSubscriptions,  // set subscription-group state: BrazeSubscriptions
 };
 
-// "track" / "admin" / "lookup", as in configuration and error messages.
+// "track" / "admin" / "lookup" / "identity" / "messaging" /
+// "subscriptions", as in configuration and error messages.
 const char* RoleName(Role role);
 
 // The workspaces in which a caller holds one role.
@@ -81,6 +85,9 @@ struct Caller {
   WorkspaceGrant track;            // CallerConfig.allowed_workspaces
   WorkspaceGrant admin;            // CallerConfig.admin_workspaces
   WorkspaceGrant lookup;           // CallerConfig.lookup_workspaces
+  WorkspaceGrant identity;         // CallerConfig.identity_workspaces
+  WorkspaceGrant messaging;        // CallerConfig.messaging_workspaces
+  WorkspaceGrant subscriptions;    // CallerConfig.subscription_workspaces
   double requests_per_second = 0;  // 0 = unlimited
   double burst = 1;
 
@@ -90,6 +97,12 @@ struct Caller {
         return admin;
       case Role::kLookup:
         return lookup;
+      case Role::kIdentity:
+        return identity;
+      case Role::kMessaging:
+        return messaging;
+      case Role::kSubscriptions:
+        return subscriptions;
       case Role::kTrack:
         break;
     }

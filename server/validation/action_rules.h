@@ -11,6 +11,10 @@
 // Item counts are not limited: the use cases split items into Braze's 50 per
 // call. Phones may be national numbers of the workspace's default region;
 // NormalizeActionPhones turns them into E.164 after validation.
+//
+// This header holds what the three services share (the violation types,
+// prioritization and the identifier checks); each service's rules are in
+// identity_rules.h, trigger_rules.h and subscription_rules.h.
 #ifndef BRAZESYNC_SERVER_VALIDATION_ACTION_RULES_H_
 #define BRAZESYNC_SERVER_VALIDATION_ACTION_RULES_H_
 
@@ -18,10 +22,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "brazesync/v1/identity.pb.h"
-#include "brazesync/v1/messaging.pb.h"
-#include "brazesync/v1/subscriptions.pb.h"
-#include "server/validation/validator.h"
+#include "absl/strings/string_view.h"
+#include "brazesync/v1/types.pb.h"
+#include "google/protobuf/repeated_field.h"
 #include "server/validation/violations.h"
 
 namespace brazesync {
@@ -46,69 +49,37 @@ struct ActionViolations {
   FieldViolations All() const;
 };
 
-// ---- BrazeIdentity ----
-// External ids non-empty, at most 987 bytes; alias parts 1..236 bytes (never
-// case-folded); no (label, name) twice among user_aliases.
-ActionViolations ValidateCreateAlias(const v1::CreateAliasRequest& request);
-// At least one item across the arrays; each item's external_id; the alias,
-// or email syntax, or phone (E.164 / default region); prioritization
-// required for email and phone (CheckPrioritization).
-ActionViolations ValidateIdentifyUsers(const v1::IdentifyUsersRequest& request,
-                                       const std::string& default_phone_region);
-// Both identifiers set, each exactly one kind; prioritization with email or
-// phone only; phone E.164; identifier_to_merge != identifier_to_keep.
-ActionViolations ValidateMergeUsers(const v1::MergeUsersRequest& request,
-                                    const std::string& default_phone_region);
-// At least one id; confirm_irreversible (unless validate_only);
-// prioritization required for emails and phones, without
-// LEAST_RECENTLY_UPDATED.
-ActionViolations ValidateDeleteUsers(const v1::DeleteUsersRequest& request,
-                                     const std::string& default_phone_region);
-// Both ids present, at most 987 bytes, different; no new id twice.
-ActionViolations ValidateRenameExternalIds(const v1::RenameExternalIdsRequest& request);
-ActionViolations ValidateRemoveExternalIds(const v1::RemoveExternalIdsRequest& request);
-
-// ---- BrazeMessaging ----
-// Request: canvas_id required; broadcast not with recipients; without
-// recipients broadcast or audience required. Each recipient: exactly one
-// identifier; prioritization with email only; send_to_existing_only false
-// needs attributes and is not allowed with user_alias; no
-// trigger_properties (campaign-only); attributes valid as Track's
-// (`limits`) with `user` empty (the recipient's identifier stands for it)
-// and no subscription_groups (Braze ignores them on Canvas triggers); the
-// top-level context with the recipient's on top at most 50 KB of JSON
-// (kMaxTriggerPropertiesBytes).
-ActionViolations ValidateTriggerCanvas(const v1::TriggerCanvasRequest& request,
-                                       const ValidationLimits& limits);
-// Same for campaigns with trigger_properties (no context); attachments not
-// with broadcast, each with file_name and an https url; subscription_groups
-// allowed in attributes.
-ActionViolations ValidateTriggerCampaign(const v1::TriggerCampaignRequest& request,
-                                         const ValidationLimits& limits);
-
-// ---- BrazeSubscriptions ----
-// At least one entry; each: group id, state SUBSCRIBED or UNSUBSCRIBED
-// (OPTED_IN is not a group state), at least one id, emails and phones not
-// both, no empty id, email syntax, phones E.164 / default region.
-ActionViolations ValidateSetSubscriptionStatus(const v1::SetSubscriptionStatusRequest& request,
-                                               const std::string& default_phone_region);
-
 // ---- Shared ----
 // Braze's prioritization rules at `path`: required (when `required`), no
 // UNSPECIFIED, no value twice, not both IDENTIFIED and UNIDENTIFIED, not
 // both MOST_ and LEAST_RECENTLY_UPDATED, no LEAST_RECENTLY_UPDATED unless
 // `allow_least_recently_updated` (delete refuses it).
 void CheckPrioritization(const google::protobuf::RepeatedField<int>& values,
-                         const std::string& path, bool required,
-                         bool allow_least_recently_updated, FieldViolations* out);
+                         const std::string& path, bool required, bool allow_least_recently_updated,
+                         FieldViolations* out);
 
-// Rewrites every phone of a validated request to E.164 (identify, merge,
-// delete, subscriptions), so the Braze JSON carries E.164. INVALID_ARGUMENT
-// when a phone cannot be (validation missed it).
-absl::Status NormalizeActionPhones(v1::IdentifyUsersRequest* request, const std::string& region);
-absl::Status NormalizeActionPhones(v1::MergeUsersRequest* request, const std::string& region);
-absl::Status NormalizeActionPhones(v1::DeleteUsersRequest* request, const std::string& region);
-absl::Status NormalizeActionPhones(v1::SetSubscriptionStatusRequest* request,
+// ---- Building blocks of the per-service rules ----
+// The Check* functions append their violations to `out`, at or below `path`.
+
+// Keeps `violations` as the item (`array`, `index`) of `out` when there are
+// any, so `out->items` lists only invalid items, in the order added.
+void AddItemViolations(const std::string& array, int index, FieldViolations violations,
+                       ActionViolations* out);
+// Not empty, at most kMaxExternalIdBytes (987) bytes.
+void CheckExternalId(absl::string_view id, const std::string& path, FieldViolations* out);
+// `path.alias_name` and `path.alias_label`: each 1..kMaxAliasPartBytes (236)
+// bytes, case kept.
+void CheckAliasParts(absl::string_view name, absl::string_view label, const std::string& path,
+                     FieldViolations* out);
+void CheckUserAlias(const v1::UserAlias& alias, const std::string& path, FieldViolations* out);
+// Not empty, address syntax (field_syntax.h IsValidEmail).
+void CheckEmailAddress(absl::string_view email, const std::string& path, FieldViolations* out);
+// Not empty, E.164 or a national number of `region` (NormalizePhone).
+void CheckPhoneNumber(absl::string_view phone, const std::string& path, const std::string& region,
+                      FieldViolations* out);
+// `*phone` rewritten to E.164; INVALID_ARGUMENT naming `path` when it
+// cannot be (NormalizeActionPhones).
+absl::Status NormalizePhoneInPlace(std::string* phone, const std::string& path,
                                    const std::string& region);
 
 }  // namespace brazesync

@@ -30,8 +30,13 @@ ALLOWED = {
     # Contextual lookups (BrazeLookup): cache, export governor, packing.
     "lookup": ["base", "security", "http", "braze", "validation", "config", "delivery",
                "durability", "ops"],
+    # Identity, triggers and subscriptions (BrazeIdentity, BrazeMessaging,
+    # BrazeSubscriptions): over Track's validator and converter and the
+    # lookup cache they keep coherent.
+    "actions": ["base", "security", "http", "braze", "validation", "config", "delivery",
+                "durability", "ops", "track", "lookup"],
     "rpc": ["base", "security", "http", "braze", "validation", "config", "delivery",
-            "durability", "ops", "track", "lookup"],
+            "durability", "ops", "track", "lookup", "actions"],
     "": None,  # server/ itself: the assembly may include everything
 }
 GRPC_ALLOWED = {"rpc", ""}

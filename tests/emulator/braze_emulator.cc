@@ -40,7 +40,14 @@ constexpr int64_t kSeededAtUnixSeconds = 1'577'836'800;  // 2020-01-01T00:00:00Z
 // (ProfileStore lookup form). With export_lag, candidates come from the
 // current indexes and recent changes; the lagged document decides.
 bool CarriesIdentifier(const Json& doc, const Json& identifier) {
-  for (const char* key : {"external_id", "email", "phone", "braze_id"}) {
+  if (identifier.contains("external_id")) {
+    // A renamed profile still answers to its deprecated ids (case 87).
+    if (doc.contains("external_id") && doc["external_id"] == identifier["external_id"]) return true;
+    const Json deprecated = doc.value("deprecated_external_ids", Json::array());
+    return std::find(deprecated.begin(), deprecated.end(), identifier["external_id"]) !=
+           deprecated.end();
+  }
+  for (const char* key : {"email", "phone", "braze_id"}) {
     if (identifier.contains(key)) return doc.contains(key) && doc[key] == identifier[key];
   }
   if (identifier.contains("user_alias")) {
@@ -289,6 +296,16 @@ EmulatorStats BrazeEmulator::stats() const {
   return stats_;
 }
 
+Json BrazeEmulator::messages() const {
+  absl::MutexLock lock(&mu_);
+  return messages_;
+}
+
+Json BrazeEmulator::endpoint_notes() const {
+  absl::MutexLock lock(&mu_);
+  return endpoint_notes_;
+}
+
 void BrazeEmulator::Reset() {
   absl::MutexLock lock(&mu_);
   entries_.clear();
@@ -299,6 +316,10 @@ void BrazeEmulator::Reset() {
   track_window_ = FixedWindow();
   export_window_ = FixedWindow();
   export_fast_window_ = FixedWindow();
+  limiters_.clear();
+  messages_ = Json::array();
+  endpoint_notes_ = Json::array();
+  recent_identity_changes_.clear();
   faults_.fail_next = 0;
   faults_.drop_next = 0;
   rng_.seed(faults_.seed);
@@ -347,12 +368,17 @@ void BrazeEmulator::NoteProfileChangedLocked(size_t index, absl::Time now) {
 
 const Json* BrazeEmulator::VisibleProfileLocked(size_t index, absl::Time now) {
   if (index >= profiles_.size()) return nullptr;
-  if (options_.export_lag <= absl::ZeroDuration()) return &profiles_.ProfileAt(index);
+  // A null document is a deleted or merged-away profile.
+  if (options_.export_lag <= absl::ZeroDuration()) {
+    const Json& doc = profiles_.ProfileAt(index);
+    return doc.is_null() ? nullptr : &doc;
+  }
   if (index >= history_.size()) return nullptr;
   auto& snapshots = history_[index].snapshots;
   const absl::Time cutoff = now - options_.export_lag;
   while (snapshots.size() >= 2 && snapshots[1].first <= cutoff) snapshots.pop_front();
   if (snapshots.empty() || snapshots.front().first > cutoff) return nullptr;
+  if (snapshots.front().second.is_null()) return nullptr;
   return &snapshots.front().second;
 }
 
@@ -375,15 +401,22 @@ std::vector<size_t> BrazeEmulator::ExportLookupLocked(const Json& identifier, ab
   candidates = profiles_.FindAll(identifier);
   const bool lagged = options_.export_lag > absl::ZeroDuration();
   if (!lagged) return candidates;
+  const absl::Time cutoff = now - options_.export_lag;
   if (identifier.contains("email") || identifier.contains("phone")) {
-    const absl::Time cutoff = now - options_.export_lag;
     while (!recent_changes_.empty() && recent_changes_.front().first <= cutoff) {
       recent_changes_.pop_front();
     }
     for (const auto& [when, index] : recent_changes_) candidates.push_back(index);
-    std::sort(candidates.begin(), candidates.end());
-    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   }
+  // Likewise a profile an identity endpoint changed (renamed, deleted,
+  // merged away, given an alias or an external_id): the lagged document
+  // decides whether it still carries the identifier.
+  while (!recent_identity_changes_.empty() && recent_identity_changes_.front().first <= cutoff) {
+    recent_identity_changes_.pop_front();
+  }
+  for (const auto& [when, index] : recent_identity_changes_) candidates.push_back(index);
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   std::vector<size_t> visible;
   for (size_t index : candidates) {
     const Json* doc = VisibleProfileLocked(index, now);
@@ -419,6 +452,7 @@ void BrazeEmulator::RegisterRoutes() {
   });
   s.Post("/users/export/ids",
          [this](const httplib::Request& req, httplib::Response& res) { HandleExport(req, res); });
+  RegisterIdentityRoutes(s);
 
   s.Get("/_emulator/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok", "text/plain");
@@ -451,6 +485,12 @@ void BrazeEmulator::RegisterRoutes() {
     for (const auto& [status, count] : st.export_by_status) {
       export_by_status[std::to_string(status)] = count;
     }
+    Json endpoint_by_status = Json::object();
+    for (const auto& [path, statuses] : st.endpoint_by_status) {
+      for (const auto& [status, count] : statuses) {
+        endpoint_by_status[path][std::to_string(status)] = count;
+      }
+    }
     SendJson(res, 200,
              Dump(Json{{"requests", st.requests},
                        {"by_status", by_status},
@@ -472,7 +512,18 @@ void BrazeEmulator::RegisterRoutes() {
                        {"export_identifiers", st.export_identifiers},
                        {"export_users_returned", st.export_users_returned},
                        {"export_max_window_requests", st.export_max_window_requests},
-                       {"export_fast_max_window_requests", st.export_fast_max_window_requests}}));
+                       {"export_fast_max_window_requests", st.export_fast_max_window_requests},
+                       {"endpoint_requests", st.endpoint_requests},
+                       {"endpoint_by_status", endpoint_by_status},
+                       {"endpoint_rate_limited", st.endpoint_rate_limited},
+                       {"endpoint_injected", st.endpoint_injected},
+                       {"messages_sent", st.messages_sent}}));
+  });
+  s.Get("/_emulator/messages", [this](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, Dump(messages()));
+  });
+  s.Get("/_emulator/notes", [this](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, Dump(endpoint_notes()));
   });
   s.Get("/_emulator/faults", [this](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, Dump(FaultsToJson(faults())));
@@ -616,7 +667,11 @@ bool BrazeEmulator::AnswerInjectedFault(Route route, const Arrival& arrival,
       // what the emulator received.
       {
         absl::MutexLock lock(&mu_);
-        ++(exporting ? stats_.export_dropped : stats_.dropped);
+        if (route == Route::kIdentity) {
+          ++stats_.endpoint_injected[req.path];
+        } else {
+          ++(exporting ? stats_.export_dropped : stats_.dropped);
+        }
       }
       Record(seq, received, req, 0, "", nullptr, route);
       Endpoint peer{req.remote_addr, req.remote_port};
@@ -636,7 +691,11 @@ bool BrazeEmulator::AnswerInjectedFault(Route route, const Arrival& arrival,
       SendJson(res, 429, body);
       {
         absl::MutexLock lock(&mu_);
-        ++(exporting ? stats_.export_injected_429 : stats_.injected_429);
+        if (route == Route::kIdentity) {
+          ++stats_.endpoint_injected[req.path];
+        } else {
+          ++(exporting ? stats_.export_injected_429 : stats_.injected_429);
+        }
       }
       Record(seq, received, req, 429, body, nullptr, route);
       return true;
@@ -645,7 +704,9 @@ bool BrazeEmulator::AnswerInjectedFault(Route route, const Arrival& arrival,
       const RateWindow w = peek_window();
       {
         absl::MutexLock lock(&mu_);
-        if (injected_status == 429) {
+        if (route == Route::kIdentity) {
+          ++stats_.endpoint_injected[req.path];
+        } else if (injected_status == 429) {
           ++(exporting ? stats_.export_injected_429 : stats_.injected_429);
         } else if (injected_status >= 500) {
           ++(exporting ? stats_.export_injected_5xx : stats_.injected_5xx);
@@ -704,14 +765,15 @@ void BrazeEmulator::HandleTrack(const httplib::Request& req, httplib::Response& 
 }
 
 std::optional<BrazeEmulator::Refusal> BrazeEmulator::RefuseCaller(const httplib::Request& req,
-                                                                  bool permitted,
-                                                                  int denied_status) const {
+                                                                  bool permitted, int denied_status,
+                                                                  bool json_body) const {
   // Exactly "Bearer <key>": no quotes, no other scheme, no lower-case bearer.
   if (!req.has_header("Authorization") ||
       req.get_header_value("Authorization") != absl::StrCat("Bearer ", options_.api_key)) {
     return Refusal{401, kInvalidApiKey};
   }
   if (!permitted) return Refusal{denied_status, kAccessDenied};
+  if (!json_body) return std::nullopt;
   if (!req.has_header("Content-Type") || !IsJsonContentType(req.get_header_value("Content-Type"))) {
     return Refusal{415, kUnsupportedMediaType};
   }
@@ -877,6 +939,9 @@ void BrazeEmulator::Record(uint64_t seq, absl::Time received, const httplib::Req
   if (route == Route::kExport) {
     ++stats_.export_requests;
     ++stats_.export_by_status[status];
+  } else if (route == Route::kIdentity) {
+    ++stats_.endpoint_requests[req.path];
+    ++stats_.endpoint_by_status[req.path][status];
   } else {
     ++stats_.requests;
     ++stats_.by_status[status];

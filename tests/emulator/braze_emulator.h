@@ -6,6 +6,29 @@
 // injection (latency, 5xx, 429, dropped connections), a record of every
 // request, and a model of the profiles Braze would hold afterwards.
 //
+// It also serves Braze's identity, trigger and subscription endpoints
+// (braze-api-round2.md §2.2-§2.6, §2.8-§2.11, §2.13, cases 95-159; each
+// family's rules in its own file, served by braze_emulator_endpoints.cc):
+//   POST /users/alias/new, /users/identify, /users/merge, /users/delete,
+//        /users/external_ids/rename, /users/external_ids/remove
+//                                   (identity_rules.h; they change the same
+//                                   profiles the export reads)
+//   POST /canvas/trigger/send, /campaigns/trigger/send
+//                                   (trigger_rules.h; the messages Braze would
+//                                   send are recorded, see /_emulator/messages)
+//   POST /subscription/status/set, /v2/subscription/status/set,
+//   GET  /subscription/user/status  (subscription_rules.h)
+// Each needs the Bearer key and its permission (denied_permissions: 401
+// Access Denied), has its own fixed-window budget with X-RateLimit-* headers
+// (the identity pool, rename, remove, targeted triggers, broadcasts in total
+// and per audience, subscriptions, the default pool), gets the injected
+// faults, is recorded and counted per path (EmulatorStats::endpoint_*).
+// Quirks modelled on purpose, each in docs/emulator.md: no-op successes,
+// /users/merge applying one request's updates in REVERSE order, paused or
+// archived Canvases answering a notice and sending nothing, a duplicate
+// recipient getting one message with its last entry's properties, orphaned
+// subscription states inherited by a later profile.
+//
 // It is used in-process by the server's integration tests and, through
 // braze_emulator_main.cc, as the standalone `braze_emulator` binary for the
 // quick start and benchmarks. It deliberately shares no code with the
@@ -18,14 +41,15 @@
 //
 // The export has its own rate limits (a per-minute budget and an optional
 // per-second "fast" budget), its own latency, an optional lag (it shows each
-// profile as it was export_lag ago, like Braze's eventual consistency) and
-// can be fed with seed_users synthetic profiles for benchmarks.
+// profile as it was export_lag ago, like Braze's eventual consistency; this
+// covers renames, merges and deletions too) and can be fed with seed_users
+// synthetic profiles for benchmarks.
 //
 // Besides Braze's endpoints it serves a few admin endpoints under /_emulator/
 // (not Braze's) for scripts and humans:
 //   GET  /_emulator/health       -> 200 "ok"
-//   GET  /_emulator/requests     -> JSON array of recorded /users/track and
-//                                   /users/export/ids requests
+//   GET  /_emulator/requests     -> JSON array of recorded requests (every
+//                                   Braze endpoint)
 //   GET  /_emulator/accepted     -> accepted() as JSON
 //   GET  /_emulator/stored       -> stored() as JSON
 //   GET  /_emulator/alterations  -> alterations() as a JSON array
@@ -33,7 +57,15 @@
 //   GET  /_emulator/stats        -> counters (kept even when recording is capped):
 //                                   statuses, the limiter's own 429s apart from
 //                                   injected 429s/5xx/drops, the busiest window;
-//                                   export_* counters for /users/export/ids
+//                                   export_* counters for /users/export/ids;
+//                                   endpoint_requests, endpoint_by_status,
+//                                   endpoint_rate_limited, endpoint_injected
+//                                   (per path) and messages_sent for the
+//                                   identity, trigger and subscription ones
+//   GET  /_emulator/messages     -> messages() as a JSON array
+//   GET  /_emulator/notes        -> endpoint_notes(): what the identity,
+//                                   trigger and subscription endpoints did not
+//                                   do although they answered success
 //   GET  /_emulator/faults       -> the faults in force, as JSON
 //   POST /_emulator/faults       -> replace the faults (JSON body, see SetFaults)
 //   POST /_emulator/reset        -> Reset()
@@ -60,12 +92,15 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "tests/emulator/endpoint_answer.h"
 #include "tests/emulator/faults.h"
+#include "tests/emulator/fixed_window_limiter.h"
 #include "tests/emulator/profile_store.h"
 
 namespace httplib {
 struct Request;
 struct Response;
+class Server;
 }  // namespace httplib
 
 namespace brazesync::emulator {
@@ -150,6 +185,44 @@ struct EmulatorOptions {
   // step through export_lag without sleeping; empty means absl::Now. Called
   // under the emulator's lock: it must not call back into the emulator.
   std::function<absl::Time()> clock;
+
+  // --- Identity, trigger and subscription endpoints (braze-api-round2.md
+  // §2.2-§2.6, §2.8-§2.11, §2.13; docs/emulator.md) ---
+  // Permissions the key lacks, e.g. "users.merge": the endpoint answers 401
+  // "Access Denied". One of users.alias.new, users.identify, users.merge,
+  // users.delete, users.external_ids.rename, users.external_ids.remove,
+  // canvas.trigger.send, campaigns.trigger.send, subscription.status.set,
+  // subscription.groups.get.
+  std::vector<std::string> denied_permissions;
+  // Fixed windows, each with X-RateLimit-* headers and 429 like the others.
+  // The identity pool, shared by /users/alias/new, /users/identify,
+  // /users/merge and /users/delete.
+  int identity_rate_limit_requests = 20000;
+  absl::Duration identity_rate_limit_window = absl::Seconds(60);
+  int rename_rate_limit_requests = 1000;  // /users/external_ids/rename
+  absl::Duration rename_rate_limit_window = absl::Seconds(60);
+  int remove_rate_limit_requests = 1000;  // /users/external_ids/remove
+  absl::Duration remove_rate_limit_window = absl::Seconds(60);
+  // Targeted triggers (recipients), shared by Canvas and campaigns.
+  int trigger_rate_limit_requests = 250000;
+  absl::Duration trigger_rate_limit_window = absl::Seconds(3600);
+  // Broadcast or audience triggers: this many per window in total AND
+  // broadcast_audience_rate_limit_requests per unique audience (the canvas_id
+  // or campaign_id plus the `audience` object).
+  int broadcast_rate_limit_requests = 250;
+  int broadcast_audience_rate_limit_requests = 10;
+  absl::Duration broadcast_rate_limit_window = absl::Seconds(60);
+  // /subscription/status/set v1 and v2 together.
+  int subscription_rate_limit_requests = 5000;
+  absl::Duration subscription_rate_limit_window = absl::Seconds(60);
+  // Braze's default pool; here only GET /subscription/user/status uses it.
+  int default_rate_limit_requests = 250000;
+  absl::Duration default_rate_limit_window = absl::Seconds(3600);
+  // id -> "active", "paused" or "archived". An id missing from a non-empty
+  // map answers 400 "Canvas with id <id> not found" ("Campaign with id ...");
+  // an empty map makes every id active.
+  std::map<std::string, std::string> canvas_states;
+  std::map<std::string, std::string> campaign_states;
 };
 
 // One silent change Braze makes to a processed object (track_rules.h) or
@@ -161,8 +234,9 @@ struct Alteration {
   std::string text;
 };
 
-// One request to /users/track (or the rejected "/users/track/") or to
-// /users/export/ids.
+// One request to any of the emulated Braze endpoints (/users/track, the
+// rejected "/users/track/", /users/export/ids, the identity, trigger and
+// subscription endpoints).
 struct RecordedRequest {
   std::string method;
   std::string path;
@@ -178,7 +252,8 @@ struct RecordedRequest {
 };
 
 // Counters over every /users/track request (and, under export_*, every
-// /users/export/ids request) since start or Reset(), kept even when
+// /users/export/ids request; under endpoint_*, per path, every identity,
+// trigger and subscription request) since start or Reset(), kept even when
 // record_limit discards old requests.
 struct EmulatorStats {
   uint64_t requests = 0;
@@ -214,6 +289,16 @@ struct EmulatorStats {
   // The busiest window so far of the per-minute budget and of the fast one.
   uint64_t export_max_window_requests = 0;
   uint64_t export_fast_max_window_requests = 0;
+
+  // The identity, trigger and subscription endpoints, per path (e.g.
+  // "/users/merge"): requests, their statuses (0 = dropped), the limiters'
+  // own 429s, and injected faults (429, 5xx and drops together).
+  std::map<std::string, uint64_t> endpoint_requests;
+  std::map<std::string, std::map<int, uint64_t>> endpoint_by_status;
+  std::map<std::string, uint64_t> endpoint_rate_limited;
+  std::map<std::string, uint64_t> endpoint_injected;
+  // Messages the trigger endpoints sent (messages()).
+  uint64_t messages_sent = 0;
 };
 
 class BrazeEmulator final {
@@ -258,8 +343,16 @@ class BrazeEmulator final {
   // Every profile, in creation order.
   nlohmann::json profiles() const;
   EmulatorStats stats() const;
+  // Every message the trigger endpoints sent, in order (trigger_rules.h
+  // TriggerResult::messages): {"endpoint", "canvas_id"|"campaign_id",
+  // "dispatch_id", "recipient", "external_id"?, "properties",
+  // "properties_key", "audience"?}.
+  nlohmann::json messages() const;
+  // Notes on what the identity, trigger and subscription endpoints did not
+  // do (no-op successes), as {"sequence", "path", "text"} objects.
+  nlohmann::json endpoint_notes() const;
 
-  // Forgets recorded requests, accepted objects, profiles and stats, restarts the
+  // Forgets recorded requests, accepted objects, profiles, messages and stats, restarts the
   // rate-limit windows, cancels pending fail_next/drop_next and reseeds the
   // generator. Latency, the *_rate faults and the seed_users profiles stay
   // (the latter are created again), so a benchmark configured by flags keeps
@@ -277,13 +370,10 @@ class BrazeEmulator final {
     std::vector<Alteration> alterations;
   };
   enum class Injected { kNone, kDrop, kFail, kRateLimit429 };
-  enum class Route { kTrack, kExport };
-  struct RateWindow {
-    bool limited = false;
-    int limit = 0;
-    int remaining = 0;
-    int64_t reset_epoch_seconds = 0;
-  };
+  // kIdentity: every endpoint of identity_rules.h, trigger_rules.h and
+  // subscription_rules.h, counted per path in EmulatorStats::endpoint_*.
+  enum class Route { kTrack, kExport, kIdentity };
+  using RateWindow = RateWindowState;
   // A fixed window: it starts with the first request after the previous one
   // ended and counts the requests in it.
   struct FixedWindow {
@@ -327,8 +417,29 @@ class BrazeEmulator final {
     int status;
     std::string message;
   };
+  // `json_body` false (GET): no Content-Type is needed.
   std::optional<Refusal> RefuseCaller(const httplib::Request& req, bool permitted,
-                                      int denied_status) const;
+                                      int denied_status, bool json_body = true) const;
+  // Serves one identity, trigger or subscription endpoint: faults, the
+  // budgets `budgets` names for the parsed body (LimiterLocked names,
+  // counted in order until one refuses), the key and `permission`, the body
+  // (413, 400 when not a JSON object) and `answer`, which runs under mu_ and
+  // may change the profiles. Records the request and counts it per path.
+  using Budgets = std::function<std::vector<std::string>(const nlohmann::json& body)>;
+  using Answerer = std::function<EndpointAnswer(const nlohmann::json& body)>;
+  void HandleEndpoint(const httplib::Request& req, httplib::Response& res,
+                      const std::string& permission, bool json_body, const Budgets& budgets,
+                      const Answerer& answer);
+  // The routes of identity_rules.h, trigger_rules.h and subscription_rules.h
+  // (braze_emulator_endpoints.cc).
+  void RegisterIdentityRoutes(httplib::Server& server);
+  // Serves /canvas/trigger/send or /campaigns/trigger/send.
+  void HandleTrigger(const httplib::Request& req, httplib::Response& res, bool campaign);
+  bool Permitted(const std::string& permission) const;
+  // The budget called `name`, made from the options on first use:
+  // "identity", "rename", "remove", "trigger", "broadcast", "subscription",
+  // "default", or "audience:<BroadcastAudienceKey>".
+  FixedWindowLimiter& LimiterLocked(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Outcome Evaluate(const httplib::Request& req) const;
   ExportAnswer EvaluateExport(const httplib::Request& req);
   Injected DecideFaultLocked(int& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -386,6 +497,17 @@ class BrazeEmulator final {
   // not under its old value in the ProfileStore's index any more, yet the
   // export must still find it there; these are the only such candidates.
   std::deque<std::pair<absl::Time, size_t>> recent_changes_ ABSL_GUARDED_BY(mu_);
+  // With export_lag: (time, index) of every profile an identity endpoint
+  // changed less than export_lag ago; the export looks at these for every
+  // identifier (a renamed or deleted id is gone from the store's indexes).
+  std::deque<std::pair<absl::Time, size_t>> recent_identity_changes_ ABSL_GUARDED_BY(mu_);
+
+  // The identity, trigger and subscription endpoints' budgets, by name
+  // (LimiterLocked); Reset() forgets them.
+  std::map<std::string, FixedWindowLimiter> limiters_ ABSL_GUARDED_BY(mu_);
+  nlohmann::json messages_ ABSL_GUARDED_BY(mu_) = nlohmann::json::array();
+  nlohmann::json endpoint_notes_ ABSL_GUARDED_BY(mu_) = nlohmann::json::array();
+  uint64_t next_dispatch_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace brazesync::emulator

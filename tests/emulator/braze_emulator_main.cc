@@ -1,5 +1,6 @@
-// braze_emulator: the Braze /users/track and /users/export/ids emulator
-// (braze_emulator.h) as a standalone process, for the quick start, scripts
+// braze_emulator: the Braze emulator (braze_emulator.h: /users/track,
+// /users/export/ids, the identity, trigger and subscription endpoints) as a
+// standalone process, for the quick start, scripts
 // and benchmarks.
 //
 //   BRAZE_API_KEY=secret braze_emulator --listen=127.0.0.1:8089 --port_file=/tmp/port
@@ -13,6 +14,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -78,10 +80,57 @@ ABSL_FLAG(int, export_lag_ms, 0,
 ABSL_FLAG(int, seed_users, 0,
           "Create profiles user-0 ... user-(N-1) at start (and after /_emulator/reset), dated long "
           "ago so --export_lag_ms never hides them");
+ABSL_FLAG(std::vector<std::string>, denied_permissions, {},
+          "Comma-separated permissions the key lacks (e.g. users.merge,canvas.trigger.send); "
+          "their endpoints answer 401 Access Denied");
+ABSL_FLAG(int, identity_rate_limit_requests, 20000,
+          "Identity pool (/users/alias/new, /users/identify, /users/merge, /users/delete): "
+          "requests per window");
+ABSL_FLAG(int, identity_rate_limit_window_ms, 60000, "Identity pool window in milliseconds");
+ABSL_FLAG(int, rename_rate_limit_requests, 1000, "/users/external_ids/rename requests per window");
+ABSL_FLAG(int, rename_rate_limit_window_ms, 60000, "Rename window in milliseconds");
+ABSL_FLAG(int, remove_rate_limit_requests, 1000, "/users/external_ids/remove requests per window");
+ABSL_FLAG(int, remove_rate_limit_window_ms, 60000, "Remove window in milliseconds");
+ABSL_FLAG(int, trigger_rate_limit_requests, 250000,
+          "Targeted (recipients) Canvas and campaign triggers together, per window");
+ABSL_FLAG(int, trigger_rate_limit_window_ms, 3600000, "Targeted trigger window in milliseconds");
+ABSL_FLAG(int, broadcast_rate_limit_requests, 250,
+          "Broadcast or audience triggers per window, across all audiences");
+ABSL_FLAG(int, broadcast_audience_rate_limit_requests, 10,
+          "Broadcast or audience triggers per window for one unique audience (id + audience)");
+ABSL_FLAG(int, broadcast_rate_limit_window_ms, 60000, "Broadcast windows in milliseconds");
+ABSL_FLAG(int, subscription_rate_limit_requests, 5000,
+          "/subscription/status/set v1 and v2 together, per window");
+ABSL_FLAG(int, subscription_rate_limit_window_ms, 60000, "Subscription window in milliseconds");
+ABSL_FLAG(int, default_rate_limit_requests, 250000,
+          "Braze's default pool (here GET /subscription/user/status), per window");
+ABSL_FLAG(int, default_rate_limit_window_ms, 3600000, "Default pool window in milliseconds");
+ABSL_FLAG(std::vector<std::string>, canvas_states, {},
+          "Comma-separated id:state (active, paused or archived) of the workspace's Canvases; when "
+          "given, other canvas_ids are not found (empty: every id is active)");
+ABSL_FLAG(
+    std::vector<std::string>, campaign_states, {},
+    "Comma-separated id:state of the workspace's API-triggered campaigns, as --canvas_states");
 
 namespace {
 
 namespace emu = brazesync::emulator;
+
+// "id:state" pairs into `out`; false (with `bad` set) on a malformed pair or
+// an unknown state.
+bool ParseStates(const std::vector<std::string>& pairs, std::map<std::string, std::string>& out,
+                 std::string& bad) {
+  for (const std::string& pair : pairs) {
+    const size_t colon = pair.rfind(':');
+    const std::string state = colon == std::string::npos ? "" : pair.substr(colon + 1);
+    if (colon == 0 || (state != "active" && state != "paused" && state != "archived")) {
+      bad = pair;
+      return false;
+    }
+    out[pair.substr(0, colon)] = state;
+  }
+  return true;
+}
 
 bool ParseListen(const std::string& listen, std::string& host, int& port) {
   const size_t colon = listen.rfind(':');
@@ -98,8 +147,9 @@ bool ParseListen(const std::string& listen, std::string& host, int& port) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "Emulates Braze's POST /users/track and POST /users/export/ids on loopback. See "
-      "tests/emulator/braze_emulator.h.");
+      "Emulates Braze's /users/track, /users/export/ids and the identity, trigger and "
+      "subscription endpoints on loopback. See tests/emulator/braze_emulator.h and "
+      "docs/emulator.md.");
   absl::ParseCommandLine(argc, argv);
   // Debian builds abseil with mutex deadlock detection on; it costs CPU on every lock.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -145,6 +195,37 @@ int main(int argc, char** argv) {
   options.export_latency = absl::Milliseconds(absl::GetFlag(FLAGS_export_latency_ms));
   options.export_lag = absl::Milliseconds(absl::GetFlag(FLAGS_export_lag_ms));
   options.seed_users = absl::GetFlag(FLAGS_seed_users);
+  options.denied_permissions = absl::GetFlag(FLAGS_denied_permissions);
+  options.identity_rate_limit_requests = absl::GetFlag(FLAGS_identity_rate_limit_requests);
+  options.identity_rate_limit_window =
+      absl::Milliseconds(absl::GetFlag(FLAGS_identity_rate_limit_window_ms));
+  options.rename_rate_limit_requests = absl::GetFlag(FLAGS_rename_rate_limit_requests);
+  options.rename_rate_limit_window =
+      absl::Milliseconds(absl::GetFlag(FLAGS_rename_rate_limit_window_ms));
+  options.remove_rate_limit_requests = absl::GetFlag(FLAGS_remove_rate_limit_requests);
+  options.remove_rate_limit_window =
+      absl::Milliseconds(absl::GetFlag(FLAGS_remove_rate_limit_window_ms));
+  options.trigger_rate_limit_requests = absl::GetFlag(FLAGS_trigger_rate_limit_requests);
+  options.trigger_rate_limit_window =
+      absl::Milliseconds(absl::GetFlag(FLAGS_trigger_rate_limit_window_ms));
+  options.broadcast_rate_limit_requests = absl::GetFlag(FLAGS_broadcast_rate_limit_requests);
+  options.broadcast_audience_rate_limit_requests =
+      absl::GetFlag(FLAGS_broadcast_audience_rate_limit_requests);
+  options.broadcast_rate_limit_window =
+      absl::Milliseconds(absl::GetFlag(FLAGS_broadcast_rate_limit_window_ms));
+  options.subscription_rate_limit_requests = absl::GetFlag(FLAGS_subscription_rate_limit_requests);
+  options.subscription_rate_limit_window =
+      absl::Milliseconds(absl::GetFlag(FLAGS_subscription_rate_limit_window_ms));
+  options.default_rate_limit_requests = absl::GetFlag(FLAGS_default_rate_limit_requests);
+  options.default_rate_limit_window =
+      absl::Milliseconds(absl::GetFlag(FLAGS_default_rate_limit_window_ms));
+  std::string bad_state;
+  if (!ParseStates(absl::GetFlag(FLAGS_canvas_states), options.canvas_states, bad_state) ||
+      !ParseStates(absl::GetFlag(FLAGS_campaign_states), options.campaign_states, bad_state)) {
+    std::cerr << "braze_emulator: bad --canvas_states/--campaign_states entry '" << bad_state
+              << "', want id:active, id:paused or id:archived\n";
+    return 2;
+  }
 
   emu::Faults faults;
   faults.latency = absl::Milliseconds(absl::GetFlag(FLAGS_latency_ms));

@@ -7,8 +7,9 @@
 //
 // Then the /users/export/ids cases of braze-api-round2.md §5 (Case77_... to
 // Case94_...), the "Braze does" column as the emulator answers it. Case 87
-// (a renamed external_id) has no test: /users/external_ids/rename is not
-// emulated yet.
+// (a renamed external_id) and the identity, trigger and subscription cases
+// (95-159) are in identity_endpoints_test.cc, trigger_endpoints_test.cc and
+// subscription_endpoints_test.cc.
 #include <httplib.h>
 
 #include <memory>

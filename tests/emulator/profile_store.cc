@@ -67,11 +67,16 @@ void ProfileStore::Clear() {
   by_braze_id_.clear();
   by_email_.clear();
   by_phone_.clear();
+  by_deprecated_external_id_.clear();
+  orphan_states_.clear();
+  changed_.clear();
 }
 
 Json ProfileStore::AllProfiles() const {
   Json out = Json::array();
-  for (const Profile& p : profiles_) out.push_back(p.doc);
+  for (const Profile& p : profiles_) {
+    if (!p.doc.is_null()) out.push_back(p.doc);
+  }
   return out;
 }
 
@@ -80,7 +85,10 @@ int ProfileStore::Find(const Json& ids) const {
     auto it = index.find(key);
     return it == index.end() ? -1 : it->second;
   };
-  if (Present(ids, "external_id")) return lookup(by_external_id_, Key(ids["external_id"]));
+  if (Present(ids, "external_id")) {
+    const int primary = lookup(by_external_id_, Key(ids["external_id"]));
+    return primary >= 0 ? primary : lookup(by_deprecated_external_id_, Key(ids["external_id"]));
+  }
   if (Present(ids, "user_alias")) return lookup(by_alias_, AliasKey(ids["user_alias"]));
   if (Present(ids, "braze_id")) return lookup(by_braze_id_, Key(ids["braze_id"]));
   const char* key = Present(ids, "email") ? "email" : Present(ids, "phone") ? "phone" : nullptr;
@@ -124,6 +132,17 @@ void ProfileStore::SetContact(int index, const std::string& key, const Json& val
   }
   doc[key] = value;
   by[Key(value)].push_back(index);
+  // A state set earlier for this address, when no profile held it, is
+  // inherited (Braze keeps it 30 days; the emulator has no expiry).
+  if (value.is_string()) {
+    auto orphan = orphan_states_.find(absl::StrCat(key, ":", value.get<std::string>()));
+    if (orphan != orphan_states_.end()) {
+      for (const auto& [group, state] : orphan->second.items()) {
+        doc["subscription_groups"][group] = state;
+      }
+      orphan_states_.erase(orphan);
+    }
+  }
 }
 
 std::vector<size_t> ProfileStore::FindAll(const Json& ids) const {
@@ -360,6 +379,212 @@ std::vector<std::string> ProfileStore::Apply(const std::string& array, const Jso
     profile.doc["purchases"].push_back(std::move(record));
   }
   return alterations;
+}
+
+// ---------------------------------------------------------------------------
+// Identity operations.
+
+void ProfileStore::Touch(size_t index) {
+  profiles_[index].updated = ++clock_;
+  changed_.push_back(index);
+}
+
+std::vector<size_t> ProfileStore::TakeChanged() {
+  std::vector<size_t> out;
+  out.swap(changed_);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::optional<size_t> ProfileStore::FindIndex(const Json& identifiers) const {
+  const int index = Find(identifiers);
+  if (index < 0) return std::nullopt;
+  return static_cast<size_t>(index);
+}
+
+std::optional<size_t> ProfileStore::FindByPrioritization(const std::string& key,
+                                                         const std::string& value,
+                                                         const Json& prioritization) const {
+  const auto& index = key == "email" ? by_email_ : by_phone_;
+  if (key == "phone" && !IsE164(value)) return std::nullopt;  // no lookup by invalid numbers
+  auto it = index.find(Key(Json(value)));
+  if (it == index.end() || it->second.empty()) return std::nullopt;
+  std::vector<int> candidates = it->second;
+  bool least = false;
+  bool recency_chosen = false;
+  if (prioritization.is_array()) {
+    for (const Json& p : prioritization) {
+      if (p == "identified" || p == "unidentified") {
+        const bool want_identified = p == "identified";
+        std::vector<int> narrowed;
+        for (int i : candidates) {
+          if (profiles_[i].doc.contains("external_id") == want_identified) narrowed.push_back(i);
+        }
+        if (!narrowed.empty()) candidates = std::move(narrowed);
+      } else if (!recency_chosen &&
+                 (p == "most_recently_updated" || p == "least_recently_updated")) {
+        least = p == "least_recently_updated";
+        recency_chosen = true;
+      }
+    }
+  }
+  int best = candidates.front();
+  for (int i : candidates) {
+    if (least ? profiles_[i].updated < profiles_[best].updated
+              : profiles_[i].updated > profiles_[best].updated) {
+      best = i;
+    }
+  }
+  return static_cast<size_t>(best);
+}
+
+bool ProfileStore::AliasInUse(const Json& alias) const {
+  return by_alias_.count(AliasKey(alias)) > 0;
+}
+
+bool ProfileStore::HasAliasLabel(size_t index, const std::string& label) const {
+  const Json& doc = profiles_[index].doc;
+  auto aliases = doc.find("user_aliases");
+  if (aliases == doc.end() || !aliases->is_array()) return false;
+  return std::any_of(aliases->begin(), aliases->end(),
+                     [&](const Json& a) { return a.value("alias_label", Json()) == label; });
+}
+
+bool ProfileStore::AddAlias(size_t index, const Json& alias) {
+  if (AliasInUse(alias) || profiles_[index].doc.is_null() ||
+      HasAliasLabel(index, alias["alias_label"].get<std::string>())) {
+    return false;
+  }
+  const Json stored = {{"alias_name", alias["alias_name"]}, {"alias_label", alias["alias_label"]}};
+  profiles_[index].doc["user_aliases"].push_back(stored);
+  by_alias_[AliasKey(stored)] = static_cast<int>(index);
+  Touch(index);
+  return true;
+}
+
+std::optional<size_t> ProfileStore::CreateAliasProfile(const Json& alias) {
+  if (AliasInUse(alias)) return std::nullopt;
+  const Json stored = {{"alias_name", alias["alias_name"]}, {"alias_label", alias["alias_label"]}};
+  const size_t index = static_cast<size_t>(Create({{"user_alias", stored}}));
+  Touch(index);
+  return index;
+}
+
+void ProfileStore::SetExternalId(size_t index, const std::string& id) {
+  profiles_[index].doc["external_id"] = id;
+  by_external_id_[Key(Json(id))] = static_cast<int>(index);
+  Touch(index);
+}
+
+void ProfileStore::MergeInto(size_t from, size_t into) {
+  if (from == into || profiles_[from].doc.is_null() || profiles_[into].doc.is_null()) return;
+  const Json source = profiles_[from].doc;
+  Remove(from);
+  Json& target = profiles_[into].doc;
+  const int into_index = static_cast<int>(into);
+  for (const auto& [key, value] : source.items()) {
+    if (key == "braze_id" || key == "external_id" || key == "deprecated_external_ids") continue;
+    if (key == "user_aliases") {
+      for (const Json& alias : value) {
+        if (HasAliasLabel(into, alias["alias_label"].get<std::string>())) continue;
+        target["user_aliases"].push_back(alias);
+        by_alias_[AliasKey(alias)] = into_index;
+      }
+    } else if (key == "custom_attributes" || key == "subscription_groups") {
+      for (const auto& [name, v] : value.items()) {
+        if (!target[key].contains(name)) target[key][name] = v;
+      }
+    } else if (key == "custom_events" || key == "purchases") {
+      for (const Json& record : value) target[key].push_back(record);
+    } else if (key == "push_tokens") {
+      Json& tokens = target["push_tokens"];
+      if (!tokens.is_array()) tokens = Json::array();
+      for (const Json& token : value) {
+        if (std::none_of(tokens.begin(), tokens.end(),
+                         [&](const Json& t) { return t["token"] == token["token"]; })) {
+          tokens.push_back(token);
+        }
+      }
+    } else if (key == "email" || key == "phone") {
+      if (!target.contains(key)) SetContact(into_index, key, value);
+    } else if (!target.contains(key)) {
+      target[key] = value;
+    }
+  }
+  Touch(into);
+}
+
+void ProfileStore::Remove(size_t index) {
+  Json& doc = profiles_[index].doc;
+  if (doc.is_null()) return;
+  const int i = static_cast<int>(index);
+  auto erase_if_mine = [i](std::unordered_map<std::string, int>& by, const std::string& key) {
+    auto it = by.find(key);
+    if (it != by.end() && it->second == i) by.erase(it);
+  };
+  if (doc.contains("external_id")) erase_if_mine(by_external_id_, Key(doc["external_id"]));
+  for (const Json& id : doc.value("deprecated_external_ids", Json::array())) {
+    erase_if_mine(by_deprecated_external_id_, Key(id));
+  }
+  for (const Json& alias : doc.value("user_aliases", Json::array())) {
+    erase_if_mine(by_alias_, AliasKey(alias));
+  }
+  erase_if_mine(by_braze_id_, Key(doc["braze_id"]));
+  SetContact(i, "email", Json());
+  SetContact(i, "phone", Json());
+  doc = Json();
+  Touch(index);
+}
+
+std::optional<std::string> ProfileStore::RenameExternalId(const std::string& current,
+                                                          const std::string& next) {
+  if (current == next) return "current_external_id and new_external_id are the same";
+  const std::string current_key = Key(Json(current));
+  const std::string next_key = Key(Json(next));
+  if (by_deprecated_external_id_.count(current_key) > 0) {
+    return "current_external_id is deprecated";
+  }
+  auto it = by_external_id_.find(current_key);
+  if (it == by_external_id_.end()) return "current_external_id does not exist";
+  if (by_external_id_.count(next_key) > 0 || by_deprecated_external_id_.count(next_key) > 0) {
+    return "new_external_id is already in use";
+  }
+  const int index = it->second;
+  by_external_id_.erase(it);
+  by_external_id_[next_key] = index;
+  by_deprecated_external_id_[current_key] = index;
+  Json& doc = profiles_[index].doc;
+  doc["external_id"] = next;
+  doc["deprecated_external_ids"].push_back(current);
+  Touch(static_cast<size_t>(index));
+  return std::nullopt;
+}
+
+std::optional<std::string> ProfileStore::RemoveDeprecatedExternalId(const std::string& id) {
+  const std::string key = Key(Json(id));
+  if (by_external_id_.count(key) > 0) return "external_id is not deprecated";
+  auto it = by_deprecated_external_id_.find(key);
+  if (it == by_deprecated_external_id_.end()) return "external_id does not exist";
+  const int index = it->second;
+  by_deprecated_external_id_.erase(it);
+  Json& ids = profiles_[index].doc["deprecated_external_ids"];
+  ids.erase(std::remove(ids.begin(), ids.end(), Json(id)), ids.end());
+  if (ids.empty()) profiles_[index].doc.erase("deprecated_external_ids");
+  Touch(static_cast<size_t>(index));
+  return std::nullopt;
+}
+
+void ProfileStore::SetSubscriptionState(size_t index, const std::string& group,
+                                        const std::string& state) {
+  if (profiles_[index].doc.is_null()) return;
+  profiles_[index].doc["subscription_groups"][group] = state;
+  Touch(index);
+}
+
+void ProfileStore::SetOrphanSubscriptionState(const std::string& key, const std::string& value,
+                                              const std::string& group, const std::string& state) {
+  orphan_states_[absl::StrCat(key, ":", value)][group] = state;
 }
 
 }  // namespace brazesync::emulator

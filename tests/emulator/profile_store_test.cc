@@ -1,9 +1,13 @@
 // Unit tests for the emulator's profile store (profile_store.h): identifier
 // resolution and _update_existing_only (braze-api.md §1.3), and how stored
-// attribute objects, events and purchases change a profile.
+// attribute objects, events and purchases change a profile; and the identity
+// operations (merge, rename, remove, aliases, prioritization, orphaned
+// subscription states).
 #include "tests/emulator/profile_store.h"
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -164,6 +168,95 @@ TEST(ProfileStoreTest, FindAllReturnsEveryEmailHolderAndLastAppliedNamesTheProfi
   EXPECT_THAT(store.FindAll({{"email", "s@example.com"}}), ElementsAre(1u));
   store.Clear();
   EXPECT_FALSE(store.last_applied().has_value());
+}
+
+// --- Identity operations (identity_rules.h, subscription_rules.h) ---
+
+TEST(ProfileStoreTest, MergeIntoCopiesOnlyMissingFieldsAndRemovesTheSource) {
+  ProfileStore store;
+  store.Apply("attributes", {{"external_id", "from"},
+                             {"first_name", "From"},
+                             {"email", "f@example.com"},
+                             {"tier", "gold"},
+                             {"visits", 1}});
+  store.Apply("events", {{"external_id", "from"}, {"name", "e"}, {"time", "2024-01-01"}});
+  store.Apply("attributes", {{"external_id", "into"}, {"first_name", "Into"}, {"visits", 9}});
+  store.Apply("events", {{"external_id", "into"}, {"name", "e"}, {"time", "2024-01-02"}});
+  const size_t from = *store.FindIndex({{"external_id", "from"}});
+  const size_t into = *store.FindIndex({{"external_id", "into"}});
+  store.TakeChanged();
+  store.MergeInto(from, into);
+  const Json merged = *store.FindProfile({{"external_id", "into"}});
+  EXPECT_EQ(merged["first_name"], "Into");
+  EXPECT_EQ(merged["email"], "f@example.com");
+  EXPECT_EQ(merged["custom_attributes"], (Json{{"tier", "gold"}, {"visits", 9}}));
+  EXPECT_EQ(merged["custom_events"].size(), 2u);
+  EXPECT_FALSE(store.FindProfile({{"external_id", "from"}}).has_value());
+  EXPECT_TRUE(store.ProfileAt(from).is_null());
+  EXPECT_EQ(store.AllProfiles().size(), 1u);
+  EXPECT_EQ(store.FindAll({{"email", "f@example.com"}}), std::vector<size_t>{into});
+  EXPECT_EQ(store.TakeChanged(), (std::vector<size_t>{from, into}));
+  EXPECT_TRUE(store.TakeChanged().empty());
+}
+
+TEST(ProfileStoreTest, RenamedIdsStayResolvableUntilRemoved) {
+  ProfileStore store;
+  store.Apply("attributes", {{"external_id", "a"}});
+  store.Apply("attributes", {{"external_id", "b"}});
+  EXPECT_EQ(store.RenameExternalId("a", "a2"), std::nullopt);
+  EXPECT_EQ((*store.FindProfile({{"external_id", "a"}}))["external_id"], "a2");
+  EXPECT_EQ(store.RenameExternalId("a", "z"), "current_external_id is deprecated");
+  EXPECT_EQ(store.RenameExternalId("b", "a"), "new_external_id is already in use");
+  EXPECT_EQ(store.RenameExternalId("b", "a2"), "new_external_id is already in use");
+  EXPECT_EQ(store.RenameExternalId("nobody", "n"), "current_external_id does not exist");
+  EXPECT_EQ(store.RenameExternalId("b", "b"),
+            "current_external_id and new_external_id are the same");
+  EXPECT_EQ(store.RemoveDeprecatedExternalId("a2"), "external_id is not deprecated");
+  EXPECT_EQ(store.RemoveDeprecatedExternalId("a"), std::nullopt);
+  EXPECT_FALSE(store.FindProfile({{"external_id", "a"}}).has_value());
+  EXPECT_FALSE((*store.FindProfile({{"external_id", "a2"}})).contains("deprecated_external_ids"));
+}
+
+TEST(ProfileStoreTest, AliasesOneNamePerLabelAndPairsUnique) {
+  ProfileStore store;
+  store.Apply("attributes", {{"external_id", "u1"}});
+  const size_t u1 = *store.FindIndex({{"external_id", "u1"}});
+  EXPECT_TRUE(store.AddAlias(u1, kAlias));
+  EXPECT_FALSE(store.AddAlias(u1, {{"alias_name", "other"}, {"alias_label", "crm"}}));
+  EXPECT_FALSE(store.CreateAliasProfile(kAlias).has_value());
+  EXPECT_TRUE(store.CreateAliasProfile({{"alias_name", "A"}, {"alias_label", "crm"}}));
+  EXPECT_EQ(store.size(), 2u);
+}
+
+TEST(ProfileStoreTest, PrioritizationPicksAmongTheHoldersOfAnEmail) {
+  ProfileStore store;
+  // The e-mail-only profile first: a later track by that e-mail would find
+  // an existing holder instead of creating one.
+  store.Apply("attributes", {{"email", "s@example.com"}, {"_update_existing_only", false}});
+  store.Apply("attributes", {{"external_id", "old"}, {"email", "s@example.com"}});
+  store.Apply("attributes", {{"external_id", "new"}, {"email", "s@example.com"}});
+  auto pick = [&](const Json& prioritization) {
+    const Json& doc =
+        store.ProfileAt(*store.FindByPrioritization("email", "s@example.com", prioritization));
+    return doc.value("external_id", "(none)");
+  };
+  EXPECT_EQ(pick({"unidentified", "most_recently_updated"}), "(none)");
+  EXPECT_EQ(pick({"identified", "most_recently_updated"}), "new");
+  EXPECT_EQ(pick({"identified", "least_recently_updated"}), "old");
+  EXPECT_EQ(pick(Json::array()), "new");
+  EXPECT_FALSE(store.FindByPrioritization("phone", "555", Json::array()).has_value());
+}
+
+TEST(ProfileStoreTest, OrphanedSubscriptionStatesAreInheritedOnce) {
+  ProfileStore store;
+  store.SetOrphanSubscriptionState("email", "o@example.com", "g1", "unsubscribed");
+  store.Apply("attributes", {{"external_id", "u1"}, {"email", "o@example.com"}});
+  EXPECT_EQ((*store.FindProfile({{"external_id", "u1"}}))["subscription_groups"],
+            (Json{{"g1", "unsubscribed"}}));
+  EXPECT_TRUE(store.orphan_subscription_states().empty());
+  store.Remove(*store.FindIndex({{"external_id", "u1"}}));
+  store.Apply("attributes", {{"external_id", "u2"}, {"email", "o@example.com"}});
+  EXPECT_FALSE((*store.FindProfile({{"external_id", "u2"}})).contains("subscription_groups"));
 }
 
 }  // namespace

@@ -48,6 +48,9 @@ constexpr char kApiKey[] = "roles-e2e-api-key-0123456789abcdef";
 constexpr char kTrackToken[] = "track-only-token-0123456789";
 constexpr char kAdminToken[] = "admin-only-token-0123456789";
 constexpr char kLookupToken[] = "lookup-only-token-0123456789";
+constexpr char kIdentityToken[] = "identity-only-token-0123456789";
+constexpr char kMessagingToken[] = "messaging-only-token-0123456789";
+constexpr char kSubscriptionsToken[] = "subscriptions-only-token-0123456789";
 constexpr char kLimitedToken[] = "limited-token-0123456789";
 
 // The role each BrazeSync service requires: the one place a new service's
@@ -57,6 +60,9 @@ const std::map<std::string, Role>& RequiredRoles() {
       {"brazesync.v1.BrazeSync", Role::kTrack},
       {"brazesync.v1.BrazeSyncAdmin", Role::kAdmin},
       {"brazesync.v1.BrazeLookup", Role::kLookup},
+      {"brazesync.v1.BrazeIdentity", Role::kIdentity},
+      {"brazesync.v1.BrazeMessaging", Role::kMessaging},
+      {"brazesync.v1.BrazeSubscriptions", Role::kSubscriptions},
   };
   return *kRoles;
 }
@@ -139,6 +145,10 @@ class CallerRolesTest : public ::testing::Test {
     AddCaller(&config, "bot", kTrackToken, {"sandbox"}, {});
     AddCaller(&config, "ops", kAdminToken, {}, {"*"});
     AddCaller(&config, "reader", kLookupToken, {}, {})->add_lookup_workspaces("sandbox");
+    AddCaller(&config, "crm", kIdentityToken, {}, {})->add_identity_workspaces("sandbox");
+    AddCaller(&config, "journeys", kMessagingToken, {}, {})->add_messaging_workspaces("sandbox");
+    AddCaller(&config, "consent", kSubscriptionsToken, {}, {})
+        ->add_subscription_workspaces("sandbox");
     v1::CallerConfig* limited = AddCaller(&config, "limited", kLimitedToken, {"*"}, {"*"});
     limited->add_lookup_workspaces("*");
     limited->set_requests_per_second(0.001);
@@ -295,7 +305,9 @@ TEST_F(CallerRolesTest, EveryRpcWithAWrongTokenIsUnauthenticated) {
 // that require that role and is denied every other.
 TEST_F(CallerRolesTest, EachRoleReachesOnlyTheServicesThatRequireIt) {
   const std::map<Role, std::string> token_of = {
-      {Role::kTrack, kTrackToken}, {Role::kAdmin, kAdminToken}, {Role::kLookup, kLookupToken}};
+      {Role::kTrack, kTrackToken},         {Role::kAdmin, kAdminToken},
+      {Role::kLookup, kLookupToken},       {Role::kIdentity, kIdentityToken},
+      {Role::kMessaging, kMessagingToken}, {Role::kSubscriptions, kSubscriptionsToken}};
   for (const auto& [role, token] : token_of) {
     for (const MethodDescriptor* method : BrazeSyncMethods()) {
       const grpc::StatusCode code = Call(*method, token).error_code();

@@ -4,8 +4,6 @@
 // by a lookup on replica B (read-your-writes shared through
 // bs_recent_writes), and the export budget both replicas spend is one shared
 // row of bs_rate_budget.
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -14,10 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "brazesync/v1/brazesync.grpc.pb.h"
 #include "brazesync/v1/lookup.grpc.pb.h"
-#include "server/config/workspace.h"
-#include "server/http/curl_http_client.h"
-#include "server/server.h"
 #include "tests/emulator/braze_emulator.h"
+#include "tests/integration/cluster_replicas.h"
 #include "tests/server/testing/postgres_test_database.h"
 #include "tests/server/testing/test_support.h"
 
@@ -36,37 +32,16 @@ class LookupClusterTest : public testing_support::PostgresDatabaseTest {
     emulator_options.export_lag = absl::Seconds(30);
     emulator_ = std::make_unique<emulator::BrazeEmulator>(emulator_options);
     ASSERT_TRUE(emulator_->Start("127.0.0.1", 0).ok());
-    for (const char* replica : {"replica-a", "replica-b"}) {
-      v1::ServerConfig config;
-      v1::WorkspaceConfig* workspace = config.add_workspaces();
-      workspace->set_name("sandbox");
-      workspace->set_endpoint(emulator_->base_url());
-      workspace->set_api_key_env("E2E_KEY");
-      absl::StatusOr<WorkspaceRegistry> registry = WorkspaceRegistry::Create(
-          config, [](const std::string&) { return std::string(kApiKey); });
-      ASSERT_TRUE(registry.ok()) << registry.status();
-      ServerOptions options;
-      options.listen = "127.0.0.1:0";
-      options.store = database_->uri();
-      options.cluster.partitions = 4;
-      options.cluster.replica_name = replica;
-      auto server = BrazeSyncServer::Start(options, *std::move(registry), MakeCurlHttpClient());
-      ASSERT_TRUE(server.ok()) << server.status();
-      channels_.push_back(grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
-                                              grpc::InsecureChannelCredentials()));
-      servers_.push_back(*std::move(server));
-    }
+    replicas_.Start(database_->uri(), emulator_->base_url(), kApiKey);
   }
 
   void TearDown() override {
-    for (auto& server : servers_) server->Shutdown(absl::ZeroDuration());
-    servers_.clear();
+    replicas_.Stop();
     if (emulator_ != nullptr) emulator_->Stop();
   }
 
   std::unique_ptr<emulator::BrazeEmulator> emulator_;
-  std::vector<std::unique_ptr<BrazeSyncServer>> servers_;
-  std::vector<std::shared_ptr<grpc::Channel>> channels_;
+  testing_support::ClusterReplicas replicas_;
 };
 
 TEST_F(LookupClusterTest, AWriteThroughOneReplicaIsSeenByALookupOnTheOther) {
@@ -79,12 +54,12 @@ TEST_F(LookupClusterTest, AWriteThroughOneReplicaIsSeenByALookupOnTheOther) {
   {
     grpc::ClientContext context;
     v1::TrackResult result;
-    grpc::Status status = v1::BrazeSync::NewStub(channels_[0])->Track(&context, track, &result);
+    grpc::Status status = v1::BrazeSync::NewStub(replicas_.channels[0])->Track(&context, track, &result);
     ASSERT_TRUE(status.ok()) << status.error_message();
     ASSERT_EQ(result.outcome(), v1::OUTCOME_DELIVERED);
   }
 
-  auto lookup_b = v1::BrazeLookup::NewStub(channels_[1]);
+  auto lookup_b = v1::BrazeLookup::NewStub(replicas_.channels[1]);
   v1::LookupUsersRequest request;
   request.add_external_ids("visitor-7");
   request.mutable_max_wait()->set_seconds(5);

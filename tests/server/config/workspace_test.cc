@@ -463,5 +463,57 @@ TEST(WorkspaceTest, FindStillWorksAfterTheRegistryIsMoved) {
               AllOf(NotNull(), Pointee(Field(&WorkspaceSettings::name, StrEq("eu")))));
 }
 
+// ---- WorkspaceConfig.actions (docs/actions.md) ----
+
+v1::WorkspaceConfig ActionsWorkspace() {
+  v1::WorkspaceConfig config;
+  config.set_name("prod");
+  config.set_endpoint(kEndpoint);
+  config.set_api_key_env(kKeyVariable);
+  return config;
+}
+
+TEST(ActionsSettingsTest, DefaultsAreBrazesLimits) {
+  absl::StatusOr<WorkspaceSettings> settings = ResolveWorkspace(ActionsWorkspace(), ProdEnv());
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  const ActionsSettings& actions = settings->actions;
+  EXPECT_EQ(actions.LimitOf(RatePool::kIdentity).requests, 20'000);
+  EXPECT_EQ(actions.LimitOf(RatePool::kIdentity).window, absl::Minutes(1));
+  EXPECT_EQ(actions.LimitOf(RatePool::kRename).requests, 1'000);
+  EXPECT_EQ(actions.LimitOf(RatePool::kRemove).requests, 1'000);
+  EXPECT_EQ(actions.LimitOf(RatePool::kTargetedTriggers).requests, 250'000);
+  EXPECT_EQ(actions.LimitOf(RatePool::kTargetedTriggers).window, absl::Hours(1));
+  EXPECT_EQ(actions.LimitOf(RatePool::kBroadcastTriggers).requests, 250);
+  EXPECT_EQ(actions.broadcast_per_audience.requests, 10);
+  EXPECT_EQ(actions.LimitOf(RatePool::kSubscriptions).requests, 5'000);
+  EXPECT_EQ(actions.max_wait, absl::Seconds(10));
+  EXPECT_EQ(actions.delete_tombstone, absl::Minutes(10));
+  EXPECT_EQ(actions.canvas_properties_key, v1::CANVAS_PROPERTIES_KEY_CONTEXT);
+}
+
+TEST(ActionsSettingsTest, ConfiguredValuesReplaceTheDefaults) {
+  v1::WorkspaceConfig config = ActionsWorkspace();
+  config.mutable_actions()->set_identity_requests_per_minute(100);
+  config.mutable_actions()->set_broadcast_requests_per_audience_per_minute(2);
+  config.mutable_actions()->set_max_wait_ms(250);
+  config.mutable_actions()->set_canvas_properties_key(
+      v1::CANVAS_PROPERTIES_KEY_CANVAS_ENTRY_PROPERTIES);
+  absl::StatusOr<WorkspaceSettings> settings = ResolveWorkspace(config, ProdEnv());
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->actions.LimitOf(RatePool::kIdentity).requests, 100);
+  EXPECT_EQ(settings->actions.broadcast_per_audience.requests, 2);
+  EXPECT_EQ(settings->actions.max_wait, absl::Milliseconds(250));
+  EXPECT_EQ(settings->actions.canvas_properties_key,
+            v1::CANVAS_PROPERTIES_KEY_CANVAS_ENTRY_PROPERTIES);
+}
+
+TEST(ActionsSettingsTest, ANegativeValueIsRefusedNamingTheField) {
+  v1::WorkspaceConfig config = ActionsWorkspace();
+  config.mutable_actions()->set_subscription_requests_per_minute(-1);
+  EXPECT_THAT(StatusOf(ResolveWorkspace(config, ProdEnv())),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("actions.subscription_requests_per_minute: must be >= 0")));
+}
+
 }  // namespace
 }  // namespace brazesync

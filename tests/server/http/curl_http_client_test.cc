@@ -74,6 +74,24 @@ TEST(CurlHttpClientTest, FailureMessageCarriesTheDetail) {
   EXPECT_THAT(std::string(status.message()), HasSubstr("Braze"));
 }
 
+// No connection made: no request byte left, so even a trigger may be resent.
+TEST(CurlHttpClientTest, FailuresBeforeConnectingAreMarkedNotSent) {
+  for (CURLcode code :
+       {CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT}) {
+    const absl::Status status = CurlCodeToStatus(code, kDetail);
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << code;
+    EXPECT_TRUE(WasNotSent(status)) << code;
+  }
+}
+
+// After connecting, Braze may have read the request.
+TEST(CurlHttpClientTest, FailuresAfterConnectingAreNotMarkedNotSent) {
+  for (CURLcode code : {CURLE_OPERATION_TIMEDOUT, CURLE_SEND_ERROR, CURLE_RECV_ERROR,
+                        CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2_STREAM}) {
+    EXPECT_FALSE(WasNotSent(CurlCodeToStatus(code, kDetail))) << code;
+  }
+}
+
 TEST(CurlHttpClientTest, TimeoutMessageCarriesTheDetail) {
   const absl::Status status =
       CurlCodeToStatus(CURLE_OPERATION_TIMEDOUT, "Operation timed out after 10001 milliseconds");

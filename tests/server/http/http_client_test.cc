@@ -1,6 +1,8 @@
-// Tests for server/http/http_client.h: header lookup, and the typed shutdown
+// Tests for server/http/http_client.h: header lookup, the typed shutdown
 // signal (ShutdownStatus / IsShutdown) that lets code tell "BrazeSync is
-// stopping" from a network failure without reading the message.
+// stopping" from a network failure without reading the message, and the
+// not-sent mark (NotSentStatus / WasNotSent) that tells a failure where no
+// byte left from one Braze may have acted on.
 #include "server/http/http_client.h"
 
 #include "absl/status/status.h"
@@ -35,6 +37,33 @@ TEST(HttpClientTest, IsShutdownReadsTheMarkNotTheText) {
 TEST(HttpClientTest, TheMarkDoesNotSurviveARebuiltStatus) {
   const absl::Status marked = ShutdownStatus("stopping");
   EXPECT_FALSE(IsShutdown(absl::Status(marked.code(), marked.message())));
+}
+
+TEST(HttpClientTest, NotSentStatusKeepsCodeAndMessageAndIsMarked) {
+  const absl::Status status = NotSentStatus(absl::StatusCode::kUnavailable, "could not connect");
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(status.message(), "could not connect");
+  EXPECT_TRUE(WasNotSent(status));
+  EXPECT_FALSE(IsShutdown(status));
+}
+
+TEST(HttpClientTest, WasNotSentReadsTheMarkNotTheText) {
+  EXPECT_FALSE(WasNotSent(absl::UnavailableError("could not connect")));
+  EXPECT_FALSE(WasNotSent(absl::OkStatus()));
+  // A shutdown that abandoned a request in flight may have sent it.
+  EXPECT_FALSE(WasNotSent(ShutdownStatus("stopping")));
+}
+
+TEST(HttpClientTest, MarkNotSentKeepsTheShutdownMark) {
+  const absl::Status status = MarkNotSent(ShutdownStatus("stopping"));
+  EXPECT_TRUE(WasNotSent(status));
+  EXPECT_TRUE(IsShutdown(status));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(HttpClientTest, TheNotSentMarkDoesNotSurviveARebuiltStatus) {
+  const absl::Status marked = NotSentStatus(absl::StatusCode::kUnavailable, "x");
+  EXPECT_FALSE(WasNotSent(absl::Status(marked.code(), marked.message())));
 }
 
 }  // namespace

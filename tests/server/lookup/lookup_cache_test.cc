@@ -315,5 +315,68 @@ TEST_F(LookupCacheTest, WorksWithoutRecentWrites) {
   EXPECT_FALSE(answers[0].pending_own_write);
 }
 
+// ---- Deleted users (case 119) ----
+
+TEST_F(LookupCacheTest, ADeletedUserIsNotFoundByAnyOfItsKeysUntilTheTombstoneEnds) {
+  LookupCache cache(Options(), &writes_);
+  v1::ExportedUser user = User("u1", "b1");
+  v1::UserAlias* alias = user.add_user_aliases();
+  alias->set_alias_label("crm");
+  alias->set_alias_name("42");
+  cache.Store({ExternalKey("u1")}, {user}, kFields, t0_);
+
+  const absl::Time deleted_at = t0_ + absl::Seconds(1);
+  cache.Tombstone({ExternalKey("u1")}, deleted_at, deleted_at + absl::Minutes(10));
+
+  // Every identifier of the user answers "no such user", from the cache,
+  // and for longer than the negative TTL.
+  for (const std::string& key :
+       {ExternalKey("u1"), std::string("braze_id:b1"), AliasKey("crm", "42")}) {
+    const std::optional<CachedAnswer> hit =
+        cache.Find(key, kFields, absl::Minutes(5), deleted_at + absl::Minutes(5));
+    ASSERT_TRUE(hit.has_value()) << key;
+    EXPECT_THAT(hit->users, IsEmpty()) << key;
+  }
+  // After the tombstone the cache asks Braze again.
+  EXPECT_FALSE(
+      cache.Find(ExternalKey("u1"), kFields, absl::Hours(1), deleted_at + absl::Minutes(11))
+          .has_value());
+}
+
+TEST_F(LookupCacheTest, AnExportThatStillShowsADeletedUserDoesNotBringItBack) {
+  LookupCache cache(Options(), &writes_);
+  const absl::Time deleted_at = t0_;
+  cache.Tombstone({ExternalKey("u1")}, deleted_at, deleted_at + absl::Minutes(10));
+
+  // Braze's export lags the deletion and still returns the profile.
+  const std::vector<CachedAnswer> answers =
+      cache.Store({ExternalKey("u1"), ExternalKey("u2")}, {User("u1", "b1"), User("u2", "b2")},
+                  kFields, deleted_at + absl::Seconds(2));
+  ASSERT_THAT(answers, SizeIs(2));
+  EXPECT_THAT(answers[0].users, IsEmpty());
+  ASSERT_THAT(answers[1].users, SizeIs(1));
+  EXPECT_EQ(answers[1].users[0].external_id(), "u2");
+  const std::optional<CachedAnswer> hit =
+      cache.Find(ExternalKey("u1"), kFields, absl::Minutes(5), deleted_at + absl::Seconds(3));
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_THAT(hit->users, IsEmpty());
+}
+
+TEST_F(LookupCacheTest, AWriteAfterTheDeletionCreatesTheUserAgain) {
+  LookupCache cache(Options(), &writes_);
+  cache.Tombstone({ExternalKey("u1")}, t0_, t0_ + absl::Minutes(10));
+
+  const RecentWrite write = NameWrite(ExternalKey("u1"), "Reborn", t0_ + absl::Seconds(5));
+  writes_.Record("ws", {write});
+  cache.ApplyOwnWrite(write);
+
+  EXPECT_FALSE(
+      cache.Find(ExternalKey("u1"), kFields, absl::Minutes(5), t0_ + absl::Seconds(6)).has_value());
+  const std::vector<CachedAnswer> answers =
+      cache.Store({ExternalKey("u1")}, {}, kFields, t0_ + absl::Seconds(7));
+  ASSERT_THAT(answers[0].users, SizeIs(1));
+  EXPECT_EQ(answers[0].users[0].first_name(), "Reborn");
+}
+
 }  // namespace
 }  // namespace brazesync

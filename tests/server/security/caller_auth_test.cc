@@ -92,7 +92,7 @@ TEST(CallerAuthTest, RejectsUnknownAdminWorkspacesAndCallersWithNoRole) {
               HasSubstr("callers[\"ops\"].admin_workspaces: no workspace is named \"prd\""));
   EXPECT_THAT(
       CallerRegistry::Create(Callers({Caller("idle", "t1", {})}), {"prod"}).status().message(),
-      HasSubstr("callers[\"idle\"].allowed_workspaces: required unless admin_workspaces"));
+      HasSubstr("callers[\"idle\"].allowed_workspaces: required unless another role"));
 }
 
 TEST(CallerAuthTest, RejectsBadCallerConfigNamingTheField) {

@@ -56,7 +56,11 @@ absl::StatusOr<std::string> TokenFromEnvironment() {
 }
 
 BrazeSyncClient::BrazeSyncClient(std::shared_ptr<grpc::Channel> channel)
-    : stub_(v1::BrazeSync::NewStub(channel)), lookup_stub_(v1::BrazeLookup::NewStub(channel)) {}
+    : stub_(v1::BrazeSync::NewStub(channel)),
+      lookup_stub_(v1::BrazeLookup::NewStub(channel)),
+      identity_stub_(v1::BrazeIdentity::NewStub(channel)),
+      messaging_stub_(v1::BrazeMessaging::NewStub(channel)),
+      subscriptions_stub_(v1::BrazeSubscriptions::NewStub(channel)) {}
 
 BrazeSyncClient BrazeSyncClient::Connect(const std::string& target) {
   return BrazeSyncClient(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
@@ -76,6 +80,79 @@ absl::StatusOr<v1::LookupUsersResponse> BrazeSyncClient::LookupUsers(
     const v1::LookupUsersRequest& request, absl::Duration timeout) {
   return CallUnary<v1::LookupUsersResponse>(*lookup_stub_, &v1::BrazeLookup::Stub::LookupUsers,
                                             request, timeout, token_);
+}
+
+absl::StatusOr<v1::IdentityResponse> BrazeSyncClient::CreateAlias(
+    const v1::CreateAliasRequest& request, absl::Duration timeout) {
+  return CallUnary<v1::IdentityResponse>(*identity_stub_, &v1::BrazeIdentity::Stub::CreateAlias,
+                                         request, timeout, token_);
+}
+
+absl::StatusOr<v1::IdentityResponse> BrazeSyncClient::IdentifyUsers(
+    const v1::IdentifyUsersRequest& request, absl::Duration timeout) {
+  return CallUnary<v1::IdentityResponse>(*identity_stub_, &v1::BrazeIdentity::Stub::IdentifyUsers,
+                                         request, timeout, token_);
+}
+
+absl::StatusOr<v1::IdentityResponse> BrazeSyncClient::MergeUsers(
+    const v1::MergeUsersRequest& request, absl::Duration timeout) {
+  return CallUnary<v1::IdentityResponse>(*identity_stub_, &v1::BrazeIdentity::Stub::MergeUsers,
+                                         request, timeout, token_);
+}
+
+absl::StatusOr<v1::IdentityResponse> BrazeSyncClient::DeleteUsers(
+    const v1::DeleteUsersRequest& request, absl::Duration timeout) {
+  return CallUnary<v1::IdentityResponse>(*identity_stub_, &v1::BrazeIdentity::Stub::DeleteUsers,
+                                         request, timeout, token_);
+}
+
+absl::StatusOr<v1::IdentityResponse> BrazeSyncClient::RenameExternalIds(
+    const v1::RenameExternalIdsRequest& request, absl::Duration timeout) {
+  return CallUnary<v1::IdentityResponse>(
+      *identity_stub_, &v1::BrazeIdentity::Stub::RenameExternalIds, request, timeout, token_);
+}
+
+absl::StatusOr<v1::IdentityResponse> BrazeSyncClient::RemoveExternalIds(
+    const v1::RemoveExternalIdsRequest& request, absl::Duration timeout) {
+  return CallUnary<v1::IdentityResponse>(
+      *identity_stub_, &v1::BrazeIdentity::Stub::RemoveExternalIds, request, timeout, token_);
+}
+
+// Triggers go through CallUnary too, which makes exactly one attempt: a
+// trigger that timed out may have been sent by Braze (see the header).
+absl::StatusOr<v1::TriggerResponse> BrazeSyncClient::TriggerCanvas(
+    const v1::TriggerCanvasRequest& request, absl::Duration timeout) {
+  return CallUnary<v1::TriggerResponse>(*messaging_stub_, &v1::BrazeMessaging::Stub::TriggerCanvas,
+                                        request, timeout, token_);
+}
+
+absl::StatusOr<v1::TriggerResponse> BrazeSyncClient::TriggerCampaign(
+    const v1::TriggerCampaignRequest& request, absl::Duration timeout) {
+  return CallUnary<v1::TriggerResponse>(
+      *messaging_stub_, &v1::BrazeMessaging::Stub::TriggerCampaign, request, timeout, token_);
+}
+
+absl::StatusOr<v1::SetSubscriptionStatusResponse> BrazeSyncClient::SetSubscriptionStatus(
+    const v1::SetSubscriptionStatusRequest& request, absl::Duration timeout) {
+  return CallUnary<v1::SetSubscriptionStatusResponse>(
+      *subscriptions_stub_, &v1::BrazeSubscriptions::Stub::SetSubscriptionStatus, request, timeout,
+      token_);
+}
+
+bool AllActionsAccepted(const google::protobuf::RepeatedPtrField<v1::ActionResult>& results) {
+  if (results.empty()) return false;
+  for (const v1::ActionResult& result : results) {
+    switch (result.status()) {
+      case v1::ACTION_STATUS_ACCEPTED:
+      case v1::ACTION_STATUS_APPLIED:
+      case v1::ACTION_STATUS_VALID:
+      case v1::ACTION_STATUS_DUPLICATE:
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
 }
 
 const v1::ExportedUser* FoundUser(const v1::LookupUsersResponse& response,

@@ -1,7 +1,9 @@
 // The C++ client library for BrazeSync: typed wrappers over the generated
-// stubs (BrazeSync for Track, BrazeLookup for LookupUsers, BrazeSyncAdmin for
-// item status and dead letters) that apply a deadline and return absl::Status
-// carrying the server's rich error details (field violations) as payloads.
+// stubs (BrazeSync for Track, BrazeLookup for LookupUsers, BrazeIdentity,
+// BrazeMessaging and BrazeSubscriptions for the Braze actions, BrazeSyncAdmin
+// for item status and dead letters) that apply a deadline and return
+// absl::Status carrying the server's rich error details (field violations) as
+// payloads.
 #ifndef BRAZESYNC_CLIENT_CPP_BRAZESYNC_CLIENT_H_
 #define BRAZESYNC_CLIENT_CPP_BRAZESYNC_CLIENT_H_
 
@@ -15,7 +17,10 @@
 #include "absl/time/time.h"
 #include "brazesync/v1/admin.grpc.pb.h"
 #include "brazesync/v1/brazesync.grpc.pb.h"
+#include "brazesync/v1/identity.grpc.pb.h"
 #include "brazesync/v1/lookup.grpc.pb.h"
+#include "brazesync/v1/messaging.grpc.pb.h"
+#include "brazesync/v1/subscriptions.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
 
 namespace brazesync {
@@ -53,9 +58,62 @@ class BrazeSyncClient final {
   absl::StatusOr<v1::LookupUsersResponse> LookupUsers(const v1::LookupUsersRequest& request,
                                                       absl::Duration timeout = absl::Seconds(30));
 
+  // The Braze actions (identity.proto, messaging.proto, subscriptions.proto;
+  // docs/actions.md), on the same channel and token, each with `timeout` as
+  // the gRPC deadline. Like every method of this client they make exactly one
+  // attempt: the client never retries (only gRPC's transparent retry of a
+  // call that never left the client applies). Errors as for Track:
+  // INVALID_ARGUMENT with field violations (an invalid item without
+  // allow_partial, or no item), NOT_FOUND workspace, FAILED_PRECONDITION
+  // (Braze refused the workspace's key), UNAUTHENTICATED, PERMISSION_DENIED
+  // without the service's role (CallerConfig.identity_workspaces,
+  // messaging_workspaces, subscription_workspaces), RESOURCE_EXHAUSTED.
+  // Braze being slow, throttled or down is never an rpc error: each
+  // ActionResult says ACCEPTED, APPLIED, REJECTED_*, FAILED (with
+  // `retryable`) or DEFERRED (with `retry_after`). ACCEPTED means Braze took
+  // the item, not that its effect is visible yet (see the warnings).
+
+  // BrazeIdentity: POST /users/alias/new, /users/identify, /users/merge,
+  // /users/delete (needs confirm_irreversible), /users/external_ids/rename
+  // and /remove. Sending one of these again has no further effect, so a
+  // caller may resend one that failed with UNAVAILABLE or DEADLINE_EXCEEDED.
+  absl::StatusOr<v1::IdentityResponse> CreateAlias(const v1::CreateAliasRequest& request,
+                                                   absl::Duration timeout = absl::Seconds(30));
+  absl::StatusOr<v1::IdentityResponse> IdentifyUsers(const v1::IdentifyUsersRequest& request,
+                                                     absl::Duration timeout = absl::Seconds(30));
+  absl::StatusOr<v1::IdentityResponse> MergeUsers(const v1::MergeUsersRequest& request,
+                                                  absl::Duration timeout = absl::Seconds(30));
+  absl::StatusOr<v1::IdentityResponse> DeleteUsers(const v1::DeleteUsersRequest& request,
+                                                   absl::Duration timeout = absl::Seconds(30));
+  absl::StatusOr<v1::IdentityResponse> RenameExternalIds(
+      const v1::RenameExternalIdsRequest& request, absl::Duration timeout = absl::Seconds(30));
+  absl::StatusOr<v1::IdentityResponse> RemoveExternalIds(
+      const v1::RemoveExternalIdsRequest& request, absl::Duration timeout = absl::Seconds(30));
+
+  // BrazeMessaging: POST /canvas/trigger/send and /campaigns/trigger/send.
+  // A trigger is NOT idempotent: Braze sends a message per call. The client
+  // never retries it, and callers must not resend blindly either: after
+  // DEADLINE_EXCEEDED, UNAVAILABLE or CANCELLED the request may have reached
+  // the server and Braze may have sent (resending can message the user
+  // twice). The server retries only what Braze refused before doing
+  // anything; a recipient that comes back FAILED with `retryable` false may
+  // have been sent to. Give the deadline room for Braze's answer.
+  absl::StatusOr<v1::TriggerResponse> TriggerCanvas(const v1::TriggerCanvasRequest& request,
+                                                    absl::Duration timeout = absl::Seconds(30));
+  absl::StatusOr<v1::TriggerResponse> TriggerCampaign(const v1::TriggerCampaignRequest& request,
+                                                      absl::Duration timeout = absl::Seconds(30));
+
+  // BrazeSubscriptions: POST /v2/subscription/status/set. Setting the same
+  // state again is harmless, so a failed call may be resent.
+  absl::StatusOr<v1::SetSubscriptionStatusResponse> SetSubscriptionStatus(
+      const v1::SetSubscriptionStatusRequest& request, absl::Duration timeout = absl::Seconds(30));
+
  private:
   std::unique_ptr<v1::BrazeSync::Stub> stub_;
   std::unique_ptr<v1::BrazeLookup::Stub> lookup_stub_;
+  std::unique_ptr<v1::BrazeIdentity::Stub> identity_stub_;
+  std::unique_ptr<v1::BrazeMessaging::Stub> messaging_stub_;
+  std::unique_ptr<v1::BrazeSubscriptions::Stub> subscriptions_stub_;
   std::string token_;
 };
 
@@ -97,6 +155,13 @@ class AdminClient final {
 // of them), or nullptr (NOT_FOUND, DEFERRED, ERROR, or an index out of range).
 const v1::ExportedUser* FoundUser(const v1::LookupUsersResponse& response,
                                   const v1::LookupResult& result);
+
+// Whether every result of an action response (IdentityResponse,
+// TriggerResponse, SetSubscriptionStatusResponse) went through: ACCEPTED,
+// APPLIED, VALID (validate_only) or DUPLICATE (a trigger recipient listed
+// again later, sent once). False when any is REJECTED_INVALID,
+// REJECTED_BY_BRAZE, FAILED or DEFERRED, or when there is no result.
+bool AllActionsAccepted(const google::protobuf::RepeatedPtrField<v1::ActionResult>& results);
 
 // Converts a grpc::Status to absl::Status, copying the details of the
 // `grpc-status-details-bin` google.rpc.Status as payloads keyed by type URL.

@@ -31,7 +31,9 @@ protoc -I"$BRAZESYNC_PROTOS_DIR" \
   --go_out="$out/src" --go_opt="$map" \
   --go-grpc_out="$out/src" --go-grpc_opt="$map" \
   "$BRAZESYNC_PROTOS_DIR/brazesync/v1/brazesync.proto" "$BRAZESYNC_PROTOS_DIR/brazesync/v1/types.proto" \
-  "$BRAZESYNC_PROTOS_DIR/brazesync/v1/lookup.proto"
+  "$BRAZESYNC_PROTOS_DIR/brazesync/v1/lookup.proto" "$BRAZESYNC_PROTOS_DIR/brazesync/v1/actions.proto" \
+  "$BRAZESYNC_PROTOS_DIR/brazesync/v1/identity.proto" "$BRAZESYNC_PROTOS_DIR/brazesync/v1/messaging.proto" \
+  "$BRAZESYNC_PROTOS_DIR/brazesync/v1/subscriptions.proto"
 
 export GO111MODULE=off GOPROXY=off GOFLAGS=
 export GOPATH="$out:$here:/usr/share/gocode"

@@ -1,6 +1,7 @@
 'use strict';
-// Node.js client for BrazeSync (brazesync.v1.BrazeSync/Track and
-// brazesync.v1.BrazeLookup/LookupUsers).
+// Node.js client for BrazeSync (brazesync.v1.BrazeSync/Track,
+// brazesync.v1.BrazeLookup/LookupUsers and the Braze actions:
+// brazesync.v1.BrazeIdentity, BrazeMessaging and BrazeSubscriptions).
 //
 // Messages are plain objects with the proto field names (keepCase), so they
 // read like Braze's /users/track JSON: {user: {external_id: 'u1'}, first_name: 'Ada'}.
@@ -38,10 +39,12 @@ function resolveProtosDir(explicit) {
   throw new Error('BrazeSync protos not found: pass {protosDir} or set BRAZESYNC_PROTOS_DIR');
 }
 
-const loaded = new Map();  // protosDir -> {service, lookupService, errorTypes}
+const loaded = new Map();  // protosDir -> {service, lookupService, ..., errorTypes}
 
 // The service protos the client loads (every service it calls).
-const SERVICE_PROTOS = ['brazesync/v1/brazesync.proto', 'brazesync/v1/lookup.proto'];
+const SERVICE_PROTOS = ['brazesync/v1/brazesync.proto', 'brazesync/v1/lookup.proto',
+  'brazesync/v1/identity.proto', 'brazesync/v1/messaging.proto',
+  'brazesync/v1/subscriptions.proto'];
 
 function load(protosDir) {
   if (loaded.has(protosDir)) return loaded.get(protosDir);
@@ -50,6 +53,8 @@ function load(protosDir) {
   const v1 = grpc.loadPackageDefinition(packageDefinition).brazesync.v1;
   const service = v1.BrazeSync;
   const lookupService = v1.BrazeLookup;
+  const actionServices = {identity: v1.BrazeIdentity, messaging: v1.BrazeMessaging,
+    subscriptions: v1.BrazeSubscriptions};
 
   // The error-detail messages, decoded with protobufjs (proto-loader's own
   // parser). google/protobuf/*.proto come bundled with protobufjs.
@@ -65,7 +70,7 @@ function load(protosDir) {
     RetryInfo: root.lookupType('google.rpc.RetryInfo'),
     ErrorInfo: root.lookupType('google.rpc.ErrorInfo'),
   };
-  const entry = {service, lookupService, errorTypes};
+  const entry = {service, lookupService, actionServices, errorTypes};
   loaded.set(protosDir, entry);
   return entry;
 }
@@ -393,6 +398,112 @@ function foundUser(response, result) {
   return response.users[index];
 }
 
+// ---- the Braze actions (identity, messaging, subscriptions) -----------------
+
+const ACCEPTED_STATUSES = new Set(['ACTION_STATUS_ACCEPTED', 'ACTION_STATUS_APPLIED',
+  'ACTION_STATUS_VALID', 'ACTION_STATUS_DUPLICATE']);
+
+// True when an action response (IdentityResponse, TriggerResponse,
+// SetSubscriptionStatusResponse) has results and every one went through:
+// ACCEPTED, APPLIED, VALID (validate_only) or DUPLICATE. ACCEPTED means Braze
+// took the item, not that its effect is visible yet (see `warnings`).
+function allAccepted(response) {
+  const results = (response && response.results) || [];
+  return results.length > 0 && results.every((r) => ACCEPTED_STATUSES.has(r.status));
+}
+
+// Braze's prioritization names ('unidentified', 'most_recently_updated') or
+// the enum names -> enum names, in order.
+function toPrioritization(list) {
+  return (Array.isArray(list) ? list : [list]).map((p) => enumValue('PRIORITIZATION_', {}, p));
+}
+
+function toAlias(a) {
+  return {alias_name: a.alias_name ?? a.aliasName, alias_label: a.alias_label ?? a.aliasLabel};
+}
+
+// A trigger recipient's `attributes`: a UserProfile without `user`, from
+// trackUser's camelCase fields ({firstName, customAttributes: {tier: 'gold'}})
+// or proto-shaped ({first_name, custom_attributes: {tier: {string_value}}}).
+function toRecipientProfile(p) {
+  if (!p) return undefined;
+  const camel = Object.keys(p).some((k) => k in PROFILE_FIELDS || k in PROFILE_ENUMS ||
+    ['customAttributes', 'currentLocation', 'subscriptionGroups', 'clearFields'].includes(k));
+  if (!camel) return normalizeRequest({attributes: [p]}).attributes[0];
+  const profile = toUserProfile({...p, user: {}});
+  delete profile.user;
+  return profile;
+}
+
+// brazesync.v1.Recipient from {externalId | userAlias | email (+ prioritization)
+// | brazeId, context, triggerProperties, sendToExistingOnly, attributes}; a
+// string is an external id; a proto-shaped Recipient is normalized.
+function toRecipient(r) {
+  if (typeof r === 'string') return {external_user_id: r};
+  const out = {};
+  if (r.externalId !== undefined) out.external_user_id = String(r.externalId);
+  else if (r.external_user_id !== undefined) out.external_user_id = r.external_user_id;
+  else if (r.userAlias || r.user_alias) out.user_alias = toAlias(r.userAlias || r.user_alias);
+  else if (r.email !== undefined) out.email = r.email;
+  else if (r.brazeId !== undefined || r.braze_id !== undefined) out.braze_id = r.brazeId ?? r.braze_id;
+  if (r.prioritization) out.prioritization = toPrioritization(r.prioritization);
+  if (r.context) out.context = toStruct(r.context);
+  const props = r.triggerProperties || r.trigger_properties;
+  if (props) out.trigger_properties = toStruct(props);
+  const existing = r.sendToExistingOnly ?? r.send_to_existing_only;
+  if (existing !== undefined && existing !== null) out.send_to_existing_only = existing;
+  if (r.attributes) out.attributes = toRecipientProfile(r.attributes);
+  return out;
+}
+
+const SUBSCRIPTION_STATES = {subscribed: 'SUBSCRIPTION_STATE_SUBSCRIBED',
+  unsubscribed: 'SUBSCRIPTION_STATE_UNSUBSCRIBED'};
+
+// Copies a raw action request, converting this client's conveniences:
+// prioritization as Braze's names, Structs (context, audience,
+// trigger_properties) as plain objects, recipients as toRecipient() accepts,
+// aliases as {aliasLabel, aliasName}, subscription_state as 'subscribed' /
+// 'unsubscribed'.
+function normalizeActionRequest(request) {
+  const req = {...request};
+  for (const name of ['context', 'audience', 'trigger_properties']) {
+    if (req[name]) req[name] = toStruct(req[name]);
+  }
+  if (req.recipients) req.recipients = req.recipients.map(toRecipient);
+  const withPrioritization = (x) => (x.prioritization ?
+    {...x, prioritization: toPrioritization(x.prioritization)} : x);
+  for (const name of ['emails_to_identify', 'phone_numbers_to_identify', 'email_addresses',
+    'phone_numbers']) {
+    if (req[name]) req[name] = req[name].map(withPrioritization);
+  }
+  if (req.aliases_to_identify) {
+    req.aliases_to_identify = req.aliases_to_identify.map((a) => ({...a,
+      user_alias: toAlias(a.user_alias || a.userAlias)}));
+  }
+  if (req.user_aliases) {
+    req.user_aliases = req.user_aliases.map((a) => ({...a, ...toAlias(a)}));
+  }
+  if (req.merge_updates) {
+    const side = (m) => (m && m.user_alias ? withPrioritization({...m, user_alias: toAlias(m.user_alias)}) :
+      withPrioritization(m || {}));
+    req.merge_updates = req.merge_updates.map((u) => ({identifier_to_merge: side(u.identifier_to_merge),
+      identifier_to_keep: side(u.identifier_to_keep)}));
+  }
+  if (req.subscription_groups) {
+    req.subscription_groups = req.subscription_groups.map((g) => ({...g,
+      subscription_state: SUBSCRIPTION_STATES[g.subscription_state] || g.subscription_state}));
+  }
+  return req;
+}
+
+// The first result of a convenience call: {status, accepted, warnings, result, response}.
+function outcome(response, rpc) {
+  const result = response.results[0];
+  if (!result) throw new BrazeSyncError({code: grpc.status.INTERNAL, details: `${rpc} answered no result`});
+  return {status: result.status, accepted: ACCEPTED_STATUSES.has(result.status),
+    warnings: result.warnings || [], result, response};
+}
+
 // ---- the client -------------------------------------------------------------
 
 class BrazeSyncClient {
@@ -406,7 +517,8 @@ class BrazeSyncClient {
   //   channelOptions  passed to grpc-js
   constructor(target, {timeoutMs = 10000, token, tls = false, workspace = '', protosDir,
     channelOptions = {}} = {}) {
-    const {service, lookupService, errorTypes} = load(path.resolve(resolveProtosDir(protosDir)));
+    const {service, lookupService, actionServices, errorTypes} =
+      load(path.resolve(resolveProtosDir(protosDir)));
     let creds;
     if (!tls) creds = grpc.credentials.createInsecure();
     else if (tls === true) creds = grpc.credentials.createSsl();
@@ -415,6 +527,12 @@ class BrazeSyncClient {
     // The lookup stub shares the BrazeSync stub's channel.
     this._lookupStub = new lookupService(target, creds, {...channelOptions,
       channelOverride: this._stub.getChannel()});
+    // So do the action stubs (BrazeIdentity, BrazeMessaging, BrazeSubscriptions).
+    this._actionStubs = {};
+    for (const [name, ActionService] of Object.entries(actionServices)) {
+      this._actionStubs[name] = new ActionService(target, creds, {...channelOptions,
+        channelOverride: this._stub.getChannel()});
+    }
     this._errorTypes = errorTypes;
     this._timeoutMs = timeoutMs;
     this._token = token;
@@ -461,6 +579,108 @@ class BrazeSyncClient {
       customAttributes: user ? fromStruct(user.custom_attributes) : {}, result, response};
   }
 
+  // ---- the Braze actions ----------------------------------------------------
+  //
+  // Each resolves with the rpc's response: one ActionResult per item
+  // ({array, index, status: 'ACTION_STATUS_ACCEPTED' | ..._APPLIED |
+  // ..._REJECTED_INVALID | ..._REJECTED_BY_BRAZE | ..._FAILED | ..._DEFERRED |
+  // ..._VALID | ..._DUPLICATE, warnings, violations, braze_error, retryable,
+  // braze_call, retry_after}) and the Braze calls made; Braze being slow or
+  // down is a result, never a rejection. Rejects with a BrazeSyncError for
+  // INVALID_ARGUMENT (an invalid item without allow_partial; `violations`),
+  // NOT_FOUND (workspace), FAILED_PRECONDITION (Braze refused the key),
+  // UNAUTHENTICATED / PERMISSION_DENIED (the identity, messaging or
+  // subscriptions role), RESOURCE_EXHAUSTED. Like every call of this client,
+  // one attempt, never retried. Requests use the proto field names, with
+  // the conveniences of normalizeActionRequest (prioritization: ['unidentified'],
+  // plain objects for context, recipients as {externalId, context, attributes}).
+
+  // BrazeIdentity.CreateAlias ({user_aliases: [{alias_label, alias_name, external_id?}]}).
+  createAlias(request, options = {}) {
+    return this._action('identity', 'CreateAlias', request, options);
+  }
+
+  // BrazeIdentity.IdentifyUsers ({aliases_to_identify, emails_to_identify,
+  // phone_numbers_to_identify}).
+  identifyUsers(request, options = {}) {
+    return this._action('identity', 'IdentifyUsers', request, options);
+  }
+
+  // BrazeIdentity.MergeUsers ({merge_updates: [{identifier_to_merge, identifier_to_keep}]}).
+  mergeUsers(request, options = {}) {
+    return this._action('identity', 'MergeUsers', request, options);
+  }
+
+  // BrazeIdentity.DeleteUsers: irreversible, needs confirm_irreversible: true.
+  deleteUsers(request, options = {}) {
+    return this._action('identity', 'DeleteUsers', request, options);
+  }
+
+  // BrazeIdentity.RenameExternalIds ({external_id_renames: [{current_external_id, new_external_id}]}).
+  renameExternalIds(request, options = {}) {
+    return this._action('identity', 'RenameExternalIds', request, options);
+  }
+
+  // BrazeIdentity.RemoveExternalIds ({external_ids: [deprecated ids]}).
+  removeExternalIds(request, options = {}) {
+    return this._action('identity', 'RemoveExternalIds', request, options);
+  }
+
+  // BrazeMessaging.TriggerCanvas ({canvas_id, context, broadcast, audience,
+  // recipients}). A trigger is not idempotent: after DEADLINE_EXCEEDED or
+  // UNAVAILABLE the request may have reached the server and Braze may have
+  // sent, so do not resend blindly (this client never retries it).
+  triggerCanvas(request, options = {}) {
+    return this._action('messaging', 'TriggerCanvas', request, options);
+  }
+
+  // BrazeMessaging.TriggerCampaign ({campaign_id, send_id, trigger_properties,
+  // broadcast, audience, recipients, attachments}); as triggerCanvas.
+  triggerCampaign(request, options = {}) {
+    return this._action('messaging', 'TriggerCampaign', request, options);
+  }
+
+  // BrazeSubscriptions.SetSubscriptionStatus ({subscription_groups:
+  // [{subscription_group_id, subscription_state: 'subscribed', external_ids, emails, phones}]}).
+  setSubscriptionStatus(request, options = {}) {
+    return this._action('subscriptions', 'SetSubscriptionStatus', request, options);
+  }
+
+  // Adds alias (aliasLabel, aliasName) to externalId, or without externalId
+  // creates an alias-only user. Resolves with {status, accepted, warnings, result, response}.
+  async createUserAlias({aliasLabel, aliasName, externalId, workspace}, options) {
+    const item = {alias_label: aliasLabel, alias_name: aliasName};
+    if (externalId !== undefined) item.external_id = String(externalId);
+    return outcome(await this.createAlias({workspace, user_aliases: [item]}, options), 'CreateAlias');
+  }
+
+  // Identifies the alias-only profile (aliasLabel, aliasName) as externalId.
+  async identifyAlias({externalId, aliasLabel, aliasName, workspace}, options) {
+    return outcome(await this.identifyUsers({workspace, aliases_to_identify: [{
+      external_id: String(externalId), user_alias: {alias_label: aliasLabel, alias_name: aliasName}}]},
+    options), 'IdentifyUsers');
+  }
+
+  // Puts one user into an API-triggered Canvas with `context`, writing
+  // `attributes` (see toRecipientProfile) first. Never retried.
+  async triggerCanvasFor({externalId, canvasId, context, attributes, sendToExistingOnly, workspace},
+    options) {
+    const recipient = toRecipient({externalId, context, attributes, sendToExistingOnly});
+    return outcome(await this.triggerCanvas({workspace, canvas_id: canvasId, recipients: [recipient]},
+      options), 'TriggerCanvas');
+  }
+
+  // Subscribes (subscribed: false unsubscribes) one user to a subscription group.
+  async subscribeUser({externalId, groupId, subscribed = true, workspace}, options) {
+    return outcome(await this.setSubscriptionStatus({workspace, subscription_groups: [{
+      subscription_group_id: groupId, subscription_state: subscribed ? 'subscribed' : 'unsubscribed',
+      external_ids: [String(externalId)]}]}, options), 'SetSubscriptionStatus');
+  }
+
+  _action(service, method, request, {timeoutMs} = {}) {
+    return this._unary(this._actionStubs[service], method, normalizeActionRequest(request), timeoutMs);
+  }
+
   _unary(stub, method, req, timeoutMs) {
     if (!req.workspace && this._workspace) req.workspace = this._workspace;
     const metadata = new grpc.Metadata();
@@ -499,7 +719,7 @@ class BrazeSyncClient {
     return decodeStatusDetails(this._errorTypes, status);
   }
 
-  // Closes the channel (the lookup stub shares it).
+  // Closes the channel (the lookup and action stubs share it).
   close() {
     this._stub.close();
   }
@@ -518,4 +738,9 @@ module.exports = {
   toDuration,
   fromStruct,
   foundUser,
+  allAccepted,
+  toRecipient,
+  toRecipientProfile,
+  toPrioritization,
+  normalizeActionRequest,
 };

@@ -10,8 +10,9 @@
 # (package protobuf-compiler-grpc); health.proto comes from package grpc-proto.
 #
 # Layout of OUT_DIR (put it on sys.path, or let brazesync_client find it):
-#   brazesync/v1/{types,brazesync,lookup,admin,config}_pb2.py, and
-#       {brazesync,lookup,admin}_pb2_grpc.py for the services (every
+#   brazesync/v1/{types,brazesync,lookup,admin,config,actions,identity,
+#       messaging,subscriptions}_pb2.py, and {brazesync,lookup,admin,identity,
+#       messaging,subscriptions}_pb2_grpc.py for the services (every
 #       protos/brazesync/v1/*.proto is generated)
 #   google/rpc/{status,error_details}_pb2.py  -- no __init__.py anywhere, so
 #       `google` and `google.rpc` stay PEP 420 namespace packages and merge
@@ -56,7 +57,8 @@ for f in "$tmp"/brazesync/v1/*_pb2_grpc.py "$tmp"/google/rpc/*_pb2_grpc.py; do
   grep -q "Stub(object)" "$f" || rm -f "$f"
 done
 # The client imports these service stubs; fail here, not at import time.
-for f in brazesync_pb2_grpc lookup_pb2_grpc; do
+for f in brazesync_pb2_grpc lookup_pb2_grpc identity_pb2_grpc messaging_pb2_grpc \
+         subscriptions_pb2_grpc actions_pb2; do
   [ -f "$tmp/brazesync/v1/$f.py" ] || { echo "generate.sh: $f.py was not generated (is $protos up to date?)" >&2; exit 1; }
 done
 find "$tmp" -name '__init__.py' -delete   # keep namespace packages (see above)

@@ -3,7 +3,9 @@
 # using only server reflection: list services and methods, health check, a
 # Track that reaches the Braze emulator, an invalid Track whose error
 # carries field violations, and the README's LookupUsers calls (the tracked
-# user FOUND, an unknown alias NOT_FOUND, an invalid lookup's violations).
+# user FOUND, an unknown alias NOT_FOUND, an invalid lookup's violations)
+# and the README's TriggerCanvas call (ACCEPTED; the emulator sent one
+# message with the context).
 # Usage: buf_curl_test.sh BUF SERVER_BIN EMULATOR_BIN
 set -euo pipefail
 buf="$1" server="$2" emulator="$3"
@@ -27,6 +29,10 @@ methods="$("${bufcurl[@]}" --list-methods "$url")"
 expect_contains "$methods" "brazesync.v1.BrazeSync/Track" "reflection describes Track"
 expect_contains "$methods" "grpc.health.v1.Health/Check" "reflection describes Health"
 expect_contains "$methods" "brazesync.v1.BrazeLookup/LookupUsers" "reflection describes LookupUsers"
+expect_contains "$methods" "brazesync.v1.BrazeMessaging/TriggerCanvas" "reflection describes TriggerCanvas"
+expect_contains "$methods" "brazesync.v1.BrazeIdentity/IdentifyUsers" "reflection describes IdentifyUsers"
+expect_contains "$methods" "brazesync.v1.BrazeSubscriptions/SetSubscriptionStatus" \
+  "reflection describes SetSubscriptionStatus"
 
 health="$("${bufcurl[@]}" -d '{"service":"brazesync.v1.BrazeSync"}' "$url/grpc.health.v1.Health/Check")"
 expect_contains "$health" '"SERVING"' "health check"
@@ -68,6 +74,22 @@ code=$?
 set -e
 if [ "$code" -eq 0 ]; then echo "FAIL: invalid LookupUsers exited 0"; failures=$((failures + 1)); fi
 expect_contains "$invalid" "invalid_argument" "mixed identifiers are INVALID_ARGUMENT"
+
+# The README's TriggerCanvas call (this server configures no callers: no token).
+trigger="$("${bufcurl[@]}" \
+  -d '{"canvas_id":"cv-retarget","context":{"topic":"upgrade_plan"},"recipients":[{"external_user_id":"buf-user"}]}' \
+  "$url/brazesync.v1.BrazeMessaging/TriggerCanvas" 2>&1)" || true
+expect_contains "$trigger" '"ACTION_STATUS_ACCEPTED"' "TriggerCanvas accepted"
+expect_contains "$trigger" '"/canvas/trigger/send"' "TriggerCanvas names the Braze call"
+sent="$(/usr/bin/python3 - "$(curl -s "http://127.0.0.1:$EMULATOR_PORT/_emulator/messages")" <<'PY' 2>&1
+import json, sys
+answer = json.loads(sys.argv[1])
+listed = answer.get("messages", []) if isinstance(answer, dict) else answer
+print(len([m for m in listed if all(n in json.dumps(m) for n in ("cv-retarget", "buf-user", "upgrade_plan"))]))
+PY
+)" || true
+if [ "$sent" = "1" ]; then echo "ok: the emulator sent one Canvas message with the context"; else
+  echo "FAIL: messages for the Canvas, the user and the context: $sent, want 1"; failures=$((failures + 1)); fi
 
 if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
 echo "all buf curl checks passed"

@@ -12,7 +12,8 @@ const path = require('node:path');
 
 const crypto = require('node:crypto');
 
-const {BrazeSyncClient, BrazeSyncError, foundUser, fromStruct} = require('../brazesync');
+const {BrazeSyncClient, BrazeSyncError, foundUser, fromStruct, allAccepted,
+  normalizeActionRequest} = require('../brazesync');
 
 const SERVER_BIN = process.env.BRAZESYNC_SERVER_BIN;
 const EMULATOR_BIN = process.env.BRAZE_EMULATOR_BIN;
@@ -204,4 +205,137 @@ test('lookupUser looks one user up; bad input rejects with INVALID_ARGUMENT', as
     assert.ok(err.violations.some((v) => v.field.includes('max_wait')), JSON.stringify(err.violations));
     return true;
   });
+});
+
+// ---- the Braze actions (identity, messaging, subscriptions) ----------------
+
+async function emulatorGet(pathName) {
+  const res = await fetch(`http://127.0.0.1:${emulatorPort}${pathName}`);
+  assert.equal(res.status, 200, `GET ${pathName}: HTTP ${res.status}`);
+  return res.json();
+}
+
+// The bodies Braze received at `braze` (e.g. '/users/identify').
+async function bodiesTo(braze) {
+  return (await emulatorRequests()).filter((r) => r.path === braze).map((r) => r.body);
+}
+
+// The emulator's live (never lagged) profile with this external id, or undefined.
+async function liveProfile(externalId) {
+  return (await emulatorGet('/_emulator/profiles')).find((p) => p.external_id === externalId);
+}
+
+// Messages the emulator's triggers sent whose JSON contains every needle.
+async function messagesMentioning(...needles) {
+  const answer = await emulatorGet('/_emulator/messages');
+  const messages = Array.isArray(answer) ? answer : (answer.messages || []);
+  return messages.filter((m) => needles.every((n) => JSON.stringify(m).includes(n)));
+}
+
+// Polls `check` (bounded, 10 s) until it resolves truthy: Braze queues merges and deletes.
+async function eventually(check) {
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const value = await check();
+    if (value || Date.now() >= deadline) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const uid = (prefix) => `${prefix}-${crypto.randomBytes(6).toString('hex')}`;
+
+test('createUserAlias then identifyAlias: the alias profile becomes the user', async () => {
+  const user = uid('node-ident');
+  const visitor = uid('visitor');
+  assert.equal((await client.trackUser({externalId: user, firstName: 'Ada'})).outcome, 'OUTCOME_DELIVERED');
+  const created = await client.createUserAlias({aliasLabel: 'chat_visitor', aliasName: visitor});
+  assert.equal(created.status, 'ACTION_STATUS_ACCEPTED', JSON.stringify(created.response));
+  assert.ok(created.warnings.includes('ACTION_WARNING_SUCCESS_MAY_BE_NOOP'), created.warnings);
+  assert.deepEqual(await bodiesTo('/users/alias/new'),
+    [{user_aliases: [{alias_label: 'chat_visitor', alias_name: visitor}]}]);
+
+  const identified = await client.identifyAlias({externalId: user, aliasLabel: 'chat_visitor',
+    aliasName: visitor});
+  assert.equal(identified.status, 'ACTION_STATUS_ACCEPTED', JSON.stringify(identified.response));
+  assert.ok(identified.accepted);
+  assert.deepEqual(await bodiesTo('/users/identify'), [{aliases_to_identify: [{external_id: user,
+    user_alias: {alias_label: 'chat_visitor', alias_name: visitor}}]}]);
+  const alias = {alias_label: 'chat_visitor', alias_name: visitor};
+  const profile = await eventually(async () => {
+    const p = await liveProfile(user);
+    return p && (p.user_aliases || []).some((a) => JSON.stringify(a) === JSON.stringify(alias)) ? p : null;
+  });
+  assert.ok(profile, 'the identified user holds the alias');
+});
+
+test('triggerCanvasFor sends the Canvas with the context; the emulator sent one message', async () => {
+  const user = uid('node-canvas');
+  assert.equal((await client.trackUser({externalId: user, firstName: 'Ada'})).outcome, 'OUTCOME_DELIVERED');
+  const sent = await client.triggerCanvasFor({externalId: user, canvasId: 'cv-node',
+    context: {topic: 'upgrade', score: 7}, attributes: {firstName: 'Ada'}});
+  assert.equal(sent.status, 'ACTION_STATUS_ACCEPTED', JSON.stringify(sent.response));
+  assert.ok(sent.response.dispatch_ids.length >= 1);
+  const call = sent.response.braze_calls[sent.result.braze_call];
+  assert.equal(call.endpoint, '/canvas/trigger/send');
+  const [body] = await bodiesTo('/canvas/trigger/send');
+  assert.equal(body.canvas_id, 'cv-node');
+  assert.equal(body.recipients[0].external_user_id, user);
+  assert.deepEqual({...(body.context || {}), ...(body.recipients[0].context || {})},
+    {topic: 'upgrade', score: 7});
+  assert.deepEqual(body.recipients[0].attributes, {first_name: 'Ada'});
+  assert.equal((await messagesMentioning('cv-node', user, 'upgrade')).length, 1);
+});
+
+test('triggerCanvas with broadcast and recipients rejects with INVALID_ARGUMENT', async () => {
+  await assert.rejects(client.triggerCanvas({canvas_id: 'cv-1', broadcast: true, recipients: ['u1']}),
+    (err) => err instanceof BrazeSyncError && err.codeName === 'INVALID_ARGUMENT');
+  assert.deepEqual(await bodiesTo('/canvas/trigger/send'), []);
+});
+
+test('subscribeUser and setSubscriptionStatus reach /v2/subscription/status/set', async () => {
+  const user = uid('node-sub');
+  const subscribed = await client.subscribeUser({externalId: user, groupId: 'sg-news'});
+  assert.equal(subscribed.status, 'ACTION_STATUS_ACCEPTED', JSON.stringify(subscribed.response));
+  const response = await client.setSubscriptionStatus({subscription_groups: [{
+    subscription_group_id: 'sg-news', subscription_state: 'unsubscribed', external_ids: [user]}]});
+  assert.ok(allAccepted(response), JSON.stringify(response));
+  assert.deepEqual((await bodiesTo('/v2/subscription/status/set')).map((b) => b.subscription_groups), [
+    [{subscription_group_id: 'sg-news', subscription_state: 'subscribed', external_ids: [user]}],
+    [{subscription_group_id: 'sg-news', subscription_state: 'unsubscribed', external_ids: [user]}],
+  ]);
+});
+
+test('deleteUsers deletes the profile; without confirm_irreversible it is INVALID_ARGUMENT', async () => {
+  const user = uid('node-delete');
+  assert.equal((await client.trackUser({externalId: user, firstName: 'Ada'})).outcome, 'OUTCOME_DELIVERED');
+  await assert.rejects(client.deleteUsers({external_ids: [user]}),
+    (err) => err.codeName === 'INVALID_ARGUMENT');
+  const response = await client.deleteUsers({external_ids: [user], confirm_irreversible: true});
+  assert.deepEqual(response.results.map((r) => r.status), ['ACTION_STATUS_ACCEPTED']);
+  assert.deepEqual(await bodiesTo('/users/delete'), [{external_ids: [user]}]);
+  assert.ok(await eventually(async () => !(await liveProfile(user))), 'the profile is gone');
+  const found = await client.lookupUser({externalId: user, max_wait: 5000});
+  assert.equal(found.outcome, 'LOOKUP_OUTCOME_NOT_FOUND');
+});
+
+test('validate_only answers VALID with the Braze body and sends nothing', async () => {
+  const response = await client.mergeUsers({validate_only: true, merge_updates: [{
+    identifier_to_merge: {email: 'old@example.com', prioritization: ['unidentified', 'most_recently_updated']},
+    identifier_to_keep: {external_id: 'node-keep'}}]});
+  assert.deepEqual(response.results.map((r) => r.status), ['ACTION_STATUS_VALID']);
+  assert.deepEqual(JSON.parse(response.braze_request_bodies[0]), {merge_updates: [{
+    identifier_to_merge: {email: 'old@example.com', prioritization: ['unidentified', 'most_recently_updated']},
+    identifier_to_keep: {external_id: 'node-keep'}}]});
+  assert.deepEqual(await bodiesTo('/users/merge'), []);
+});
+
+test('normalizeActionRequest: prioritization names, Structs, recipients (offline)', () => {
+  const req = normalizeActionRequest({canvas_id: 'c', context: {a: 1},
+    recipients: ['u1', {email: 'a@b.co', prioritization: ['identified']}]});
+  assert.deepEqual(req.context, {fields: {a: {numberValue: 1}}});
+  assert.deepEqual(req.recipients, [{external_user_id: 'u1'},
+    {email: 'a@b.co', prioritization: ['PRIORITIZATION_IDENTIFIED']}]);
+  assert.equal(allAccepted({results: []}), false);
+  assert.equal(allAccepted({results: [{status: 'ACTION_STATUS_APPLIED'}]}), true);
+  assert.equal(allAccepted({results: [{status: 'ACTION_STATUS_FAILED'}]}), false);
 });

@@ -39,13 +39,17 @@ def _add_to_path(directory: str) -> None:
 def _import_all() -> Tuple[ModuleType, ...]:
     from brazesync.v1 import brazesync_pb2, brazesync_pb2_grpc, types_pb2  # type: ignore
     from brazesync.v1 import lookup_pb2, lookup_pb2_grpc  # type: ignore
+    from brazesync.v1 import actions_pb2, identity_pb2, identity_pb2_grpc  # type: ignore
+    from brazesync.v1 import messaging_pb2, messaging_pb2_grpc  # type: ignore
+    from brazesync.v1 import subscriptions_pb2, subscriptions_pb2_grpc  # type: ignore
     from google.rpc import error_details_pb2, status_pb2  # type: ignore
     import brazesync_health_v1_pb2  # type: ignore
     import brazesync_health_v1_pb2_grpc  # type: ignore
 
     return (brazesync_pb2, brazesync_pb2_grpc, types_pb2, status_pb2,
             error_details_pb2, brazesync_health_v1_pb2, brazesync_health_v1_pb2_grpc,
-            lookup_pb2, lookup_pb2_grpc)
+            lookup_pb2, lookup_pb2_grpc, actions_pb2, identity_pb2, identity_pb2_grpc,
+            messaging_pb2, messaging_pb2_grpc, subscriptions_pb2, subscriptions_pb2_grpc)
 
 
 def load() -> Tuple[ModuleType, ...]:
@@ -67,4 +71,6 @@ def load() -> Tuple[ModuleType, ...]:
 
 
 (brazesync_pb2, brazesync_pb2_grpc, types_pb2, status_pb2, error_details_pb2,
- health_pb2, health_pb2_grpc, lookup_pb2, lookup_pb2_grpc) = load()
+ health_pb2, health_pb2_grpc, lookup_pb2, lookup_pb2_grpc, actions_pb2, identity_pb2,
+ identity_pb2_grpc, messaging_pb2, messaging_pb2_grpc, subscriptions_pb2,
+ subscriptions_pb2_grpc) = load()

@@ -1,4 +1,5 @@
-"""A thin, typed Python client for BrazeSync's ``Track`` and ``LookupUsers`` RPCs."""
+"""A thin, typed Python client for BrazeSync's ``Track`` and ``LookupUsers`` RPCs and
+the Braze actions (``BrazeIdentity``, ``BrazeMessaging``, ``BrazeSubscriptions``)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import (Any, Callable, Iterable, List, Mapping, NamedTuple, Optional
 import grpc
 from google.protobuf import duration_pb2, json_format, struct_pb2, timestamp_pb2
 
-from ._stubs import (brazesync_pb2, brazesync_pb2_grpc, error_details_pb2,
-                     health_pb2, health_pb2_grpc, lookup_pb2, lookup_pb2_grpc, status_pb2,
-                     types_pb2)
+from ._stubs import (actions_pb2, brazesync_pb2, brazesync_pb2_grpc, error_details_pb2,
+                     health_pb2, health_pb2_grpc, identity_pb2, identity_pb2_grpc, lookup_pb2,
+                     lookup_pb2_grpc, messaging_pb2, messaging_pb2_grpc, status_pb2,
+                     subscriptions_pb2, subscriptions_pb2_grpc, types_pb2)
 
 # Re-exported message types, so callers need not import the stubs themselves.
 TrackRequest = brazesync_pb2.TrackRequest
@@ -45,6 +47,47 @@ CACHE_POLICY_PREFER_CACHE = lookup_pb2.CACHE_POLICY_PREFER_CACHE
 CACHE_POLICY_REFRESH = lookup_pb2.CACHE_POLICY_REFRESH
 CACHE_POLICY_CACHE_ONLY = lookup_pb2.CACHE_POLICY_CACHE_ONLY
 
+# The Braze actions (identity.proto, messaging.proto, subscriptions.proto).
+ActionResult = actions_pb2.ActionResult
+BrazeCall = actions_pb2.BrazeCall
+CreateAliasRequest = identity_pb2.CreateAliasRequest
+NewUserAlias = identity_pb2.NewUserAlias
+IdentifyUsersRequest = identity_pb2.IdentifyUsersRequest
+MergeUsersRequest = identity_pb2.MergeUsersRequest
+MergeIdentifier = identity_pb2.MergeIdentifier
+DeleteUsersRequest = identity_pb2.DeleteUsersRequest
+RenameExternalIdsRequest = identity_pb2.RenameExternalIdsRequest
+RemoveExternalIdsRequest = identity_pb2.RemoveExternalIdsRequest
+IdentityResponse = identity_pb2.IdentityResponse
+Recipient = messaging_pb2.Recipient
+TriggerCanvasRequest = messaging_pb2.TriggerCanvasRequest
+TriggerCampaignRequest = messaging_pb2.TriggerCampaignRequest
+TriggerResponse = messaging_pb2.TriggerResponse
+SubscriptionGroupStatus = subscriptions_pb2.SubscriptionGroupStatus
+SetSubscriptionStatusRequest = subscriptions_pb2.SetSubscriptionStatusRequest
+SetSubscriptionStatusResponse = subscriptions_pb2.SetSubscriptionStatusResponse
+
+ACTION_STATUS_ACCEPTED = actions_pb2.ACTION_STATUS_ACCEPTED
+ACTION_STATUS_APPLIED = actions_pb2.ACTION_STATUS_APPLIED
+ACTION_STATUS_REJECTED_INVALID = actions_pb2.ACTION_STATUS_REJECTED_INVALID
+ACTION_STATUS_REJECTED_BY_BRAZE = actions_pb2.ACTION_STATUS_REJECTED_BY_BRAZE
+ACTION_STATUS_FAILED = actions_pb2.ACTION_STATUS_FAILED
+ACTION_STATUS_DEFERRED = actions_pb2.ACTION_STATUS_DEFERRED
+ACTION_STATUS_VALID = actions_pb2.ACTION_STATUS_VALID
+ACTION_STATUS_DUPLICATE = actions_pb2.ACTION_STATUS_DUPLICATE
+
+PRIORITIZATION_IDENTIFIED = actions_pb2.PRIORITIZATION_IDENTIFIED
+PRIORITIZATION_UNIDENTIFIED = actions_pb2.PRIORITIZATION_UNIDENTIFIED
+PRIORITIZATION_MOST_RECENTLY_UPDATED = actions_pb2.PRIORITIZATION_MOST_RECENTLY_UPDATED
+PRIORITIZATION_LEAST_RECENTLY_UPDATED = actions_pb2.PRIORITIZATION_LEAST_RECENTLY_UPDATED
+
+SUBSCRIPTION_STATE_SUBSCRIBED = types_pb2.SUBSCRIPTION_STATE_SUBSCRIBED
+SUBSCRIPTION_STATE_UNSUBSCRIBED = types_pb2.SUBSCRIPTION_STATE_UNSUBSCRIBED
+
+#: The statuses :func:`all_accepted` counts as "went through".
+ACCEPTED_STATUSES = frozenset((ACTION_STATUS_ACCEPTED, ACTION_STATUS_APPLIED,
+                               ACTION_STATUS_VALID, ACTION_STATUS_DUPLICATE))
+
 #: A duration: seconds (int or float), a timedelta, a Duration, or None (unset).
 DurationLike = Union[None, int, float, _dt.timedelta, "duration_pb2.Duration"]
 
@@ -60,7 +103,7 @@ _TYPE_URL_PREFIX = "type.googleapis.com/"
 
 
 class BrazeSyncError(Exception):
-    """A Track call failed with a non-OK gRPC status.
+    """A call (Track, LookupUsers, an action) failed with a non-OK gRPC status.
 
     Attributes:
         code: the :class:`grpc.StatusCode` (e.g. ``INVALID_ARGUMENT``).
@@ -422,6 +465,236 @@ def custom_attributes(user: Optional[lookup_pb2.ExportedUser]) -> dict:
     return json_format.MessageToDict(user.custom_attributes)
 
 
+# ---------------------------------------------------------------------------
+# Builders for the Braze actions (identity, messaging, subscriptions).
+# ---------------------------------------------------------------------------
+
+#: A prioritization: Braze's name (``"unidentified"``), or a ``PRIORITIZATION_*`` value.
+PrioritizationLike = Union[str, int]
+#: A user alias: a ``UserAlias`` or ``(alias_label, alias_name)``.
+AliasLike = Union[types_pb2.UserAlias, Tuple[str, str]]
+
+# The keywords of build_profile that are profile fields (the rest of a
+# recipient's ``attributes`` dict are custom attributes).
+_PROFILE_FIELDS = ("first_name", "last_name", "email", "phone", "dob", "home_city", "country",
+                   "language", "time_zone", "update_existing_only", "custom_attributes")
+
+
+def prioritization(values: Iterable[PrioritizationLike]) -> List[int]:
+    """Braze's ``prioritization`` list as enum values, in order of preference.
+
+    Accepts Braze's names (``"identified"``, ``"unidentified"``,
+    ``"most_recently_updated"``, ``"least_recently_updated"``), the enum names
+    or ``PRIORITIZATION_*`` values; e.g. ``["unidentified", "most_recently_updated"]``.
+    """
+    if isinstance(values, (str, int)):
+        values = [values]
+    out: List[int] = []
+    for value in values:
+        if isinstance(value, str):
+            name = value.upper()
+            if not name.startswith("PRIORITIZATION_"):
+                name = "PRIORITIZATION_" + name
+            try:
+                value = actions_pb2.Prioritization.Value(name)
+            except ValueError:
+                raise ValueError(f"unknown prioritization {value!r}") from None
+        out.append(int(value))
+    return out
+
+
+def user_alias(alias: AliasLike) -> types_pb2.UserAlias:
+    """A ``UserAlias`` from a ``UserAlias`` or ``(alias_label, alias_name)``."""
+    if isinstance(alias, types_pb2.UserAlias):
+        return alias
+    label, name = alias
+    return types_pb2.UserAlias(alias_label=label, alias_name=name)
+
+
+# Module-level names for build_recipient, whose parameters shadow them.
+_to_user_alias = user_alias
+_to_prioritization = prioritization
+
+
+def recipient_profile(attributes: Union[None, types_pb2.UserProfile, Mapping[str, Any]]
+                      ) -> Optional[types_pb2.UserProfile]:
+    """A trigger recipient's ``attributes`` (a ``UserProfile`` without ``user``).
+
+    A dict's keys that are :func:`build_profile` keywords (``first_name``,
+    ``email``, ``dob``, ``custom_attributes``...) set those fields; every
+    other key is a custom attribute: ``{"first_name": "Ada", "tier": "gold"}``.
+    """
+    if attributes is None or isinstance(attributes, types_pb2.UserProfile):
+        return attributes
+    fields = {k: v for k, v in attributes.items() if k in _PROFILE_FIELDS}
+    custom = dict(fields.pop("custom_attributes", None) or {})
+    custom.update({k: v for k, v in attributes.items() if k not in _PROFILE_FIELDS})
+    profile = build_profile(user=types_pb2.UserRef(), custom_attributes=custom or None, **fields)
+    profile.ClearField("user")
+    return profile
+
+
+def build_recipient(external_id: Optional[str] = None, *,
+                    user_alias: Optional[AliasLike] = None,
+                    email: Optional[str] = None,
+                    braze_id: Optional[str] = None,
+                    prioritization: Iterable[PrioritizationLike] = (),
+                    context: Optional[Mapping[str, Any]] = None,
+                    trigger_properties: Optional[Mapping[str, Any]] = None,
+                    send_to_existing_only: Optional[bool] = None,
+                    attributes: Union[None, types_pb2.UserProfile, Mapping[str, Any]] = None
+                    ) -> messaging_pb2.Recipient:
+    """A trigger ``Recipient``: exactly one of ``external_id``, ``user_alias``,
+    ``email`` (with ``prioritization``) or ``braze_id``.
+
+    ``context`` (TriggerCanvas) / ``trigger_properties`` (TriggerCampaign) are
+    this recipient's keys over the request's; ``attributes`` (see
+    :func:`recipient_profile`) are written to the user before the send;
+    ``send_to_existing_only=False`` lets Braze create an unknown user from them.
+    """
+    given = [x is not None for x in (external_id, user_alias, email, braze_id)]
+    if sum(given) != 1:
+        raise ValueError("pass exactly one of external_id, user_alias, email or braze_id")
+    r = messaging_pb2.Recipient()
+    if external_id is not None:
+        r.external_user_id = external_id
+    elif user_alias is not None:
+        r.user_alias.CopyFrom(_to_user_alias(user_alias))
+    elif email is not None:
+        r.email = email
+    else:
+        r.braze_id = braze_id or ""
+    r.prioritization.extend(_to_prioritization(prioritization))
+    if context:
+        r.context.CopyFrom(_struct(context))
+    if trigger_properties:
+        r.trigger_properties.CopyFrom(_struct(trigger_properties))
+    if send_to_existing_only is not None:
+        r.send_to_existing_only = send_to_existing_only
+    profile = recipient_profile(attributes)
+    if profile is not None:
+        r.attributes.CopyFrom(profile)
+    return r
+
+
+def _recipients(recipients: Iterable[Union[str, messaging_pb2.Recipient]]
+                ) -> List[messaging_pb2.Recipient]:
+    """Recipients; a plain string is an external id."""
+    return [build_recipient(r) if isinstance(r, str) else r for r in recipients]
+
+
+def build_trigger_canvas_request(canvas_id: str,
+                                 recipients: Iterable[Union[str, messaging_pb2.Recipient]] = (),
+                                 *, context: Optional[Mapping[str, Any]] = None,
+                                 broadcast: bool = False,
+                                 audience: Optional[Mapping[str, Any]] = None,
+                                 workspace: Optional[str] = None,
+                                 validate_only: bool = False,
+                                 allow_partial: bool = False
+                                 ) -> messaging_pb2.TriggerCanvasRequest:
+    """A ``TriggerCanvasRequest``; ``recipients`` are ``Recipient`` messages
+    (:func:`build_recipient`) or external ids; ``context`` is for every recipient."""
+    request = messaging_pb2.TriggerCanvasRequest(
+        workspace=workspace or "", canvas_id=canvas_id, broadcast=broadcast,
+        recipients=_recipients(recipients), validate_only=validate_only,
+        allow_partial=allow_partial)
+    if context:
+        request.context.CopyFrom(_struct(context))
+    if audience:
+        request.audience.CopyFrom(_struct(audience))
+    return request
+
+
+def build_trigger_campaign_request(campaign_id: str,
+                                   recipients: Iterable[Union[str, messaging_pb2.Recipient]] = (),
+                                   *, trigger_properties: Optional[Mapping[str, Any]] = None,
+                                   send_id: Optional[str] = None,
+                                   broadcast: bool = False,
+                                   audience: Optional[Mapping[str, Any]] = None,
+                                   attachments: Iterable[Tuple[str, str]] = (),
+                                   workspace: Optional[str] = None,
+                                   validate_only: bool = False,
+                                   allow_partial: bool = False
+                                   ) -> messaging_pb2.TriggerCampaignRequest:
+    """A ``TriggerCampaignRequest``; ``attachments`` are ``(file_name, url)`` pairs."""
+    request = messaging_pb2.TriggerCampaignRequest(
+        workspace=workspace or "", campaign_id=campaign_id, send_id=send_id or "",
+        broadcast=broadcast, recipients=_recipients(recipients),
+        attachments=[messaging_pb2.Attachment(file_name=f, url=u) for f, u in attachments],
+        validate_only=validate_only, allow_partial=allow_partial)
+    if trigger_properties:
+        request.trigger_properties.CopyFrom(_struct(trigger_properties))
+    if audience:
+        request.audience.CopyFrom(_struct(audience))
+    return request
+
+
+def build_subscription_request(subscription_group_id: str, subscribed: bool = True, *,
+                               external_ids: Iterable[str] = (),
+                               emails: Iterable[str] = (),
+                               phones: Iterable[str] = (),
+                               use_double_opt_in_logic: Optional[bool] = None,
+                               workspace: Optional[str] = None,
+                               validate_only: bool = False,
+                               allow_partial: bool = False
+                               ) -> subscriptions_pb2.SetSubscriptionStatusRequest:
+    """A ``SetSubscriptionStatusRequest`` with one group entry (append more to
+    ``subscription_groups`` for several groups)."""
+    entry = subscriptions_pb2.SubscriptionGroupStatus(
+        subscription_group_id=subscription_group_id,
+        subscription_state=(SUBSCRIPTION_STATE_SUBSCRIBED if subscribed
+                            else SUBSCRIPTION_STATE_UNSUBSCRIBED),
+        external_ids=list(external_ids), emails=list(emails), phones=list(phones))
+    if use_double_opt_in_logic is not None:
+        entry.use_double_opt_in_logic = use_double_opt_in_logic
+    return subscriptions_pb2.SetSubscriptionStatusRequest(
+        workspace=workspace or "", subscription_groups=[entry], validate_only=validate_only,
+        allow_partial=allow_partial)
+
+
+def all_accepted(response: Any) -> bool:
+    """True when an action response (``IdentityResponse``, ``TriggerResponse``,
+    ``SetSubscriptionStatusResponse``) has results and every one went through:
+    ACCEPTED, APPLIED, VALID (validate_only) or DUPLICATE. ACCEPTED means
+    Braze took the item, not that its effect is visible yet (see ``warnings``)."""
+    return len(response.results) > 0 and all(
+        r.status in ACCEPTED_STATUSES for r in response.results)
+
+
+class ActionOutcome(NamedTuple):
+    """The first result of an action call made by a convenience method
+    (:meth:`BrazeSyncClient.identify_alias`, :meth:`~BrazeSyncClient.trigger_canvas_for`...)."""
+
+    #: An ``ACTION_STATUS_*`` value.
+    status: int
+    #: The ``ActionResult`` (``warnings``, ``braze_error``, ``retryable``...).
+    result: actions_pb2.ActionResult
+    #: The whole response.
+    response: Any
+
+    @property
+    def accepted(self) -> bool:
+        """ACCEPTED, APPLIED, VALID or DUPLICATE."""
+        return self.status in ACCEPTED_STATUSES
+
+    @property
+    def status_name(self) -> str:
+        return actions_pb2.ActionStatus.Name(self.status)
+
+    @property
+    def warnings(self) -> List[str]:
+        """The warnings' names, e.g. ``["ACTION_WARNING_SUCCESS_MAY_BE_NOOP"]``."""
+        return [actions_pb2.ActionWarning.Name(w) for w in self.result.warnings]
+
+
+def _outcome(response: Any, rpc: str) -> ActionOutcome:
+    if not response.results:
+        raise BrazeSyncError(grpc.StatusCode.INTERNAL, f"{rpc} answered no result")
+    result = response.results[0]
+    return ActionOutcome(result.status, result, response)
+
+
+
 class UserLookup(NamedTuple):
     """What :meth:`BrazeSyncClient.lookup_user` found for one identifier."""
 
@@ -468,7 +741,9 @@ class BrazeSyncClient:
         retries: the maximum number of attempts per call, the first included
             (``retries=1`` never retries). Only ``UNAVAILABLE`` is retried,
             with exponential backoff and full jitter: nothing was accepted by
-            Braze then, so resending is safe.
+            Braze then, so resending is safe. Triggers (``trigger_canvas``,
+            ``trigger_campaign``) are never retried: a trigger that reached
+            the server may have been sent by Braze.
         tls: use TLS (``grpc.ssl_channel_credentials``).
         root_certificates: PEM root certificates for TLS; ``None`` uses the
             system roots. Setting it implies ``tls=True``.
@@ -512,6 +787,9 @@ class BrazeSyncClient:
         self._channel = grpc.intercept_channel(channel, *interceptors) if interceptors else channel
         self._stub = brazesync_pb2_grpc.BrazeSyncStub(self._channel)
         self._lookup_stub = lookup_pb2_grpc.BrazeLookupStub(self._channel)
+        self._identity_stub = identity_pb2_grpc.BrazeIdentityStub(self._channel)
+        self._messaging_stub = messaging_pb2_grpc.BrazeMessagingStub(self._channel)
+        self._subscriptions_stub = subscriptions_pb2_grpc.BrazeSubscriptionsStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
     # -- lifecycle ---------------------------------------------------------
@@ -622,6 +900,156 @@ class BrazeSyncClient:
         result = response.results[0]
         return UserLookup(result.outcome, found_user(response, result), result, response)
 
+    # -- Braze actions: BrazeIdentity ----------------------------------------
+    #
+    # Every action rpc answers one ActionResult per item (ACCEPTED, APPLIED,
+    # REJECTED_INVALID, REJECTED_BY_BRAZE, FAILED, DEFERRED, VALID...); Braze
+    # being slow or down is a result, never an exception. They raise
+    # BrazeSyncError for INVALID_ARGUMENT (an invalid item without
+    # allow_partial; violations name the field), NOT_FOUND (workspace),
+    # FAILED_PRECONDITION (Braze refused the workspace's key),
+    # UNAUTHENTICATED / PERMISSION_DENIED (the caller needs the identity,
+    # messaging or subscriptions role) and RESOURCE_EXHAUSTED.
+    # Identity and subscription calls are retried on UNAVAILABLE like Track
+    # (sending them again has no further effect); triggers never are.
+
+    def create_alias(self, request: identity_pb2.CreateAliasRequest, *,
+                     timeout: Optional[float] = None) -> identity_pb2.IdentityResponse:
+        """``BrazeIdentity.CreateAlias`` (POST /users/alias/new)."""
+        return self._call(self._identity_stub.CreateAlias, request, timeout)
+
+    def identify_users(self, request: identity_pb2.IdentifyUsersRequest, *,
+                       timeout: Optional[float] = None) -> identity_pb2.IdentityResponse:
+        """``BrazeIdentity.IdentifyUsers`` (POST /users/identify)."""
+        return self._call(self._identity_stub.IdentifyUsers, request, timeout)
+
+    def merge_users(self, request: identity_pb2.MergeUsersRequest, *,
+                    timeout: Optional[float] = None) -> identity_pb2.IdentityResponse:
+        """``BrazeIdentity.MergeUsers`` (POST /users/merge; Braze merges later)."""
+        return self._call(self._identity_stub.MergeUsers, request, timeout)
+
+    def delete_users(self, request: identity_pb2.DeleteUsersRequest, *,
+                     timeout: Optional[float] = None) -> identity_pb2.IdentityResponse:
+        """``BrazeIdentity.DeleteUsers`` (POST /users/delete). Irreversible: the
+        request needs ``confirm_irreversible=True``."""
+        return self._call(self._identity_stub.DeleteUsers, request, timeout)
+
+    def rename_external_ids(self, request: identity_pb2.RenameExternalIdsRequest, *,
+                            timeout: Optional[float] = None) -> identity_pb2.IdentityResponse:
+        """``BrazeIdentity.RenameExternalIds`` (POST /users/external_ids/rename)."""
+        return self._call(self._identity_stub.RenameExternalIds, request, timeout)
+
+    def remove_external_ids(self, request: identity_pb2.RemoveExternalIdsRequest, *,
+                            timeout: Optional[float] = None) -> identity_pb2.IdentityResponse:
+        """``BrazeIdentity.RemoveExternalIds`` (POST /users/external_ids/remove)."""
+        return self._call(self._identity_stub.RemoveExternalIds, request, timeout)
+
+    def create_user_alias(self, alias_label: str, alias_name: str,
+                          external_id: Optional[str] = None, *,
+                          workspace: Optional[str] = None,
+                          timeout: Optional[float] = None) -> ActionOutcome:
+        """Adds one alias to ``external_id`` (or, without it, creates an
+        alias-only user, e.g. for an anonymous visitor). Braze answers success
+        even when the pair is already in use: the outcome is ACCEPTED with
+        ``ACTION_WARNING_SUCCESS_MAY_BE_NOOP``."""
+        item = identity_pb2.NewUserAlias(alias_label=alias_label, alias_name=alias_name)
+        if external_id is not None:
+            item.external_id = external_id
+        request = identity_pb2.CreateAliasRequest(workspace=workspace or "",
+                                                  user_aliases=[item])
+        return _outcome(self.create_alias(request, timeout=timeout), "CreateAlias")
+
+    def identify_alias(self, external_id: str, alias_label: str, alias_name: str, *,
+                       workspace: Optional[str] = None,
+                       timeout: Optional[float] = None) -> ActionOutcome:
+        """Identifies the alias-only profile ``(alias_label, alias_name)`` as
+        ``external_id`` (an anonymous visitor who logged in): Braze merges it
+        into the user with that external id."""
+        request = identity_pb2.IdentifyUsersRequest(
+            workspace=workspace or "",
+            aliases_to_identify=[identity_pb2.AliasToIdentify(
+                external_id=external_id,
+                user_alias=types_pb2.UserAlias(alias_label=alias_label,
+                                               alias_name=alias_name))])
+        return _outcome(self.identify_users(request, timeout=timeout), "IdentifyUsers")
+
+    def delete_user(self, external_id: str, *, confirm_irreversible: bool,
+                    workspace: Optional[str] = None,
+                    timeout: Optional[float] = None) -> ActionOutcome:
+        """Deletes one user by external id; ``confirm_irreversible`` must be True."""
+        request = identity_pb2.DeleteUsersRequest(
+            workspace=workspace or "", external_ids=[external_id],
+            confirm_irreversible=confirm_irreversible)
+        return _outcome(self.delete_users(request, timeout=timeout), "DeleteUsers")
+
+    # -- Braze actions: BrazeMessaging ---------------------------------------
+
+    def trigger_canvas(self, request: messaging_pb2.TriggerCanvasRequest, *,
+                       timeout: Optional[float] = None) -> messaging_pb2.TriggerResponse:
+        """``BrazeMessaging.TriggerCanvas`` (POST /canvas/trigger/send).
+
+        Exactly one attempt, whatever ``retries`` says: a Braze trigger is not
+        idempotent, and after ``DEADLINE_EXCEEDED`` or ``UNAVAILABLE`` the
+        request may have reached the server and Braze may have sent. Do not
+        resend such a failure blindly; a recipient whose result is FAILED with
+        ``retryable`` False may have received the message.
+        """
+        return self._call(self._messaging_stub.TriggerCanvas, request, timeout, retry=False)
+
+    def trigger_campaign(self, request: messaging_pb2.TriggerCampaignRequest, *,
+                         timeout: Optional[float] = None) -> messaging_pb2.TriggerResponse:
+        """``BrazeMessaging.TriggerCampaign`` (POST /campaigns/trigger/send);
+        never retried, as :meth:`trigger_canvas`."""
+        return self._call(self._messaging_stub.TriggerCampaign, request, timeout, retry=False)
+
+    def trigger_canvas_for(self, external_id: str, canvas_id: str,
+                           context: Optional[Mapping[str, Any]] = None,
+                           attributes: Union[None, types_pb2.UserProfile,
+                                             Mapping[str, Any]] = None, *,
+                           send_to_existing_only: Optional[bool] = None,
+                           workspace: Optional[str] = None,
+                           timeout: Optional[float] = None) -> ActionOutcome:
+        """Puts one user into an API-triggered Canvas with ``context``
+        (``{{context.KEY}}`` in Liquid), writing ``attributes`` (see
+        :func:`recipient_profile`) to the user first. Never retried."""
+        recipient = build_recipient(external_id, context=context, attributes=attributes,
+                                    send_to_existing_only=send_to_existing_only)
+        request = build_trigger_canvas_request(canvas_id, [recipient], workspace=workspace)
+        return _outcome(self.trigger_canvas(request, timeout=timeout), "TriggerCanvas")
+
+    def trigger_campaign_for(self, external_id: str, campaign_id: str,
+                             trigger_properties: Optional[Mapping[str, Any]] = None,
+                             attributes: Union[None, types_pb2.UserProfile,
+                                               Mapping[str, Any]] = None, *,
+                             send_to_existing_only: Optional[bool] = None,
+                             workspace: Optional[str] = None,
+                             timeout: Optional[float] = None) -> ActionOutcome:
+        """Sends one user an API-triggered campaign with ``trigger_properties``
+        (``{{api_trigger_properties.KEY}}``). Never retried."""
+        recipient = build_recipient(external_id, attributes=attributes,
+                                    send_to_existing_only=send_to_existing_only)
+        request = build_trigger_campaign_request(campaign_id, [recipient],
+                                                 trigger_properties=trigger_properties,
+                                                 workspace=workspace)
+        return _outcome(self.trigger_campaign(request, timeout=timeout), "TriggerCampaign")
+
+    # -- Braze actions: BrazeSubscriptions -----------------------------------
+
+    def set_subscription_status(
+            self, request: subscriptions_pb2.SetSubscriptionStatusRequest, *,
+            timeout: Optional[float] = None) -> subscriptions_pb2.SetSubscriptionStatusResponse:
+        """``BrazeSubscriptions.SetSubscriptionStatus`` (POST /v2/subscription/status/set)."""
+        return self._call(self._subscriptions_stub.SetSubscriptionStatus, request, timeout)
+
+    def subscribe_user(self, external_id: str, subscription_group_id: str,
+                       subscribed: bool = True, *, workspace: Optional[str] = None,
+                       timeout: Optional[float] = None) -> ActionOutcome:
+        """Subscribes (or, with ``subscribed=False``, unsubscribes) one user to a group."""
+        request = build_subscription_request(subscription_group_id, subscribed,
+                                             external_ids=[external_id], workspace=workspace)
+        return _outcome(self.set_subscription_status(request, timeout=timeout),
+                        "SetSubscriptionStatus")
+
     def check_health(self, service: str = "brazesync.v1.BrazeSync", *,
                      timeout: Optional[float] = None, wait_for_ready: bool = False) -> bool:
         """True when the server's ``grpc.health.v1.Health`` reports SERVING."""
@@ -641,7 +1069,8 @@ class BrazeSyncClient:
         ceiling = min(self.backoff_max, self.backoff_initial * (2 ** (attempt - 1)))
         return random.uniform(0, ceiling) if ceiling > 0 else 0.0
 
-    def _call(self, method: Any, request: Any, timeout: Optional[float]) -> Any:
+    def _call(self, method: Any, request: Any, timeout: Optional[float], *,
+              retry: bool = True) -> Any:
         per_attempt = self.timeout if timeout is None else float(timeout)
         if not math.isfinite(per_attempt) or per_attempt <= 0:
             raise ValueError("timeout must be a positive number of seconds")
@@ -652,7 +1081,8 @@ class BrazeSyncClient:
                 return method(request, timeout=per_attempt, metadata=self._metadata or None)
             except grpc.RpcError as error:
                 code = error.code() if hasattr(error, "code") else None
-                if code == grpc.StatusCode.UNAVAILABLE and attempt < self.max_attempts:
+                if (retry and code == grpc.StatusCode.UNAVAILABLE
+                        and attempt < self.max_attempts):
                     self._sleep(self._backoff(attempt))
                     continue
                 raise BrazeSyncError.from_rpc_error(error, attempts=attempt) from error

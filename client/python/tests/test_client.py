@@ -52,6 +52,8 @@ import grpc  # noqa: E402
 import brazesync_client as bs  # noqa: E402
 from brazesync_client import BrazeSyncClient, BrazeSyncError  # noqa: E402
 from braze_action_node import BrazeExample  # noqa: E402
+from anonymous_visitor_logs_in import AnonymousVisitorLogsIn  # noqa: E402
+from retarget_after_conversation import RetargetAfterConversation  # noqa: E402
 
 API_KEY = "py-client-test-key"
 STARTUP_TIMEOUT_S = 30.0
@@ -184,6 +186,47 @@ def received_bodies() -> List[Dict[str, Any]]:
     calls, POST /users/export/ids, are left out)."""
     return [r["body"] for r in emulator("GET", "/_emulator/requests")
             if r.get("path", "/users/track").startswith("/users/track")]
+
+
+def bodies_to(path: str) -> List[Dict[str, Any]]:
+    """The bodies of the requests Braze received at PATH (e.g. "/users/identify")."""
+    return [r["body"] for r in emulator("GET", "/_emulator/requests") if r.get("path") == path]
+
+
+def paths_received() -> List[str]:
+    """Every Braze path the emulator received, in order."""
+    return [r.get("path", "") for r in emulator("GET", "/_emulator/requests")]
+
+
+def emulator_messages() -> List[Any]:
+    """The messages the emulator's triggers sent (GET /_emulator/messages)."""
+    answer = emulator("GET", "/_emulator/messages")
+    return answer.get("messages", []) if isinstance(answer, dict) else answer
+
+
+def messages_mentioning(*needles: str) -> List[Any]:
+    """The sent messages whose JSON contains every needle (format-agnostic)."""
+    return [m for m in emulator_messages() if all(n in json.dumps(m) for n in needles)]
+
+
+def live_profiles() -> List[Dict[str, Any]]:
+    """The emulator's live profiles (GET /_emulator/profiles; never lagged)."""
+    return emulator("GET", "/_emulator/profiles")
+
+
+def profile_with(external_id: str) -> Optional[Dict[str, Any]]:
+    return next((p for p in live_profiles() if p.get("external_id") == external_id), None)
+
+
+def eventually(check, timeout: float = 10.0):
+    """Polls CHECK (bounded) until it returns a truthy value; returns the last value.
+    Braze queues merges and deletes, so their effect may come a moment later."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(0.1)
 
 
 def unique_id(prefix: str) -> str:
@@ -492,6 +535,284 @@ class ActionNodeTest(LiveServerTest):
 
 
 # ---------------------------------------------------------------------------
+# The Braze actions (identity, messaging, subscriptions) against the live server
+# ---------------------------------------------------------------------------
+
+def status_names(response: Any) -> List[str]:
+    return [bs.actions_pb2.ActionStatus.Name(r.status) for r in response.results]
+
+
+class IdentityTest(LiveServerTest):
+    def test_create_alias_then_identify_merges_the_alias_profile(self) -> None:
+        user, visitor = unique_id("py-ident"), unique_id("visitor")
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user,
+                                                                first_name="Ada")))
+        created = self.client.create_user_alias("chat_visitor", visitor)
+        self.assertEqual(created.status, bs.ACTION_STATUS_ACCEPTED, created.response)
+        self.assertIn("ACTION_WARNING_SUCCESS_MAY_BE_NOOP", created.warnings)
+        self.assertEqual(created.response.braze_calls[created.result.braze_call].endpoint,
+                         "/users/alias/new")
+        self.assertEqual(bodies_to("/users/alias/new"), [
+            {"user_aliases": [{"alias_label": "chat_visitor", "alias_name": visitor}]}])
+
+        identified = self.client.identify_alias(user, "chat_visitor", visitor)
+        self.assertEqual(identified.status, bs.ACTION_STATUS_ACCEPTED, identified.response)
+        self.assertEqual(bodies_to("/users/identify"), [{"aliases_to_identify": [{
+            "external_id": user,
+            "user_alias": {"alias_label": "chat_visitor", "alias_name": visitor}}]}])
+        # The alias now belongs to the identified user (Braze's live state).
+        profile = eventually(lambda: (lambda p: p if p and {
+            "alias_label": "chat_visitor", "alias_name": visitor} in p.get("user_aliases", [])
+            else None)(profile_with(user)))
+        self.assertIsNotNone(profile, live_profiles())
+        self.assertEqual(profile["first_name"], "Ada")
+
+    def test_identify_users_raw_request_by_email_and_alias(self) -> None:
+        user = unique_id("py-ident-raw")
+        response = self.client.identify_users(bs.IdentifyUsersRequest(
+            aliases_to_identify=[bs.identity_pb2.AliasToIdentify(
+                external_id=user, user_alias=bs.UserAlias(alias_label="crm",
+                                                          alias_name=unique_id("n")))],
+            emails_to_identify=[bs.identity_pb2.EmailToIdentify(
+                external_id=user, email="ada@example.com",
+                prioritization=bs.prioritization(["unidentified", "most_recently_updated"]))]))
+        self.assertEqual(status_names(response), ["ACTION_STATUS_ACCEPTED"] * 2, response)
+        self.assertEqual([(r.array, r.index) for r in response.results],
+                         [("aliases_to_identify", 0), ("emails_to_identify", 0)])
+        body = bodies_to("/users/identify")[0]
+        self.assertEqual(body["emails_to_identify"][0]["prioritization"],
+                         ["unidentified", "most_recently_updated"])
+
+    def test_validate_only_sends_nothing(self) -> None:
+        response = self.client.create_alias(bs.CreateAliasRequest(
+            user_aliases=[bs.NewUserAlias(alias_label="crm", alias_name="v1",
+                                          external_id="u1")],
+            validate_only=True))
+        self.assertEqual(status_names(response), ["ACTION_STATUS_VALID"])
+        self.assertEqual([json.loads(b) for b in response.braze_request_bodies], [
+            {"user_aliases": [{"external_id": "u1", "alias_label": "crm", "alias_name": "v1"}]}])
+        self.assertNotIn("/users/alias/new", paths_received())
+
+    def test_delete_users_removes_the_profile_and_lookup_forgets_it(self) -> None:
+        user = unique_id("py-delete")
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user,
+                                                                first_name="Gone")))
+        self.assertIsNotNone(profile_with(user))
+        deleted = self.client.delete_user(user, confirm_irreversible=True)
+        self.assertEqual(deleted.status, bs.ACTION_STATUS_ACCEPTED, deleted.response)
+        self.assertEqual(bodies_to("/users/delete"), [{"external_ids": [user]}])
+        self.assertEqual(deleted.response.deleted, 1, deleted.response)
+        self.assertTrue(eventually(lambda: profile_with(user) is None), live_profiles())
+        # BrazeLookup forgets the user at once (its read-your-writes overlay too).
+        found = self.client.lookup_user(user, max_wait=5.0)
+        self.assertEqual(found.outcome, bs.LOOKUP_OUTCOME_NOT_FOUND, found.response)
+
+    def test_delete_without_confirmation_is_invalid_argument(self) -> None:
+        with self.assertRaises(BrazeSyncError) as caught:
+            self.client.delete_user("someone", confirm_irreversible=False)
+        self.assertEqual(caught.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("confirm_irreversible",
+                      " ".join(f for f, _ in caught.exception.violations) +
+                      caught.exception.message)
+        self.assertNotIn("/users/delete", paths_received())
+
+    def test_rename_external_id(self) -> None:
+        old, new = unique_id("py-old"), unique_id("py-new")
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=old, first_name="Old")))
+        response = self.client.rename_external_ids(bs.RenameExternalIdsRequest(
+            external_id_renames=[bs.identity_pb2.ExternalIdRename(current_external_id=old,
+                                                                  new_external_id=new)]))
+        self.assertEqual(status_names(response), ["ACTION_STATUS_APPLIED"], response)
+        self.assertEqual(list(response.external_ids), [old])
+        self.assertIsNotNone(eventually(lambda: profile_with(new)), live_profiles())
+
+
+class MessagingTest(LiveServerTest):
+    def test_trigger_canvas_with_context_sends_one_message(self) -> None:
+        user = unique_id("py-canvas")
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user, first_name="Ada")))
+        sent = self.client.trigger_canvas_for(user, "cv-retarget",
+                                              context={"topic": "upgrade", "score": 7},
+                                              attributes={"first_name": "Ada", "tier": "gold"})
+        self.assertEqual(sent.status, bs.ACTION_STATUS_ACCEPTED, sent.response)
+        self.assertTrue(sent.response.dispatch_ids, sent.response)
+        call = sent.response.braze_calls[sent.result.braze_call]
+        self.assertEqual(call.endpoint, "/canvas/trigger/send")
+        self.assertEqual(call.dispatch_id, sent.response.dispatch_ids[0])
+        (body,) = bodies_to("/canvas/trigger/send")
+        self.assertEqual(body["canvas_id"], "cv-retarget")
+        (recipient,) = body["recipients"]
+        self.assertEqual(recipient["external_user_id"], user)
+        context = dict(body.get("context") or {}, **(recipient.get("context") or {}))
+        self.assertEqual(context, {"topic": "upgrade", "score": 7})
+        self.assertEqual(recipient["attributes"], {"first_name": "Ada", "tier": "gold"})
+        self.assertEqual(len(messages_mentioning("cv-retarget", user, "upgrade")), 1,
+                         emulator_messages())
+
+    def test_broadcast_with_recipients_is_invalid_argument(self) -> None:
+        request = bs.build_trigger_canvas_request("cv-1", ["u1"], broadcast=True)
+        with self.assertRaises(BrazeSyncError) as caught:
+            self.client.trigger_canvas(request)
+        self.assertEqual(caught.exception.code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertNotIn("/canvas/trigger/send", paths_received())
+
+    def test_trigger_campaign_with_properties(self) -> None:
+        user = unique_id("py-campaign")
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user, first_name="Ada")))
+        sent = self.client.trigger_campaign_for(user, "cp-coupon",
+                                                trigger_properties={"coupon": "CHAT10"})
+        self.assertEqual(sent.status, bs.ACTION_STATUS_ACCEPTED, sent.response)
+        (body,) = bodies_to("/campaigns/trigger/send")
+        self.assertEqual(body["campaign_id"], "cp-coupon")
+        props = dict(body.get("trigger_properties") or {},
+                     **(body["recipients"][0].get("trigger_properties") or {}))
+        self.assertEqual(props, {"coupon": "CHAT10"})
+        self.assertEqual(len(messages_mentioning("cp-coupon", user)), 1, emulator_messages())
+
+
+class SubscriptionsTest(LiveServerTest):
+    def test_set_subscription_status(self) -> None:
+        user = unique_id("py-sub")
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user, first_name="Ada")))
+        outcome = self.client.subscribe_user(user, "sg-newsletter")
+        self.assertEqual(outcome.status, bs.ACTION_STATUS_ACCEPTED, outcome.response)
+        self.assertEqual(bodies_to("/v2/subscription/status/set"), [{"subscription_groups": [{
+            "subscription_group_id": "sg-newsletter", "subscription_state": "subscribed",
+            "external_ids": [user]}]}])
+        response = self.client.set_subscription_status(bs.build_subscription_request(
+            "sg-newsletter", False, external_ids=[user]))
+        self.assertTrue(bs.all_accepted(response), response)
+        self.assertEqual(bodies_to("/v2/subscription/status/set")[-1]["subscription_groups"][0]
+                         ["subscription_state"], "unsubscribed")
+
+    def test_emails_and_phones_go_in_separate_calls(self) -> None:
+        request = bs.build_subscription_request("sg-email", emails=["ada@example.com"])
+        request.subscription_groups.add(subscription_group_id="sg-sms",
+                                        subscription_state=bs.SUBSCRIPTION_STATE_SUBSCRIBED,
+                                        phones=["+15043277269"])
+        response = self.client.set_subscription_status(request)
+        self.assertEqual(status_names(response), ["ACTION_STATUS_ACCEPTED"] * 2, response)
+        bodies = bodies_to("/v2/subscription/status/set")
+        self.assertEqual(len(bodies), 2, bodies)
+        self.assertEqual(len(response.braze_calls), 2)
+
+
+class TriggerRetryTest(unittest.TestCase):
+    def test_trigger_is_never_retried(self) -> None:
+        sock = closed_port()
+        self.addCleanup(sock.close)
+        interceptor = CountingInterceptor()
+        with BrazeSyncClient(f"127.0.0.1:{sock.getsockname()[1]}", retries=3,
+                             interceptors=[interceptor], sleep=lambda _: None) as client:
+            with self.assertRaises(BrazeSyncError) as caught:
+                client.trigger_canvas_for("u1", "cv-1", context={"k": "v"})
+            self.assertEqual(caught.exception.code, grpc.StatusCode.UNAVAILABLE)
+            self.assertEqual(caught.exception.attempts, 1)
+            self.assertEqual(interceptor.attempts, 1, "a trigger may double-send: never retried")
+            with self.assertRaises(BrazeSyncError):
+                client.trigger_campaign(bs.build_trigger_campaign_request("cp-1", ["u1"]))
+            self.assertEqual(interceptor.attempts, 2)
+            # Identity calls are idempotent: UNAVAILABLE is retried like Track.
+            with self.assertRaises(BrazeSyncError) as caught:
+                client.identify_alias("u1", "chat_visitor", "v1")
+            self.assertEqual(caught.exception.attempts, 3)
+
+
+# ---------------------------------------------------------------------------
+# The action-node examples for the Braze actions
+# ---------------------------------------------------------------------------
+
+class RetargetExampleTest(LiveServerTest):
+    def setUp(self) -> None:
+        super().setUp()
+        os.environ["BRAZESYNC_TARGET"] = self.target
+        self.addCleanup(os.environ.pop, "BRAZESYNC_TARGET", None)
+
+    def test_conversation_end_tracks_then_triggers_with_context(self) -> None:
+        user = unique_id("conv-retarget")
+        log = ListLog()
+        result = RetargetAfterConversation("cv-retarget").execute(
+            log, {"user_id": user, "first_name": "Ada", "topic": "upgrade_plan",
+                  "intent": "pricing"}, {"conversation_id": "c-42"})
+        self.assertEqual(result["success"], "true", log.text())
+        self.assertTrue(result["dispatch_id"], result)
+        # Track first (profile + event in one request), then the trigger.
+        self.assertEqual([p for p in paths_received() if not p.startswith("/users/export")],
+                         ["/users/track", "/canvas/trigger/send"])
+        (track,) = bodies_to("/users/track")
+        self.assertEqual(track["attributes"], [{"external_id": user, "first_name": "Ada"}])
+        self.assertEqual(track["events"][0]["name"], "conversation_ended")
+        collected = {"topic": "upgrade_plan", "intent": "pricing", "conversation_id": "c-42"}
+        self.assertEqual(track["events"][0]["properties"], collected)
+        (trigger,) = bodies_to("/canvas/trigger/send")
+        recipient = trigger["recipients"][0]
+        self.assertEqual(recipient["external_user_id"], user)
+        self.assertEqual(dict(trigger.get("context") or {}, **(recipient.get("context") or {})),
+                         collected)
+        self.assertEqual(len(messages_mentioning("cv-retarget", user, "upgrade_plan")), 1,
+                         emulator_messages())
+
+    def test_invalid_track_never_triggers(self) -> None:
+        log = ListLog()
+        result = RetargetAfterConversation("cv-retarget").execute(
+            log, {"user_id": unique_id("conv-bad"), "email": "not-an-email", "topic": "x"})
+        self.assertEqual(result, {"success": "error"})
+        self.assertNotIn("/canvas/trigger/send", paths_received())
+        self.assertIn("track failed", log.text())
+
+    def test_unreachable_server_is_an_error_without_retrying_the_trigger(self) -> None:
+        sock = closed_port()
+        self.addCleanup(sock.close)
+        interceptor = CountingInterceptor()
+        node = RetargetAfterConversation("cv-retarget", lambda: BrazeSyncClient(
+            f"127.0.0.1:{sock.getsockname()[1]}", retries=2, sleep=lambda _: None,
+            interceptors=[interceptor]))
+        log = ListLog()
+        self.assertEqual(node.execute(log, {"user_id": "u1", "topic": "x"}),
+                         {"success": "error"})
+        self.assertEqual(interceptor.attempts, 2, "track retried once, no trigger attempted")
+
+
+class AnonymousVisitorExampleTest(LiveServerTest):
+    def setUp(self) -> None:
+        super().setUp()
+        os.environ["BRAZESYNC_TARGET"] = self.target
+        self.addCleanup(os.environ.pop, "BRAZESYNC_TARGET", None)
+
+    def test_visitor_tracked_by_alias_then_identified_on_login(self) -> None:
+        visitor, user = unique_id("visitor"), unique_id("conv-login")
+        node = AnonymousVisitorLogsIn()
+        log = ListLog()
+        self.assertEqual(node.execute(log, {"visitor_id": visitor, "first_name": "Ada"}),
+                         {"success": "true", "step": "tracked_anonymous"}, log.text())
+        (track,) = bodies_to("/users/track")
+        alias = {"alias_label": "chat_visitor", "alias_name": visitor}
+        self.assertEqual(track["attributes"], [{"user_alias": alias, "first_name": "Ada",
+                                                "_update_existing_only": False}])
+        self.assertEqual(track["events"][0]["user_alias"], alias)
+        self.assertEqual(track["events"][0]["name"], "chat_started")
+        anonymous = [p for p in live_profiles() if alias in p.get("user_aliases", [])]
+        self.assertEqual(len(anonymous), 1, live_profiles())
+        self.assertNotIn("external_id", anonymous[0])
+
+        self.assertEqual(node.execute(log, {"visitor_id": visitor}, {"user_id": user}),
+                         {"success": "true", "step": "identified"}, log.text())
+        self.assertEqual(bodies_to("/users/identify"), [{"aliases_to_identify": [
+            {"external_id": user, "user_alias": alias}]}])
+        # The anonymous profile (first name, chat_started) is now the user's.
+        profile = eventually(lambda: profile_with(user))
+        self.assertIsNotNone(profile, live_profiles())
+        self.assertEqual(profile.get("first_name"), "Ada", profile)
+        self.assertIn(alias, profile.get("user_aliases", []), profile)
+
+    def test_missing_visitor_id_is_an_error(self) -> None:
+        log = ListLog()
+        self.assertEqual(AnonymousVisitorLogsIn().execute(log, {"user_id": "u1"}),
+                         {"success": "error"})
+        self.assertIn("no visitor id", log.text())
+
+
+# ---------------------------------------------------------------------------
 # Offline: value mapping, error decoding, stub packaging
 # ---------------------------------------------------------------------------
 
@@ -584,6 +905,45 @@ class OfflineTest(unittest.TestCase):
         self.assertIsNone(bs.found_user(response, missing))
         self.assertIsNone(bs.found_user(response, broken))
         self.assertEqual(bs.custom_attributes(None), {})
+
+    def test_action_builders(self) -> None:
+        self.assertEqual(bs.prioritization(["unidentified", "MOST_RECENTLY_UPDATED",
+                                            bs.PRIORITIZATION_IDENTIFIED]),
+                         [bs.PRIORITIZATION_UNIDENTIFIED,
+                          bs.PRIORITIZATION_MOST_RECENTLY_UPDATED,
+                          bs.PRIORITIZATION_IDENTIFIED])
+        with self.assertRaises(ValueError):
+            bs.prioritization(["newest"])
+        r = bs.build_recipient(email="a@b.co", prioritization=["identified"],
+                               context={"k": "v"}, send_to_existing_only=False,
+                               attributes={"first_name": "Ada", "tier": "gold",
+                                           "custom_attributes": {"n": 1}})
+        self.assertEqual(r.email, "a@b.co")
+        self.assertEqual(list(r.prioritization), [bs.PRIORITIZATION_IDENTIFIED])
+        self.assertFalse(r.send_to_existing_only)
+        self.assertTrue(r.HasField("send_to_existing_only"))
+        self.assertFalse(r.attributes.HasField("user"))
+        self.assertEqual(r.attributes.first_name, "Ada")
+        self.assertEqual(sorted(r.attributes.custom_attributes), ["n", "tier"])
+        self.assertEqual(bs.build_recipient(user_alias=("crm", "7")).user_alias.alias_name, "7")
+        with self.assertRaises(ValueError):
+            bs.build_recipient("u1", email="a@b.co")
+        request = bs.build_trigger_canvas_request("cv", ["u1", r], context={"t": 1},
+                                                  workspace="eu")
+        self.assertEqual([x.WhichOneof("id") for x in request.recipients],
+                         ["external_user_id", "email"])
+        self.assertEqual(request.context["t"], 1)
+        sub = bs.build_subscription_request("g", False, phones=["+15043277269"],
+                                            use_double_opt_in_logic=True)
+        self.assertEqual(sub.subscription_groups[0].subscription_state,
+                         bs.SUBSCRIPTION_STATE_UNSUBSCRIBED)
+        self.assertTrue(sub.subscription_groups[0].use_double_opt_in_logic)
+        ok = bs.TriggerResponse(results=[bs.ActionResult(status=bs.ACTION_STATUS_ACCEPTED),
+                                         bs.ActionResult(status=bs.ACTION_STATUS_DUPLICATE)])
+        self.assertTrue(bs.all_accepted(ok))
+        ok.results.add(status=bs.ACTION_STATUS_FAILED)
+        self.assertFalse(bs.all_accepted(ok))
+        self.assertFalse(bs.all_accepted(bs.IdentityResponse()))
 
     def test_track_user_unknown_keyword_raises_before_sending(self) -> None:
         interceptor = CountingInterceptor()

@@ -1,5 +1,6 @@
-// Package client calls BrazeSync (brazesync.v1.BrazeSync/Track and
-// brazesync.v1.BrazeLookup/LookupUsers) from Go.
+// Package client calls BrazeSync (brazesync.v1.BrazeSync/Track,
+// brazesync.v1.BrazeLookup/LookupUsers and the Braze actions of
+// BrazeIdentity, BrazeMessaging and BrazeSubscriptions; see actions.go) from Go.
 //
 // It builds against Debian 12's Go packages in GOPATH mode: grpc-go 1.33
 // (golang-google-grpc-dev), protobuf-go 1.28 and golang/protobuf 1.5. The
@@ -67,8 +68,8 @@ func WithTLS(creds credentials.TransportCredentials) Option {
 	return func(o *options) { o.creds = creds }
 }
 
-// WithWorkspace sets TrackRequest.workspace (and LookupUsersRequest.workspace)
-// for requests that name none.
+// WithWorkspace sets the workspace of requests that name none (Track,
+// LookupUsers and every action request).
 func WithWorkspace(name string) Option { return func(o *options) { o.workspace = name } }
 
 // WithDialOptions passes extra options to grpc.Dial.
@@ -78,10 +79,13 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 
 // Client is a BrazeSync client; safe for concurrent use. Close it when done.
 type Client struct {
-	conn   *grpc.ClientConn
-	stub   pb.BrazeSyncClient
-	lookup pb.BrazeLookupClient
-	opts   options
+	conn          *grpc.ClientConn
+	stub          pb.BrazeSyncClient
+	lookup        pb.BrazeLookupClient
+	identity      pb.BrazeIdentityClient
+	messaging     pb.BrazeMessagingClient
+	subscriptions pb.BrazeSubscriptionsClient
+	opts          options
 }
 
 // Dial connects to BrazeSync at target ("host:port"). The connection is made
@@ -103,7 +107,9 @@ func Dial(target string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{conn: conn, stub: pb.NewBrazeSyncClient(conn), lookup: pb.NewBrazeLookupClient(conn), opts: o}, nil
+	return &Client{conn: conn, stub: pb.NewBrazeSyncClient(conn), lookup: pb.NewBrazeLookupClient(conn),
+		identity: pb.NewBrazeIdentityClient(conn), messaging: pb.NewBrazeMessagingClient(conn),
+		subscriptions: pb.NewBrazeSubscriptionsClient(conn), opts: o}, nil
 }
 
 // Close closes the connection.

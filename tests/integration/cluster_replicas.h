@@ -27,8 +27,8 @@ struct ClusterReplicas {
 
   // Starts replica-a, replica-b, ... (`count` of them); a failure is a
   // test failure (check HasFatalFailure()).
-  void Start(const std::string& store_uri, const std::string& endpoint,
-             const std::string& api_key, int count = 2) {
+  void Start(const std::string& store_uri, const std::string& endpoint, const std::string& api_key,
+             int count = 2) {
     for (int i = 0; i < count; ++i) {
       v1::ServerConfig config;
       v1::WorkspaceConfig* workspace = config.add_workspaces();

@@ -54,7 +54,8 @@ TEST_F(LookupClusterTest, AWriteThroughOneReplicaIsSeenByALookupOnTheOther) {
   {
     grpc::ClientContext context;
     v1::TrackResult result;
-    grpc::Status status = v1::BrazeSync::NewStub(replicas_.channels[0])->Track(&context, track, &result);
+    grpc::Status status =
+        v1::BrazeSync::NewStub(replicas_.channels[0])->Track(&context, track, &result);
     ASSERT_TRUE(status.ok()) << status.error_message();
     ASSERT_EQ(result.outcome(), v1::OUTCOME_DELIVERED);
   }

@@ -221,21 +221,13 @@ IdentityActions::IdentityActions(const WorkspaceRegistry* workspaces, ActionDisp
                                  UserLookup* lookup, RecentWrites* writes)
     : workspaces_(workspaces), dispatcher_(dispatcher), lookup_(lookup), writes_(writes) {}
 
-absl::StatusOr<const WorkspaceSettings*> IdentityActions::Resolve(const std::string& name) const {
-  const WorkspaceSettings* workspace = workspaces_->Find(name);
-  if (workspace == nullptr) {
-    return absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"", name, "\""));
-  }
-  return workspace;
-}
-
 void IdentityActions::ForgetUsers(const std::string& workspace,
                                   const std::vector<std::string>& user_keys) {
   if (lookup_ != nullptr && !user_keys.empty()) lookup_->ForgetUsers(workspace, user_keys);
 }
 
 void IdentityActions::SendOneArray(const OneArray& rpc, absl::Time deadline, Done done) {
-  absl::StatusOr<const WorkspaceSettings*> workspace = Resolve(rpc.workspace);
+  absl::StatusOr<const WorkspaceSettings*> workspace = workspaces_->Resolve(rpc.workspace);
   if (!workspace.ok()) return std::move(done)(workspace.status(), {});
   const std::vector<ItemArray> arrays = {{rpc.array, rpc.count}};
   std::vector<int> first;
@@ -300,7 +292,7 @@ void IdentityActions::CreateAlias(const v1::CreateAliasRequest& request, absl::T
 
 void IdentityActions::IdentifyUsers(const v1::IdentifyUsersRequest& original, absl::Time deadline,
                                     Done done) {
-  absl::StatusOr<const WorkspaceSettings*> workspace = Resolve(original.workspace());
+  absl::StatusOr<const WorkspaceSettings*> workspace = workspaces_->Resolve(original.workspace());
   if (!workspace.ok()) return std::move(done)(workspace.status(), {});
   const std::vector<ItemArray> arrays = {
       {"aliases_to_identify", original.aliases_to_identify_size()},
@@ -399,7 +391,7 @@ void IdentityActions::IdentifyUsers(const v1::IdentifyUsersRequest& original, ab
 
 void IdentityActions::MergeUsers(const v1::MergeUsersRequest& original, absl::Time deadline,
                                  Done done) {
-  absl::StatusOr<const WorkspaceSettings*> workspace = Resolve(original.workspace());
+  absl::StatusOr<const WorkspaceSettings*> workspace = workspaces_->Resolve(original.workspace());
   if (!workspace.ok()) return std::move(done)(workspace.status(), {});
   const std::vector<ItemArray> arrays = {{"merge_updates", original.merge_updates_size()}};
   std::vector<int> first;
@@ -458,7 +450,7 @@ void IdentityActions::MergeUsers(const v1::MergeUsersRequest& original, absl::Ti
 
 void IdentityActions::DeleteUsers(const v1::DeleteUsersRequest& original, absl::Time deadline,
                                   Done done) {
-  absl::StatusOr<const WorkspaceSettings*> workspace = Resolve(original.workspace());
+  absl::StatusOr<const WorkspaceSettings*> workspace = workspaces_->Resolve(original.workspace());
   if (!workspace.ok()) return std::move(done)(workspace.status(), {});
   const std::vector<ItemArray> arrays = {{"external_ids", original.external_ids_size()},
                                          {"user_aliases", original.user_aliases_size()},

@@ -56,8 +56,6 @@ class IdentityActions final {
                          Done done);
 
  private:
-  // The workspace named `name`, or NOT_FOUND.
-  absl::StatusOr<const WorkspaceSettings*> Resolve(const std::string& name) const;
   // An rpc whose items are one array, each sent as one Braze array element
   // (CreateAlias, RenameExternalIds, RemoveExternalIds).
   struct OneArray {

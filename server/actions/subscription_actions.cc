@@ -73,12 +73,9 @@ SubscriptionActions::SubscriptionActions(const WorkspaceRegistry* workspaces,
 
 void SubscriptionActions::SetSubscriptionStatus(const v1::SetSubscriptionStatusRequest& original,
                                                 absl::Time deadline, Done done) {
-  const WorkspaceSettings* workspace = workspaces_->Find(original.workspace());
-  if (workspace == nullptr) {
-    return std::move(done)(absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"",
-                                                            original.workspace(), "\"")),
-                           {});
-  }
+  absl::StatusOr<const WorkspaceSettings*> resolved = workspaces_->Resolve(original.workspace());
+  if (!resolved.ok()) return std::move(done)(resolved.status(), {});
+  const WorkspaceSettings* workspace = *resolved;
   std::vector<v1::ActionResult> results =
       MakeResults({{"subscription_groups", original.subscription_groups_size()}}, nullptr);
   const absl::Status verdict = ApplyVerdict(

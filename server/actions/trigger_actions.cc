@@ -115,12 +115,9 @@ const std::string& IdOf(const v1::TriggerCampaignRequest& request) { return requ
 
 template <typename Request>
 void TriggerActions::Start(const Request& request, absl::Time deadline, Done done) {
-  const WorkspaceSettings* workspace = workspaces_->Find(request.workspace());
-  if (workspace == nullptr) {
-    return std::move(done)(absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"",
-                                                            request.workspace(), "\"")),
-                           {});
-  }
+  absl::StatusOr<const WorkspaceSettings*> resolved = workspaces_->Resolve(request.workspace());
+  if (!resolved.ok()) return std::move(done)(resolved.status(), {});
+  const WorkspaceSettings* workspace = *resolved;
   Trigger trigger;
   trigger.results = TriggerResults(request.recipients_size());
   const absl::Status verdict = Verdict(ValidateTrigger(request, ValidationLimitsFor(*workspace)),

@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "server/base/files.h"
 #include "server/security/secret_source.h"
@@ -210,6 +211,15 @@ const WorkspaceSettings* WorkspaceRegistry::Find(const std::string& name) const 
     if (workspace.name == name) return &workspace;
   }
   return nullptr;
+}
+
+absl::StatusOr<const WorkspaceSettings*> WorkspaceRegistry::Resolve(const std::string& name) const {
+  const WorkspaceSettings* workspace = Find(name);
+  if (workspace == nullptr) {
+    return absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"", name,
+                                            "\" (configured: ", absl::StrJoin(names(), ", "), ")"));
+  }
+  return workspace;
 }
 
 }  // namespace brazesync

@@ -66,6 +66,9 @@ class WorkspaceRegistry final {
 
   // The workspace called `name` ("" = the default), or nullptr.
   const WorkspaceSettings* Find(const std::string& name) const;
+  // The same for a request's `workspace` field: NOT_FOUND naming the
+  // configured workspaces when none is called `name`.
+  absl::StatusOr<const WorkspaceSettings*> Resolve(const std::string& name) const;
   const std::vector<WorkspaceSettings>& all() const { return workspaces_; }
   // The workspace names, in configuration order (for messages and for
   // checking the workspaces callers name).

@@ -224,13 +224,12 @@ UserLookup::~UserLookup() { Shutdown(); }
 void UserLookup::Shutdown() { dispatcher_.Shutdown(); }
 
 void UserLookup::Lookup(const v1::LookupUsersRequest& request, absl::Time deadline, Done done) {
-  const WorkspaceSettings* workspace = workspaces_->Find(request.workspace());
-  if (workspace == nullptr) {
-    std::move(done)(absl::NotFoundError(absl::StrCat("workspace: no workspace is named \"",
-                                                     request.workspace(), "\"")),
-                    {});
+  absl::StatusOr<const WorkspaceSettings*> resolved = workspaces_->Resolve(request.workspace());
+  if (!resolved.ok()) {
+    std::move(done)(resolved.status(), {});
     return;
   }
+  const WorkspaceSettings* workspace = *resolved;
   const FieldViolations violations =
       ValidateLookupRequest(request, workspace->default_phone_region);
   if (!violations.empty()) {

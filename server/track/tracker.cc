@@ -230,14 +230,12 @@ Tracker::Tracker(const WorkspaceRegistry* workspaces, DeliveryEngine* engine, Ou
       recent_writes_(recent_writes) {}
 
 void Tracker::Track(const v1::TrackRequest& request, absl::Time deadline, Done done) {
-  const WorkspaceSettings* workspace = workspaces_->Find(request.workspace());
-  if (workspace == nullptr) {
-    std::move(done)(absl::NotFoundError(absl::StrCat(
-                        "workspace: no workspace is named \"", request.workspace(),
-                        "\" (configured: ", absl::StrJoin(workspaces_->names(), ", "), ")")),
-                    {});
+  absl::StatusOr<const WorkspaceSettings*> resolved = workspaces_->Resolve(request.workspace());
+  if (!resolved.ok()) {
+    std::move(done)(resolved.status(), {});
     return;
   }
+  const WorkspaceSettings* workspace = *resolved;
   const absl::Time now = absl::Now();
   absl::StatusOr<ValidatedTrackRequest> validated =
       ValidateAll(request, *workspace, /*has_outbox=*/outbox_ != nullptr,

@@ -49,7 +49,8 @@
 #include "absl/strings/string_view.h"
 #include "client/cpp/brazesync_client.h"
 
-ABSL_FLAG(std::string, target, "127.0.0.1:50051", "BrazeSync server address host:port");
+ABSL_FLAG(std::string, target, "",
+          "BrazeSync server address host:port (default: $BRAZESYNC_TARGET, else 127.0.0.1:50051)");
 ABSL_FLAG(int, timeout_ms, 30000, "Deadline of the call");
 ABSL_FLAG(std::string, workspace, "", "Workspace name; empty = the server's default");
 ABSL_FLAG(std::string, file, "",
@@ -293,6 +294,15 @@ int Print(const absl::StatusOr<Response>& response) {
   return 0;
 }
 
+// The server to call: --target, else $BRAZESYNC_TARGET (the variable every
+// BrazeSync client reads, so one export serves scripts in any language), else
+// the quick start's address.
+std::string Target() {
+  if (std::string flag = absl::GetFlag(FLAGS_target); !flag.empty()) return flag;
+  const char* env = std::getenv("BRAZESYNC_TARGET");
+  return env != nullptr && *env != '\0' ? env : "127.0.0.1:50051";
+}
+
 // `client` carrying the caller token from $BRAZESYNC_TOKEN or
 // $BRAZESYNC_TOKEN_FILE (never a flag: command lines are visible to every
 // user of the machine). Exits with status 2 when the file cannot be read.
@@ -313,7 +323,7 @@ int RunTrack() {
     std::cerr << "brazesync: " << request.status().message() << "\n";
     return 2;
   }
-  BrazeSyncClient client = WithToken(BrazeSyncClient::Connect(absl::GetFlag(FLAGS_target)));
+  BrazeSyncClient client = WithToken(BrazeSyncClient::Connect(Target()));
   absl::StatusOr<v1::TrackResult> result = client.Track(*request, Timeout());
   if (!result.ok()) return PrintRpcError(result.status());
   PrintJson(*result);
@@ -406,8 +416,7 @@ absl::StatusOr<v1::LookupUsersRequest> LookupRequestFromFlags(int argc, char** a
 int RunLookup(int argc, char** argv) {
   absl::StatusOr<v1::LookupUsersRequest> request = LookupRequestFromFlags(argc, argv);
   if (!request.ok()) return UsageError(absl::StrCat("lookup: ", request.status().message()));
-  return Print(WithToken(BrazeSyncClient::Connect(absl::GetFlag(FLAGS_target)))
-                   .LookupUsers(*request, Timeout()));
+  return Print(WithToken(BrazeSyncClient::Connect(Target())).LookupUsers(*request, Timeout()));
 }
 
 // --- The Braze actions (identity, messaging, subscriptions) ---------------
@@ -489,9 +498,7 @@ int PrintAction(const absl::StatusOr<Response>& response) {
   return AllActionsAccepted(response->results()) ? 0 : 3;
 }
 
-BrazeSyncClient ActionClient() {
-  return WithToken(BrazeSyncClient::Connect(absl::GetFlag(FLAGS_target)));
-}
+BrazeSyncClient ActionClient() { return WithToken(BrazeSyncClient::Connect(Target())); }
 
 // The recipients of `trigger-canvas` / `trigger-campaign`: every
 // --external_id, --alias, --email (with --prioritization) and --braze_id, in
@@ -792,8 +799,7 @@ int RunStatus() {
   v1::GetItemStatusRequest request;
   request.set_workspace(absl::GetFlag(FLAGS_workspace));
   request.set_item_id(absl::GetFlag(FLAGS_item_id));
-  return Print(WithToken(AdminClient::Connect(absl::GetFlag(FLAGS_target)))
-                   .GetItemStatus(request, Timeout()));
+  return Print(WithToken(AdminClient::Connect(Target())).GetItemStatus(request, Timeout()));
 }
 
 // Fills `ids`/`all`/`workspace` of a replay or purge request from --ids,
@@ -850,7 +856,7 @@ absl::StatusOr<v1::ListDeadLettersResponse> ListAllDeadLetters(AdminClient& clie
 }
 
 int RunDeadLetters(const std::string& action) {
-  const std::string target = absl::GetFlag(FLAGS_target);
+  const std::string target = Target();
   if (action == "list") {
     if (absl::GetFlag(FLAGS_page_size) < 0) return UsageError("--page_size: must be >= 0");
     AdminClient client = WithToken(AdminClient::Connect(target));

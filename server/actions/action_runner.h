@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
@@ -95,6 +96,29 @@ std::vector<std::pair<int, int>> Chunks(int count, int per_call);
 
 // Adds `warning` to `result` once.
 void AddWarning(v1::ActionWarning warning, v1::ActionResult* result);
+
+// The answer of a validate_only request: the exact Braze bodies of `waves`
+// and one result per item. `Response` is any of the three action responses
+// (IdentityResponse, TriggerResponse, SetSubscriptionStatusResponse), which
+// share the fields `results`, `braze_calls` and `braze_request_bodies`.
+template <typename Response>
+Response PreviewResponse(const std::vector<std::vector<PlannedCall>>& waves,
+                         std::vector<v1::ActionResult> results) {
+  Response response;
+  for (std::string& body : PreviewPlan(waves, &results)) {
+    response.add_braze_request_bodies(std::move(body));
+  }
+  for (v1::ActionResult& result : results) *response.add_results() = std::move(result);
+  return response;
+}
+
+// Moves a finished run's results and calls into `response` (one of the same
+// three).
+template <typename Response>
+void MoveRunInto(ActionRun& run, Response& response) {
+  for (v1::ActionResult& result : run.results) *response.add_results() = std::move(result);
+  for (v1::BrazeCall& call : run.calls) *response.add_braze_calls() = std::move(call);
+}
 
 }  // namespace brazesync
 

@@ -117,20 +117,15 @@ void FinishRun(
     if (!run.answers[c].has_value()) continue;
     accepted(*run.answers[c], run.call_slots[c], run.results, response);
   }
-  for (v1::ActionResult& result : run.results) *response.add_results() = std::move(result);
-  for (v1::BrazeCall& call : run.calls) *response.add_braze_calls() = std::move(call);
+  MoveRunInto(run, response);
   std::move(done)(absl::OkStatus(), std::move(response));
 }
 
 // The results of a validate_only request.
 void FinishPreview(const std::vector<std::vector<PlannedCall>>& waves,
                    std::vector<v1::ActionResult> results, IdentityActions::Done done) {
-  v1::IdentityResponse response;
-  for (std::string& body : PreviewPlan(waves, &results)) {
-    response.add_braze_request_bodies(std::move(body));
-  }
-  for (v1::ActionResult& result : results) *response.add_results() = std::move(result);
-  std::move(done)(absl::OkStatus(), std::move(response));
+  std::move(done)(absl::OkStatus(),
+                  PreviewResponse<v1::IdentityResponse>(waves, std::move(results)));
 }
 
 // Marks the items of an accepted call ACCEPTED with `warnings`, except

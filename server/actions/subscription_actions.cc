@@ -135,12 +135,8 @@ void SubscriptionActions::SetSubscriptionStatus(const v1::SetSubscriptionStatusR
   close();
 
   if (request.validate_only()) {
-    v1::SetSubscriptionStatusResponse response;
-    for (std::string& body : PreviewPlan(waves, &results)) {
-      response.add_braze_request_bodies(std::move(body));
-    }
-    for (v1::ActionResult& result : results) *response.add_results() = std::move(result);
-    return std::move(done)(absl::OkStatus(), std::move(response));
+    return std::move(done)(absl::OkStatus(), PreviewResponse<v1::SetSubscriptionStatusResponse>(
+                                                 waves, std::move(results)));
   }
   RunActionPlan(dispatcher_, workspace->name, BrazeAction::kSetSubscriptionStatus, std::move(waves),
                 std::move(results), ActionDeadline(*workspace, deadline),
@@ -156,11 +152,7 @@ void SubscriptionActions::SetSubscriptionStatus(const v1::SetSubscriptionStatusR
                       }
                     }
                   }
-                  for (v1::ActionResult& result : run.results) {
-                    *response.add_results() = std::move(result);
-                  }
-                  for (v1::BrazeCall& call : run.calls)
-                    *response.add_braze_calls() = std::move(call);
+                  MoveRunInto(run, response);
                   std::move(done)(absl::OkStatus(), std::move(response));
                 });
 }

@@ -212,12 +212,8 @@ void TriggerActions::Run(Trigger trigger, absl::Time deadline, Done done) {
   std::vector<std::vector<PlannedCall>> waves = {std::move(calls)};
 
   if (trigger.validate_only) {
-    v1::TriggerResponse response;
-    for (std::string& body : PreviewPlan(waves, &results)) {
-      response.add_braze_request_bodies(std::move(body));
-    }
-    for (v1::ActionResult& result : results) *response.add_results() = std::move(result);
-    return std::move(done)(absl::OkStatus(), std::move(response));
+    return std::move(done)(absl::OkStatus(),
+                           PreviewResponse<v1::TriggerResponse>(waves, std::move(results)));
   }
 
   // Whether Braze may create the recipient (else a user it does not know
@@ -265,10 +261,7 @@ void TriggerActions::Run(Trigger trigger, absl::Time deadline, Done done) {
                   }
                   if (writes_ != nullptr && !writes.empty())
                     writes_->Record(workspace, std::move(writes));
-                  for (v1::ActionResult& result : run.results)
-                    *response.add_results() = std::move(result);
-                  for (v1::BrazeCall& call : run.calls)
-                    *response.add_braze_calls() = std::move(call);
+                  MoveRunInto(run, response);
                   std::move(done)(absl::OkStatus(), std::move(response));
                 });
 }

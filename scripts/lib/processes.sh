@@ -38,3 +38,30 @@ start_server() {
   BRAZESYNC_PIDS+=($!)
   SERVER_PORT="$(wait_for_port_file "$WORK_DIR/server.port" "$!")"
 }
+
+# Prints a ServerConfig textproto `workspaces` block: workspace "default" on
+# the started emulator, its key from $BRAZE_API_KEY.
+emulator_workspace_config() {
+  cat <<CONFIG
+workspaces {
+  name: "default"
+  endpoint: "http://127.0.0.1:$EMULATOR_PORT"
+  api_key_env: "BRAZE_API_KEY"
+}
+CONFIG
+}
+
+# caller_config NAME TOKEN [ROLE_FIELD...]: prints a `callers` block for a
+# caller holding TOKEN (the config keeps only its SHA-256) with the track role
+# and each given role field (admin_workspaces, lookup_workspaces, ...) on
+# every workspace.
+caller_config() {
+  local name="$1" token="$2" role
+  shift 2
+  echo "callers {"
+  echo "  name: \"$name\""
+  echo "  token_sha256: \"$(printf %s "$token" | sha256sum | cut -d' ' -f1)\""
+  echo "  allowed_workspaces: \"*\""
+  for role in "$@"; do echo "  $role: \"*\""; done
+  echo "}"
+}

@@ -41,23 +41,11 @@ for name in sys.stdin.buffer.read().decode().split("\0"):
 export BRAZE_API_KEY="doc-page-key-$RANDOM"
 start_emulator "$emulator"
 token="doc-reader-$RANDOM$RANDOM$RANDOM"
-cat >"$WORK_DIR/config.textproto" <<CONFIG
-workspaces {
-  name: "default"
-  endpoint: "http://127.0.0.1:$EMULATOR_PORT"
-  api_key_env: "BRAZE_API_KEY"
-}
-callers {
-  name: "doc-reader"
-  token_sha256: "$(printf %s "$token" | sha256sum | cut -d' ' -f1)"
-  allowed_workspaces: "*"
-  admin_workspaces: "*"
-  lookup_workspaces: "*"
-  identity_workspaces: "*"
-  messaging_workspaces: "*"
-  subscription_workspaces: "*"
-}
-CONFIG
+{
+  emulator_workspace_config
+  caller_config doc-reader "$token" admin_workspaces lookup_workspaces identity_workspaces \
+    messaging_workspaces subscription_workspaces
+} >"$WORK_DIR/config.textproto"
 start_server "$server" --config="$WORK_DIR/config.textproto" \
   --http_listen=127.0.0.1:0 --http_port_file="$WORK_DIR/http.port"
 http_port="$(wait_for_port_file "$WORK_DIR/http.port" "${BRAZESYNC_PIDS[-1]}")"

@@ -37,43 +37,15 @@ start_emulator "$emulator"
 
 bot_token="bot-$RANDOM$RANDOM"
 writer_token="writer-$RANDOM$RANDOM"
-sha() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
-cat >"$WORK_DIR/config.textproto" <<EOF
-workspaces {
-  name: "default"
-  endpoint: "http://127.0.0.1:$EMULATOR_PORT"
-  api_key_env: "BRAZE_API_KEY"
-}
-callers {
-  name: "bot"
-  token_sha256: "$(sha "$bot_token")"
-  allowed_workspaces: "*"
-  lookup_workspaces: "*"
-  identity_workspaces: "*"
-  messaging_workspaces: "*"
-  subscription_workspaces: "*"
-}
-callers {
-  name: "writer"
-  token_sha256: "$(sha "$writer_token")"
-  allowed_workspaces: "*"
-}
-EOF
+{
+  emulator_workspace_config
+  caller_config bot "$bot_token" lookup_workspaces identity_workspaces messaging_workspaces \
+    subscription_workspaces
+  caller_config writer "$writer_token"
+} >"$WORK_DIR/config.textproto"
 start_server "$server" --config="$WORK_DIR/config.textproto"
 
 brazesync() { "$cli" --target="127.0.0.1:$SERVER_PORT" "$@"; }
-# Runs the CLI; its exit code goes to $code, stdout to $out, stderr to $err.
-run() {
-  set +e
-  out="$(brazesync "$@" 2>"$WORK_DIR/stderr")"
-  code=$?
-  set -e
-  err="$(cat "$WORK_DIR/stderr")"
-}
-expect_code() {  # WANT WHAT
-  if [ "$code" = "$1" ]; then echo "ok: $2 (exit $1)"; else
-    echo "FAIL: $2: exit $code, want $1; stdout: $out; stderr: $err"; failures=$((failures + 1)); fi
-}
 # probe PYTHON: runs PYTHON with `r` = the last command's JSON answer,
 # `emu(path)` = the emulator's GET answer, `bodies(path)` = the bodies Braze
 # received at path, `profile(external_id)` = the live profile (or None),

@@ -28,15 +28,6 @@ mkdir -p "$data"
 
 brazesync() { "$cli" --target="127.0.0.1:$SERVER_PORT" "$@"; }
 
-# Runs the CLI; its exit code goes to $code, stdout to $out, stderr to $err.
-run() {
-  set +e
-  out="$(brazesync "$@" 2>"$WORK_DIR/stderr")"
-  code=$?
-  set -e
-  err="$(cat "$WORK_DIR/stderr")"
-}
-
 # Reads a value from JSON on stdin with a Python expression over `j`.
 json() { /usr/bin/python3 -c "import json, sys; j = json.load(sys.stdin); print($1)"; }
 

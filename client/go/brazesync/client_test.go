@@ -1,4 +1,4 @@
-package client
+package brazesync
 
 // End-to-end tests against a live brazesync_server and the Braze emulator,
 // both started on free loopback ports (readiness through --port_file).
@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	pb "brazesync/gen/brazesync/v1"
+	pb "github.com/brazesync/brazesync/client/go/brazesyncv1"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"

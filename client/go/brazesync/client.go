@@ -16,7 +16,7 @@
 //	found, user, err := c.LookupUser(ctx, "user-42", client.LookupOptions{MaxWait: 300 * time.Millisecond, MaxStale: time.Hour})
 //	var e *client.Error
 //	if errors.As(err, &e) && e.Code == codes.InvalidArgument { ... e.Violations ... }
-package client
+package brazesync
 
 import (
 	"context"
@@ -25,7 +25,7 @@ import (
 	"strings"
 	"time"
 
-	pb "brazesync/gen/brazesync/v1"
+	pb "github.com/brazesync/brazesync/client/go/brazesyncv1"
 
 	protov1 "github.com/golang/protobuf/proto"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"

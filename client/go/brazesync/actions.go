@@ -1,4 +1,4 @@
-package client
+package brazesync
 
 // The Braze actions: BrazeIdentity (aliases, identify, merge, delete,
 // rename), BrazeMessaging (API-triggered Canvases and campaigns) and
@@ -19,7 +19,7 @@ import (
 	"context"
 	"fmt"
 
-	pb "brazesync/gen/brazesync/v1"
+	pb "github.com/brazesync/brazesync/client/go/brazesyncv1"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"

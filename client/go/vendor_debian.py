@@ -8,7 +8,9 @@ uses it) in module mode anyway, this script:
 
   1. reads MODULE_DIR/go.mod: its requirements and its local-path
      replacements (a consumer's `replace github.com/... => ../client-go`),
-     plus the requirements of each replacement's own go.mod;
+     plus the requirements of each replacement's own go.mod. Those a go 1.17+
+     go.mod must list and does not yet are appended to it as `// indirect`,
+     as `go mod tidy` (or `go get`) does online;
   2. lists every non-standard package the module's packages and tests import,
      transitively (`go list -deps -test` in GOPATH mode, with the module and
      its replacements placed in a temporary GOPATH);
@@ -109,6 +111,12 @@ def main():
     for path, (version, _) in requires.items():
         if path not in modules:
             modules[path] = (version, os.path.join(gocode, path), None)
+    missing = sorted(p for p, (_, _, r) in modules.items() if p not in requires and not r)
+    if missing:
+        with open(os.path.join(module_dir, "go.mod"), "a", encoding="utf-8") as f:
+            f.write("\nrequire (\n" + "".join(f"\t{p} {modules[p][0]} // indirect\n" for p in missing) + ")\n")
+        for p in missing:
+            requires[p] = (modules[p][0], True)
     for path, (_, source, _) in modules.items():
         if not os.path.isdir(source):
             sys.exit(f"vendor_debian.py: no source for module {path} at {source}")

@@ -1,3 +1,8 @@
+// BrazeSync's Go client module (docs/clients/go.md). It lives in client/go,
+// so its versions are tags client/go/vX.Y.Z. The versions below are those
+// tested (Debian 12's Go packages) or, where a dependency's go.mod asks for
+// more (genproto, golang.org/x/sys), the ones Go's version selection picks.
+// No go.sum is committed: dependents record checksums in their own go.sum.
 module github.com/brazesync/brazesync/client/go
 
 go 1.19

@@ -112,10 +112,16 @@ func Dial(target string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{conn: conn, stub: pb.NewBrazeSyncClient(conn), admin: pb.NewBrazeSyncAdminClient(conn),
-		lookup: pb.NewBrazeLookupClient(conn),
-		identity: pb.NewBrazeIdentityClient(conn), messaging: pb.NewBrazeMessagingClient(conn),
-		subscriptions: pb.NewBrazeSubscriptionsClient(conn), opts: o}, nil
+	return &Client{
+		conn:          conn,
+		stub:          pb.NewBrazeSyncClient(conn),
+		admin:         pb.NewBrazeSyncAdminClient(conn),
+		lookup:        pb.NewBrazeLookupClient(conn),
+		identity:      pb.NewBrazeIdentityClient(conn),
+		messaging:     pb.NewBrazeMessagingClient(conn),
+		subscriptions: pb.NewBrazeSubscriptionsClient(conn),
+		opts:          o,
+	}, nil
 }
 
 // Close closes the connection.

@@ -82,7 +82,7 @@ events = [e for r in json.load(sys.stdin) for e in r["body"].get("events", [])]
 assert [(e["external_id"], e["name"]) for e in events] == [("go-consumer", "consumer_built")], events
 '
 # Without the token, the server refuses the call: the program reports it.
-if BRAZESYNC_TARGET="127.0.0.1:$SERVER_PORT" BRAZESYNC_TOKEN= "$consumer/consumer" 2>"$work/err"; then
+if BRAZESYNC_TARGET="127.0.0.1:$SERVER_PORT" BRAZESYNC_TOKEN='' "$consumer/consumer" 2>"$work/err"; then
   echo "FAIL: the consumer succeeded without a token" >&2; exit 1
 fi
 grep -q Unauthenticated "$work/err" || { echo "FAIL: no Unauthenticated error: $(cat "$work/err")" >&2; exit 1; }

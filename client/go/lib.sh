@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by run_tests.sh and consumer_test.sh: the offline module-mode Go
 # environment, and a copy of the module that vendor_debian.py may fill.
 # Source it, then call copy_module.
@@ -14,8 +15,9 @@ if [ -z "${HOME:-}" ] && [ -z "${XDG_CACHE_HOME:-}" ]; then
 fi
 
 # copy_module [WORK_DIR]: sets $work (WORK_DIR, or a temporary directory
-# removed on exit) and copies the module's sources (go.mod and the .go files,
-# never a vendor/) to $work/client-go, which it sets as $module.
+# removed on exit) and copies the module's sources from $here (client/go:
+# go.mod and the .go files, never a vendor/) to $work/client-go, which it
+# sets as $module.
 copy_module() {
   if [ -n "${1:-}" ]; then
     work="$(mkdir -p "$1" && cd "$1" && pwd)"
@@ -26,6 +28,7 @@ copy_module() {
   module="$work/client-go"
   rm -rf "$module"
   mkdir -p "$module"
+  # shellcheck disable=SC2154  # $here is the sourcing script's
   (cd "$here" && find . -path ./vendor -prune -o -type f \( -name '*.go' -o -name go.mod \) -print0 |
     xargs -0 cp --parents -t "$module")
 }

@@ -1,4 +1,4 @@
-package client
+package brazesync
 
 // End-to-end tests of the Braze actions (BrazeIdentity, BrazeMessaging,
 // BrazeSubscriptions) against the live server and emulator of TestMain.
@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	pb "brazesync/gen/brazesync/v1"
+	pb "github.com/brazesync/brazesync/client/go/brazesyncv1"
 
 	"google.golang.org/grpc/codes"
 )

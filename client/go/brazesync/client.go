@@ -1,22 +1,24 @@
-// Package client calls BrazeSync (brazesync.v1.BrazeSync/Track,
-// brazesync.v1.BrazeLookup/LookupUsers and the Braze actions of
-// BrazeIdentity, BrazeMessaging and BrazeSubscriptions; see actions.go) from Go.
+// Package brazesync calls BrazeSync from Go: every rpc of its six services,
+// BrazeSync (Track, TrackStream), BrazeSyncAdmin (admin.go), BrazeLookup
+// (LookupUsers) and the Braze actions of BrazeIdentity, BrazeMessaging and
+// BrazeSubscriptions (actions.go), over one connection, with a default
+// deadline, bearer token and workspace, and failures as *Error with the
+// google.rpc details decoded.
 //
-// It builds against Debian 12's Go packages in GOPATH mode: grpc-go 1.33
-// (golang-google-grpc-dev), protobuf-go 1.28 and golang/protobuf 1.5. The
-// message types come from protoc-gen-go at build time (see ../../../run_tests.sh):
-// import path "brazesync/gen/brazesync/v1", with google/rpc/status.proto mapped
-// to google.golang.org/genproto/googleapis/rpc/status. BrazeSync's own
+// The message types and stubs are the module's generated package
+// github.com/brazesync/brazesync/client/go/brazesyncv1 (../generate.sh).
+// google/rpc/status.proto maps to genproto's
+// google.golang.org/genproto/googleapis/rpc/status: BrazeSync's own
 // google/rpc protos are wire-compatible copies of googleapis', and grpc-go
 // already links genproto's google.rpc types, so generating ours as well would
 // register google.rpc.Status twice (a panic at init).
 //
-//	c, err := client.Dial("127.0.0.1:50051", client.WithTimeout(5*time.Second))
+//	c, err := brazesync.Dial("127.0.0.1:50051", brazesync.WithTimeout(5*time.Second))
 //	res, err := c.TrackEvent(ctx, "user-42", "quote_requested", map[string]interface{}{"plan": "premium"})
-//	found, user, err := c.LookupUser(ctx, "user-42", client.LookupOptions{MaxWait: 300 * time.Millisecond, MaxStale: time.Hour})
-//	var e *client.Error
+//	found, user, err := c.LookupUser(ctx, "user-42", brazesync.LookupOptions{MaxWait: 300 * time.Millisecond, MaxStale: time.Hour})
+//	var e *brazesync.Error
 //	if errors.As(err, &e) && e.Code == codes.InvalidArgument { ... e.Violations ... }
-package client
+package brazesync
 
 import (
 	"context"
@@ -25,7 +27,7 @@ import (
 	"strings"
 	"time"
 
-	pb "brazesync/gen/brazesync/v1"
+	pb "github.com/brazesync/brazesync/client/go/brazesyncv1"
 
 	protov1 "github.com/golang/protobuf/proto"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -35,6 +37,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -81,6 +85,7 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 type Client struct {
 	conn          *grpc.ClientConn
 	stub          pb.BrazeSyncClient
+	admin         pb.BrazeSyncAdminClient
 	lookup        pb.BrazeLookupClient
 	identity      pb.BrazeIdentityClient
 	messaging     pb.BrazeMessagingClient
@@ -107,9 +112,16 @@ func Dial(target string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{conn: conn, stub: pb.NewBrazeSyncClient(conn), lookup: pb.NewBrazeLookupClient(conn),
-		identity: pb.NewBrazeIdentityClient(conn), messaging: pb.NewBrazeMessagingClient(conn),
-		subscriptions: pb.NewBrazeSubscriptionsClient(conn), opts: o}, nil
+	return &Client{
+		conn:          conn,
+		stub:          pb.NewBrazeSyncClient(conn),
+		admin:         pb.NewBrazeSyncAdminClient(conn),
+		lookup:        pb.NewBrazeLookupClient(conn),
+		identity:      pb.NewBrazeIdentityClient(conn),
+		messaging:     pb.NewBrazeMessagingClient(conn),
+		subscriptions: pb.NewBrazeSubscriptionsClient(conn),
+		opts:          o,
+	}, nil
 }
 
 // Close closes the connection.
@@ -117,17 +129,77 @@ func (c *Client) Close() error { return c.conn.Close() }
 
 // Track sends one TrackRequest. On failure the error is an *Error.
 func (c *Client) Track(ctx context.Context, req *pb.TrackRequest) (*pb.TrackResult, error) {
-	if req.GetWorkspace() == "" && c.opts.workspace != "" {
-		req = protov1.Clone(req).(*pb.TrackRequest)
-		req.Workspace = c.opts.workspace
-	}
-	ctx, cancel := c.callContext(ctx)
-	defer cancel()
-	res, err := c.stub.Track(ctx, req)
+	return invoke(ctx, c, withWorkspace(c, req), c.stub.Track)
+}
+
+// TrackStream opens BrazeSync.TrackStream, for high-volume producers: one
+// TrackResult per TrackRequest, in request order, on one long-lived stream.
+// A request Track would refuse does not end the stream: its result's Error
+// holds the status (DecodeStatus reads it). The stream gets the client's
+// token but no default deadline (it lives as long as ctx); cancel ctx, or
+// CloseSend and Recv until io.EOF, to release it. Opening it returns an
+// *Error, as do Send and Recv when the stream fails (UNAUTHENTICATED or
+// PERMISSION_DENIED at its start; CANCELLED on cancellation).
+func (c *Client) TrackStream(ctx context.Context) (*TrackStream, error) {
+	stream, err := c.stub.TrackStream(c.withToken(ctx))
 	if err != nil {
 		return nil, FromError(err)
 	}
+	return &TrackStream{stream: stream, client: c}, nil
+}
+
+// TrackStream is an open BrazeSync.TrackStream (see Client.TrackStream).
+// Send and Recv may run in different goroutines, but neither concurrently
+// with itself.
+type TrackStream struct {
+	stream pb.BrazeSync_TrackStreamClient
+	client *Client
+}
+
+// Send sends one request (with the client's workspace when it names none).
+// An error means the stream broke: Recv returns why.
+func (s *TrackStream) Send(req *pb.TrackRequest) error {
+	return FromError(s.stream.Send(withWorkspace(s.client, req)))
+}
+
+// Recv returns the next result; io.EOF once the server has answered every
+// request after CloseSend.
+func (s *TrackStream) Recv() (*pb.TrackResult, error) {
+	res, err := s.stream.Recv()
+	return res, FromError(err) // io.EOF is not a status: it stays io.EOF
+}
+
+// CloseSend tells the server no more requests follow.
+func (s *TrackStream) CloseSend() error { return s.stream.CloseSend() }
+
+// invoke makes one unary call: the default deadline (when ctx has none), the
+// token, and a failure as *Error. Every unary method goes through it.
+func invoke[Req, Res any](ctx context.Context, c *Client, req Req,
+	call func(context.Context, Req, ...grpc.CallOption) (Res, error)) (Res, error) {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	res, err := call(ctx, req)
+	if err != nil {
+		var zero Res
+		return zero, FromError(err)
+	}
 	return res, nil
+}
+
+// withWorkspace returns req, or a copy naming the client's default workspace
+// when req has a `workspace` field and leaves it empty (Track, LookupUsers
+// and every action request).
+func withWorkspace[Req proto.Message](c *Client, req Req) Req {
+	if c.opts.workspace == "" {
+		return req
+	}
+	field := req.ProtoReflect().Descriptor().Fields().ByName("workspace")
+	if field == nil || req.ProtoReflect().Get(field).String() != "" {
+		return req
+	}
+	clone := proto.Clone(req).(Req)
+	clone.ProtoReflect().Set(field, protoreflect.ValueOfString(c.opts.workspace))
+	return clone
 }
 
 // callContext applies the default deadline (when ctx has none) and the token.
@@ -136,10 +208,15 @@ func (c *Client) callContext(ctx context.Context) (context.Context, context.Canc
 	if _, ok := ctx.Deadline(); !ok && c.opts.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, c.opts.timeout)
 	}
-	if c.opts.token != "" {
-		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+c.opts.token)
+	return c.withToken(ctx), cancel
+}
+
+// withToken adds `authorization: Bearer TOKEN` when the client has a token.
+func (c *Client) withToken(ctx context.Context) context.Context {
+	if c.opts.token == "" {
+		return ctx
 	}
-	return ctx, cancel
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+c.opts.token)
 }
 
 // LookupUsers sends one LookupUsersRequest (BrazeLookup; the caller needs the
@@ -150,17 +227,7 @@ func (c *Client) callContext(ctx context.Context) (context.Context, context.Canc
 // deadline above it. On failure the error is an *Error (InvalidArgument with
 // Violations, NotFound workspace, PermissionDenied...).
 func (c *Client) LookupUsers(ctx context.Context, req *pb.LookupUsersRequest) (*pb.LookupUsersResponse, error) {
-	if req.GetWorkspace() == "" && c.opts.workspace != "" {
-		req = protov1.Clone(req).(*pb.LookupUsersRequest)
-		req.Workspace = c.opts.workspace
-	}
-	ctx, cancel := c.callContext(ctx)
-	defer cancel()
-	res, err := c.lookup.LookupUsers(ctx, req)
-	if err != nil {
-		return nil, FromError(err)
-	}
-	return res, nil
+	return invoke(ctx, c, withWorkspace(c, req), c.lookup.LookupUsers)
 }
 
 // LookupOptions are LookupUser's request options; zero values are left unset

@@ -1,7 +1,8 @@
-package client
+package brazesync
 
 // End-to-end tests against a live brazesync_server and the Braze emulator,
 // both started on free loopback ports (readiness through --port_file).
+// The server has a data directory, so BrazeSyncAdmin and async delivery work.
 // Needs BRAZESYNC_SERVER_BIN and BRAZE_EMULATOR_BIN (run_tests.sh sets them).
 
 import (
@@ -22,7 +23,7 @@ import (
 	"testing"
 	"time"
 
-	pb "brazesync/gen/brazesync/v1"
+	pb "github.com/brazesync/brazesync/client/go/brazesyncv1"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -91,6 +92,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	// Braze's export shows a write tens of seconds late; here ten minutes, so
 	// a lookup right after Track finds the tracked values only through
 	// BrazeSync's read-your-writes overlay.
@@ -101,7 +106,8 @@ func run(m *testing.M) int {
 	}
 	defer emu.Process.Kill()
 	emulatorPort = port
-	srv, port, err := start(dir, "server", serverBin, fmt.Sprintf("--braze_endpoint=http://127.0.0.1:%d", emulatorPort))
+	srv, port, err := start(dir, "server", serverBin, fmt.Sprintf("--braze_endpoint=http://127.0.0.1:%d", emulatorPort),
+		"--data_dir="+filepath.Join(dir, "data"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

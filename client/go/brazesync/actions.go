@@ -1,4 +1,4 @@
-package client
+package brazesync
 
 // The Braze actions: BrazeIdentity (aliases, identify, merge, delete,
 // rename), BrazeMessaging (API-triggered Canvases and campaigns) and
@@ -13,81 +13,49 @@ package client
 // refused the workspace's key), Unauthenticated / PermissionDenied (the
 // caller needs the identity, messaging or subscriptions role) or
 // ResourceExhausted. Like every call of this client, one attempt: nothing is
-// retried.
+// retried. Each method is one line over invoke (client.go); the one-item
+// helpers at the end share firstResult.
 
 import (
 	"context"
 	"fmt"
 
-	pb "brazesync/gen/brazesync/v1"
+	pb "github.com/brazesync/brazesync/client/go/brazesyncv1"
 
-	"google.golang.org/grpc"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
 )
-
-// withWorkspace returns req, or a copy naming the client's default workspace
-// when req names none (every action request has a `workspace` field).
-func withWorkspace[Req proto.Message](c *Client, req Req) Req {
-	if c.opts.workspace == "" {
-		return req
-	}
-	field := req.ProtoReflect().Descriptor().Fields().ByName("workspace")
-	if field == nil || req.ProtoReflect().Get(field).String() != "" {
-		return req
-	}
-	clone := proto.Clone(req).(Req)
-	clone.ProtoReflect().Set(field, protoreflect.ValueOfString(c.opts.workspace))
-	return clone
-}
-
-// unary makes one call of an action rpc: the default workspace and
-// deadline, the token, errors as *Error.
-func unary[Req proto.Message, Res any](ctx context.Context, c *Client, req Req,
-	call func(context.Context, Req, ...grpc.CallOption) (Res, error)) (Res, error) {
-	req = withWorkspace(c, req)
-	ctx, cancel := c.callContext(ctx)
-	defer cancel()
-	res, err := call(ctx, req)
-	if err != nil {
-		var zero Res
-		return zero, FromError(err)
-	}
-	return res, nil
-}
 
 // CreateAlias calls BrazeIdentity.CreateAlias (POST /users/alias/new). Braze
 // answers success even when the pair is in use: items come back ACCEPTED
 // with ACTION_WARNING_SUCCESS_MAY_BE_NOOP.
 func (c *Client) CreateAlias(ctx context.Context, req *pb.CreateAliasRequest) (*pb.IdentityResponse, error) {
-	return unary(ctx, c, req, c.identity.CreateAlias)
+	return invoke(ctx, c, withWorkspace(c, req), c.identity.CreateAlias)
 }
 
 // IdentifyUsers calls BrazeIdentity.IdentifyUsers (POST /users/identify).
 func (c *Client) IdentifyUsers(ctx context.Context, req *pb.IdentifyUsersRequest) (*pb.IdentityResponse, error) {
-	return unary(ctx, c, req, c.identity.IdentifyUsers)
+	return invoke(ctx, c, withWorkspace(c, req), c.identity.IdentifyUsers)
 }
 
 // MergeUsers calls BrazeIdentity.MergeUsers (POST /users/merge; Braze merges later).
 func (c *Client) MergeUsers(ctx context.Context, req *pb.MergeUsersRequest) (*pb.IdentityResponse, error) {
-	return unary(ctx, c, req, c.identity.MergeUsers)
+	return invoke(ctx, c, withWorkspace(c, req), c.identity.MergeUsers)
 }
 
 // DeleteUsers calls BrazeIdentity.DeleteUsers (POST /users/delete). It is
 // irreversible: the request needs ConfirmIrreversible.
 func (c *Client) DeleteUsers(ctx context.Context, req *pb.DeleteUsersRequest) (*pb.IdentityResponse, error) {
-	return unary(ctx, c, req, c.identity.DeleteUsers)
+	return invoke(ctx, c, withWorkspace(c, req), c.identity.DeleteUsers)
 }
 
 // RenameExternalIds calls BrazeIdentity.RenameExternalIds (POST /users/external_ids/rename).
 func (c *Client) RenameExternalIds(ctx context.Context, req *pb.RenameExternalIdsRequest) (*pb.IdentityResponse, error) {
-	return unary(ctx, c, req, c.identity.RenameExternalIds)
+	return invoke(ctx, c, withWorkspace(c, req), c.identity.RenameExternalIds)
 }
 
 // RemoveExternalIds calls BrazeIdentity.RemoveExternalIds (POST /users/external_ids/remove).
 func (c *Client) RemoveExternalIds(ctx context.Context, req *pb.RemoveExternalIdsRequest) (*pb.IdentityResponse, error) {
-	return unary(ctx, c, req, c.identity.RemoveExternalIds)
+	return invoke(ctx, c, withWorkspace(c, req), c.identity.RemoveExternalIds)
 }
 
 // TriggerCanvas calls BrazeMessaging.TriggerCanvas (POST /canvas/trigger/send).
@@ -96,19 +64,19 @@ func (c *Client) RemoveExternalIds(ctx context.Context, req *pb.RemoveExternalId
 // so do not resend it blindly (the client never does). A recipient that comes
 // back FAILED with Retryable false may have received the message.
 func (c *Client) TriggerCanvas(ctx context.Context, req *pb.TriggerCanvasRequest) (*pb.TriggerResponse, error) {
-	return unary(ctx, c, req, c.messaging.TriggerCanvas)
+	return invoke(ctx, c, withWorkspace(c, req), c.messaging.TriggerCanvas)
 }
 
 // TriggerCampaign calls BrazeMessaging.TriggerCampaign (POST
 // /campaigns/trigger/send); never retried, as TriggerCanvas.
 func (c *Client) TriggerCampaign(ctx context.Context, req *pb.TriggerCampaignRequest) (*pb.TriggerResponse, error) {
-	return unary(ctx, c, req, c.messaging.TriggerCampaign)
+	return invoke(ctx, c, withWorkspace(c, req), c.messaging.TriggerCampaign)
 }
 
 // SetSubscriptionStatus calls BrazeSubscriptions.SetSubscriptionStatus (POST
 // /v2/subscription/status/set).
 func (c *Client) SetSubscriptionStatus(ctx context.Context, req *pb.SetSubscriptionStatusRequest) (*pb.SetSubscriptionStatusResponse, error) {
-	return unary(ctx, c, req, c.subscriptions.SetSubscriptionStatus)
+	return invoke(ctx, c, withWorkspace(c, req), c.subscriptions.SetSubscriptionStatus)
 }
 
 // Accepted reports whether an action result went through: ACCEPTED,
@@ -138,11 +106,22 @@ func Alias(label, name string) *pb.UserAlias {
 	return &pb.UserAlias{AliasLabel: label, AliasName: name}
 }
 
-func firstResult(results []*pb.ActionResult, rpc string) (*pb.ActionResult, error) {
-	if len(results) == 0 {
-		return nil, fmt.Errorf("brazesync: %s answered no result", rpc)
+// actionResponse is an action rpc's answer: one ActionResult per item.
+type actionResponse interface {
+	GetResults() []*pb.ActionResult
+}
+
+// firstResult is the one-item helpers' answer: the first result with the
+// response, or the call's error.
+func firstResult[Res actionResponse](res Res, err error, rpc string) (*pb.ActionResult, Res, error) {
+	if err != nil {
+		var zero Res
+		return nil, zero, err
 	}
-	return results[0], nil
+	if len(res.GetResults()) == 0 {
+		return nil, res, fmt.Errorf("brazesync: %s answered no result", rpc)
+	}
+	return res.GetResults()[0], res, nil
 }
 
 // CreateUserAlias adds the alias (label, name) to the user with externalID;
@@ -153,11 +132,7 @@ func (c *Client) CreateUserAlias(ctx context.Context, label, name, externalID st
 		item.ExternalId = &externalID
 	}
 	res, err := c.CreateAlias(ctx, &pb.CreateAliasRequest{UserAliases: []*pb.NewUserAlias{item}})
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := firstResult(res.GetResults(), "CreateAlias")
-	return r, res, err
+	return firstResult(res, err, "CreateAlias")
 }
 
 // IdentifyAlias identifies the alias-only profile (label, name) as
@@ -165,11 +140,7 @@ func (c *Client) CreateUserAlias(ctx context.Context, label, name, externalID st
 func (c *Client) IdentifyAlias(ctx context.Context, externalID, label, name string) (*pb.ActionResult, *pb.IdentityResponse, error) {
 	res, err := c.IdentifyUsers(ctx, &pb.IdentifyUsersRequest{AliasesToIdentify: []*pb.AliasToIdentify{
 		{ExternalId: externalID, UserAlias: Alias(label, name)}}})
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := firstResult(res.GetResults(), "IdentifyUsers")
-	return r, res, err
+	return firstResult(res, err, "IdentifyUsers")
 }
 
 // TriggerCanvasFor puts the user with externalID into an API-triggered
@@ -187,11 +158,7 @@ func (c *Client) TriggerCanvasFor(ctx context.Context, externalID, canvasID stri
 		recipient.Context = s
 	}
 	res, err := c.TriggerCanvas(ctx, &pb.TriggerCanvasRequest{CanvasId: canvasID, Recipients: []*pb.Recipient{recipient}})
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := firstResult(res.GetResults(), "TriggerCanvas")
-	return r, res, err
+	return firstResult(res, err, "TriggerCanvas")
 }
 
 // SubscribeUser sets the user's state in a subscription group (subscribed
@@ -203,9 +170,5 @@ func (c *Client) SubscribeUser(ctx context.Context, externalID, groupID string, 
 	}
 	res, err := c.SetSubscriptionStatus(ctx, &pb.SetSubscriptionStatusRequest{SubscriptionGroups: []*pb.SubscriptionGroupStatus{
 		{SubscriptionGroupId: groupID, SubscriptionState: state, ExternalIds: []string{externalID}}}})
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := firstResult(res.GetResults(), "SetSubscriptionStatus")
-	return r, res, err
+	return firstResult(res, err, "SetSubscriptionStatus")
 }

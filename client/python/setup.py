@@ -97,6 +97,10 @@ def generate():
                 os.remove(stale)
             for produced in glob.glob(os.path.join(out, directory, "*")):
                 shutil.copy2(produced, target)
+    # PEP 561 marker for the google.rpc namespace subpackage ("partial": only
+    # two of google.rpc's modules are here), so type checkers read its .pyi.
+    with open(os.path.join(SRC, "google", "rpc", "py.typed"), "w") as f:
+        f.write("partial\n")
     _generated = True
 
 

@@ -154,6 +154,12 @@ def stop() -> None:
         shutil.rmtree(_work_dir, ignore_errors=True)
 
 
+def work_dir() -> str:
+    """This module's scratch directory (removed by :func:`stop`)."""
+    assert _work_dir is not None
+    return _work_dir
+
+
 def target() -> str:
     return f"127.0.0.1:{SERVER_PORT}"
 

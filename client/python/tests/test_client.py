@@ -139,6 +139,15 @@ class ClientTest(LiveServerTest):
             self.assertEqual((client.target, client.timeout), (self.target, 7.5))
             self.assertTrue(bs.all_delivered(client.track_event("py-user", "from_env")))
         self.assertIn(("authorization", "Bearer env-token"), interceptor.metadata[0])
+        token_file = os.path.join(live.work_dir(), "token")
+        with open(token_file, "w") as f:
+            f.write("file-token\n")
+        with unittest.mock.patch.dict(os.environ, {"BRAZESYNC_TOKEN_FILE": token_file,
+                                                   "BRAZESYNC_TARGET": self.target}):
+            os.environ.pop("BRAZESYNC_TOKEN", None)
+            with BrazeSyncClient.from_env(interceptors=[interceptor]) as client:
+                client.track_event("py-user", "from_token_file")
+        self.assertIn(("authorization", "Bearer file-token"), interceptor.metadata[-1])
         with unittest.mock.patch.dict(os.environ, {"BRAZESYNC_TIMEOUT": "soon"}):
             with self.assertRaisesRegex(ValueError, "BRAZESYNC_TIMEOUT"):
                 BrazeSyncClient.from_env()

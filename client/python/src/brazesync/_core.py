@@ -178,12 +178,16 @@ def make_settings(target: str, *, timeout: float, retries: int, tls: bool,
 
 def options_from_env(environ: Mapping[str, str] = os.environ) -> Dict[str, Any]:
     """The client options the environment sets: ``BRAZESYNC_TARGET`` (default
-    127.0.0.1:50051), ``BRAZESYNC_TOKEN`` (the bearer token; secrets come
-    from the environment, never from code or flags) and ``BRAZESYNC_TIMEOUT``
+    127.0.0.1:50051), the bearer token from ``BRAZESYNC_TOKEN`` or else the
+    file ``BRAZESYNC_TOKEN_FILE`` names (secrets come from the environment or
+    files, never from code or flags, as for the CLI) and ``BRAZESYNC_TIMEOUT``
     (seconds per attempt)."""
     options: Dict[str, Any] = {"target": environ.get("BRAZESYNC_TARGET") or DEFAULT_TARGET}
     if environ.get("BRAZESYNC_TOKEN"):
         options["token"] = environ["BRAZESYNC_TOKEN"]
+    elif environ.get("BRAZESYNC_TOKEN_FILE"):
+        with open(environ["BRAZESYNC_TOKEN_FILE"]) as f:
+            options["token"] = f.read().strip()
     if environ.get("BRAZESYNC_TIMEOUT"):
         try:
             options["timeout"] = float(environ["BRAZESYNC_TIMEOUT"])

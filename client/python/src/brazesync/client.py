@@ -88,8 +88,9 @@ class BrazeSyncClient:
     @classmethod
     def from_env(cls, **options: Any) -> "BrazeSyncClient":
         """A client configured by ``BRAZESYNC_TARGET`` (default
-        ``127.0.0.1:50051``), ``BRAZESYNC_TOKEN`` and ``BRAZESYNC_TIMEOUT``;
-        ``options`` (any constructor keyword) win over the environment."""
+        ``127.0.0.1:50051``), ``BRAZESYNC_TOKEN`` (or ``BRAZESYNC_TOKEN_FILE``)
+        and ``BRAZESYNC_TIMEOUT``; ``options`` (any constructor keyword) win
+        over the environment."""
         merged = dict(_core.options_from_env(), **options)
         return cls(merged.pop("target"), **merged)
 

@@ -524,7 +524,8 @@ class IdentityTest(LiveServerTest):
 class MessagingTest(LiveServerTest):
     def test_trigger_canvas_with_context_sends_one_message(self) -> None:
         user = unique_id("py-canvas")
-        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user, first_name="Ada")))
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user,
+                                                                first_name="Ada")))
         sent = self.client.trigger_canvas_for(user, "cv-retarget",
                                               context={"topic": "upgrade", "score": 7},
                                               attributes={"first_name": "Ada", "tier": "gold"})
@@ -552,7 +553,8 @@ class MessagingTest(LiveServerTest):
 
     def test_trigger_campaign_with_properties(self) -> None:
         user = unique_id("py-campaign")
-        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user, first_name="Ada")))
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user,
+                                                                first_name="Ada")))
         sent = self.client.trigger_campaign_for(user, "cp-coupon",
                                                 trigger_properties={"coupon": "CHAT10"})
         self.assertEqual(sent.status, bs.ACTION_STATUS_ACCEPTED, sent.response)
@@ -567,7 +569,8 @@ class MessagingTest(LiveServerTest):
 class SubscriptionsTest(LiveServerTest):
     def test_set_subscription_status(self) -> None:
         user = unique_id("py-sub")
-        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user, first_name="Ada")))
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user,
+                                                                first_name="Ada")))
         outcome = self.client.subscribe_user(user, "sg-newsletter")
         self.assertEqual(outcome.status, bs.ACTION_STATUS_ACCEPTED, outcome.response)
         self.assertEqual(bodies_to("/v2/subscription/status/set"), [{"subscription_groups": [{

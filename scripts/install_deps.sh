@@ -14,7 +14,7 @@ PACKAGES=(
   nlohmann-json3-dev libcpp-httplib-dev libsqlite3-dev libpq-dev postgresql libjemalloc-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
   openssl libre2-dev libphonenumber-dev
   python3 python3-grpcio python3-protobuf python3-yaml python3-kubernetes
-  python3-venv python3-setuptools python3-wheel python3-build mypy-protobuf python3-requests
+  python3-venv python3-setuptools python3-wheel python3-build mypy-protobuf mypy python3-requests
   golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev protoc-gen-go protoc-gen-go-grpc
   golang-google-genproto-dev
 )

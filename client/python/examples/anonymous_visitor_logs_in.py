@@ -21,28 +21,20 @@ every turn; the node returns ``{'success': 'true', 'step': ...}`` or
 
 Configuration (environment):
     BRAZESYNC_TARGET   host:port of BrazeSync (default 127.0.0.1:50051)
-    BRAZESYNC_TIMEOUT  per-attempt deadline in seconds (default 5)
+    BRAZESYNC_TIMEOUT  per-attempt deadline in seconds (default 10)
     BRAZESYNC_TOKEN    optional bearer token; with caller auth on, the caller
                        needs the track and identity roles
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any, Callable, Dict, Mapping, Optional
 
-try:
-    import brazesync_client  # noqa: F401
-except ImportError:  # run from a checkout: client/python is the parent dir
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from brazesync_client import (BrazeSyncClient, BrazeSyncError, UserAlias, UserRef,
-                              actions_pb2, all_delivered, build_event, build_profile,
-                              build_request)
-
-SUCCESS = {"success": "true"}
-ERROR = {"success": "error"}
+from brazesync import (BrazeSyncClient, BrazeSyncError, UserAlias, UserRef, all_delivered,
+                       build_event, build_profile, build_request)
+from brazesync import action_node as node
+from brazesync.v1 import actions_pb2
 
 KEYS = {
     "visitor_id": ("visitor_id", "visitorId", "anonymous_id", "session_user"),
@@ -52,23 +44,6 @@ KEYS = {
 }
 
 
-def _log(log: Any, level: str, message: str) -> None:
-    method = getattr(log, level, None)
-    if callable(method):
-        method(message)
-    elif callable(log):
-        log(f"{level.upper()}: {message}")
-
-
-def _pick(key: str, *sources: Optional[Mapping[str, Any]]) -> Optional[str]:
-    for source in sources:
-        for name in KEYS[key]:
-            value = (source or {}).get(name)
-            if value not in (None, ""):
-                return str(value).strip()
-    return None
-
-
 class AnonymousVisitorLogsIn:
     """Tracks an anonymous visitor under an alias; identifies the alias on login."""
 
@@ -76,26 +51,23 @@ class AnonymousVisitorLogsIn:
     EVENT_NAME = "chat_started"
 
     def __init__(self, client_factory: Optional[Callable[[], BrazeSyncClient]] = None) -> None:
-        self._client_factory = client_factory or (lambda: BrazeSyncClient(
-            os.environ.get("BRAZESYNC_TARGET", "127.0.0.1:50051"),
-            timeout=float(os.environ.get("BRAZESYNC_TIMEOUT", "5")),
-            token=os.environ.get("BRAZESYNC_TOKEN") or None))
+        self._client_factory = client_factory or BrazeSyncClient.from_env
 
     def execute(self, log: Any, payload: Optional[Mapping[str, Any]] = None,
                 context: Optional[Mapping[str, Any]] = None) -> Dict[str, str]:
         payload, context = payload or {}, context or {}
-        visitor_id = _pick("visitor_id", payload, context)
+        visitor_id = node.pick(KEYS["visitor_id"], payload, context)
         if not visitor_id:
-            _log(log, "error", "braze: no visitor id in payload or context (visitor_id)")
-            return ERROR
-        external_id = _pick("external_id", payload, context)
+            node.log(log, "error", "braze: no visitor id in payload or context (visitor_id)")
+            return node.failure()
+        external_id = node.pick(KEYS["external_id"], payload, context)
         client = self._client_factory()
         try:
             if external_id:
                 return self.identify(log, client, visitor_id, external_id)
             return self.track_visitor(log, client, visitor_id,
-                                      first_name=_pick("first_name", payload, context),
-                                      language=_pick("language", payload, context))
+                                      first_name=node.pick(KEYS["first_name"], payload, context),
+                                      language=node.pick(KEYS["language"], payload, context))
         finally:
             client.close()
 
@@ -113,14 +85,14 @@ class AnonymousVisitorLogsIn:
         try:
             result = client.track(build_request(attributes=[profile], events=[event]))
         except BrazeSyncError as error:
-            _log(log, "error", f"braze: track of visitor {visitor_id} failed: {error}")
-            return ERROR
+            node.log(log, "error", f"braze: track of visitor {visitor_id} failed: {error}")
+            return node.failure()
         if not all_delivered(result):
-            _log(log, "error", f"braze: track of visitor {visitor_id} not delivered: {result}")
-            return ERROR
-        _log(log, "info", f"braze: visitor {visitor_id} tracked under alias "
+            node.log(log, "error", f"braze: track of visitor {visitor_id} not delivered: {result}")
+            return node.failure()
+        node.log(log, "info", f"braze: visitor {visitor_id} tracked under alias "
                           f"{self.ALIAS_LABEL}:{visitor_id}")
-        return dict(SUCCESS, step="tracked_anonymous")
+        return node.success(step="tracked_anonymous")
 
     def identify(self, log: Any, client: BrazeSyncClient, visitor_id: str,
                  external_id: str) -> Dict[str, str]:
@@ -128,19 +100,17 @@ class AnonymousVisitorLogsIn:
         try:
             outcome = client.identify_alias(external_id, self.ALIAS_LABEL, visitor_id)
         except BrazeSyncError as error:
-            _log(log, "error", f"braze: identify of visitor {visitor_id} failed: {error}")
-            return ERROR
+            node.log(log, "error", f"braze: identify of visitor {visitor_id} failed: {error}")
+            return node.failure()
         for warning in outcome.warnings:
-            _log(log, "info", f"braze: identify warning {warning}")
+            node.log(log, "info", f"braze: identify warning {warning}")
         if not outcome.accepted:
-            detail = (outcome.result.braze_error or outcome.result.error_message or
-                      "; ".join(f"{v.field}: {v.description}"
-                                for v in outcome.result.violations))
-            _log(log, "error", f"braze: identify of visitor {visitor_id} as {external_id}: "
+            detail = node.result_detail(outcome.result)
+            node.log(log, "error", f"braze: identify of visitor {visitor_id} as {external_id}: "
                                f"{actions_pb2.ActionStatus.Name(outcome.status)}: {detail}")
-            return ERROR
-        _log(log, "info", f"braze: visitor {visitor_id} identified as {external_id}")
-        return dict(SUCCESS, step="identified")
+            return node.failure()
+        node.log(log, "info", f"braze: visitor {visitor_id} identified as {external_id}")
+        return node.success(step="identified")
 
 
 if __name__ == "__main__":  # manual run: anonymous_visitor_logs_in.py VISITOR [USER_ID]

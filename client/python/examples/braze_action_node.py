@@ -20,7 +20,7 @@ flow can branch (and show the greeting).
 
 Configuration (environment):
     BRAZESYNC_TARGET   host:port of BrazeSync (default 127.0.0.1:50051)
-    BRAZESYNC_TIMEOUT  per-attempt deadline in seconds (default 5)
+    BRAZESYNC_TIMEOUT  per-attempt deadline in seconds (default 10)
     BRAZESYNC_TOKEN    optional bearer token; with caller auth on, the caller
                        needs the track role and, for the greeting, the lookup
                        role (without it the greeting is the generic one)
@@ -28,23 +28,16 @@ Configuration (environment):
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any, Callable, Dict, Mapping, Optional
 
 import grpc
 
-try:
-    import brazesync_client  # noqa: F401
-except ImportError:  # run from a checkout: client/python is the parent dir
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from brazesync_client import (LOOKUP_OUTCOME_DEFERRED, LOOKUP_OUTCOME_FOUND, BrazeSyncClient,
-                              BrazeSyncError, TrackResult, all_delivered, brazesync_pb2,
-                              build_event, build_profile, build_request, lookup_pb2)
-
-SUCCESS = {"success": "true"}
-ERROR = {"success": "error"}
+from brazesync import (LOOKUP_OUTCOME_DEFERRED, LOOKUP_OUTCOME_FOUND, BrazeSyncClient,
+                       BrazeSyncError, TrackResult, all_delivered, build_event, build_profile,
+                       build_request)
+from brazesync import action_node as node
+from brazesync.v1 import brazesync_pb2, lookup_pb2
 
 # Payload/context keys accepted for each field, first match wins.
 FIELD_KEYS = {
@@ -56,26 +49,6 @@ FIELD_KEYS = {
     "home_city": ("home_city", "city"),
     "os": ("os", "device_os", "platform"),
 }
-
-
-def _log(log: Any, level: str, message: str) -> None:
-    """Logs through a logger-like object (``log.info``) or a plain callable."""
-    method = getattr(log, level, None)
-    if callable(method):
-        method(message)
-    elif callable(log):
-        log(f"{level.upper()}: {message}")
-
-
-def _pick(key: str, *sources: Optional[Mapping[str, Any]]) -> Optional[str]:
-    for source in sources:
-        if not source:
-            continue
-        for name in FIELD_KEYS[key]:
-            value = source.get(name)
-            if value not in (None, ""):
-                return str(value).strip()
-    return None
 
 
 class BrazeExample:
@@ -94,32 +67,30 @@ class BrazeExample:
     GENERIC_GREETING = "Hello! How can I help you today?"
 
     def __init__(self, client_factory: Optional[Callable[[], BrazeSyncClient]] = None) -> None:
-        self._client_factory = client_factory or (lambda: BrazeSyncClient(
-            os.environ.get("BRAZESYNC_TARGET", "127.0.0.1:50051"),
-            timeout=float(os.environ.get("BRAZESYNC_TIMEOUT", "5")),
-            token=os.environ.get("BRAZESYNC_TOKEN") or None))
+        self._client_factory = client_factory or BrazeSyncClient.from_env
 
     def execute(self, log: Any, payload: Optional[Mapping[str, Any]] = None,
                 context: Optional[Mapping[str, Any]] = None) -> Dict[str, str]:
         payload = payload or {}
         context = context or {}
-        fields = {key: _pick(key, payload, context) for key in FIELD_KEYS}
+        fields = {key: node.pick(names, payload, context) for key, names in FIELD_KEYS.items()}
         external_id = fields.pop("external_id")
         if not external_id:
-            _log(log, "error", "braze: no user id in payload or context (user_id/external_id)")
-            return ERROR
+            node.log(log, "error", "braze: no user id in payload or context (user_id/external_id)")
+            return node.failure()
         os_name = fields.pop("os")
         client = self._client_factory()
         try:
             greeting = self.greeting(log, client, external_id)
-            _log(log, "info", f"braze: greeting for {external_id}: {greeting}")
+            node.log(log, "info", f"braze: greeting for {external_id}: {greeting}")
             result = self._track(log, client, external_id, fields, os_name, payload, context)
         finally:
             client.close()
         if result is None:
-            return ERROR
-        outcome = self._branch(log, external_id, result)
-        return dict(outcome, greeting=greeting) if outcome == SUCCESS else outcome
+            return node.failure()
+        if not self._delivered(log, external_id, result):
+            return node.failure()
+        return node.success(greeting=greeting)
 
     def greeting(self, log: Any, client: BrazeSyncClient, external_id: str) -> str:
         """The greeting for the user, from one LookupUsers call (never raises)."""
@@ -129,18 +100,18 @@ class BrazeExample:
                                        fields_to_export=self.LOOKUP_FIELDS,
                                        timeout=self.LOOKUP_TIMEOUT_S)
         except BrazeSyncError as error:
-            _log(log, "error", f"braze: lookup failed, generic greeting: {error}")
+            node.log(log, "error", f"braze: lookup failed, generic greeting: {error}")
             return self.GENERIC_GREETING
         if found.outcome != LOOKUP_OUTCOME_FOUND or found.user is None:
             name = lookup_pb2.LookupOutcome.Name(found.outcome)
             if found.outcome == LOOKUP_OUTCOME_DEFERRED:
                 retry = found.result.retry_after.ToTimedelta().total_seconds()
                 name += f" (retry after {retry:g} s)"
-            _log(log, "info", f"braze: lookup of {external_id}: {name}, generic greeting")
+            node.log(log, "info", f"braze: lookup of {external_id}: {name}, generic greeting")
             return self.GENERIC_GREETING
         first_name = found.user.first_name if found.user.HasField("first_name") else ""
         tier = found.custom_attributes.get("tier")
-        _log(log, "info", f"braze: lookup of {external_id}: FOUND (tier={tier!r}, "
+        node.log(log, "info", f"braze: lookup of {external_id}: FOUND (tier={tier!r}, "
                           f"from_cache={found.result.from_cache}, "
                           f"pending_own_write={found.result.pending_own_write})")
         if tier == self.VIP_TIER:
@@ -167,31 +138,28 @@ class BrazeExample:
             return client.track(request)
         except BrazeSyncError as error:
             if error.code == grpc.StatusCode.INVALID_ARGUMENT:
-                _log(log, "error", f"braze: invalid input: {error.message}")
+                node.log(log, "error", f"braze: invalid input: {error.message}")
                 for field, description in error.violations:
-                    _log(log, "error", f"braze: invalid field {field}: {description}")
+                    node.log(log, "error", f"braze: invalid field {field}: {description}")
             elif error.code == grpc.StatusCode.UNAVAILABLE:
-                _log(log, "error", f"braze: BrazeSync or Braze unavailable after "
+                node.log(log, "error", f"braze: BrazeSync or Braze unavailable after "
                                    f"{error.attempts} attempt(s): {error.message}")
             else:
-                _log(log, "error", f"braze: {error.code.name}: {error.message}")
+                node.log(log, "error", f"braze: {error.code.name}: {error.message}")
             return None
 
     @staticmethod
-    def _branch(log: Any, external_id: str, result: TrackResult) -> Dict[str, str]:
+    def _delivered(log: Any, external_id: str, result: TrackResult) -> bool:
         if all_delivered(result):
-            _log(log, "info", f"braze: profile and {BrazeExample.EVENT_NAME} delivered "
+            node.log(log, "info", f"braze: profile and {BrazeExample.EVENT_NAME} delivered "
                               f"for {external_id}")
-            return SUCCESS
+            return True
         for item in result.items:
-            if item.status == brazesync_pb2.ITEM_STATUS_DELIVERED:
-                continue
-            what = (item.braze_error or item.error_message or
-                    "; ".join(f"{v.field}: {v.description}" for v in item.violations))
-            _log(log, "error", "braze: {} #{} {}: {}".format(
-                brazesync_pb2.ItemKind.Name(item.kind), item.index,
-                brazesync_pb2.ItemStatus.Name(item.status), what))
-        return ERROR
+            if item.status != brazesync_pb2.ITEM_STATUS_DELIVERED:
+                node.log(log, "error", "braze: {} #{} {}: {}".format(
+                    brazesync_pb2.ItemKind.Name(item.kind), item.index,
+                    brazesync_pb2.ItemStatus.Name(item.status), node.result_detail(item)))
+        return False
 
 
 if __name__ == "__main__":  # manual run: python3 braze_action_node.py user-1 Ada ...

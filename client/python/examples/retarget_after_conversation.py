@@ -23,7 +23,7 @@ node returns ``{'success': 'true', 'dispatch_id': ...}`` or
 
 Configuration (environment):
     BRAZESYNC_TARGET           host:port of BrazeSync (default 127.0.0.1:50051)
-    BRAZESYNC_TIMEOUT          per-attempt deadline in seconds (default 5)
+    BRAZESYNC_TIMEOUT          per-attempt deadline in seconds (default 10)
     BRAZESYNC_TOKEN            optional bearer token; with caller auth on, the
                                caller needs the track and messaging roles
     BRAZE_RETARGET_CANVAS_ID   the API-triggered Canvas (or pass canvas_id)
@@ -35,17 +35,10 @@ import os
 import sys
 from typing import Any, Callable, Dict, Mapping, Optional
 
-try:
-    import brazesync_client  # noqa: F401
-except ImportError:  # run from a checkout: client/python is the parent dir
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from brazesync_client import (ACTION_STATUS_ACCEPTED, BrazeSyncClient, BrazeSyncError,
-                              actions_pb2, all_delivered, build_event, build_profile,
-                              build_request)
-
-SUCCESS = {"success": "true"}
-ERROR = {"success": "error"}
+from brazesync import (ACTION_STATUS_ACCEPTED, BrazeSyncClient, BrazeSyncError, all_delivered,
+                       build_event, build_profile, build_request)
+from brazesync import action_node as node
+from brazesync.v1 import actions_pb2
 
 # Payload/context keys accepted for each field, first match wins.
 PROFILE_KEYS = {
@@ -63,23 +56,6 @@ CONVERSATION_KEYS = {
 }
 
 
-def _log(log: Any, level: str, message: str) -> None:
-    method = getattr(log, level, None)
-    if callable(method):
-        method(message)
-    elif callable(log):
-        log(f"{level.upper()}: {message}")
-
-
-def _pick(keys: tuple, *sources: Optional[Mapping[str, Any]]) -> Optional[str]:
-    for source in sources:
-        for name in keys:
-            value = (source or {}).get(name)
-            if value not in (None, ""):
-                return str(value).strip()
-    return None
-
-
 class RetargetAfterConversation:
     """Tracks the user and a ``conversation_ended`` event, then triggers the
     retargeting Canvas with the conversation as its context."""
@@ -89,28 +65,25 @@ class RetargetAfterConversation:
     def __init__(self, canvas_id: Optional[str] = None,
                  client_factory: Optional[Callable[[], BrazeSyncClient]] = None) -> None:
         self.canvas_id = canvas_id or os.environ.get("BRAZE_RETARGET_CANVAS_ID", "")
-        self._client_factory = client_factory or (lambda: BrazeSyncClient(
-            os.environ.get("BRAZESYNC_TARGET", "127.0.0.1:50051"),
-            timeout=float(os.environ.get("BRAZESYNC_TIMEOUT", "5")),
-            token=os.environ.get("BRAZESYNC_TOKEN") or None))
+        self._client_factory = client_factory or BrazeSyncClient.from_env
 
     def execute(self, log: Any, payload: Optional[Mapping[str, Any]] = None,
                 context: Optional[Mapping[str, Any]] = None) -> Dict[str, str]:
         payload, context = payload or {}, context or {}
-        profile = {k: _pick(keys, payload, context) for k, keys in PROFILE_KEYS.items()}
+        profile = {k: node.pick(keys, payload, context) for k, keys in PROFILE_KEYS.items()}
         external_id = profile.pop("external_id")
         if not external_id:
-            _log(log, "error", "braze: no user id in payload or context (user_id/external_id)")
-            return ERROR
+            node.log(log, "error", "braze: no user id in payload or context (user_id/external_id)")
+            return node.failure()
         if not self.canvas_id:
-            _log(log, "error", "braze: no Canvas configured (BRAZE_RETARGET_CANVAS_ID)")
-            return ERROR
-        conversation = {k: v for k, v in ((k, _pick(keys, payload, context))
+            node.log(log, "error", "braze: no Canvas configured (BRAZE_RETARGET_CANVAS_ID)")
+            return node.failure()
+        conversation = {k: v for k, v in ((k, node.pick(keys, payload, context))
                                           for k, keys in CONVERSATION_KEYS.items()) if v}
         client = self._client_factory()
         try:
             if not self._track(log, client, external_id, profile, conversation):
-                return ERROR
+                return node.failure()
             return self._trigger(log, client, external_id, conversation)
         finally:
             client.close()
@@ -124,14 +97,14 @@ class RetargetAfterConversation:
         try:
             result = client.track(request)
         except BrazeSyncError as error:
-            _log(log, "error", f"braze: track failed: {error}")
+            node.log(log, "error", f"braze: track failed: {error}")
             return False
         if not all_delivered(result):
             for item in result.items:
-                _log(log, "error", f"braze: track item {item.index} status {item.status}: "
-                                   f"{item.braze_error or item.error_message}")
+                node.log(log, "error", f"braze: track item {item.index} status {item.status}: "
+                                       f"{node.result_detail(item)}")
             return False
-        _log(log, "info", f"braze: profile and {self.EVENT_NAME} delivered for {external_id}")
+        node.log(log, "info", f"braze: profile and {self.EVENT_NAME} delivered for {external_id}")
         return True
 
     def _trigger(self, log: Any, client: BrazeSyncClient, external_id: str,
@@ -142,21 +115,20 @@ class RetargetAfterConversation:
         except BrazeSyncError as error:
             # Never resent: a trigger that reached the server may have been
             # sent by Braze (the client makes exactly one attempt).
-            _log(log, "error", f"braze: trigger of {self.canvas_id} not confirmed, "
+            node.log(log, "error", f"braze: trigger of {self.canvas_id} not confirmed, "
                                f"not retried: {error}")
-            return ERROR
+            return node.failure()
         for warning in sent.warnings:
-            _log(log, "info", f"braze: trigger warning {warning}")
+            node.log(log, "info", f"braze: trigger warning {warning}")
         if sent.status != ACTION_STATUS_ACCEPTED:
-            detail = (sent.result.braze_error or sent.result.error_message or
-                      "; ".join(f"{v.field}: {v.description}" for v in sent.result.violations))
-            _log(log, "error", f"braze: trigger of {self.canvas_id} for {external_id}: "
+            detail = node.result_detail(sent.result)
+            node.log(log, "error", f"braze: trigger of {self.canvas_id} for {external_id}: "
                                f"{actions_pb2.ActionStatus.Name(sent.status)}: {detail}")
-            return ERROR
+            return node.failure()
         dispatch_id = sent.response.dispatch_ids[0] if sent.response.dispatch_ids else ""
-        _log(log, "info", f"braze: Canvas {self.canvas_id} triggered for {external_id} "
+        node.log(log, "info", f"braze: Canvas {self.canvas_id} triggered for {external_id} "
                           f"(dispatch_id={dispatch_id})")
-        return dict(SUCCESS, dispatch_id=dispatch_id)
+        return node.success(dispatch_id=dispatch_id)
 
 
 if __name__ == "__main__":  # manual run: retarget_after_conversation.py CANVAS USER TOPIC

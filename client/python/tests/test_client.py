@@ -1,12 +1,10 @@
-"""Tests of the BrazeSync Python client and the example action node.
+"""Tests of the blocking client (``brazesync.BrazeSyncClient``) and the
+action-node examples, run against the INSTALLED package (run_tests.sh builds
+the wheel, installs it into a fresh venv and runs these with its python, from
+outside the source tree), a live ``brazesync_server`` and the Braze emulator.
 
-They start the Braze emulator and ``brazesync_server`` on free loopback ports
-(readiness through --port_file), then call the server through the client.
-
-Run (stubs generated first, see run_tests.sh):
-    BRAZESYNC_SERVER_BIN=... BRAZE_EMULATOR_BIN=... BRAZESYNC_PY_GEN_DIR=... \
-        /usr/bin/python3 -m unittest -v tests.test_client
-or  /usr/bin/python3 tests/test_client.py SERVER_BIN EMULATOR_BIN [PROTOS_DIR [GEN_DIR]]
+Run: BRAZESYNC_SERVER_BIN=... BRAZE_EMULATOR_BIN=... VENV/bin/python -m unittest test_client
+(see run_tests.sh).
 """
 
 from __future__ import annotations
@@ -14,231 +12,41 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 import unittest
-import urllib.request
-import uuid
-from typing import Any, Dict, List, Optional, Tuple
+import unittest.mock
+from typing import Any, List, Optional, Tuple
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PY_CLIENT_DIR = os.path.dirname(HERE)
-REPO_ROOT = os.path.dirname(os.path.dirname(PY_CLIENT_DIR))
+import grpc
 
-if __name__ == "__main__":  # argv: SERVER_BIN EMULATOR_BIN [PROTOS_DIR [GEN_DIR]]
-    for _name, _value in zip(("BRAZESYNC_SERVER_BIN", "BRAZE_EMULATOR_BIN",
-                              "BRAZESYNC_PROTOS_DIR", "BRAZESYNC_PY_GEN_DIR"), sys.argv[1:]):
-        os.environ[_name] = _value
-    del sys.argv[1:]
+import brazesync as bs
+from brazesync import BrazeSyncClient, BrazeSyncError
+from brazesync.v1 import actions_pb2, admin_pb2, brazesync_pb2, identity_pb2
 
-for _path in (PY_CLIENT_DIR, os.path.join(PY_CLIENT_DIR, "examples")):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
+import live
+from live import (CountingInterceptor, ListLog, bodies_to, closed_port, emulator,
+                  emulator_messages, eventually, live_profiles, messages_mentioning,
+                  paths_received, profile_with, received_bodies, unique_id)
 
-# If the stubs are missing, generate them once into the given/default dir.
-_GEN_DIR = os.environ.get("BRAZESYNC_PY_GEN_DIR") or os.path.join(PY_CLIENT_DIR, "gen")
-if not os.path.isdir(os.path.join(_GEN_DIR, "brazesync")):
-    subprocess.run(["/usr/bin/bash", os.path.join(PY_CLIENT_DIR, "generate.sh"), _GEN_DIR,
-                    os.environ.get("BRAZESYNC_PROTOS_DIR", os.path.join(REPO_ROOT, "protos"))],
-                   check=True)
-os.environ["BRAZESYNC_PY_GEN_DIR"] = _GEN_DIR
-
-import grpc  # noqa: E402
-
-import brazesync_client as bs  # noqa: E402
-from brazesync_client import BrazeSyncClient, BrazeSyncError  # noqa: E402
-from braze_action_node import BrazeExample  # noqa: E402
-from anonymous_visitor_logs_in import AnonymousVisitorLogsIn  # noqa: E402
-from retarget_after_conversation import RetargetAfterConversation  # noqa: E402
-
-API_KEY = "py-client-test-key"
-STARTUP_TIMEOUT_S = 30.0
-
-
-# ---------------------------------------------------------------------------
-# Helpers
-# ---------------------------------------------------------------------------
-
-def wait_for_port_file(path: str, proc: subprocess.Popen, timeout: float) -> int:
-    """Bounded poll until PROC has written its port to PATH (atomically)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with open(path) as f:
-                text = f.read().strip()
-            if text:
-                return int(text)
-        except FileNotFoundError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited early with {proc.returncode}")
-        time.sleep(0.05)
-    raise RuntimeError(f"timed out waiting for {path}")
-
-
-class CountingInterceptor(grpc.UnaryUnaryClientInterceptor):
-    """Counts attempts and records each attempt's metadata and final code."""
-
-    def __init__(self) -> None:
-        self.attempts = 0
-        self.metadata: List[Tuple[Tuple[str, str], ...]] = []
-        self.codes: List[grpc.StatusCode] = []
-
-    def intercept_unary_unary(self, continuation, client_call_details, request):
-        self.attempts += 1
-        self.metadata.append(tuple(client_call_details.metadata or ()))
-        outcome = continuation(client_call_details, request)
-        self.codes.append(outcome.code())
-        return outcome
-
-
-class ListLog:
-    """A logger-like sink for the action node."""
-
-    def __init__(self) -> None:
-        self.lines: List[str] = []
-
-    def info(self, msg: str) -> None:
-        self.lines.append("INFO " + msg)
-
-    def error(self, msg: str) -> None:
-        self.lines.append("ERROR " + msg)
-
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
-def closed_port() -> socket.socket:
-    """A socket bound to a free port but not listening: connects are refused."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    return s
-
-
-# ---------------------------------------------------------------------------
-# Processes (one emulator + server for the whole module)
-# ---------------------------------------------------------------------------
-
-_procs: List[subprocess.Popen] = []
-_work_dir: Optional[str] = None
-EMULATOR_PORT = 0
-SERVER_PORT = 0
-
-
-def _start(args: List[str], name: str) -> Tuple[subprocess.Popen, int]:
-    assert _work_dir is not None
-    port_file = os.path.join(_work_dir, f"{name}.port")
-    log = open(os.path.join(_work_dir, f"{name}.log"), "wb")
-    env = dict(os.environ, BRAZE_API_KEY=API_KEY)
-    proc = subprocess.Popen(args + [f"--port_file={port_file}"], stdout=log,
-                            stderr=subprocess.STDOUT, env=env)
-    log.close()
-    _procs.append(proc)
-    return proc, wait_for_port_file(port_file, proc, STARTUP_TIMEOUT_S)
+BrazeExample = live.load_example("braze_action_node").BrazeExample
+AnonymousVisitorLogsIn = live.load_example("anonymous_visitor_logs_in").AnonymousVisitorLogsIn
+RetargetAfterConversation = live.load_example(
+    "retarget_after_conversation").RetargetAfterConversation
 
 
 def setUpModule() -> None:
-    global _work_dir, EMULATOR_PORT, SERVER_PORT
-    server_bin = os.environ.get("BRAZESYNC_SERVER_BIN")
-    emulator_bin = os.environ.get("BRAZE_EMULATOR_BIN")
-    if not server_bin or not emulator_bin:
-        raise unittest.SkipTest("set BRAZESYNC_SERVER_BIN and BRAZE_EMULATOR_BIN")
-    _work_dir = tempfile.mkdtemp(prefix="brazesync-py-")
-    # Braze's export shows a write tens of seconds late; here ten minutes, so a
-    # lookup right after Track finds the tracked values only through
-    # BrazeSync's read-your-writes overlay.
-    _, EMULATOR_PORT = _start([emulator_bin, "--listen=127.0.0.1:0", "--export_lag_ms=600000"],
-                              "emulator")
-    _, SERVER_PORT = _start([server_bin, "--listen=127.0.0.1:0",
-                             f"--braze_endpoint=http://127.0.0.1:{EMULATOR_PORT}"], "server")
-    with BrazeSyncClient(f"127.0.0.1:{SERVER_PORT}") as client:
-        if not client.check_health(wait_for_ready=True):
-            raise RuntimeError("server is not SERVING")
+    live.start()
 
 
 def tearDownModule() -> None:
-    for proc in _procs:
-        proc.terminate()
-    for proc in _procs:
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    if _work_dir:
-        shutil.rmtree(_work_dir, ignore_errors=True)
-
-
-def emulator(method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-    req = urllib.request.Request(f"http://127.0.0.1:{EMULATOR_PORT}{path}", data=data,
-                                 method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as res:
-        return json.loads(res.read())
-
-
-def received_bodies() -> List[Dict[str, Any]]:
-    """The bodies of the /users/track requests Braze received (lookups' export
-    calls, POST /users/export/ids, are left out)."""
-    return [r["body"] for r in emulator("GET", "/_emulator/requests")
-            if r.get("path", "/users/track").startswith("/users/track")]
-
-
-def bodies_to(path: str) -> List[Dict[str, Any]]:
-    """The bodies of the requests Braze received at PATH (e.g. "/users/identify")."""
-    return [r["body"] for r in emulator("GET", "/_emulator/requests") if r.get("path") == path]
-
-
-def paths_received() -> List[str]:
-    """Every Braze path the emulator received, in order."""
-    return [r.get("path", "") for r in emulator("GET", "/_emulator/requests")]
-
-
-def emulator_messages() -> List[Any]:
-    """The messages the emulator's triggers sent (GET /_emulator/messages)."""
-    answer = emulator("GET", "/_emulator/messages")
-    return answer.get("messages", []) if isinstance(answer, dict) else answer
-
-
-def messages_mentioning(*needles: str) -> List[Any]:
-    """The sent messages whose JSON contains every needle (format-agnostic)."""
-    return [m for m in emulator_messages() if all(n in json.dumps(m) for n in needles)]
-
-
-def live_profiles() -> List[Dict[str, Any]]:
-    """The emulator's live profiles (GET /_emulator/profiles; never lagged)."""
-    return emulator("GET", "/_emulator/profiles")
-
-
-def profile_with(external_id: str) -> Optional[Dict[str, Any]]:
-    return next((p for p in live_profiles() if p.get("external_id") == external_id), None)
-
-
-def eventually(check, timeout: float = 10.0):
-    """Polls CHECK (bounded) until it returns a truthy value; returns the last value.
-    Braze queues merges and deletes, so their effect may come a moment later."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(0.1)
-
-
-def unique_id(prefix: str) -> str:
-    """An external id no other test (or earlier run against the same server
-    cache) has used: lookups are cached by the server, across emulator resets."""
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+    live.stop()
 
 
 class LiveServerTest(unittest.TestCase):
     def setUp(self) -> None:
         emulator("POST", "/_emulator/reset")
-        self.target = f"127.0.0.1:{SERVER_PORT}"
+        self.target = live.target()
         self.client = BrazeSyncClient(self.target, timeout=10.0)
         self.addCleanup(self.client.close)
 
@@ -288,8 +96,8 @@ class ClientTest(LiveServerTest):
         result = self.client.track(request)
         self.assertTrue(bs.all_delivered(result))
         self.assertEqual([i.kind for i in result.items],
-                         [bs.brazesync_pb2.ITEM_KIND_ATTRIBUTES,
-                          bs.brazesync_pb2.ITEM_KIND_PURCHASE])
+                         [brazesync_pb2.ITEM_KIND_ATTRIBUTES,
+                          brazesync_pb2.ITEM_KIND_PURCHASE])
         result = self.client.track_purchase("py-buyer", "addon", "EUR", 5)
         self.assertTrue(bs.all_delivered(result))
         bodies = received_bodies()
@@ -321,6 +129,29 @@ class ClientTest(LiveServerTest):
             self.assertTrue(bs.all_delivered(client.track_event("py-user", "token_checked")))
         self.assertIn(("authorization", "Bearer s3cret"), interceptor.metadata[0])
 
+    def test_from_env_reads_target_token_and_timeout(self) -> None:
+        interceptor = CountingInterceptor()
+        environ = {"BRAZESYNC_TARGET": self.target, "BRAZESYNC_TOKEN": "env-token",
+                   "BRAZESYNC_TIMEOUT": "7.5"}
+        with unittest.mock.patch.dict(os.environ, environ):
+            client = BrazeSyncClient.from_env(interceptors=[interceptor])
+        with client:
+            self.assertEqual((client.target, client.timeout), (self.target, 7.5))
+            self.assertTrue(bs.all_delivered(client.track_event("py-user", "from_env")))
+        self.assertIn(("authorization", "Bearer env-token"), interceptor.metadata[0])
+        token_file = os.path.join(live.work_dir(), "token")
+        with open(token_file, "w") as f:
+            f.write("file-token\n")
+        with unittest.mock.patch.dict(os.environ, {"BRAZESYNC_TOKEN_FILE": token_file,
+                                                   "BRAZESYNC_TARGET": self.target}):
+            os.environ.pop("BRAZESYNC_TOKEN", None)
+            with BrazeSyncClient.from_env(interceptors=[interceptor]) as client:
+                client.track_event("py-user", "from_token_file")
+        self.assertIn(("authorization", "Bearer file-token"), interceptor.metadata[-1])
+        with unittest.mock.patch.dict(os.environ, {"BRAZESYNC_TIMEOUT": "soon"}):
+            with self.assertRaisesRegex(ValueError, "BRAZESYNC_TIMEOUT"):
+                BrazeSyncClient.from_env()
+
     def test_server_unavailable_is_retried_then_raised(self) -> None:
         # Braze keeps answering 503: the server's own retries run out and it
         # answers UNAVAILABLE; the client retries that, then raises it.
@@ -336,6 +167,59 @@ class ClientTest(LiveServerTest):
         self.assertEqual(interceptor.attempts, 2)
         self.assertEqual(caught.exception.attempts, 2)
         self.assertEqual(len(sleeps), 1)
+
+
+class TrackStreamTest(LiveServerTest):
+    def test_one_result_per_request_in_order_and_errors_do_not_end_the_stream(self) -> None:
+        requests = [bs.build_request(events=[bs.build_event("py-stream", "first")]),
+                    bs.build_request(attributes=[bs.build_profile("py-stream", dob="12/21/1980")]),
+                    bs.build_request(events=[bs.build_event("py-stream", "third")])]
+        results = list(self.client.track_stream(requests))
+        self.assertEqual(len(results), 3)
+        self.assertTrue(bs.all_delivered(results[0]), results[0])
+        self.assertEqual(results[1].error.code, grpc.StatusCode.INVALID_ARGUMENT.value[0],
+                         results[1])
+        self.assertTrue(bs.all_delivered(results[2]), results[2])
+        self.assertEqual([e["name"] for b in received_bodies() for e in b.get("events", [])],
+                         ["first", "third"])
+
+    def test_stream_to_a_closed_port_raises_without_retrying(self) -> None:
+        sock = closed_port()
+        self.addCleanup(sock.close)
+        with BrazeSyncClient(f"127.0.0.1:{sock.getsockname()[1]}", retries=3) as client:
+            with self.assertRaises(BrazeSyncError) as caught:
+                list(client.track_stream([bs.build_request(events=[
+                    bs.build_event("u", "e")])]))
+        self.assertEqual(caught.exception.code, grpc.StatusCode.UNAVAILABLE)
+        self.assertEqual(caught.exception.attempts, 1)
+
+
+class AdminTest(LiveServerTest):
+    def test_async_delivery_then_item_status_and_dead_letters(self) -> None:
+        event_id = unique_id("py-admin-evt")
+        result = self.client.track(bs.build_request(
+            events=[bs.build_event("py-admin", "queued", event_id=event_id)],
+            delivery_mode="async"))
+        self.assertEqual(result.outcome, bs.OUTCOME_ACCEPTED, result)
+        state = eventually(lambda: (lambda s: s if s.state == admin_pb2.DELIVERY_STATE_DELIVERED
+                                    else None)(self.client.get_item_status(
+                                        bs.GetItemStatusRequest(item_id=event_id))))
+        self.assertIsNotNone(state)
+        self.assertEqual(state.item_id, event_id)
+        page = self.client.list_dead_letters(bs.ListDeadLettersRequest(page_size=10))
+        self.assertEqual((list(page.dead_letters), page.next_after_id), ([], 0))
+        self.assertEqual(self.client.replay_dead_letters(
+            bs.ReplayDeadLettersRequest(all=True)).replayed, 0)
+        self.assertEqual(self.client.purge_dead_letters(
+            bs.PurgeDeadLettersRequest(all=True)).purged, 0)
+        with self.assertRaises(BrazeSyncError) as caught:
+            self.client.get_dead_letter(bs.GetDeadLetterRequest(id=424242))
+        self.assertEqual(caught.exception.code, grpc.StatusCode.NOT_FOUND)
+
+    def test_unknown_item_is_not_found(self) -> None:
+        with self.assertRaises(BrazeSyncError) as caught:
+            self.client.get_item_status(bs.GetItemStatusRequest(item_id=unique_id("never")))
+        self.assertEqual(caught.exception.code, grpc.StatusCode.NOT_FOUND)
 
 
 # ---------------------------------------------------------------------------
@@ -427,7 +311,7 @@ class RetryTest(unittest.TestCase):
         self.addCleanup(client.close)
         for attempt, ceiling in ((1, 0.1), (2, 0.2), (3, 0.3), (10, 0.3)):
             for _ in range(20):
-                self.assertLessEqual(client._backoff(attempt), ceiling)
+                self.assertLessEqual(client._settings.retry.backoff(attempt), ceiling)
 
 
 # ---------------------------------------------------------------------------
@@ -492,6 +376,16 @@ class ActionNodeTest(LiveServerTest):
         self.assertIn("unavailable after 2 attempt(s)", log.text())
         self.assertIn("lookup failed, generic greeting", log.text())
 
+    def test_runs_as_a_script_with_the_installed_package(self) -> None:
+        script = os.path.join(live.EXAMPLES_DIR, "braze_action_node.py")
+        run = subprocess.run([sys.executable, script, "conv-script", "Ada", "Lovelace",
+                              "ada@example.com", "1990-12-10", "London", "iOS"],
+                             capture_output=True, text=True, timeout=60,
+                             env=dict(os.environ, BRAZESYNC_TARGET=self.target))
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("'success': 'true'", run.stdout)
+        self.assertEqual(received_bodies()[0]["attributes"][0]["external_id"], "conv-script")
+
     def test_gold_tier_gets_the_vip_greeting(self) -> None:
         # Tracked just now: Braze's export may not show it yet, BrazeSync's
         # read-your-writes overlay does.
@@ -539,7 +433,7 @@ class ActionNodeTest(LiveServerTest):
 # ---------------------------------------------------------------------------
 
 def status_names(response: Any) -> List[str]:
-    return [bs.actions_pb2.ActionStatus.Name(r.status) for r in response.results]
+    return [actions_pb2.ActionStatus.Name(r.status) for r in response.results]
 
 
 class IdentityTest(LiveServerTest):
@@ -570,10 +464,10 @@ class IdentityTest(LiveServerTest):
     def test_identify_users_raw_request_by_email_and_alias(self) -> None:
         user = unique_id("py-ident-raw")
         response = self.client.identify_users(bs.IdentifyUsersRequest(
-            aliases_to_identify=[bs.identity_pb2.AliasToIdentify(
+            aliases_to_identify=[identity_pb2.AliasToIdentify(
                 external_id=user, user_alias=bs.UserAlias(alias_label="crm",
                                                           alias_name=unique_id("n")))],
-            emails_to_identify=[bs.identity_pb2.EmailToIdentify(
+            emails_to_identify=[identity_pb2.EmailToIdentify(
                 external_id=user, email="ada@example.com",
                 prioritization=bs.prioritization(["unidentified", "most_recently_updated"]))]))
         self.assertEqual(status_names(response), ["ACTION_STATUS_ACCEPTED"] * 2, response)
@@ -620,7 +514,7 @@ class IdentityTest(LiveServerTest):
         old, new = unique_id("py-old"), unique_id("py-new")
         self.assertTrue(bs.all_delivered(self.client.track_user(external_id=old, first_name="Old")))
         response = self.client.rename_external_ids(bs.RenameExternalIdsRequest(
-            external_id_renames=[bs.identity_pb2.ExternalIdRename(current_external_id=old,
+            external_id_renames=[identity_pb2.ExternalIdRename(current_external_id=old,
                                                                   new_external_id=new)]))
         self.assertEqual(status_names(response), ["ACTION_STATUS_APPLIED"], response)
         self.assertEqual(list(response.external_ids), [old])
@@ -630,7 +524,8 @@ class IdentityTest(LiveServerTest):
 class MessagingTest(LiveServerTest):
     def test_trigger_canvas_with_context_sends_one_message(self) -> None:
         user = unique_id("py-canvas")
-        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user, first_name="Ada")))
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user,
+                                                                first_name="Ada")))
         sent = self.client.trigger_canvas_for(user, "cv-retarget",
                                               context={"topic": "upgrade", "score": 7},
                                               attributes={"first_name": "Ada", "tier": "gold"})
@@ -658,7 +553,8 @@ class MessagingTest(LiveServerTest):
 
     def test_trigger_campaign_with_properties(self) -> None:
         user = unique_id("py-campaign")
-        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user, first_name="Ada")))
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user,
+                                                                first_name="Ada")))
         sent = self.client.trigger_campaign_for(user, "cp-coupon",
                                                 trigger_properties={"coupon": "CHAT10"})
         self.assertEqual(sent.status, bs.ACTION_STATUS_ACCEPTED, sent.response)
@@ -673,7 +569,8 @@ class MessagingTest(LiveServerTest):
 class SubscriptionsTest(LiveServerTest):
     def test_set_subscription_status(self) -> None:
         user = unique_id("py-sub")
-        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user, first_name="Ada")))
+        self.assertTrue(bs.all_delivered(self.client.track_user(external_id=user,
+                                                                first_name="Ada")))
         outcome = self.client.subscribe_user(user, "sg-newsletter")
         self.assertEqual(outcome.status, bs.ACTION_STATUS_ACCEPTED, outcome.response)
         self.assertEqual(bodies_to("/v2/subscription/status/set"), [{"subscription_groups": [{
@@ -818,12 +715,14 @@ class AnonymousVisitorExampleTest(LiveServerTest):
 
 class OfflineTest(unittest.TestCase):
     def test_google_namespace_packages_merge(self) -> None:
+        # The wheel's google.rpc (no __init__.py) and the system protobuf's
+        # google.protobuf import side by side.
         import google.protobuf
         import google.rpc.status_pb2
-        from google.protobuf import struct_pb2  # noqa: F401
         self.assertTrue(google.rpc.status_pb2.__file__.startswith(
-            os.path.abspath(os.environ["BRAZESYNC_PY_GEN_DIR"])))
-        self.assertTrue(google.protobuf.__file__.startswith("/usr/lib/python3/dist-packages"))
+            os.path.dirname(os.path.dirname(bs.__file__))), google.rpc.status_pb2.__file__)
+        self.assertTrue(google.protobuf.__file__.startswith("/usr/lib/python3/dist-packages"),
+                        google.protobuf.__file__)
 
     def test_attribute_value_mapping(self) -> None:
         av = bs.attribute_value

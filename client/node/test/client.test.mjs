@@ -7,7 +7,10 @@
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import http from 'node:http';
 import net from 'node:net';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { ConnectError, Code } from '@connectrpc/connect';
 import * as pkg from '@brazesync/client';
 
 const {
@@ -217,6 +220,42 @@ test('UNAVAILABLE: track is retried with backoff, a trigger is sent once', async
     });
   } finally {
     down.close();
+  }
+});
+
+test('Connect transport: JSON over HTTP/1.1 to an in-process Connect server (no BrazeSync server needed)', async () => {
+  // Pins the client side of the Connect protocol while the real server's
+  // HTTP/JSON listener is optional: JSON bodies, the bearer token, and the
+  // error details (google.rpc.BadRequest) read into BrazeSyncError.
+  const seen = [];
+  const handler = connectNodeAdapter({ routes(router) {
+    router.service(pkg.BrazeSync, {
+      async track(request, context) {
+        seen.push({ auth: context.requestHeader.get('authorization'),
+          contentType: context.requestHeader.get('content-type') });
+        if (request.attributes[0]?.dob) {
+          throw new ConnectError('invalid dob', Code.InvalidArgument, undefined, [{ desc: pkg.BadRequestSchema,
+            value: { fieldViolations: [{ field: 'attributes[0].dob', description: 'not a date' }] } }]);
+        }
+        return { outcome: Outcome.DELIVERED, items: [{ status: ItemStatus.DELIVERED }] };
+      },
+    });
+  } });
+  const server = http.createServer(handler);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const http1 = new BrazeSyncClient({ baseUrl: `http://127.0.0.1:${server.address().port}`, token: 'connect-token' });
+    assert.equal(http1.protocol, 'connect');
+    assert.ok(allDelivered(await http1.trackUser({ externalId: 'u1', firstName: 'Ada' })));
+    assert.deepEqual(seen, [{ auth: 'Bearer connect-token', contentType: 'application/json' }]);
+    await assert.rejects(http1.trackUser({ externalId: 'u1', dob: '12/21/1980' }), (err) => {
+      assert.ok(err instanceof BrazeSyncError, String(err));
+      assert.equal(err.code, GrpcCode.INVALID_ARGUMENT);
+      assert.deepEqual(err.violations, [{ field: 'attributes[0].dob', description: 'not a date' }]);
+      return true;
+    });
+  } finally {
+    server.close();
   }
 });
 

@@ -71,15 +71,28 @@ CONFIG
 mkdir -p "$WORK_DIR/data"
 server_flags=(--config="$WORK_DIR/config.textproto" --data_dir="$WORK_DIR/data")
 help="$("$server_bin" --help 2>&1 || true)"
+http_port=""
 if grep -q 'http_listen' <<<"$help"; then
-  server_flags+=(--http_listen=127.0.0.1:0 --http_port_file="$WORK_DIR/http.port")
+  if grep -q 'http_port_file' <<<"$help"; then
+    server_flags+=(--http_listen=127.0.0.1:0 --http_port_file="$WORK_DIR/http.port")
+  else
+    # No port file for the HTTP listener: ask the kernel for a free port.
+    http_port="$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')"
+    server_flags+=(--http_listen="127.0.0.1:$http_port")
+  fi
 fi
 start_server "$server_bin" "${server_flags[@]}"
 export BRAZESYNC_TARGET="127.0.0.1:$SERVER_PORT"
 export BRAZESYNC_TOKEN="$token"
 export BRAZE_EMULATOR_URL="http://127.0.0.1:$EMULATOR_PORT"
 if grep -q 'http_listen' <<<"$help"; then
-  export BRAZESYNC_URL="http://127.0.0.1:$(wait_for_port_file "$WORK_DIR/http.port" "${BRAZESYNC_PIDS[-1]}")"
+  if [ -z "$http_port" ]; then http_port="$(wait_for_port_file "$WORK_DIR/http.port" "${BRAZESYNC_PIDS[-1]}")"; fi
+  export BRAZESYNC_URL="http://127.0.0.1:$http_port"
+  # Readiness: the HTTP listener answers (any HTTP status), bounded to 20 s.
+  for _ in $(seq 1 400); do
+    if curl -s -o /dev/null "$BRAZESYNC_URL/"; then break; fi
+    sleep 0.05
+  done
 else
   unset BRAZESYNC_URL
   echo "SKIP: Connect (HTTP/JSON) transport tests: $server_bin has no --http_listen"

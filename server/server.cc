@@ -281,6 +281,20 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
       server->server_->GetHealthCheckService()->SetServingStatus(kStoreServiceName, true);
     }
   }
+  if (!options.http_listen.empty()) {
+    // The gateway's calls are the gRPC server's own calls: no client-side cap
+    // on responses (the server's limits apply to the requests).
+    grpc::ChannelArguments channel_args;
+    channel_args.SetMaxReceiveMessageSize(-1);
+    ConnectGatewayOptions http;
+    http.listen = options.http_listen;
+    http.max_body_bytes = static_cast<size_t>(options.max_receive_message_bytes);
+    http.tls = options.tls;
+    absl::StatusOr<std::unique_ptr<ConnectGateway>> gateway =
+        ConnectGateway::Start(http, server->server_->InProcessChannel(channel_args));
+    if (!gateway.ok()) return gateway.status();
+    server->connect_gateway_ = *std::move(gateway);
+  }
   server->StartStoreWatch();
   nlohmann::json fields = {
       {"listen", options.listen},
@@ -291,6 +305,7 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
       {"callers", server->callers_.enabled() ? options.callers.size() : 0},
       {"reflection", options.reflection},
       {"metrics_port", server->metrics_port_},
+      {"http_port", server->http_port()},
       {"max_items_per_request", options.max_items_per_request},
       {"max_receive_message_bytes", options.max_receive_message_bytes},
       {"store",
@@ -374,6 +389,9 @@ void BrazeSyncServer::Shutdown(absl::Duration grace) {
     health_server_ = nullptr;
   }
   server_->GetHealthCheckService()->Shutdown();
+  // HTTP stops first: no new calls; the ones under way are gRPC calls that
+  // the shutdown below lets finish within `grace` or cancels.
+  if (connect_gateway_ != nullptr) connect_gateway_->StopAccepting();
   // grpc::Server::Shutdown returns only when every call has finished, and
   // calls waiting for Braze finish only when the engine gives up on them: stop
   // the engine once the grace period is over, on another thread.
@@ -389,6 +407,8 @@ void BrazeSyncServer::Shutdown(absl::Duration grace) {
   server_stopped.Notify();
   engine_stopper.join();
   server_->Wait();
+  if (connect_gateway_ != nullptr) connect_gateway_->Wait();
+  connect_gateway_.reset();
   server_.reset();
   // Queued outbox items stay on disk for the next start.
   if (relay_ != nullptr) relay_->Stop();

@@ -40,13 +40,14 @@ constexpr int kWorkerThreads = 64;
 constexpr absl::string_view kServedPackage = "brazesync.v1.";
 
 // Request headers that describe the HTTP hop or the Connect envelope, not the
-// call: never forwarded as gRPC metadata. (httplib adds REMOTE_ADDR & co. as
-// headers; they fail the metadata-name check below.)
+// call, and the entries httplib adds itself (REMOTE_ADDR & co.): never
+// forwarded as gRPC metadata.
 bool IsHopOrEnvelopeHeader(absl::string_view name) {
   static constexpr absl::string_view kHop[] = {
-      "host",   "connection", "keep-alive", "proxy-connection",
-      "te",     "trailer",    "upgrade",    "transfer-encoding",
-      "expect", "accept",     "user-agent", "accept-encoding"};
+      "host",        "connection",  "keep-alive", "proxy-connection",
+      "te",          "trailer",     "upgrade",    "transfer-encoding",
+      "expect",      "accept",      "user-agent", "accept-encoding",
+      "remote_addr", "remote_port", "local_addr", "local_port"};
   static constexpr absl::string_view kPrefixes[] = {"content-", "connect-", "grpc-", "proxy-"};
   if (absl::c_linear_search(kHop, name)) return true;
   return absl::c_any_of(
@@ -149,7 +150,7 @@ absl::StatusOr<std::string> EncodeResponse(const MethodDescriptor& method, Conne
 absl::Status ForwardHeaders(const httplib::Headers& headers, grpc::ClientContext& context) {
   for (const auto& [raw_name, value] : headers) {
     const std::string name = absl::AsciiStrToLower(raw_name);
-    if (IsHopOrEnvelopeHeader(name) || !IsMetadataName(raw_name)) continue;
+    if (IsHopOrEnvelopeHeader(name) || !IsMetadataName(name)) continue;
     if (absl::EndsWith(name, "-bin")) {
       std::optional<std::string> decoded = DecodeBinaryHeader(value);
       if (!decoded.has_value()) {

@@ -4,8 +4,8 @@
 // in binary protobuf with per-item results, the caller checks (401, 403),
 // every protocol error (bad JSON, unknown field, content type, method, path,
 // streaming rpc, encoding, protocol version, size limit), Connect-Timeout-Ms
-// as the deadline, and a walk over every unary rpc of every service the
-// server registers (found through its reflection), so none is left unrouted.
+// as the deadline, HTTPS and mutual TLS with the gRPC port's files, and a walk over every unary rpc
+// of every service the server registers (found through its reflection), so none is left unrouted.
 #include <google/protobuf/compiler/importer.h>
 #include <google/protobuf/dynamic_message.h>
 #include <grpcpp/create_channel.h>
@@ -29,6 +29,8 @@
 #include "server/security/caller_auth.h"
 #include "server/server.h"
 #include "tests/emulator/braze_emulator.h"
+#include "tests/integration/test_certs.h"
+#include "tests/server/testing/test_support.h"
 
 namespace brazesync {
 namespace {
@@ -423,6 +425,79 @@ TEST_F(ConnectEndToEndTest, EveryUnaryRpcOfEveryServiceIsRouted) {
   }
   EXPECT_GE(services, 6);
   EXPECT_GE(unary, 10);
+}
+
+// With TLS on the gRPC port, the HTTP listener is HTTPS with the same files,
+// and with a client CA it requires client certificates, as gRPC does.
+class ConnectTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(pki_.Create(dir_.path() + "/pki"));
+    emulator::EmulatorOptions emulator_options;
+    emulator_options.api_key = kApiKey;
+    emulator_ = std::make_unique<emulator::BrazeEmulator>(emulator_options);
+    ASSERT_TRUE(emulator_->Start("127.0.0.1", 0).ok());
+  }
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown(absl::ZeroDuration());
+    emulator_->Stop();
+  }
+
+  void StartServer(bool mutual) {
+    v1::ServerConfig config;
+    v1::WorkspaceConfig* workspace = config.add_workspaces();
+    workspace->set_name("default");
+    workspace->set_endpoint(emulator_->base_url());
+    workspace->set_api_key_env("CONNECT_E2E_KEY");
+    auto registry =
+        WorkspaceRegistry::Create(config, [](const std::string&) { return std::string(kApiKey); });
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.http_listen = "127.0.0.1:0";
+    options.tls.set_cert_file(pki_.server_cert);
+    options.tls.set_key_file(pki_.server_key);
+    if (mutual) options.tls.set_client_ca_file(pki_.ca_cert);
+    auto server = BrazeSyncServer::Start(options, *std::move(registry), MakeCurlHttpClient());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  httplib::Result Track(httplib::SSLClient& client) {
+    client.set_ca_cert_path(pki_.ca_cert.c_str());
+    client.enable_server_certificate_verification(true);
+    return client.Post(kTrackPath,
+                       R"({"events":[{"user":{"external_id":"tls-user"},"name":"tls_event"}]})",
+                       "application/json");
+  }
+
+  testing_support::TempDir dir_;
+  testing::TestPki pki_;
+  std::unique_ptr<emulator::BrazeEmulator> emulator_;
+  std::unique_ptr<BrazeSyncServer> server_;
+};
+
+TEST_F(ConnectTlsTest, ServesHttpsWithTheGrpcPortsCertificate) {
+  StartServer(/*mutual=*/false);
+  httplib::SSLClient https("127.0.0.1", server_->http_port());
+  httplib::Result result = Track(https);
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 200) << result->body;
+  EXPECT_THAT(result->body, HasSubstr("OUTCOME_DELIVERED"));
+  // Plain HTTP gets no answer from the HTTPS port.
+  httplib::Client plain("127.0.0.1", server_->http_port());
+  EXPECT_FALSE(plain.Post(kTrackPath, "{}", "application/json"));
+}
+
+TEST_F(ConnectTlsTest, MutualTlsRequiresAClientCertificate) {
+  StartServer(/*mutual=*/true);
+  httplib::SSLClient without_certificate("127.0.0.1", server_->http_port());
+  EXPECT_FALSE(Track(without_certificate));
+  httplib::SSLClient with_certificate("127.0.0.1", server_->http_port(), pki_.client_cert,
+                                      pki_.client_key);
+  httplib::Result result = Track(with_certificate);
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 200) << result->body;
 }
 
 }  // namespace

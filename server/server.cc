@@ -389,21 +389,26 @@ void BrazeSyncServer::Shutdown(absl::Duration grace) {
     health_server_ = nullptr;
   }
   server_->GetHealthCheckService()->Shutdown();
-  // HTTP stops first: no new calls; the ones under way are gRPC calls that
-  // the shutdown below lets finish within `grace` or cancels.
-  if (connect_gateway_ != nullptr) connect_gateway_->StopAccepting();
+  const absl::Time deadline = absl::Now() + grace;
+  // HTTP stops first: no new calls, and the ones under way get the grace
+  // period before the gRPC shutdown closes the in-process transport under
+  // them (which fails its calls at once).
+  if (connect_gateway_ != nullptr) {
+    connect_gateway_->StopAccepting();
+    connect_gateway_->WaitIdle(deadline);
+  }
   // grpc::Server::Shutdown returns only when every call has finished, and
   // calls waiting for Braze finish only when the engine gives up on them: stop
   // the engine once the grace period is over, on another thread.
   absl::Notification server_stopped;
-  std::thread engine_stopper([this, grace, &server_stopped] {
-    if (!server_stopped.WaitForNotificationWithTimeout(grace)) {
+  std::thread engine_stopper([this, deadline, &server_stopped] {
+    if (!server_stopped.WaitForNotificationWithDeadline(deadline)) {
       engine_.Shutdown();
       lookup_.Shutdown();
       action_dispatcher_.Shutdown();
     }
   });
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Shutdown(absl::ToChronoTime(deadline));
   server_stopped.Notify();
   engine_stopper.join();
   server_->Wait();

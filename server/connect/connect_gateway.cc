@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/algorithm/container.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -316,6 +317,12 @@ ConnectGateway::~ConnectGateway() {
 
 void ConnectGateway::StopAccepting() { http_->stop(); }
 
+bool ConnectGateway::WaitIdle(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return calls_under_way_ == 0; };
+  return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
+}
+
 void ConnectGateway::Wait() {
   if (listener_.joinable()) listener_.join();
 }
@@ -328,6 +335,14 @@ void ConnectGateway::InstallHandlers() {
 
   http_->Post(".*", [this](const httplib::Request& req, httplib::Response& res,
                            const httplib::ContentReader& content_reader) {
+    {
+      absl::MutexLock lock(&mu_);
+      ++calls_under_way_;
+    }
+    const absl::Cleanup call_done = [this] {
+      absl::MutexLock lock(&mu_);
+      --calls_under_way_;
+    };
     // The whole body is always read (past the limit: counted, not kept), so
     // the connection stays in step for the next request.
     std::string body;

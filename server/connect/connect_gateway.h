@@ -14,7 +14,10 @@
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "brazesync/v1/config.pb.h"
 
 namespace httplib {
@@ -46,9 +49,13 @@ class ConnectGateway final {
   ConnectGateway& operator=(const ConnectGateway&) = delete;
 
   int port() const { return port_; }
-  // Closes the listener; calls under way go on (the gRPC server's shutdown
-  // ends them), idle keep-alive connections close.
+  // Closes the listener; calls under way go on, idle keep-alive connections
+  // close.
   void StopAccepting();
+  // Waits until no call is under way or `deadline` passes; true when none is.
+  // The gRPC server's shutdown closes its in-process transport, which fails
+  // the calls still on it at once: drain them here first.
+  bool WaitIdle(absl::Time deadline);
   // Returns once every call under way has been answered (after StopAccepting).
   void Wait();
 
@@ -58,6 +65,8 @@ class ConnectGateway final {
   void InstallHandlers();
 
   const size_t max_body_bytes_;
+  absl::Mutex mu_;
+  int calls_under_way_ ABSL_GUARDED_BY(mu_) = 0;
   std::shared_ptr<grpc::Channel> channel_;
   grpc::GenericStub stub_;
   std::unique_ptr<httplib::Server> http_;

@@ -19,6 +19,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -392,6 +393,27 @@ TEST_F(ConnectEndToEndTest, ConnectTimeoutMsIsTheCallsDeadline) {
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 400);
   EXPECT_THAT(ErrorOf(refused)["message"].get<std::string>(), HasSubstr("Connect-Timeout-Ms"));
+}
+
+// Shutdown closes the HTTP listener first and lets an HTTP call under way
+// finish within the grace period, like a gRPC call.
+TEST_F(ConnectEndToEndTest, ShutdownLetsAnHttpCallUnderWayFinish) {
+  emulator::Faults slow;
+  slow.latency = absl::Milliseconds(700);
+  emulator_->SetFaults(slow);
+  std::future<httplib::Result> call = std::async(std::launch::async, [this] {
+    return PostJson(kTrackPath, R"({"events":[{"user":{"external_id":"u"},"name":"late"}]})");
+  });
+  // The call is under way once the emulator has it.
+  while (emulator_->requests().empty()) std::this_thread::yield();
+  const int http_port = server_->http_port();
+  server_->Shutdown(absl::Seconds(10));
+  httplib::Result result = call.get();
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 200) << result->body;
+  EXPECT_THAT(result->body, HasSubstr("OUTCOME_DELIVERED"));
+  httplib::Client after("127.0.0.1", http_port);
+  EXPECT_FALSE(after.Post(kTrackPath, "{}", "application/json")) << "the listener is closed";
 }
 
 // Every unary rpc of every registered brazesync.v1 service answers an empty

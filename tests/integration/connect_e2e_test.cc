@@ -361,6 +361,15 @@ TEST_F(ConnectEndToEndTest, UnsupportedEncodingAndProtocolVersionAreRefused) {
   EXPECT_EQ(ok->status, 200) << ok->body;
 }
 
+TEST_F(ConnectEndToEndTest, GzipRequestBodiesAreDecoded) {
+  http_->set_compress(true);  // Content-Encoding: gzip on the request body
+  httplib::Result result = PostJson(kTrackPath, kPartialTrackJson);
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 200) << result->body;
+  EXPECT_THAT(result->body, HasSubstr("OUTCOME_PARTIAL"));
+  EXPECT_THAT(emulator_->requests(), SizeIs(1));
+}
+
 TEST_F(ConnectEndToEndTest, BodyOverTheSizeLimitIsResourceExhausted) {
   const std::string big =
       absl::StrCat(R"({"request_id": ")", std::string(kMaxBodyBytes, 'x'), R"("})");

@@ -69,6 +69,13 @@ ABSL_FLAG(int, max_items_per_request, brazesync::ServerOptions().max_items_per_r
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port of the Prometheus /metrics endpoint, e.g. 127.0.0.1:9464; empty = off "
           "(config metrics_listen wins)");
+ABSL_FLAG(std::string, http_listen, "",
+          "host:port of the HTTP/JSON listener (Connect protocol, unary rpcs, HTTP/1.1; HTTPS "
+          "when TLS is on), e.g. 127.0.0.1:8080; port 0 = a free port; empty = off (config "
+          "http_listen wins). docs/clients/http.md");
+ABSL_FLAG(std::string, http_port_file, "",
+          "If set, the bound HTTP/JSON port is written to this file once it is ready (before "
+          "--port_file)");
 ABSL_FLAG(std::string, braze_ca_file, "",
           "PEM CA bundle to verify Braze's certificate with instead of the system store "
           "(config braze_ca_file wins)");
@@ -159,6 +166,7 @@ void MergeFlags(v1::ServerConfig& config) {
   }
   if (config.metrics_listen().empty())
     config.set_metrics_listen(absl::GetFlag(FLAGS_metrics_listen));
+  if (config.http_listen().empty()) config.set_http_listen(absl::GetFlag(FLAGS_http_listen));
   if (config.braze_ca_file().empty()) config.set_braze_ca_file(absl::GetFlag(FLAGS_braze_ca_file));
   if (config.max_items_per_request() == 0) {
     config.set_max_items_per_request(absl::GetFlag(FLAGS_max_items_per_request));
@@ -216,6 +224,7 @@ int Run() {
   options.callers = config->callers();
   options.reflection = !config->disable_reflection();
   options.metrics_listen = config->metrics_listen();
+  options.http_listen = config->http_listen();
   options.log_level = log_level;
   options.redact_logs = absl::GetFlag(FLAGS_redact_logs);
   options.engine.coalesce = absl::GetFlag(FLAGS_coalesce);
@@ -272,6 +281,20 @@ int Run() {
     std::cout << "brazesync_server metrics on "
               << options.metrics_listen.substr(0, options.metrics_listen.rfind(':')) << ":"
               << (*server)->metrics_port() << "/metrics" << std::endl;
+  }
+  if ((*server)->http_port() != 0) {
+    std::cout << "brazesync_server HTTP/JSON (Connect) on "
+              << options.http_listen.substr(0, options.http_listen.rfind(':')) << ":"
+              << (*server)->http_port() << std::endl;
+  }
+  // The HTTP port file first: a reader of --port_file finds both ready.
+  if (!absl::GetFlag(FLAGS_http_port_file).empty()) {
+    if (absl::Status written =
+            WritePortFile(absl::GetFlag(FLAGS_http_port_file), (*server)->http_port());
+        !written.ok()) {
+      std::cerr << "brazesync_server: --http_port_file: " << written.message() << "\n";
+      return 1;
+    }
   }
   if (!absl::GetFlag(FLAGS_port_file).empty()) {
     if (absl::Status written = WritePortFile(absl::GetFlag(FLAGS_port_file), (*server)->port());

@@ -281,6 +281,20 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
       server->server_->GetHealthCheckService()->SetServingStatus(kStoreServiceName, true);
     }
   }
+  if (!options.http_listen.empty()) {
+    // The gateway's calls are the gRPC server's own calls: no client-side cap
+    // on responses (the server's limits apply to the requests).
+    grpc::ChannelArguments channel_args;
+    channel_args.SetMaxReceiveMessageSize(-1);
+    ConnectGatewayOptions http;
+    http.listen = options.http_listen;
+    http.max_body_bytes = static_cast<size_t>(options.max_receive_message_bytes);
+    http.tls = options.tls;
+    absl::StatusOr<std::unique_ptr<ConnectGateway>> gateway =
+        ConnectGateway::Start(http, server->server_->InProcessChannel(channel_args));
+    if (!gateway.ok()) return gateway.status();
+    server->connect_gateway_ = *std::move(gateway);
+  }
   server->StartStoreWatch();
   nlohmann::json fields = {
       {"listen", options.listen},
@@ -291,6 +305,7 @@ absl::StatusOr<std::unique_ptr<BrazeSyncServer>> BrazeSyncServer::Start(
       {"callers", server->callers_.enabled() ? options.callers.size() : 0},
       {"reflection", options.reflection},
       {"metrics_port", server->metrics_port_},
+      {"http_port", server->http_port()},
       {"max_items_per_request", options.max_items_per_request},
       {"max_receive_message_bytes", options.max_receive_message_bytes},
       {"store",
@@ -374,21 +389,31 @@ void BrazeSyncServer::Shutdown(absl::Duration grace) {
     health_server_ = nullptr;
   }
   server_->GetHealthCheckService()->Shutdown();
+  const absl::Time deadline = absl::Now() + grace;
+  // HTTP stops first: no new calls, and the ones under way get the grace
+  // period before the gRPC shutdown closes the in-process transport under
+  // them (which fails its calls at once).
+  if (connect_gateway_ != nullptr) {
+    connect_gateway_->StopAccepting();
+    connect_gateway_->WaitIdle(deadline);
+  }
   // grpc::Server::Shutdown returns only when every call has finished, and
   // calls waiting for Braze finish only when the engine gives up on them: stop
   // the engine once the grace period is over, on another thread.
   absl::Notification server_stopped;
-  std::thread engine_stopper([this, grace, &server_stopped] {
-    if (!server_stopped.WaitForNotificationWithTimeout(grace)) {
+  std::thread engine_stopper([this, deadline, &server_stopped] {
+    if (!server_stopped.WaitForNotificationWithDeadline(deadline)) {
       engine_.Shutdown();
       lookup_.Shutdown();
       action_dispatcher_.Shutdown();
     }
   });
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Shutdown(absl::ToChronoTime(deadline));
   server_stopped.Notify();
   engine_stopper.join();
   server_->Wait();
+  if (connect_gateway_ != nullptr) connect_gateway_->Wait();
+  connect_gateway_.reset();
   server_.reset();
   // Queued outbox items stay on disk for the next start.
   if (relay_ != nullptr) relay_->Stop();

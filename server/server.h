@@ -3,8 +3,9 @@
 // metrics and reachability), the delivery engine, the tracker and the
 // service; serves over plaintext, TLS or mutual TLS; turns on health checking
 // (the brazesync.v1.BrazeSync status follows Braze's reachability), server
-// reflection and Prometheus metrics; and reloads secrets and callers on
-// request without a restart.
+// reflection and Prometheus metrics; serves the unary rpcs over HTTP/JSON
+// too (the Connect protocol, --http_listen); and reloads secrets and callers
+// on request without a restart.
 #ifndef BRAZESYNC_SERVER_SERVER_H_
 #define BRAZESYNC_SERVER_SERVER_H_
 
@@ -25,6 +26,7 @@
 #include "server/actions/trigger_actions.h"
 #include "server/config/api_key_source.h"
 #include "server/config/workspace.h"
+#include "server/connect/connect_gateway.h"
 #include "server/delivery/action_dispatcher.h"
 #include "server/delivery/delivery_engine.h"
 #include "server/durability/durable_stores.h"
@@ -99,6 +101,9 @@ struct ServerOptions {
   bool reflection = true;
   // host:port of the Prometheus /metrics endpoint; empty means off.
   std::string metrics_listen;
+  // host:port of the HTTP/JSON (Connect protocol) listener for the unary
+  // rpcs; empty means off. HTTPS with the `tls` files when TLS is on.
+  std::string http_listen;
   // Consecutive transport failures after which Braze counts as unreachable
   // and brazesync.v1.BrazeSync's health turns NOT_SERVING.
   int braze_unreachable_after_failures = 3;
@@ -125,6 +130,8 @@ class BrazeSyncServer final {
   int port() const { return port_; }
   // The /metrics port, 0 when metrics are not served.
   int metrics_port() const { return metrics_port_; }
+  // The HTTP/JSON (Connect) port, 0 when it is not served.
+  int http_port() const { return connect_gateway_ != nullptr ? connect_gateway_->port() : 0; }
   // Stops accepting calls and lets running ones finish for up to `grace`;
   // then fails what is still waiting for Braze (UNAVAILABLE) and stops.
   void Shutdown(absl::Duration grace);
@@ -182,6 +189,7 @@ class BrazeSyncServer final {
   absl::Mutex health_mu_;
   grpc::Server* health_server_ ABSL_GUARDED_BY(health_mu_) = nullptr;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<ConnectGateway> connect_gateway_;  // calls server_ in process
   std::thread store_watch_;
   absl::Notification stop_store_watch_;
   int port_ = 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `brazesync_server --help` lists the server's own flags (README.md says so);
 # abseil's default would print "No flags matched" for a main.cc. Also: a bad
-# --default_phone_region stops the server at start-up, naming the field.
+# --default_phone_region or --http_listen stops the server at start-up,
+# naming the field.
 # The CLI's --help lists its flags too.
 #   server_help_test.sh BRAZESYNC_SERVER BRAZESYNC_CLI
 set -uo pipefail
@@ -10,7 +11,8 @@ server="$1"
 cli="$2"
 # abseil exits 1 after printing usage.
 help="$("$server" --help 2>&1)"
-for flag in --listen --data_dir --config --braze_endpoint --default_phone_region; do
+for flag in --listen --data_dir --config --braze_endpoint --default_phone_region --http_listen \
+  --http_port_file; do
   expect_contains "$help" "$flag " "--help lists $flag"
 done
 if [[ "$help" == *"No flags matched"* ]]; then
@@ -31,6 +33,15 @@ expect_contains "$out" 'workspaces["default"].default_phone_region: must be an I
   "--default_phone_region=ZZ is refused naming the field"
 if [ "$code" = 0 ] || [ "$code" = 124 ]; then
   echo "FAIL: --default_phone_region=ZZ: exit $code, expected a start-up failure"
+  failures=$((failures + 1))
+fi
+# An --http_listen that is not host:port stops the server, naming the flag.
+out="$(BRAZE_API_KEY=k timeout 20 "$server" --braze_endpoint=http://127.0.0.1:1 \
+  --listen=127.0.0.1:0 --http_listen=nowhere 2>&1)"
+code=$?
+expect_contains "$out" 'http_listen: "nowhere" is not host:port' "--http_listen=nowhere is refused"
+if [ "$code" = 0 ] || [ "$code" = 124 ]; then
+  echo "FAIL: --http_listen=nowhere: exit $code, expected a start-up failure"
   failures=$((failures + 1))
 fi
 echo "failures: $failures"

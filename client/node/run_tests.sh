@@ -7,9 +7,8 @@
 #     package's .d.ts: a typing regression fails the test;
 #   - test/client.test.mjs (node --test) imports '@brazesync/client'.
 # The server checks callers (a token with every role, from a config file) and
-# has a data directory (BrazeSyncAdmin). When the server binary supports
-# --http_listen, the Connect (HTTP/JSON) tests run too; otherwise they are
-# skipped with a message.
+# has a data directory (BrazeSyncAdmin) and an HTTP/JSON listener, so the
+# Connect transport is tested against the real server too.
 # Usage: run_tests.sh SERVER_BIN EMULATOR_BIN
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -51,52 +50,20 @@ echo "ok: test/consumer.ts type-checks against the installed @brazesync/client"
 export BRAZE_API_KEY="node-client-key"
 start_emulator "$emulator_bin"
 token="node-$RANDOM$RANDOM$RANDOM"
-cat >"$WORK_DIR/config.textproto" <<CONFIG
-workspaces {
-  name: "default"
-  endpoint: "http://127.0.0.1:$EMULATOR_PORT"
-  api_key_env: "BRAZE_API_KEY"
-}
-callers {
-  name: "node-test"
-  token_sha256: "$(printf %s "$token" | sha256sum | cut -d' ' -f1)"
-  allowed_workspaces: "*"
-  admin_workspaces: "*"
-  lookup_workspaces: "*"
-  identity_workspaces: "*"
-  messaging_workspaces: "*"
-  subscription_workspaces: "*"
-}
-CONFIG
+{
+  emulator_workspace_config
+  caller_config node-test "$token" admin_workspaces lookup_workspaces identity_workspaces \
+    messaging_workspaces subscription_workspaces
+} >"$WORK_DIR/config.textproto"
 mkdir -p "$WORK_DIR/data"
-server_flags=(--config="$WORK_DIR/config.textproto" --data_dir="$WORK_DIR/data")
-help="$("$server_bin" --help 2>&1 || true)"
-http_port=""
-if grep -q 'http_listen' <<<"$help"; then
-  if grep -q 'http_port_file' <<<"$help"; then
-    server_flags+=(--http_listen=127.0.0.1:0 --http_port_file="$WORK_DIR/http.port")
-  else
-    # No port file for the HTTP listener: ask the kernel for a free port.
-    http_port="$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')"
-    server_flags+=(--http_listen="127.0.0.1:$http_port")
-  fi
-fi
+server_flags=(--config="$WORK_DIR/config.textproto" --data_dir="$WORK_DIR/data"
+  --http_listen=127.0.0.1:0 --http_port_file="$WORK_DIR/http.port")
 start_server "$server_bin" "${server_flags[@]}"
 export BRAZESYNC_TARGET="127.0.0.1:$SERVER_PORT"
 export BRAZESYNC_TOKEN="$token"
 export BRAZE_EMULATOR_URL="http://127.0.0.1:$EMULATOR_PORT"
-if grep -q 'http_listen' <<<"$help"; then
-  if [ -z "$http_port" ]; then http_port="$(wait_for_port_file "$WORK_DIR/http.port" "${BRAZESYNC_PIDS[-1]}")"; fi
-  export BRAZESYNC_URL="http://127.0.0.1:$http_port"
-  # Readiness: the HTTP listener answers (any HTTP status), bounded to 20 s.
-  for _ in $(seq 1 400); do
-    if curl -s -o /dev/null "$BRAZESYNC_URL/"; then break; fi
-    sleep 0.05
-  done
-else
-  unset BRAZESYNC_URL
-  echo "SKIP: Connect (HTTP/JSON) transport tests: $server_bin has no --http_listen"
-fi
+# The server writes the HTTP port file once that listener is bound.
+export BRAZESYNC_URL="http://127.0.0.1:$(wait_for_port_file "$WORK_DIR/http.port" "${BRAZESYNC_PIDS[-1]}")"
 
 # 4. The tests, from the fresh project.
 cd "$app"

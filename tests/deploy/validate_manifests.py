@@ -359,13 +359,18 @@ if service:
     check("service: selector matches the pod labels", bool(sel) and all(pod_labels.get(k) == v for k, v in sel.items()),
           f"{sel}")
     ports = spec.get("ports") or []
-    p = ports[0] if len(ports) == 1 else {}
+    grpc_service_ports = [p for p in ports if p.get("name") == "grpc"]
+    p = grpc_service_ports[0] if len(grpc_service_ports) == 1 else {}
     check(f"service: one port {GRPC_PORT} named grpc with appProtocol grpc",
-          p.get("port") == GRPC_PORT and p.get("name") == "grpc" and p.get("appProtocol") == "grpc", str(ports))
-    target = p.get("targetPort", p.get("port"))
+          p.get("port") == GRPC_PORT and p.get("appProtocol") == "grpc", str(ports))
     cports = container.get("ports") or []
-    check("service: targetPort resolves to the container's gRPC port",
-          any(cp.get("name") == target or cp.get("containerPort") == target for cp in cports), str(target))
+    # Every service port (gRPC, and HTTP/JSON when the server has
+    # http_listen) must reach a port the container declares.
+    for sp in ports:
+        target = sp.get("targetPort", sp.get("port"))
+        check(f"service: targetPort of port {sp.get('name')} resolves to a container port",
+              any(cp.get("name") == target or cp.get("containerPort") == target for cp in cports),
+              str(target))
 
 # ---------------------------------------------------------------- PDB
 if pdb:

@@ -64,7 +64,7 @@ MUTATIONS = [
     ("deploy/kubernetes/secret.example.yaml", "REPLACE-WITH-BRAZE-REST-API-KEY", "hunter2hunter2",
      "every value is an obvious placeholder"),
     ("deploy/kubernetes/service.yaml", "appProtocol: grpc", "appProtocol: http", "appProtocol grpc"),
-    ("deploy/kubernetes/service.yaml", "targetPort: grpc", "targetPort: http", "targetPort resolves"),
+    ("deploy/kubernetes/service.yaml", "targetPort: grpc", "targetPort: metrics", "targetPort of port grpc resolves"),
     ("deploy/kubernetes/kustomization.yaml", "  - pdb.yaml", "  - pdb.yaml\n  - secret.example.yaml",
      "applies every manifest but the Secret example"),
     ("deploy/kubernetes/pdb.yaml", "apiVersion: policy/v1", "apiVersion: policy/v1beta2", "apiVersion/kind known"),

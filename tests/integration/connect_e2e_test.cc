@@ -6,17 +6,12 @@
 // streaming rpc, encoding, protocol version, size limit), Connect-Timeout-Ms
 // as the deadline, HTTPS and mutual TLS with the gRPC port's files, and a walk over every unary rpc
 // of every service the server registers (found through its reflection), so none is left unrouted.
-#include <google/protobuf/compiler/importer.h>
-#include <google/protobuf/dynamic_message.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/support/byte_buffer.h>
-#include <grpcpp/support/client_callback.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <chrono>
-#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,6 +25,7 @@
 #include "server/security/caller_auth.h"
 #include "server/server.h"
 #include "tests/emulator/braze_emulator.h"
+#include "tests/integration/reflected_services.h"
 #include "tests/integration/test_certs.h"
 #include "tests/server/testing/test_support.h"
 
@@ -54,46 +50,6 @@ constexpr char kPartialTrackJson[] = R"({
                   "custom_attributes": {"plan": {"string_value": "premium"}}}],
   "events": [{"user": {"external_id": "http-user"}}]
 })";
-
-std::string FromByteBuffer(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  std::string out;
-  if (!buffer.Dump(&slices).ok()) return out;
-  for (const grpc::Slice& slice : slices) {
-    out.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  }
-  return out;
-}
-
-// The one reflection call of the walk: list_services, read to the end.
-class ListServicesCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
- public:
-  ListServicesCall(grpc::GenericStub* stub, grpc::ClientContext* context,
-                   const std::string& request) {
-    grpc::Slice slice(request);
-    request_ = grpc::ByteBuffer(&slice, 1);
-    stub->PrepareBidiStreamingCall(context,
-                                   "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                                   grpc::StubOptions(), this);
-    StartRead(&response_);
-    StartWriteLast(&request_, grpc::WriteOptions());
-    StartCall();
-  }
-  void OnReadDone(bool ok) override {
-    if (!ok) return;
-    responses_.push_back(FromByteBuffer(response_));
-    StartRead(&response_);
-  }
-  void OnDone(const grpc::Status& status) override { done_.set_value(status); }
-  grpc::Status Await() { return done_.get_future().get(); }
-  const std::vector<std::string>& responses() const { return responses_; }
-
- private:
-  grpc::ByteBuffer request_;
-  grpc::ByteBuffer response_;
-  std::vector<std::string> responses_;
-  std::promise<grpc::Status> done_;
-};
 
 class ConnectEndToEndTest : public ::testing::Test {
  protected:
@@ -164,43 +120,9 @@ class ConnectEndToEndTest : public ::testing::Test {
 
   // The services the server registers, asked of its reflection service.
   std::vector<std::string> ListServices() {
-    google::protobuf::compiler::DiskSourceTree tree;
-    tree.MapPath("", "/usr/share/grpc-proto");
-    google::protobuf::compiler::Importer importer(&tree, nullptr);
-    if (importer.Import("grpc/reflection/v1alpha/reflection.proto") == nullptr) {
-      ADD_FAILURE() << "grpc-proto's reflection.proto is missing (scripts/install_deps.sh)";
-      return {};
-    }
-    google::protobuf::DynamicMessageFactory factory(importer.pool());
-    const auto* request_type =
-        importer.pool()->FindMessageTypeByName("grpc.reflection.v1alpha.ServerReflectionRequest");
-    const auto* response_type =
-        importer.pool()->FindMessageTypeByName("grpc.reflection.v1alpha.ServerReflectionResponse");
-    std::unique_ptr<google::protobuf::Message> request(factory.GetPrototype(request_type)->New());
-    request->GetReflection()->SetString(request.get(),
-                                        request_type->FindFieldByName("list_services"), "*");
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                       grpc::InsecureChannelCredentials());
-    grpc::GenericStub stub(channel);
-    grpc::ClientContext context;
-    ListServicesCall call(&stub, &context, request->SerializeAsString());
-    const grpc::Status status = call.Await();
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    std::vector<std::string> names;
-    for (const std::string& bytes : call.responses()) {
-      std::unique_ptr<google::protobuf::Message> response(
-          factory.GetPrototype(response_type)->New());
-      EXPECT_TRUE(response->ParseFromString(bytes));
-      const auto* list_field = response_type->FindFieldByName("list_services_response");
-      const auto& list = response->GetReflection()->GetMessage(*response, list_field);
-      const auto* service_field = list.GetDescriptor()->FindFieldByName("service");
-      const auto* name_field = service_field->message_type()->FindFieldByName("name");
-      for (int i = 0; i < list.GetReflection()->FieldSize(list, service_field); ++i) {
-        const auto& service = list.GetReflection()->GetRepeatedMessage(list, service_field, i);
-        names.push_back(service.GetReflection()->GetString(service, name_field));
-      }
-    }
-    return names;
+    grpc::GenericStub stub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                               grpc::InsecureChannelCredentials()));
+    return testing_support::ReflectedServices(stub);
   }
 
   std::unique_ptr<emulator::BrazeEmulator> emulator_;

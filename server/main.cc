@@ -16,6 +16,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/base/files.h"
@@ -190,6 +191,23 @@ std::vector<std::string> WatchedFiles(const v1::ServerConfig& config) {
   return files;
 }
 
+// "host:port" of a listener configured as `listen` (port maybe 0) that
+// bound `port`.
+std::string BoundAddress(const std::string& listen, int port) {
+  return absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+}
+
+// Writes `port` to `path` when the flag --`flag` is set; false (after saying
+// why) when it cannot.
+bool WritePortFileFlag(absl::string_view flag, const std::string& path, int port) {
+  if (path.empty()) return true;
+  if (absl::Status written = WritePortFile(path, port); !written.ok()) {
+    std::cerr << "brazesync_server: --" << flag << ": " << written.message() << "\n";
+    return false;
+  }
+  return true;
+}
+
 int Run() {
   absl::StatusOr<v1::ServerConfig> config = ConfigFromFlags();
   if (!config.ok()) {
@@ -275,33 +293,22 @@ int Run() {
     std::cerr << "brazesync_server: " << server.status().message() << "\n";
     return 1;
   }
-  const std::string host = options.listen.substr(0, options.listen.rfind(':'));
-  std::cout << "brazesync_server listening on " << host << ":" << (*server)->port() << std::endl;
+  std::cout << "brazesync_server listening on " << BoundAddress(options.listen, (*server)->port())
+            << std::endl;
   if ((*server)->metrics_port() != 0) {
     std::cout << "brazesync_server metrics on "
-              << options.metrics_listen.substr(0, options.metrics_listen.rfind(':')) << ":"
-              << (*server)->metrics_port() << "/metrics" << std::endl;
+              << BoundAddress(options.metrics_listen, (*server)->metrics_port()) << "/metrics"
+              << std::endl;
   }
   if ((*server)->http_port() != 0) {
     std::cout << "brazesync_server HTTP/JSON (Connect) on "
-              << options.http_listen.substr(0, options.http_listen.rfind(':')) << ":"
-              << (*server)->http_port() << std::endl;
+              << BoundAddress(options.http_listen, (*server)->http_port()) << std::endl;
   }
   // The HTTP port file first: a reader of --port_file finds both ready.
-  if (!absl::GetFlag(FLAGS_http_port_file).empty()) {
-    if (absl::Status written =
-            WritePortFile(absl::GetFlag(FLAGS_http_port_file), (*server)->http_port());
-        !written.ok()) {
-      std::cerr << "brazesync_server: --http_port_file: " << written.message() << "\n";
-      return 1;
-    }
-  }
-  if (!absl::GetFlag(FLAGS_port_file).empty()) {
-    if (absl::Status written = WritePortFile(absl::GetFlag(FLAGS_port_file), (*server)->port());
-        !written.ok()) {
-      std::cerr << "brazesync_server: --port_file: " << written.message() << "\n";
-      return 1;
-    }
+  if (!WritePortFileFlag("http_port_file", absl::GetFlag(FLAGS_http_port_file),
+                         (*server)->http_port()) ||
+      !WritePortFileFlag("port_file", absl::GetFlag(FLAGS_port_file), (*server)->port())) {
+    return 1;
   }
 
   // Reloads come from SIGHUP (this thread) and the file watcher (its thread).
